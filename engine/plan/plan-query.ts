@@ -1,0 +1,672 @@
+import { exprEquals, formatExpr, rewrite } from '../analyzer/expr-utils.js';
+import { rowScope, type ExprScope } from '../analyzer/scope.js';
+import type { Column, DataSource, WindowInfo } from '../catalog/data-source.js';
+import { KsqlError } from '../errors.js';
+import { typeExpression } from '../expr/typer.js';
+import type { FunctionRegistry } from '../functions/types.js';
+import type { ColumnRef, Expr, FunctionCall } from '../sql/ast/expression.js';
+import type { AliasedSource, Query, Relation, SelectItem } from '../sql/ast/query.js';
+import type {
+  AggregateStep,
+  FilterStep,
+  FlatMapStep,
+  JoinStep,
+  ProjectStep,
+  RekeyStep,
+  SchemaColumn,
+  SourceStep,
+  Step,
+  StepSchema,
+  SuppressStep,
+  WindowSpec,
+} from '../topology/topology.js';
+import { formatType, type SqlType } from '../types/sql-type.js';
+
+export interface PlanContext {
+  readonly source: (name: string) => DataSource | undefined;
+  readonly functions: FunctionRegistry;
+  /** the sink's name, for messages ("The query used to build `X` ...") */
+  readonly sinkName: string | null;
+}
+
+/** What a query produces, before it is bound to a sink. */
+export interface PlannedQuery {
+  readonly root: Step;
+  readonly resultType: 'STREAM' | 'TABLE';
+  readonly key: readonly SchemaColumn[];
+  readonly value: readonly SchemaColumn[];
+  readonly window: WindowInfo | null;
+  readonly sources: readonly DataSource[];
+  /** the sole input source when there is no join */
+  readonly primary: DataSource;
+}
+
+const DEFAULT_GRACE_MS = 24 * 3600 * 1000;
+
+interface FromResult {
+  readonly step: Step;
+  readonly sourceType: 'STREAM' | 'TABLE';
+  readonly sources: readonly { alias: string; source: DataSource }[];
+  /** expressions (qualified) that evaluate to the current key, per key column */
+  readonly keyEquivalents: readonly (readonly Expr[])[];
+  readonly pseudoQualifier: string | null;
+  readonly isJoin: boolean;
+}
+
+let stepCounter = 0;
+function nextId(kind: string): string {
+  return `${kind}_${stepCounter++}`;
+}
+
+/** Plans a SELECT into a dataflow. Errors are KsqlErrors worded as ksqlDB's. */
+export function planQuery(query: Query, ctx: PlanContext): PlannedQuery {
+  stepCounter = 0;
+  const from = planFrom(query.from, query, ctx);
+  let step: Step = from.step;
+  let sourceType = from.sourceType;
+  const fromScope = rowScope(step.schema, from.pseudoQualifier);
+
+  // Qualify column references so structural comparisons are exact.
+  const qualify = (e: Expr): Expr => qualifyRefs(e, fromScope);
+  let selectItems = expandSelect(query.select, from, fromScope).map((i) => ({ ...i, expr: qualify(i.expr) }));
+  const whereExpr = query.where ? qualify(query.where) : null;
+  const groupBy = query.groupBy ? query.groupBy.map(qualify) : null;
+  const partitionBy = query.partitionBy ? query.partitionBy.map(qualify) : null;
+  const having = query.having ? qualify(query.having) : null;
+
+  checkReservedAliases(selectItems);
+
+  if (whereExpr) {
+    const t = typeExpression(whereExpr, fromScope, ctx.functions);
+    if (t.type.kind !== 'BOOLEAN' && t.type.kind !== 'NULL') {
+      throw new KsqlError(`Type error in WHERE expression: Should evaluate to boolean but is ${formatExpr(query.where!)} (${formatType(t.type)}) instead.`, query.where!.loc);
+    }
+    const f: FilterStep = { kind: 'Filter', id: nextId('Filter'), schema: step.schema, input: step, predicate: whereExpr, clause: 'WHERE' };
+    step = f;
+  }
+
+  // Table functions: appended as synthetic value columns.
+  const tableCalls: FunctionCall[] = [];
+  selectItems = selectItems.map((item) => ({
+    ...item,
+    expr: rewrite(item.expr, (e) => {
+      if (e.kind === 'FunctionCall' && ctx.functions.get(e.name)?.kind === 'table') {
+        tableCalls.push(e);
+        return { kind: 'ColumnRef', source: null, name: `KSQL_SYNTH_${tableCalls.length - 1}`, loc: e.loc } satisfies ColumnRef;
+      }
+      return undefined;
+    }),
+  }));
+  if (tableCalls.length > 0) {
+    const scope = rowScope(step.schema, from.pseudoQualifier);
+    const extra: SchemaColumn[] = tableCalls.map((c, i) => ({ name: `KSQL_SYNTH_${i}`, qualifier: null, type: typeTableCall(c, scope, ctx) }));
+    const fm: FlatMapStep = {
+      kind: 'FlatMap',
+      id: nextId('FlatMap'),
+      input: step,
+      calls: tableCalls,
+      schema: { ...step.schema, value: [...step.schema.value, ...extra] },
+    };
+    step = fm;
+  }
+
+  const aggCalls: FunctionCall[] = [];
+  const isAgg = (e: Expr): e is FunctionCall => e.kind === 'FunctionCall' && ctx.functions.get(e.name)?.kind === 'aggregate';
+  const hasAgg = selectItems.some((i) => containsAgg(i.expr, isAgg)) || (having !== null && containsAgg(having, isAgg));
+
+  let keyEquivalents: readonly (readonly Expr[])[] = from.keyEquivalents;
+  let window: WindowInfo | null = step.schema.window;
+  let pseudoQualifier = from.pseudoQualifier;
+  let keyKind: 'SOURCE' | 'GROUP' | 'PARTITION' | 'JOIN' = from.isJoin ? 'JOIN' : 'SOURCE';
+
+  if (query.window && !groupBy) {
+    throw new KsqlError('WINDOW clause requires a GROUP BY clause.', query.window.loc);
+  }
+
+  if (groupBy || hasAgg) {
+    if (!groupBy) throw new KsqlError('Aggregate query requires a GROUP BY clause.', query.loc);
+    if (!hasAgg) throw new KsqlError('GROUP BY requires aggregate functions in either the SELECT or HAVING clause.', query.loc);
+    for (const g of groupBy) {
+      const agg = findFirst(g, isAgg);
+      if (agg) throw new KsqlError(`GROUP BY does not support aggregate functions: ${agg.name} is an aggregate function.`, agg.loc);
+    }
+    const inScope = rowScope(step.schema, pseudoQualifier);
+    const groupTypes = groupBy.map((g) => typeExpression(g, inScope, ctx.functions).type);
+    const windowSpec = query.window ? toWindowSpec(query.window) : null;
+    window = windowSpec ? { kind: windowSpec.kind, sizeMs: windowSpec.kind === 'SESSION' ? null : windowSpec.sizeMs } : null;
+    // rewrite select + having over the aggregate's output
+    const groupName = (i: number): string => `KSQL_GROUP_${i}`;
+    const aggName = (i: number): string => `KSQL_AGG_VARIABLE_${i}`;
+    const toAggScope = (e: Expr, clause: string): Expr =>
+      rewrite(e, (x) => {
+        const gi = groupBy.findIndex((g) => exprEquals(g, x));
+        if (gi >= 0) return { kind: 'ColumnRef', source: null, name: groupName(gi), loc: x.loc } satisfies ColumnRef;
+        if (isAgg(x)) {
+          let ai = aggCalls.findIndex((a) => exprEquals(a, x));
+          if (ai < 0) {
+            for (const arg of x.args) {
+              const nested = findFirst(arg, isAgg);
+              if (nested) throw new KsqlError(`Aggregate functions can not be nested: ${x.name}(${nested.name}())`, x.loc);
+            }
+            aggCalls.push(x);
+            ai = aggCalls.length - 1;
+          }
+          return { kind: 'ColumnRef', source: null, name: aggName(ai), loc: x.loc } satisfies ColumnRef;
+        }
+        if (x.kind === 'ColumnRef' && windowSpec && (x.name === 'WINDOWSTART' || x.name === 'WINDOWEND')) {
+          return { ...x, source: null };
+        }
+        void clause;
+        return undefined;
+      });
+    selectItems = selectItems.map((i) => ({ ...i, expr: toAggScope(i.expr, 'SELECT') }));
+    const havingAgg = having ? toAggScope(having, 'HAVING') : null;
+    const aggScopeOnlyNames = new Set([...groupBy.map((_, i) => groupName(i)), ...aggCalls.map((_, i) => aggName(i)), 'WINDOWSTART', 'WINDOWEND']);
+    const bad: string[] = [];
+    for (const i of selectItems) {
+      for (const ref of columnRefs(i.expr)) if (!aggScopeOnlyNames.has(ref.name)) bad.push(ref.name);
+    }
+    if (bad.length > 0) throw new KsqlError(`Non-aggregate SELECT expression(s) not part of GROUP BY: ${[...new Set(bad)].join(', ')}`, query.loc);
+    if (havingAgg) {
+      const badH = columnRefs(havingAgg).filter((r) => !aggScopeOnlyNames.has(r.name));
+      if (badH.length > 0) throw new KsqlError(`Non-aggregate HAVING expression not part of GROUP BY: ${badH.map((r) => r.name).join(', ')}`, having!.loc);
+    }
+    const aggTypes = aggCalls.map((c) => typeAggregateCall(c, inScope, ctx));
+    const aggStep: AggregateStep = {
+      kind: 'Aggregate',
+      id: nextId('Aggregate'),
+      input: step,
+      inputType: sourceType,
+      groupBy,
+      aggregates: aggCalls.map((c) => ({ name: c.name, args: c.args })),
+      window: windowSpec,
+      schema: {
+        key: groupBy.map((_, i) => ({ name: groupName(i), qualifier: null, type: groupTypes[i]! })),
+        value: aggCalls.map((_, i) => ({ name: aggName(i), qualifier: null, type: aggTypes[i]! })),
+        window,
+      },
+    };
+    step = aggStep;
+    sourceType = 'TABLE';
+    pseudoQualifier = null;
+    keyKind = 'GROUP';
+    keyEquivalents = groupBy.map((_, i) => [{ kind: 'ColumnRef', source: null, name: groupName(i), loc: query.loc } satisfies ColumnRef]);
+    if (havingAgg) {
+      const scope = rowScope(step.schema, null);
+      const t = typeExpression(havingAgg, scope, ctx.functions);
+      if (t.type.kind !== 'BOOLEAN') {
+        throw new KsqlError(`Type error in HAVING expression: Should evaluate to boolean but is ${formatExpr(having!)} (${formatType(t.type)}) instead.`, having!.loc);
+      }
+      step = { kind: 'Filter', id: nextId('Having'), schema: step.schema, input: step, predicate: havingAgg, clause: 'HAVING' } satisfies FilterStep;
+    }
+  } else if (having) {
+    throw new KsqlError('HAVING clause requires a GROUP BY clause.', having.loc);
+  }
+
+  if (partitionBy) {
+    if (sourceType === 'TABLE') {
+      throw new KsqlError('PARTITION BY is not supported for tables.', query.loc);
+    }
+    const scope = rowScope(step.schema, pseudoQualifier);
+    const isNullKey = partitionBy.length === 1 && partitionBy[0]!.kind === 'NullLiteral';
+    const keyExprs = isNullKey ? [] : partitionBy;
+    for (const p of keyExprs) {
+      const agg = findFirst(p, isAgg);
+      if (agg) throw new KsqlError(`PARTITION BY does not support aggregate functions: ${agg.name} is an aggregate function.`, agg.loc);
+    }
+    const types = keyExprs.map((p) => typeExpression(p, scope, ctx.functions).type);
+    const rk: RekeyStep = {
+      kind: 'Rekey',
+      id: nextId('PartitionBy'),
+      input: step,
+      keyExprs,
+      repartition: true,
+      schema: {
+        key: keyExprs.map((p, i) => ({ name: `KSQL_PART_${i}`, qualifier: null, type: types[i]! })),
+        value: [...step.schema.value, ...step.schema.key.filter(() => false)],
+        window: step.schema.window,
+      },
+    };
+    // The old key columns stay reachable: keep them as values of the new row.
+    const oldKeys = step.schema.key;
+    step = { ...rk, schema: { ...rk.schema, value: [...oldKeys, ...step.schema.value] } };
+    keyEquivalents = keyExprs.map((p) => [p]);
+    keyKind = 'PARTITION';
+  }
+
+  // Projection.
+  const scope = rowScope(step.schema, pseudoQualifier);
+  const keyCols: { name: string; type: SqlType }[] = [];
+  const keyAliases: string[][] = keyEquivalents.map(() => []);
+  const valueCols: { name: string; expr: Expr; type: SqlType }[] = [];
+  let generated = 0;
+  const names = selectItems.map((item) => item.alias ?? naturalName(item.expr, item.original, from.isJoin) ?? `KSQL_COL_${generated++}`);
+  selectItems.forEach((item, idx) => {
+    const name = names[idx]!;
+    const ki = keyEquivalents.findIndex((eqs) => eqs.some((k) => exprEquals(k, item.expr)));
+    if (ki >= 0 && keyKind !== 'SOURCE') {
+      keyAliases[ki]!.push(name);
+      return;
+    }
+    if (ki >= 0 && keyKind === 'SOURCE') {
+      keyAliases[ki]!.push(name);
+      return;
+    }
+    const typed = typeExpression(item.expr, scope, ctx.functions);
+    valueCols.push({ name, expr: item.expr, type: typed.type });
+  });
+  keyEquivalents.forEach((eqs, i) => {
+    const aliases = keyAliases[i]!;
+    if (aliases.length > 1) {
+      throw new KsqlError(`The projection contains a key column (\`${aliases[0]}\`) more than once, aliased as: ${[...aliases].sort().join(' and ')}.`, query.loc);
+    }
+    keyCols.push({ name: aliases[0] ?? '', type: step.schema.key[i]!.type });
+  });
+  const missing = keyAliases.map((a, i) => (a.length === 0 ? i : -1)).filter((i) => i >= 0);
+  if (missing.length > 0) {
+    throw new KsqlError(missingKeyMessage(ctx.sinkName, keyKind, missing.map((i) => keyEquivalents[i]!), query, from), query.loc);
+  }
+  if (valueCols.length === 0) {
+    throw new KsqlError('The projection contains no value columns.', query.loc);
+  }
+  const seen = new Set<string>();
+  for (const n of [...keyCols.map((k) => k.name), ...valueCols.map((v) => v.name)]) {
+    if (seen.has(n)) throw new KsqlError(`Duplicate column names: ${n}`, query.loc);
+    seen.add(n);
+  }
+  const outSchema: StepSchema = {
+    key: keyCols.map((k) => ({ name: k.name, qualifier: null, type: k.type })),
+    value: valueCols.map((v) => ({ name: v.name, qualifier: null, type: v.type })),
+    window,
+  };
+  const project: ProjectStep = { kind: 'Project', id: nextId('Project'), input: step, exprs: valueCols.map((v) => v.expr), schema: outSchema };
+  step = project;
+
+  if (query.emit === 'FINAL') {
+    if (!window) throw new KsqlError('EMIT FINAL is only supported for windowed aggregations.', query.loc);
+    step = { kind: 'Suppress', id: nextId('Suppress'), input: step, schema: step.schema } satisfies SuppressStep;
+  }
+
+  return {
+    root: step,
+    resultType: sourceType,
+    key: outSchema.key,
+    value: outSchema.value,
+    window,
+    sources: from.sources.map((s) => s.source),
+    primary: from.sources[0]!.source,
+  };
+}
+
+function missingKeyMessage(sinkName: string | null, kind: 'SOURCE' | 'GROUP' | 'PARTITION' | 'JOIN', missing: (readonly Expr[])[], query: Query, from: FromResult): string {
+  const target = `The query used to build \`${sinkName ?? 'OUTPUT'}\``;
+  const list = (xs: string[]): string => (xs.length === 1 ? xs[0]! : `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}`);
+  switch (kind) {
+    case 'SOURCE': {
+      const names = missing.map((eqs) => (eqs[0]!.kind === 'ColumnRef' ? (eqs[0] as ColumnRef).name : formatExpr(eqs[0]!)));
+      return `${target} must include the key column${names.length > 1 ? 's' : ''} ${list(names)} in its projection (eg, SELECT ${names.join(', ')}...).`;
+    }
+    case 'GROUP': {
+      const exprs = missing.map((_, i) => i);
+      void exprs;
+      const names = (query.groupBy ?? []).filter((_, i) => missing.some((m) => m.some((e) => e.kind === 'ColumnRef' && (e as ColumnRef).name === `KSQL_GROUP_${i}`))).map(formatExpr);
+      return `${target} must include the grouping expression${names.length > 1 ? 's' : ''} ${list(names)} in its projection (eg, SELECT ${names.join(', ')}...).`;
+    }
+    case 'PARTITION': {
+      const names = missing.map((eqs) => formatExpr(eqs[0]!));
+      return `${target} must include the partitioning expression${names.length > 1 ? 's' : ''} ${list(names)} in its projection (eg, SELECT ${names.join(', ')}...).`;
+    }
+    case 'JOIN': {
+      const eqs = missing[0]!.map(formatExpr);
+      const alts = eqs.length === 1 ? eqs[0]! : `${eqs.slice(0, -1).join(', ')} or ${eqs[eqs.length - 1]}`;
+      void from;
+      return `${target} must include the join expression${eqs.length > 1 ? 's' : ''} ${alts} in its projection (eg, SELECT ${eqs[0]}...).`;
+    }
+  }
+}
+
+function checkReservedAliases(items: readonly { alias: string | null }[]): void {
+  for (const i of items) {
+    if (i.alias && ['ROWTIME', 'ROWPARTITION', 'ROWOFFSET', 'WINDOWSTART', 'WINDOWEND'].includes(i.alias)) {
+      throw new KsqlError(`\`${i.alias}\` is a reserved column name. You cannot use it as an alias for a column.`);
+    }
+  }
+}
+
+interface ExpandedItem {
+  readonly expr: Expr;
+  readonly alias: string | null;
+  /** the item as written (before rewriting), for naming */
+  readonly original: Expr;
+}
+
+function expandSelect(items: readonly SelectItem[], from: FromResult, scope: ExprScope): ExpandedItem[] {
+  const out: ExpandedItem[] = [];
+  for (const item of items) {
+    if (item.kind === 'SingleColumn') {
+      if (!item.alias && item.expr.kind === 'ColumnRef' && !item.expr.source && isPseudo(item.expr.name) && item.expr.name !== 'ROWTIME') {
+        // allowed; named as is
+      }
+      if (!item.alias && item.expr.kind === 'ColumnRef' && ['ROWTIME', 'ROWPARTITION', 'ROWOFFSET'].includes(item.expr.name)) {
+        throw new KsqlError(`Reserved column name in select: \`${item.expr.name}\`. Please remove or alias the column.`, item.loc);
+      }
+      out.push({ expr: item.expr, alias: item.alias, original: item.expr });
+      continue;
+    }
+    const wanted = item.source;
+    if (wanted && !from.sources.some((s) => s.alias === wanted)) {
+      throw new KsqlError(`'${wanted}' is not a valid stream/table name or alias.`, item.loc);
+    }
+    for (const c of scope.columns) {
+      if (c.qualifier === null || isPseudo(c.name)) continue;
+      if (wanted && c.qualifier !== wanted) continue;
+      const ref: ColumnRef = { kind: 'ColumnRef', source: c.qualifier, name: c.name, loc: item.loc };
+      out.push({ expr: ref, alias: from.isJoin ? `${c.qualifier}_${c.name}` : null, original: ref });
+    }
+  }
+  return out;
+}
+
+function isPseudo(name: string): boolean {
+  return ['ROWTIME', 'ROWPARTITION', 'ROWOFFSET', 'WINDOWSTART', 'WINDOWEND'].includes(name);
+}
+
+/** The name ksqlDB gives an unaliased select item, or null for a generated KSQL_COL_n. */
+function naturalName(expr: Expr, original: Expr, isJoin: boolean): string | null {
+  if (original.kind === 'ColumnRef') {
+    if (isJoin && original.source) return `${original.source}_${original.name}`;
+    return original.name;
+  }
+  if (original.kind === 'Dereference') return original.field;
+  void expr;
+  return null;
+}
+
+/** Fills in the qualifier of every column reference that resolves in `scope` (lambda parameters excepted). */
+export function qualifyRefs(e: Expr, scope: ExprScope, lambdaParams: ReadonlySet<string> = new Set()): Expr {
+  return rewrite(e, (x) => {
+    if (x.kind === 'Lambda') {
+      const inner = new Set([...lambdaParams, ...x.params]);
+      return { ...x, body: qualifyRefs(x.body, scope, inner) };
+    }
+    if (x.kind !== 'ColumnRef' || x.source || lambdaParams.has(x.name)) return x.kind === 'ColumnRef' ? x : undefined;
+    const matches = scope.columns.filter((c) => c.name === x.name);
+    if (matches.length >= 1 && matches[0]!.qualifier) {
+      const quals = new Set(matches.map((m) => m.qualifier));
+      if (quals.size === 1) return { ...x, source: matches[0]!.qualifier };
+    }
+    return x;
+  });
+}
+
+function columnRefs(e: Expr): ColumnRef[] {
+  const out: ColumnRef[] = [];
+  const visit = (x: Expr, params: ReadonlySet<string>): void => {
+    rewrite(x, (n) => {
+      if (n.kind === 'Lambda') {
+        visit(n.body, new Set([...params, ...n.params]));
+        return n;
+      }
+      if (n.kind === 'ColumnRef' && !params.has(n.name)) out.push(n);
+      return undefined;
+    });
+  };
+  visit(e, new Set());
+  return out;
+}
+
+function containsAgg(e: Expr, isAgg: (e: Expr) => boolean): boolean {
+  return findFirst(e, isAgg) !== null;
+}
+
+function findFirst(e: Expr, pred: (e: Expr) => boolean): FunctionCall | null {
+  let found: FunctionCall | null = null;
+  rewrite(e, (x) => {
+    if (found) return x;
+    if (pred(x)) {
+      found = x as FunctionCall;
+      return x;
+    }
+    return undefined;
+  });
+  return found;
+}
+
+function toWindowSpec(w: NonNullable<Query['window']>): WindowSpec {
+  switch (w.kind) {
+    case 'Tumbling':
+      return { kind: 'TUMBLING', sizeMs: w.size.ms, advanceMs: w.size.ms, graceMs: w.grace?.ms ?? null, retentionMs: w.retention?.ms ?? null };
+    case 'Hopping':
+      if (w.advance.ms > w.size.ms) {
+        throw new KsqlError(`Window advance (${w.advance.ms}ms) must not exceed window size (${w.size.ms}ms)`, w.loc);
+      }
+      return { kind: 'HOPPING', sizeMs: w.size.ms, advanceMs: w.advance.ms, graceMs: w.grace?.ms ?? null, retentionMs: w.retention?.ms ?? null };
+    case 'Session':
+      return { kind: 'SESSION', sizeMs: w.gap.ms, advanceMs: 0, graceMs: w.grace?.ms ?? null, retentionMs: w.retention?.ms ?? null };
+  }
+}
+
+export function effectiveGrace(w: WindowSpec): number {
+  return w.graceMs ?? DEFAULT_GRACE_MS;
+}
+
+function typeAggregateCall(c: FunctionCall, scope: ExprScope, ctx: PlanContext): SqlType {
+  const fn = ctx.functions.get(c.name);
+  if (!fn || fn.kind !== 'aggregate') throw new KsqlError(`Can't find any functions with the name '${c.name}'`, c.loc);
+  const args = c.args.map((a) => {
+    const t = typeExpression(a, scope, ctx.functions);
+    return t.kind === 'Literal' ? { type: t.type, literal: t.value } : { type: t.type };
+  });
+  try {
+    return fn.resolve(args).returnType;
+  } catch (e) {
+    throw new KsqlError((e as Error).message, c.loc);
+  }
+}
+
+function typeTableCall(c: FunctionCall, scope: ExprScope, ctx: PlanContext): SqlType {
+  const fn = ctx.functions.get(c.name);
+  if (!fn || fn.kind !== 'table') throw new KsqlError(`Can't find any functions with the name '${c.name}'`, c.loc);
+  const args = c.args.map((a) => {
+    const t = typeExpression(a, scope, ctx.functions);
+    return t.kind === 'Literal' ? { type: t.type, literal: t.value } : { type: t.type };
+  });
+  try {
+    return fn.resolve(args).returnType;
+  } catch (e) {
+    throw new KsqlError((e as Error).message, c.loc);
+  }
+}
+
+// ---------------------------------------------------------------- FROM
+
+function planFrom(rel: Relation, query: Query, ctx: PlanContext): FromResult {
+  if (rel.kind === 'Source') return planSource(rel, ctx);
+  return planJoin(rel, query, ctx);
+}
+
+export function sourceStep(src: DataSource, alias: string): SourceStep {
+  const keys = src.columns.filter((c) => c.namespace === 'KEY');
+  const values = src.columns.filter((c) => c.namespace !== 'KEY');
+  return {
+    kind: 'Source',
+    id: nextId('Source'),
+    sourceName: src.name,
+    alias,
+    sourceType: src.sourceType,
+    topic: src.topic,
+    keyFormat: src.keyFormat,
+    valueFormat: src.valueFormat,
+    columns: src.columns,
+    timestamp: src.timestamp,
+    materialize: src.sourceType === 'TABLE',
+    schema: {
+      key: keys.map((c) => ({ name: c.name, qualifier: alias, type: c.type })),
+      value: values.map((c: Column) => ({ name: c.name, qualifier: alias, type: c.type })),
+      window: src.window,
+    },
+  };
+}
+
+function planSource(rel: AliasedSource, ctx: PlanContext): FromResult {
+  const src = ctx.source(rel.name);
+  if (!src) throw new KsqlError(`${rel.name} does not exist.`, rel.loc, 'NotFound');
+  const alias = rel.alias ?? rel.name;
+  const step = sourceStep(src, alias);
+  return {
+    step,
+    sourceType: src.sourceType,
+    sources: [{ alias, source: src }],
+    keyEquivalents: step.schema.key.map((k) => [{ kind: 'ColumnRef', source: alias, name: k.name, loc: rel.loc } satisfies ColumnRef]),
+    pseudoQualifier: alias,
+    isJoin: false,
+  };
+}
+
+function planJoin(rel: Extract<Relation, { kind: 'Join' }>, query: Query, ctx: PlanContext): FromResult {
+  const left = planFrom(rel.left, query, ctx);
+  const right = planSource(rel.right, ctx);
+  const aliases = new Set(left.sources.map((s) => s.alias));
+  if (aliases.has(right.sources[0]!.alias)) {
+    throw new KsqlError(`Can not join '${right.sources[0]!.alias}' to '${right.sources[0]!.alias}': self joins are not yet supported.`, rel.loc);
+  }
+  const leftScope = rowScope(left.step.schema, left.pseudoQualifier);
+  const rightScope = rowScope(right.step.schema, right.pseudoQualifier);
+  if (rel.on.kind !== 'Comparison' || rel.on.op !== '=') {
+    throw new KsqlError(`Unsupported join expression: ${formatExpr(rel.on)}. Only equality (=) join criteria are supported.`, rel.on.loc);
+  }
+  const a = rel.on.left;
+  const b = rel.on.right;
+  const side = (e: Expr): 'L' | 'R' | null => {
+    const refs = columnRefs(e);
+    if (refs.length === 0) return null;
+    const inL = refs.every((r) => resolves(r, leftScope, left));
+    const inR = refs.every((r) => resolves(r, rightScope, right));
+    if (inL && !inR) return 'L';
+    if (inR && !inL) return 'R';
+    if (inL && inR) return refs.some((r) => r.source && left.sources.some((s) => s.alias === r.source)) ? 'L' : 'R';
+    return null;
+  };
+  const sa = side(a);
+  const sb = side(b);
+  if (!sa || !sb || sa === sb) {
+    const bad = !sa ? a : !sb ? b : a;
+    throw new KsqlError(
+      `Invalid comparison expression '${formatExpr(bad)}' in join '${formatExpr(rel.on).replace(/^\((.*)\)$/, '($1)')}'. Each side of the join comparision must contain references from exactly one source.`,
+      rel.on.loc,
+    );
+  }
+  const leftKey = qualifyRefs(sa === 'L' ? a : b, leftScope);
+  const rightKey = qualifyRefs(sa === 'L' ? b : a, rightScope);
+  const lt = typeExpression(leftKey, leftScope, ctx.functions).type;
+  const rt = typeExpression(rightKey, rightScope, ctx.functions).type;
+  if (formatType(lt) !== formatType(rt)) {
+    throw new KsqlError(
+      `Invalid join condition: types don't match. Got ${formatExpr(leftKey)}{${formatType(lt)}} = ${formatExpr(rightKey)}{${formatType(rt)}}.`,
+      rel.on.loc,
+    );
+  }
+  const rightSrc = right.sources[0]!;
+  const rightIsKey = right.step.schema.key.length === 1 && rightKey.kind === 'ColumnRef' && rightKey.name === right.step.schema.key[0]!.name;
+  const leftIsKey = left.keyEquivalents.length === 1 && left.keyEquivalents[0]!.some((k) => exprEquals(k, leftKey));
+  let variant: JoinStep['variant'];
+  if (left.sourceType === 'STREAM' && right.sourceType === 'STREAM') {
+    if (!rel.within) throw new KsqlError('Stream-Stream joins must have a WITHIN clause specified. None was provided. To learn about how to specify a WITHIN clause with a stream-stream join, please visit: https://docs.confluent.io/current/ksql/docs/syntax-reference.html#create-stream-as-select', rel.loc);
+    variant = 'STREAM_STREAM';
+  } else if (left.sourceType === 'STREAM' && right.sourceType === 'TABLE') {
+    if (rel.within) throw new KsqlError('A window definition was provided for a Stream-Table join. These joins are not windowed. Please drop the window definition (ie. the WITHIN clause) and try to execute your join again.', rel.loc);
+    if (!rightIsKey) {
+      throw new KsqlError(
+        `Invalid join condition: stream-table joins require to join on the table's primary key. Got ${formatExpr(sa === 'L' ? leftKey : rightKey)} = ${formatExpr(sa === 'L' ? rightKey : leftKey)}.`,
+        rel.on.loc,
+      );
+    }
+    if (rel.type === 'FULL' || rel.type === 'RIGHT') {
+      throw new KsqlError(`Invalid join type: ${rel.type === 'FULL' ? 'full-outer' : 'right'} join not supported for stream-table join. Got ${left.sources[0]!.source.name} [${rel.type}] JOIN ${rightSrc.source.name}.`, rel.loc);
+    }
+    variant = 'STREAM_TABLE';
+  } else if (left.sourceType === 'TABLE' && right.sourceType === 'TABLE') {
+    if (rel.within) throw new KsqlError('A window definition was provided for a Table-Table join. These joins are not windowed. Please drop the window definition (i.e. the WITHIN clause) and try to execute your Table-Table join again.', rel.loc);
+    if (!rightIsKey) {
+      throw new KsqlError(
+        `Invalid join condition: table-table joins require to join on the primary key of the right input table. Got ${formatExpr(sa === 'L' ? leftKey : rightKey)} = ${formatExpr(sa === 'L' ? rightKey : leftKey)}.`,
+        rel.on.loc,
+      );
+    }
+    if (leftIsKey) variant = 'TABLE_TABLE';
+    else {
+      if (left.isJoin) {
+        throw new KsqlError(`Invalid join condition: foreign-key table-table joins are not supported as part of n-way joins. Got ${formatExpr(a)} = ${formatExpr(b)}.`, rel.on.loc);
+      }
+      if (rel.type !== 'INNER' && rel.type !== 'LEFT') {
+        throw new KsqlError(`Invalid join type: full-outer join not supported for foreign-key table-table join. Got ${left.sources[0]!.source.name} [${rel.type}] JOIN ${rightSrc.source.name}.`, rel.loc);
+      }
+      variant = 'FK_TABLE_TABLE';
+    }
+  } else {
+    throw new KsqlError(`Invalid join order: table-stream joins are not supported; only stream-table joins. Got ${left.sources[0]!.source.name} [${rel.type}] JOIN ${rightSrc.source.name}.`, rel.loc);
+  }
+  if (left.step.schema.window || right.step.schema.window) {
+    const lw = left.step.schema.window;
+    const rw = right.step.schema.window;
+    if (!lw || !rw) {
+      const desc = (n: string, w: WindowInfo | null): string => `\`${n}\` is ${w ? `${w.kind} windowed` : 'not windowed'}`;
+      throw new KsqlError(`Can not join windowed source to non-windowed source.\n${desc(left.sources[0]!.source.name, lw)}\n${desc(rightSrc.source.name, rw)}`, rel.loc);
+    }
+  }
+  for (const s of [...left.sources, rightSrc]) {
+    if (s.source.valueFormat.format === 'KAFKA' || s.source.valueFormat.format === 'NONE') {
+      const kafka = [...left.sources, rightSrc].filter((x) => x.source.valueFormat.format === s.source.valueFormat.format).map((x) => x.source.name);
+      throw new KsqlError(`Source(s) ${kafka.join(', ')} are using the '${s.source.valueFormat.format}' value format. This format does not yet support JOIN.`, rel.loc);
+    }
+  }
+  const leftCols = left.isJoin ? left.step.schema.value : [...left.step.schema.key, ...left.step.schema.value];
+  const rightCols = [...right.step.schema.key, ...right.step.schema.value];
+  const keyName = variant === 'FK_TABLE_TABLE' ? left.step.schema.key[0]?.name ?? 'ROWKEY' : leftKey.kind === 'ColumnRef' ? `${leftKey.source}_${leftKey.name}` : 'ROWKEY';
+  const keyType = variant === 'FK_TABLE_TABLE' ? left.step.schema.key[0]!.type : lt;
+  const step: JoinStep = {
+    kind: 'Join',
+    id: nextId('Join'),
+    joinType: rel.type,
+    variant,
+    left: left.step,
+    right: right.step,
+    leftKey,
+    rightKey,
+    within: rel.within ? { beforeMs: rel.within.before.ms, afterMs: rel.within.after.ms, graceMs: rel.within.grace?.ms ?? null } : null,
+    schema: {
+      key: [{ name: keyName, qualifier: null, type: keyType }],
+      value: [...leftCols, ...rightCols],
+      window: left.step.schema.window,
+    },
+  };
+  let keyEquivalents: Expr[];
+  if (variant === 'FK_TABLE_TABLE') {
+    keyEquivalents = [...left.keyEquivalents[0]!];
+  } else {
+    const prev = leftIsKey ? left.keyEquivalents[0]! : [];
+    keyEquivalents = [...prev.filter((p) => !exprEquals(p, leftKey)), leftKey, rightKey];
+    if (left.isJoin && leftIsKey) keyEquivalents = [...prev.filter((p) => !exprEquals(p, leftKey)), leftKey, rightKey];
+    keyEquivalents = dedupe(keyEquivalents);
+    if (rel.type === 'FULL') keyEquivalents = keyEquivalents.filter((e) => e.kind === 'ColumnRef');
+  }
+  return {
+    step,
+    sourceType: variant === 'STREAM_STREAM' || variant === 'STREAM_TABLE' ? 'STREAM' : 'TABLE',
+    sources: [...left.sources, ...right.sources],
+    keyEquivalents: [keyEquivalents],
+    pseudoQualifier: null,
+    isJoin: true,
+  };
+}
+
+function dedupe(xs: Expr[]): Expr[] {
+  const out: Expr[] = [];
+  for (const x of xs) if (!out.some((o) => exprEquals(o, x))) out.push(x);
+  return out;
+}
+
+function resolves(r: ColumnRef, scope: ExprScope, from: FromResult): boolean {
+  if (r.source) return from.sources.some((s) => s.alias === r.source) && scope.columns.some((c) => c.name === r.name && c.qualifier === r.source);
+  return scope.columns.some((c) => c.name === r.name && c.qualifier !== null);
+}

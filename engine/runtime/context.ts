@@ -1,0 +1,19 @@
+import type { BrokerRecord, ProduceRecord } from '../driver/broker.js';
+import type { FunctionRegistry } from '../functions/types.js';
+import type { SchemaRegistry } from '../serde/types.js';
+import type { ProcessingLogger } from './processing-log.js';
+import type { StoreFactory } from './store.js';
+
+/** What a runtime gives the operators of one query: its ports to the outside. */
+export interface RuntimeContext {
+  readonly queryId: string;
+  readonly functions: FunctionRegistry;
+  readonly registry: SchemaRegistry;
+  readonly log: ProcessingLogger;
+  readonly stores: StoreFactory;
+  /** deliver every record of `topic` (from the query's start position) to `handler`, in offset order per partition */
+  subscribe(topic: string, handler: (r: BrokerRecord) => void): void;
+  produce(topic: string, rec: ProduceRecord): void;
+  /** engine properties */
+  readonly properties: Readonly<Record<string, string>>;
+}

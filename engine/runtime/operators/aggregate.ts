@@ -1,0 +1,169 @@
+import { rowScope } from '../../analyzer/scope.js';
+import { compileExpression } from '../../expr/compile.js';
+import { typeExpression } from '../../expr/typer.js';
+import type { CompiledExpr } from '../../expr/typed-expr.js';
+import type { AggregateImpl } from '../../functions/types.js';
+import { effectiveGrace } from '../../plan/plan-query.js';
+import type { WindowBounds } from '../../serde/types.js';
+import type { AggregateStep, SuppressStep } from '../../topology/topology.js';
+import { pseudoQualifierOf } from '../compile-step-expr.js';
+import type { RuntimeContext } from '../context.js';
+import { keyString } from '../key-string.js';
+import { toRow, type Emit, type Rec } from '../record.js';
+import { logProcessingError } from './stateless.js';
+
+interface AggState {
+  readonly key: readonly unknown[];
+  accs: unknown[];
+  ts: number;
+}
+
+interface SessionState {
+  readonly key: readonly unknown[];
+  sessions: { start: number; end: number; accs: unknown[]; ts: number }[];
+}
+
+interface CompiledAgg {
+  readonly impl: AggregateImpl & { readonly valueArgs: number };
+  readonly args: readonly CompiledExpr[];
+}
+
+/** GROUP BY with aggregates over a stream (optionally windowed) or a table (with retraction). */
+export function aggregateOperator(step: AggregateStep, ctx: RuntimeContext, emit: Emit): Emit {
+  const scope = rowScope(step.input.schema, pseudoQualifierOf(step.input));
+  const groupFns = step.groupBy.map((g) => compileExpression(typeExpression(g, scope, ctx.functions)));
+  const aggs: CompiledAgg[] = step.aggregates.map((a) => {
+    const fn = ctx.functions.get(a.name);
+    if (!fn || fn.kind !== 'aggregate') throw new Error(`not an aggregate function: ${a.name}`);
+    const typed = a.args.map((x) => typeExpression(x, scope, ctx.functions));
+    const impl = fn.resolve(typed.map((t) => (t.kind === 'Literal' ? { type: t.type, literal: t.value } : { type: t.type })));
+    return { impl, args: typed.slice(0, impl.valueArgs).map((t) => compileExpression(t)) };
+  });
+  const store = ctx.stores.keyValue<AggState>(`${step.id}-store`);
+  const sessionStore = ctx.stores.keyValue<SessionState>(`${step.id}-sessions`);
+  const window = step.window;
+  const grace = window ? effectiveGrace(window) : 0;
+  let sequence = 0;
+  let streamTime = Number.NEGATIVE_INFINITY;
+
+  const results = (accs: readonly unknown[]): unknown[] => accs.map((a, i) => aggs[i]!.impl.result(a));
+  const argsOf = (row: readonly unknown[]): unknown[][] | null => {
+    try {
+      return aggs.map((a) => a.args.map((f) => f(row)));
+    } catch (e) {
+      logProcessingError(ctx, 'aggregate argument', e);
+      return null;
+    }
+  };
+  const groupOf = (row: readonly unknown[]): unknown[] | null => {
+    try {
+      const key = groupFns.map((f) => f(row) ?? null);
+      return key.some((k) => k === null) ? null : key;
+    } catch (e) {
+      logProcessingError(ctx, 'GROUP BY', e);
+      return null;
+    }
+  };
+
+  const apply = (rec: Rec, values: readonly unknown[], op: 'add' | 'remove'): void => {
+    const row = toRow(rec.key, values, rec);
+    const key = groupOf(row);
+    if (!key) return;
+    const args = argsOf(row);
+    if (!args) return;
+    const actx = { sequence: sequence++, timestamp: rec.ts };
+    if (!window) {
+      const k = keyString(key);
+      const state = store.get(k) ?? { key, accs: aggs.map((a) => a.impl.init()), ts: rec.ts };
+      state.accs = state.accs.map((acc, i) => {
+        const impl = aggs[i]!.impl;
+        if (op === 'add') return impl.add(acc, args[i]!, actx);
+        return impl.remove ? impl.remove(acc, args[i]!, actx) : acc;
+      });
+      state.ts = Math.max(state.ts, rec.ts);
+      store.put(k, state);
+      emit({ key, value: results(state.accs), ts: state.ts, partition: rec.partition, offset: rec.offset, window: null, headers: [] });
+      return;
+    }
+    streamTime = Math.max(streamTime, rec.ts);
+    if (window.kind === 'SESSION') {
+      sessionWindow(key, args, rec, actx);
+      return;
+    }
+    for (const w of windowsFor(rec.ts, window.sizeMs, window.advanceMs)) {
+      if (w.end + grace <= streamTime && w.end <= streamTime - grace) continue; // closed: late record dropped
+      const k = keyString(key) + '@' + w.start;
+      const state = store.get(k) ?? { key, accs: aggs.map((a) => a.impl.init()), ts: rec.ts };
+      state.accs = state.accs.map((acc, i) => aggs[i]!.impl.add(acc, args[i]!, actx));
+      state.ts = Math.max(state.ts, rec.ts);
+      store.put(k, state);
+      emit({ key, value: results(state.accs), ts: state.ts, partition: rec.partition, offset: rec.offset, window: w, headers: [] });
+    }
+  };
+
+  const sessionWindow = (key: unknown[], args: unknown[][], rec: Rec, actx: { sequence: number; timestamp: number }): void => {
+    const gap = window!.sizeMs;
+    const t = rec.ts;
+    const k = keyString(key);
+    const state = sessionStore.get(k) ?? { key, sessions: [] };
+    const overlapping = state.sessions.filter((s) => s.end + gap >= t && s.start - gap <= t);
+    const start = Math.min(t, ...overlapping.map((s) => s.start));
+    const end = Math.max(t, ...overlapping.map((s) => s.end));
+    if (end < streamTime - grace) return; // late
+    let accs = aggs.map((a) => a.impl.init());
+    let ts = t;
+    for (const s of overlapping) {
+      accs = accs.map((acc, i) => {
+        const impl = aggs[i]!.impl;
+        return impl.merge ? impl.merge(acc, s.accs[i]) : s.accs[i];
+      });
+      ts = Math.max(ts, s.ts);
+    }
+    accs = accs.map((acc, i) => aggs[i]!.impl.add(acc, args[i]!, actx));
+    for (const s of overlapping) {
+      emit({ key, value: null, ts: s.ts, partition: rec.partition, offset: rec.offset, window: { start: s.start, end: s.end }, headers: [] });
+    }
+    state.sessions = [...state.sessions.filter((s) => !overlapping.includes(s)), { start, end, accs, ts }];
+    sessionStore.put(k, state);
+    emit({ key, value: results(accs), ts, partition: rec.partition, offset: rec.offset, window: { start, end }, headers: [] });
+  };
+
+  return (rec) => {
+    if (step.inputType === 'TABLE') {
+      if (rec.old) apply(rec, rec.old, 'remove');
+      if (rec.value) apply(rec, rec.value, 'add');
+      return;
+    }
+    if (rec.value) apply(rec, rec.value, 'add');
+  };
+}
+
+export function windowsFor(ts: number, size: number, advance: number): WindowBounds[] {
+  const out: WindowBounds[] = [];
+  const lastStart = ts - (((ts % advance) + advance) % advance);
+  for (let s = lastStart; s > ts - size; s -= advance) {
+    if (s < 0) break;
+    out.push({ start: s, end: s + size });
+  }
+  return out.reverse();
+}
+
+/** EMIT FINAL: holds the latest result per window until stream time passes the window's end plus grace. */
+export function suppressOperator(step: SuppressStep, ctx: RuntimeContext, emit: Emit, graceMs: number): Emit {
+  const buffer = ctx.stores.keyValue<Rec>(`${step.id}-buffer`);
+  let streamTime = Number.NEGATIVE_INFINITY;
+  return (rec) => {
+    streamTime = Math.max(streamTime, rec.ts);
+    if (rec.window) {
+      const k = keyString(rec.key) + '@' + rec.window.start;
+      if (rec.window.end + graceMs > streamTime || rec.value === null) buffer.put(k, rec);
+    }
+    const ready: [string, Rec][] = [];
+    for (const [k, r] of buffer.entries()) if (r.window && r.window.end + graceMs <= streamTime) ready.push([k, r]);
+    ready.sort((a, b) => a[1].window!.end - b[1].window!.end);
+    for (const [k, r] of ready) {
+      buffer.delete(k);
+      if (r.value !== null) emit(r);
+    }
+  };
+}

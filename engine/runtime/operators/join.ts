@@ -1,0 +1,253 @@
+import type { CompiledExpr } from '../../expr/typed-expr.js';
+import type { JoinStep, Step } from '../../topology/topology.js';
+import { compileOver } from '../compile-step-expr.js';
+import type { RuntimeContext } from '../context.js';
+import { keyString } from '../key-string.js';
+import { toRow, type Emit, type Rec } from '../record.js';
+import { logProcessingError } from './stateless.js';
+
+interface Side {
+  readonly keyFn: CompiledExpr;
+  /** the columns this side contributes to the joined row */
+  readonly width: number;
+  readonly rowOf: (rec: Rec, value: readonly unknown[]) => unknown[];
+}
+
+function side(step: Step, keyExpr: JoinStep['leftKey'], ctx: RuntimeContext): Side {
+  const { fn } = compileOver(keyExpr, step, ctx.functions);
+  const isJoin = step.kind === 'Join' || (step.kind === 'Filter' && step.input.kind === 'Join');
+  const width = isJoin ? step.schema.value.length : step.schema.key.length + step.schema.value.length;
+  return { keyFn: fn, width, rowOf: (rec, value) => (isJoin ? [...value] : [...rec.key, ...value]) };
+}
+
+/** Builds the join operator; returns the inputs for the left and right sides. */
+export function joinOperator(step: JoinStep, ctx: RuntimeContext, emit: Emit): { left: Emit; right: Emit } {
+  const L = side(step.left, step.leftKey, ctx);
+  const R = side(step.right, step.rightKey, ctx);
+  const nullsL = new Array<unknown>(L.width).fill(null);
+  const nullsR = new Array<unknown>(R.width).fill(null);
+  const keyOf = (s: Side, rec: Rec, value: readonly unknown[]): unknown => {
+    try {
+      const v = s.keyFn(toRow(rec.key, value, rec));
+      return v === undefined ? null : v;
+    } catch (e) {
+      logProcessingError(ctx, 'join key', e);
+      return null;
+    }
+  };
+  const out = (key: readonly unknown[], l: readonly unknown[] | null, r: readonly unknown[] | null, base: Rec, ts: number): void => {
+    emit({
+      key,
+      value: l === null && r === null ? null : [...(l ?? nullsL), ...(r ?? nullsR)],
+      ts,
+      partition: base.partition,
+      offset: base.offset,
+      window: base.window,
+      headers: [],
+    });
+  };
+  switch (step.variant) {
+    case 'STREAM_STREAM':
+      return streamStream(step, ctx, L, R, keyOf, out);
+    case 'STREAM_TABLE':
+      return streamTable(step, ctx, L, R, keyOf, out);
+    case 'TABLE_TABLE':
+      return tableTable(step, ctx, L, R, keyOf, out);
+    case 'FK_TABLE_TABLE':
+      return fkJoin(step, ctx, L, R, keyOf, out);
+  }
+}
+
+type KeyOf = (s: Side, rec: Rec, value: readonly unknown[]) => unknown;
+type Out = (key: readonly unknown[], l: readonly unknown[] | null, r: readonly unknown[] | null, base: Rec, ts: number) => void;
+
+interface Buffered {
+  readonly row: unknown[];
+  readonly rec: Rec;
+  matched: boolean;
+  emitted: boolean;
+}
+
+function streamStream(step: JoinStep, ctx: RuntimeContext, L: Side, R: Side, keyOf: KeyOf, out: Out): { left: Emit; right: Emit } {
+  const within = step.within!;
+  const grace = within.graceMs;
+  const leftBuf = ctx.stores.keyValue<Buffered[]>(`${step.id}-left`);
+  const rightBuf = ctx.stores.keyValue<Buffered[]>(`${step.id}-right`);
+  const leftOuter = step.joinType === 'LEFT' || step.joinType === 'FULL';
+  const rightOuter = step.joinType === 'RIGHT' || step.joinType === 'FULL';
+  let streamTime = Number.NEGATIVE_INFINITY;
+  const retention = within.beforeMs + within.afterMs + (grace ?? 24 * 3600 * 1000);
+  const unmatched: { buf: Buffered; isLeft: boolean; key: unknown }[] = [];
+
+  const flushUnmatched = (): void => {
+    if (grace === null) return;
+    unmatched.sort((a, b) => a.buf.rec.ts - b.buf.rec.ts);
+    while (unmatched.length > 0) {
+      const u = unmatched[0]!;
+      const closeAt = u.isLeft ? u.buf.rec.ts + within.afterMs + grace : u.buf.rec.ts + within.beforeMs + grace;
+      if (closeAt >= streamTime) break;
+      unmatched.shift();
+      if (!u.buf.matched && !u.buf.emitted) {
+        u.buf.emitted = true;
+        if (u.isLeft) out([u.key], u.buf.row, null, u.buf.rec, u.buf.rec.ts);
+        else out([u.key], null, u.buf.row, u.buf.rec, u.buf.rec.ts);
+      }
+    }
+  };
+
+  const process = (rec: Rec, isLeft: boolean): void => {
+    if (rec.value === null) return;
+    const me = isLeft ? L : R;
+    const key = keyOf(me, rec, rec.value);
+    const row = me.rowOf(rec, rec.value);
+    const outer = isLeft ? leftOuter : rightOuter;
+    if (key === null) {
+      if (outer) out([null], isLeft ? row : null, isLeft ? null : row, rec, rec.ts);
+      return;
+    }
+    // Late records (beyond the window and grace of observed stream time) are dropped.
+    if (grace !== null && rec.ts < streamTime - (isLeft ? within.afterMs : within.beforeMs) - grace) return;
+    streamTime = Math.max(streamTime, rec.ts);
+    const k = keyString([key]);
+    const other = (isLeft ? rightBuf : leftBuf).get(k) ?? [];
+    const lo = isLeft ? rec.ts - within.beforeMs : rec.ts - within.afterMs;
+    const hi = isLeft ? rec.ts + within.afterMs : rec.ts + within.beforeMs;
+    const buf: Buffered = { row, rec, matched: false, emitted: false };
+    for (const o of other) {
+      if (o.rec.ts < lo || o.rec.ts > hi) continue;
+      buf.matched = true;
+      o.matched = true;
+      const ts = Math.max(o.rec.ts, rec.ts);
+      if (isLeft) out([key], row, o.row, rec, ts);
+      else out([key], o.row, row, rec, ts);
+    }
+    if (!buf.matched && outer && grace === null) {
+      buf.emitted = true;
+      if (isLeft) out([key], row, null, rec, rec.ts);
+      else out([key], null, row, rec, rec.ts);
+    }
+    const mine = isLeft ? leftBuf : rightBuf;
+    const list = (mine.get(k) ?? []).filter((b) => b.rec.ts >= streamTime - retention);
+    list.push(buf);
+    mine.put(k, list);
+    if (outer && grace !== null && !buf.matched) unmatched.push({ buf, isLeft, key });
+    flushUnmatched();
+  };
+  return { left: (rec) => process(rec, true), right: (rec) => process(rec, false) };
+}
+
+function streamTable(step: JoinStep, ctx: RuntimeContext, L: Side, R: Side, keyOf: KeyOf, out: Out): { left: Emit; right: Emit } {
+  const table = ctx.stores.keyValue<unknown[]>(`${step.id}-right`);
+  return {
+    left: (rec) => {
+      if (rec.value === null) return;
+      const key = keyOf(L, rec, rec.value);
+      const row = L.rowOf(rec, rec.value);
+      const r = key === null ? undefined : table.get(keyString([key]));
+      if (r) out([key], row, r, rec, rec.ts);
+      else if (step.joinType === 'LEFT') out([key], row, null, rec, rec.ts);
+    },
+    right: (rec) => {
+      const k = keyString(rec.key);
+      if (rec.value === null) table.delete(k);
+      else table.put(k, R.rowOf(rec, rec.value));
+    },
+  };
+}
+
+function tableTable(step: JoinStep, ctx: RuntimeContext, L: Side, R: Side, keyOf: KeyOf, out: Out): { left: Emit; right: Emit } {
+  const lt = ctx.stores.keyValue<{ key: unknown; row: unknown[] }>(`${step.id}-left`);
+  const rt = ctx.stores.keyValue<unknown[]>(`${step.id}-right`);
+  const type = step.joinType;
+  const emitFor = (key: unknown, l: unknown[] | null, r: unknown[] | null, rec: Rec, fromLeft: boolean): void => {
+    let lv = l;
+    let rv = r;
+    switch (type) {
+      case 'INNER':
+        if (!l || !r) {
+          lv = null;
+          rv = null;
+        }
+        break;
+      case 'LEFT':
+        if (!l) {
+          if (!fromLeft) return;
+          rv = null;
+        }
+        break;
+      case 'RIGHT':
+        if (!r) {
+          if (fromLeft) return;
+          lv = null;
+        }
+        break;
+      case 'FULL':
+        break;
+    }
+    out([key], lv, rv, rec, rec.ts);
+  };
+  return {
+    left: (rec) => {
+      const key = rec.value !== null ? keyOf(L, rec, rec.value) : rec.old ? keyOf(L, rec, rec.old) : rec.key[0] ?? null;
+      if (key === null) return;
+      const k = keyString([key]);
+      const row = rec.value === null ? null : L.rowOf(rec, rec.value);
+      if (row) lt.put(k, { key, row });
+      else lt.delete(k);
+      emitFor(key, row, rt.get(k) ?? null, rec, true);
+    },
+    right: (rec) => {
+      const key = rec.key[0] ?? null;
+      const k = keyString(rec.key);
+      const row = rec.value === null ? null : R.rowOf(rec, rec.value);
+      if (row) rt.put(k, row);
+      else rt.delete(k);
+      emitFor(key, lt.get(k)?.row ?? null, row, rec, false);
+    },
+  };
+}
+
+function fkJoin(step: JoinStep, ctx: RuntimeContext, L: Side, R: Side, keyOf: KeyOf, out: Out): { left: Emit; right: Emit } {
+  const lt = ctx.stores.keyValue<{ key: readonly unknown[]; fk: unknown; row: unknown[] }>(`${step.id}-left`);
+  const rt = ctx.stores.keyValue<unknown[]>(`${step.id}-right`);
+  const index = ctx.stores.keyValue<Set<string>>(`${step.id}-fk-index`);
+  const inner = step.joinType === 'INNER';
+  return {
+    left: (rec) => {
+      const lk = keyString(rec.key);
+      const prev = lt.get(lk);
+      if (prev && prev.fk !== null) index.get(keyString([prev.fk]))?.delete(lk);
+      if (rec.value === null) {
+        lt.delete(lk);
+        if (prev) out(rec.key, null, null, rec, rec.ts);
+        return;
+      }
+      const fk = keyOf(L, rec, rec.value);
+      const row = L.rowOf(rec, rec.value);
+      lt.put(lk, { key: rec.key, fk, row });
+      if (fk !== null) {
+        const fkk = keyString([fk]);
+        const set = index.get(fkk) ?? new Set<string>();
+        set.add(lk);
+        index.put(fkk, set);
+      }
+      const r = fk === null ? undefined : rt.get(keyString([fk]));
+      if (r) out(rec.key, row, r, rec, rec.ts);
+      else if (!inner) out(rec.key, row, null, rec, rec.ts);
+      else if (prev) out(rec.key, null, null, rec, rec.ts);
+    },
+    right: (rec) => {
+      const rk = keyString(rec.key);
+      const row = rec.value === null ? null : R.rowOf(rec, rec.value);
+      if (row) rt.put(rk, row);
+      else rt.delete(rk);
+      for (const lk of index.get(rk) ?? []) {
+        const l = lt.get(lk);
+        if (!l) continue;
+        if (row) out(l.key, l.row, row, rec, rec.ts);
+        else if (inner) out(l.key, null, null, rec, rec.ts);
+        else out(l.key, l.row, null, rec, rec.ts);
+      }
+    },
+  };
+}

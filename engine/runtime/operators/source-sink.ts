@@ -1,0 +1,173 @@
+import type { Column } from '../../catalog/data-source.js';
+import type { BrokerRecord, Header } from '../../driver/broker.js';
+import { createSerde, windowedKeySerde } from '../../serde/index.js';
+import type { FormatInfo, Serde, WindowBounds } from '../../serde/types.js';
+import type { SinkStep, SourceStep } from '../../topology/topology.js';
+import type { WindowInfo } from '../../catalog/data-source.js';
+import type { RuntimeContext } from '../context.js';
+import { keyString } from '../key-string.js';
+import type { Emit, Rec } from '../record.js';
+import { STRING } from '../../types/sql-type.js';
+
+export interface KeySerde {
+  serialize(values: readonly unknown[], window: WindowBounds | null): Buffer | null;
+  deserialize(bytes: Buffer | null): { values: unknown[]; window: WindowBounds | null };
+}
+
+export function makeKeySerde(ctx: RuntimeContext, topic: string, format: FormatInfo, columns: readonly Column[], window: WindowInfo | null): KeySerde {
+  const inner = createSerde(format, columns.map((c) => ({ name: c.name, type: c.type })), { topic, isKey: true, registry: ctx.registry });
+  if (!window) {
+    return {
+      serialize: (values) => (columns.length === 0 ? null : inner.serialize(values)),
+      deserialize: (bytes) => ({ values: columns.length === 0 ? [] : inner.deserialize(bytes) ?? columns.map(() => null), window: null }),
+    };
+  }
+  const w = windowedKeySerde(inner, window.kind, window.sizeMs);
+  return {
+    serialize: (values, bounds) => w.serialize({ values, window: bounds ?? { start: 0, end: 0 } }),
+    deserialize: (bytes) => {
+      const r = w.deserialize(bytes);
+      return r ? { values: r.values ?? columns.map(() => null), window: r.window } : { values: columns.map(() => null), window: null };
+    },
+  };
+}
+
+export function makeValueSerde(ctx: RuntimeContext, topic: string, format: FormatInfo, columns: readonly Column[]): Serde {
+  const wrap = format.properties['WRAP_SINGLE_VALUE'];
+  return createSerde(
+    format,
+    columns.map((c) => ({ name: c.name, type: c.type })),
+    { topic, isKey: false, registry: ctx.registry, ...(wrap !== undefined ? { wrapSingleValue: wrap.toLowerCase() === 'true' } : {}) },
+  );
+}
+
+function describeRecord(r: BrokerRecord): string {
+  return JSON.stringify({ topic: r.topic, partition: r.partition, offset: r.offset, key: r.key?.toString('base64') ?? null, value: r.value?.toString('base64') ?? null });
+}
+
+/** Reads a source topic: deserializes, extracts event time, materializes tables. */
+export function sourceOperator(step: SourceStep, ctx: RuntimeContext, emit: Emit): void {
+  const keyCols = step.columns.filter((c) => c.namespace === 'KEY');
+  const valueCols = step.columns.filter((c) => c.namespace === 'VALUE');
+  const extraCols = step.columns.filter((c) => c.namespace !== 'KEY');
+  const keySerde = makeKeySerde(ctx, step.topic, step.keyFormat, keyCols, step.schema.window);
+  const valueSerde = makeValueSerde(ctx, step.topic, step.valueFormat, valueCols);
+  const store = step.materialize ? ctx.stores.keyValue<readonly unknown[]>(`${step.id}-store`) : null;
+  const tsIndex = step.timestamp ? extraCols.findIndex((c) => c.name === step.timestamp!.column) : -1;
+  const tsType = tsIndex >= 0 ? extraCols[tsIndex]!.type : null;
+  let parseTs: ((s: string) => number) | null = null;
+  if (step.timestamp?.format && tsType?.kind === 'STRING') {
+    const fn = ctx.functions.get('PARSE_TIMESTAMP');
+    if (fn && fn.kind === 'scalar') {
+      const impl = fn.resolve([{ type: STRING }, { type: STRING, literal: step.timestamp.format }]);
+      const fmt = step.timestamp.format;
+      parseTs = (s) => impl.invoke(s, fmt) as number;
+    }
+  }
+
+  ctx.subscribe(step.topic, (r) => {
+    let key: { values: unknown[]; window: WindowBounds | null };
+    let value: unknown[] | null;
+    let part: 'key' | 'value' = 'key';
+    try {
+      key = keySerde.deserialize(r.key);
+      part = 'value';
+      value = r.value === null ? null : valueSerde.deserialize(r.value);
+    } catch (e) {
+      ctx.log.log({
+        logger: `${ctx.queryId}.KsqlTopic.Source.deserializer`,
+        level: 'ERROR',
+        time: Date.now(),
+        type: 'DESERIALIZATION_ERROR',
+        message: `Failed to deserialize ${part} from topic: ${step.topic}. ${(e as Error).message}`,
+        topic: step.topic,
+        record: describeRecord(r),
+      });
+      return;
+    }
+    if (value !== null && extraCols.length > valueCols.length) {
+      value = [...value, ...extraCols.filter((c) => c.namespace === 'HEADERS').map((c) => headerValue(r.headers, c))];
+    }
+    let ts = r.timestamp;
+    if (tsIndex >= 0) {
+      if (value === null) {
+        if (step.sourceType === 'STREAM') return;
+      } else {
+        const raw = value[tsIndex];
+        try {
+          if (raw === null || raw === undefined) throw new Error('timestamp column is null');
+          ts = typeof raw === 'bigint' ? Number(raw) : typeof raw === 'string' ? (parseTs ? parseTs(raw) : Number.NaN) : (raw as number);
+          if (!Number.isFinite(ts)) throw new Error(`invalid timestamp ${String(raw)}`);
+        } catch (e) {
+          ctx.log.log({
+            logger: `${ctx.queryId}.KsqlTopic.Source`,
+            level: 'ERROR',
+            time: Date.now(),
+            type: 'RECORD_PROCESSING_ERROR',
+            message: `Failed to extract timestamp from row: ${(e as Error).message}`,
+            topic: step.topic,
+            record: describeRecord(r),
+          });
+          return;
+        }
+      }
+    }
+    if (ts < 0) return; // Kafka Streams drops records with negative timestamps
+    const base = { key: key.values, ts, partition: r.partition, offset: r.offset, window: key.window, headers: r.headers };
+    if (store) {
+      const k = keyString(key.values) + (key.window ? `@${key.window.start}` : '');
+      const old = store.get(k) ?? null;
+      if (value === null) {
+        if (old === null) return;
+        store.delete(k);
+      } else store.put(k, value);
+      emit({ ...base, value, old });
+      return;
+    }
+    if (value === null) return; // streams ignore tombstones
+    emit({ ...base, value });
+  });
+}
+
+function headerValue(headers: readonly Header[], c: Column): unknown {
+  if (c.headerKey !== undefined && c.headerKey !== null) {
+    let found: Buffer | null = null;
+    for (const h of headers) if (h.key === c.headerKey) found = h.value;
+    return found;
+  }
+  return headers.map((h) => ({ KEY: h.key, VALUE: h.value }));
+}
+
+/** Serializes and writes records to the sink topic. */
+export function sinkOperator(step: SinkStep, ctx: RuntimeContext): Emit {
+  const keyCols = step.columns.filter((c) => c.namespace === 'KEY');
+  const valueCols = step.columns.filter((c) => c.namespace === 'VALUE');
+  const keySerde = makeKeySerde(ctx, step.topic, step.keyFormat, keyCols, step.schema.window);
+  const valueSerde = makeValueSerde(ctx, step.topic, step.valueFormat, valueCols);
+  const valueIdx = valueCols.map((c) => step.input.schema.value.findIndex((v) => v.name === c.name));
+  const tsIdx = step.timestamp ? step.input.schema.value.findIndex((v) => v.name === step.timestamp!.column) : -1;
+  return (rec: Rec) => {
+    let key: Buffer | null;
+    let value: Buffer | null;
+    let ts = rec.ts;
+    try {
+      key = keySerde.serialize(rec.key, rec.window);
+      value = rec.value === null ? null : valueSerde.serialize(valueIdx.map((i) => rec.value![i] ?? null));
+      if (tsIdx >= 0 && rec.value !== null) {
+        const t = rec.value[tsIdx];
+        if (t !== null && t !== undefined) ts = Number(t);
+      }
+    } catch (e) {
+      ctx.log.log({
+        logger: `${ctx.queryId}.${step.sinkName}.serializer`,
+        level: 'ERROR',
+        time: Date.now(),
+        type: 'SERIALIZATION_ERROR',
+        message: `Error serializing message to topic: ${step.topic}. ${(e as Error).message}`,
+        topic: step.topic,
+      });
+      return;
+    }
+    ctx.produce(step.topic, { key, value, timestamp: ts, headers: [] });
+  };
+}

@@ -1,0 +1,140 @@
+import type { FilterStep, FlatMapStep, ProjectStep, RekeyStep } from '../../topology/topology.js';
+import { compileOver } from '../compile-step-expr.js';
+import type { RuntimeContext } from '../context.js';
+import { toRow, type Emit, type Rec } from '../record.js';
+import type { TableImpl } from '../../functions/types.js';
+import { typeExpression } from '../../expr/typer.js';
+import { compileExpression } from '../../expr/compile.js';
+import { rowScope } from '../../analyzer/scope.js';
+import { pseudoQualifierOf } from '../compile-step-expr.js';
+import type { FunctionCall } from '../../sql/ast/expression.js';
+
+function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+export function logProcessingError(ctx: RuntimeContext, what: string, e: unknown): void {
+  ctx.log.log({
+    logger: `${ctx.queryId}.${what}`,
+    level: 'ERROR',
+    time: Date.now(),
+    type: 'RECORD_PROCESSING_ERROR',
+    message: `Error computing expression ${what}: ${errorMessage(e)}`,
+  });
+}
+
+export function filterOperator(step: FilterStep, ctx: RuntimeContext, emit: Emit): Emit {
+  const { fn } = compileOver(step.predicate, step.input, ctx.functions);
+  const isTable = isTableStep(step);
+  const test = (key: readonly unknown[], value: readonly unknown[], rec: Rec): boolean => {
+    try {
+      return fn(toRow(key, value, rec)) === true;
+    } catch (e) {
+      logProcessingError(ctx, step.clause, e);
+      return false;
+    }
+  };
+  return (rec) => {
+    if (!isTable) {
+      if (rec.value !== null && test(rec.key, rec.value, rec)) emit(rec);
+      return;
+    }
+    // Table changes: a row that stops matching becomes a delete downstream.
+    const old = rec.old === undefined ? undefined : rec.old !== null && test(rec.key, rec.old, rec) ? rec.old : null;
+    const passes = rec.value !== null && test(rec.key, rec.value, rec);
+    const out: Rec = { ...rec, value: passes ? rec.value : null };
+    emit(old === undefined ? out : { ...out, old });
+  };
+}
+
+export function projectOperator(step: ProjectStep, ctx: RuntimeContext, emit: Emit): Emit {
+  const fns = step.exprs.map((e) => compileOver(e, step.input, ctx.functions).fn);
+  const names = step.schema.value.map((c) => c.name);
+  const project = (key: readonly unknown[], value: readonly unknown[], rec: Rec): unknown[] => {
+    const row = toRow(key, value, rec);
+    const out = new Array<unknown>(fns.length);
+    for (let i = 0; i < fns.length; i++) {
+      try {
+        const v = fns[i]!(row);
+        out[i] = v === undefined ? null : v;
+      } catch (e) {
+        logProcessingError(ctx, names[i]!, e);
+        out[i] = null;
+      }
+    }
+    return out;
+  };
+  return (rec) => {
+    const value = rec.value === null ? null : project(rec.key, rec.value, rec);
+    const old = rec.old === undefined ? undefined : rec.old === null ? null : project(rec.key, rec.old, rec);
+    emit(old === undefined ? { ...rec, value } : { ...rec, value, old });
+  };
+}
+
+export function flatMapOperator(step: FlatMapStep, ctx: RuntimeContext, emit: Emit): Emit {
+  const scope = rowScope(step.input.schema, pseudoQualifierOf(step.input));
+  const calls = step.calls.map((c) => {
+    const call = c as FunctionCall;
+    const fn = ctx.functions.get(call.name);
+    if (!fn || fn.kind !== 'table') throw new Error(`not a table function: ${call.name}`);
+    const typedArgs = call.args.map((a) => typeExpression(a, scope, ctx.functions));
+    const impl: TableImpl = fn.resolve(typedArgs.map((t) => (t.kind === 'Literal' ? { type: t.type, literal: t.value } : { type: t.type })));
+    return { impl, args: typedArgs.map((t) => compileExpression(t)) };
+  });
+  return (rec) => {
+    if (rec.value === null) return;
+    const row = toRow(rec.key, rec.value, rec);
+    let results: (readonly unknown[])[];
+    try {
+      results = calls.map((c) => {
+        const args = c.args.map((a) => a(row));
+        return c.impl.invoke(...args) ?? [];
+      });
+    } catch (e) {
+      logProcessingError(ctx, 'table function', e);
+      return;
+    }
+    const n = Math.max(0, ...results.map((r) => r.length));
+    for (let i = 0; i < n; i++) {
+      emit({ ...rec, value: [...rec.value, ...results.map((r) => (i < r.length ? r[i] ?? null : null))] });
+    }
+  };
+}
+
+export function rekeyOperator(step: RekeyStep, ctx: RuntimeContext, emit: Emit): Emit {
+  const fns = step.keyExprs.map((e) => compileOver(e, step.input, ctx.functions).fn);
+  return (rec) => {
+    if (rec.value === null) return;
+    const row = toRow(rec.key, rec.value, rec);
+    const key = fns.map((f) => {
+      try {
+        const v = f(row);
+        return v === undefined ? null : v;
+      } catch (e) {
+        logProcessingError(ctx, 'PARTITION BY', e);
+        return null;
+      }
+    });
+    emit({ ...rec, key, value: [...rec.key, ...rec.value] });
+  };
+}
+
+/** Whether records at this step are table changes (upserts / tombstones). */
+export function isTableStep(step: import('../../topology/topology.js').Step): boolean {
+  switch (step.kind) {
+    case 'Source':
+      return step.sourceType === 'TABLE';
+    case 'Aggregate':
+      return true;
+    case 'Join':
+      return step.variant === 'TABLE_TABLE' || step.variant === 'FK_TABLE_TABLE';
+    case 'Rekey':
+      return false;
+    case 'Filter':
+    case 'Project':
+    case 'FlatMap':
+    case 'Suppress':
+    case 'Sink':
+      return isTableStep(step.input);
+  }
+}

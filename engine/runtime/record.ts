@@ -1,0 +1,35 @@
+import type { Header } from '../driver/broker.js';
+import type { WindowBounds } from '../serde/types.js';
+
+/**
+ * A record between operators: key and value columns in the step's schema order.
+ * For tables, `value === null` is a delete (tombstone) and `old` carries the
+ * previous value of the same key when the change came from a materialized table
+ * (needed to retract it in table aggregations).
+ */
+export interface Rec {
+  readonly key: readonly unknown[];
+  readonly value: readonly unknown[] | null;
+  readonly old?: readonly unknown[] | null;
+  readonly ts: number;
+  readonly partition: number;
+  readonly offset: number;
+  readonly window: WindowBounds | null;
+  readonly headers: readonly Header[];
+}
+
+export type Emit = (rec: Rec) => void;
+
+/** The row expressions see: key, value, then ROWTIME, ROWPARTITION, ROWOFFSET, WINDOWSTART, WINDOWEND. */
+export function toRow(key: readonly unknown[], value: readonly unknown[], rec: Rec): unknown[] {
+  const row = new Array<unknown>(key.length + value.length + 5);
+  let i = 0;
+  for (const k of key) row[i++] = k;
+  for (const v of value) row[i++] = v;
+  row[i++] = BigInt(rec.ts);
+  row[i++] = rec.partition;
+  row[i++] = BigInt(rec.offset);
+  row[i++] = rec.window ? BigInt(rec.window.start) : null;
+  row[i++] = rec.window ? BigInt(rec.window.end) : null;
+  return row;
+}
