@@ -68,7 +68,7 @@ export function planQuery(query: Query, ctx: PlanContext): PlannedQuery {
 
   // Qualify column references so structural comparisons are exact.
   const qualify = (e: Expr): Expr => qualifyRefs(e, fromScope);
-  let selectItems = expandSelect(query.select, from, fromScope).map((i) => ({ ...i, expr: qualify(i.expr) }));
+  let selectItems = expandSelect(query.select, from, fromScope, ctx.functions).map((i) => ({ ...i, expr: qualify(i.expr) }));
   const whereExpr = query.where ? qualify(query.where) : null;
   const groupBy = query.groupBy ? query.groupBy.map(qualify) : null;
   const partitionBy = query.partitionBy ? query.partitionBy.map(qualify) : null;
@@ -320,7 +320,8 @@ function missingKeyMessage(sinkName: string | null, kind: 'SOURCE' | 'GROUP' | '
       const eqs = missing[0]!.map(formatExpr);
       const alts = eqs.length === 1 ? eqs[0]! : `${eqs.slice(0, -1).join(', ')} or ${eqs[eqs.length - 1]}`;
       void from;
-      return `${target} must include the join expression${eqs.length > 1 ? 's' : ''} ${alts} in its projection (eg, SELECT ${eqs[0]}...).`;
+      const synthetic = eqs.length === 1 && eqs[0] === 'ROWKEY' ? '\nROWKEY was added as a synthetic key column because the join criteria did not match any source column.' : '';
+      return `${target} must include the join expression${eqs.length > 1 ? 's' : ''} ${alts} in its projection (eg, SELECT ${eqs[0]}...).${synthetic}`;
     }
   }
 }
@@ -340,7 +341,7 @@ interface ExpandedItem {
   readonly original: Expr;
 }
 
-function expandSelect(items: readonly SelectItem[], from: FromResult, scope: ExprScope): ExpandedItem[] {
+function expandSelect(items: readonly SelectItem[], from: FromResult, scope: ExprScope, functions: FunctionRegistry): ExpandedItem[] {
   const out: ExpandedItem[] = [];
   for (const item of items) {
     if (item.kind === 'SingleColumn') {
@@ -351,6 +352,15 @@ function expandSelect(items: readonly SelectItem[], from: FromResult, scope: Exp
         throw new KsqlError(`Reserved column name in select: \`${item.expr.name}\`. Please remove or alias the column.`, item.loc);
       }
       out.push({ expr: item.expr, alias: item.alias, original: item.expr });
+      continue;
+    }
+    if (item.kind === 'AllFields') {
+      const t = typeExpression(item.expr, scope, functions);
+      if (t.type.kind !== 'STRUCT') throw new KsqlError(`Cannot dereference * of a non-struct expression: ${formatExpr(item.expr)}`, item.loc);
+      for (const f of t.type.fields) {
+        const d: Expr = { kind: 'Dereference', base: item.expr, field: f.name, loc: item.loc };
+        out.push({ expr: d, alias: null, original: d });
+      }
       continue;
     }
     const wanted = item.source;
@@ -622,7 +632,15 @@ function planJoin(rel: Extract<Relation, { kind: 'Join' }>, query: Query, ctx: P
   }
   const leftCols = left.isJoin ? left.step.schema.value : [...left.step.schema.key, ...left.step.schema.value];
   const rightCols = [...right.step.schema.key, ...right.step.schema.value];
-  const keyName = variant === 'FK_TABLE_TABLE' ? left.step.schema.key[0]?.name ?? 'ROWKEY' : leftKey.kind === 'ColumnRef' ? `${leftKey.source}_${leftKey.name}` : 'ROWKEY';
+  const synthetic = variant !== 'FK_TABLE_TABLE' && leftKey.kind !== 'ColumnRef' && rightKey.kind !== 'ColumnRef';
+  const keyName =
+    variant === 'FK_TABLE_TABLE'
+      ? left.step.schema.key[0]?.name ?? 'ROWKEY'
+      : leftKey.kind === 'ColumnRef'
+        ? `${leftKey.source}_${leftKey.name}`
+        : rightKey.kind === 'ColumnRef'
+          ? `${rightKey.source}_${rightKey.name}`
+          : 'ROWKEY';
   const keyType = variant === 'FK_TABLE_TABLE' ? left.step.schema.key[0]!.type : lt;
   const step: JoinStep = {
     kind: 'Join',
@@ -647,8 +665,8 @@ function planJoin(rel: Extract<Relation, { kind: 'Join' }>, query: Query, ctx: P
     const prev = leftIsKey ? left.keyEquivalents[0]! : [];
     keyEquivalents = [...prev.filter((p) => !exprEquals(p, leftKey)), leftKey, rightKey];
     if (left.isJoin && leftIsKey) keyEquivalents = [...prev.filter((p) => !exprEquals(p, leftKey)), leftKey, rightKey];
-    keyEquivalents = dedupe(keyEquivalents);
-    if (rel.type === 'FULL') keyEquivalents = keyEquivalents.filter((e) => e.kind === 'ColumnRef');
+    keyEquivalents = dedupe(keyEquivalents).filter((e) => e.kind === 'ColumnRef');
+    if (synthetic) keyEquivalents = [{ kind: 'ColumnRef', source: null, name: 'ROWKEY', loc: rel.loc } satisfies ColumnRef];
   }
   return {
     step,

@@ -16,7 +16,9 @@ export type WindowExpr =
 export type SelectItem =
   /** `*` or `alias.*` */
   | { readonly kind: 'AllColumns'; readonly source: string | null; readonly loc: Loc }
-  | { readonly kind: 'SingleColumn'; readonly expr: Expr; readonly alias: string | null; readonly loc: Loc };
+  | { readonly kind: 'SingleColumn'; readonly expr: Expr; readonly alias: string | null; readonly loc: Loc }
+  /** `struct_expr->*`: every field of a struct, each as its own column */
+  | { readonly kind: 'AllFields'; readonly expr: Expr; readonly loc: Loc };
 
 export interface AliasedSource {
   readonly kind: 'Source';

@@ -11,6 +11,7 @@ export type Statement =
   | CreateType
   | DropType
   | DropSource
+  | AlterSource
   | QueryStatement
   | Describe
   | DescribeFunction
@@ -109,6 +110,14 @@ export interface DropSource extends Base {
   readonly name: string;
   readonly ifExists: boolean;
   readonly deleteTopic: boolean;
+}
+
+/** `ALTER STREAM|TABLE name ADD [COLUMN] col type, ...` */
+export interface AlterSource extends Base {
+  readonly kind: 'AlterSource';
+  readonly sourceType: SourceType;
+  readonly name: string;
+  readonly addColumns: readonly ColumnDef[];
 }
 
 /** A bare SELECT: a pull query (no EMIT) or a push query (EMIT CHANGES / FINAL). */

@@ -1,0 +1,68 @@
+import { KsqlError } from '../errors.js';
+import type { SqlType } from '../types/sql-type.js';
+import type { DataSource } from './data-source.js';
+
+export interface QueryInfo {
+  readonly id: string;
+  readonly sql: string;
+  /** the source the query writes into, null for transient queries */
+  readonly sink: string | null;
+  readonly sources: readonly string[];
+  state: 'RUNNING' | 'PAUSED' | 'ERROR';
+}
+
+/** Streams, tables, user types and the persistent queries between them. */
+export class Metastore {
+  readonly #sources = new Map<string, DataSource>();
+  readonly #types = new Map<string, SqlType>();
+  readonly #queries = new Map<string, QueryInfo>();
+
+  source(name: string): DataSource | undefined {
+    return this.#sources.get(name);
+  }
+  sources(): readonly DataSource[] {
+    return [...this.#sources.values()];
+  }
+  putSource(s: DataSource): void {
+    this.#sources.set(s.name, s);
+  }
+
+  /** Drops a source, refusing while queries read from or write into it (as ksqlDB does). */
+  dropSource(name: string): void {
+    const readers = this.queries().filter((q) => q.sources.includes(name)).map((q) => q.id);
+    const writers = this.queries().filter((q) => q.sink === name).map((q) => q.id);
+    if (readers.length > 0 || writers.length > 0) {
+      const parts: string[] = [];
+      if (readers.length > 0) parts.push(`The following queries read from this source: [${readers.sort().join(', ')}].`);
+      if (writers.length > 0) parts.push(`The following queries write into this source: [${writers.sort().join(', ')}].`);
+      throw new KsqlError(`Cannot drop ${name}.\n${parts.join('\n')}\nYou need to terminate them before dropping ${name}.`);
+    }
+    this.#sources.delete(name);
+  }
+
+  type(name: string): SqlType | undefined {
+    return this.#types.get(name.toUpperCase());
+  }
+  types(): ReadonlyMap<string, SqlType> {
+    return this.#types;
+  }
+  putType(name: string, t: SqlType): void {
+    this.#types.set(name.toUpperCase(), t);
+  }
+  dropType(name: string): boolean {
+    return this.#types.delete(name.toUpperCase());
+  }
+
+  query(id: string): QueryInfo | undefined {
+    return this.#queries.get(id);
+  }
+  queries(): readonly QueryInfo[] {
+    return [...this.#queries.values()];
+  }
+  putQuery(q: QueryInfo): void {
+    this.#queries.set(q.id, q);
+  }
+  removeQuery(id: string): void {
+    this.#queries.delete(id);
+  }
+}

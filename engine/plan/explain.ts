@@ -1,0 +1,58 @@
+import { formatExpr } from '../analyzer/expr-utils.js';
+import type { SchemaColumn, Step } from '../topology/topology.js';
+import { formatType } from '../types/sql-type.js';
+
+function cols(schema: { key: readonly SchemaColumn[]; value: readonly SchemaColumn[] }): string {
+  const c = (x: SchemaColumn, key: boolean): string => `${x.qualifier ? x.qualifier + '.' : ''}${x.name} ${formatType(x.type)}${key ? ' KEY' : ''}`;
+  return [...schema.key.map((k) => c(k, true)), ...schema.value.map((v) => c(v, false))].join(', ');
+}
+
+/** The execution plan as text: one line per step, inputs indented below, with schemas. */
+export function explainStep(step: Step, depth = 0): string {
+  const pad = ' '.repeat(depth * 2);
+  const head = `${pad}> [ ${describe(step)} ] | Schema: ${cols(step.schema)}${step.schema.window ? ` | Window: ${step.schema.window.kind}` : ''}`;
+  const inputs = childrenOf(step).map((c) => explainStep(c, depth + 1));
+  return [head, ...inputs].join('\n');
+}
+
+function describe(step: Step): string {
+  switch (step.kind) {
+    case 'Source':
+      return `SOURCE ${step.sourceName} AS ${step.alias} (topic ${step.topic}, ${step.sourceType})`;
+    case 'Filter':
+      return `FILTER ${step.clause} ${formatExpr(step.predicate)}`;
+    case 'Project':
+      return `PROJECT ${step.exprs.map(formatExpr).join(', ')}`;
+    case 'FlatMap':
+      return `FLAT_MAP ${step.calls.map(formatExpr).join(', ')}`;
+    case 'Rekey':
+      return `PARTITION BY ${step.keyExprs.map(formatExpr).join(', ') || 'null'}`;
+    case 'Aggregate':
+      return `AGGREGATE GROUP BY ${step.groupBy.map(formatExpr).join(', ')} AGGREGATES ${step.aggregates
+        .map((a) => `${a.name}(${a.args.map(formatExpr).join(', ')})`)
+        .join(', ')}${step.window ? ` WINDOW ${step.window.kind} ${step.window.sizeMs}ms` : ''}`;
+    case 'Join':
+      return `${step.joinType} JOIN ${step.variant} ON ${formatExpr(step.leftKey)} = ${formatExpr(step.rightKey)}${step.within ? ` WITHIN (${step.within.beforeMs}ms, ${step.within.afterMs}ms)` : ''}`;
+    case 'Suppress':
+      return 'SUPPRESS UNTIL WINDOW CLOSES';
+    case 'Sink':
+      return `SINK ${step.sinkName} (topic ${step.topic}, key ${step.keyFormat.format}, value ${step.valueFormat.format})`;
+  }
+}
+
+function childrenOf(step: Step): Step[] {
+  switch (step.kind) {
+    case 'Source':
+      return [];
+    case 'Join':
+      return [step.left, step.right];
+    case 'Filter':
+    case 'Project':
+    case 'FlatMap':
+    case 'Rekey':
+    case 'Aggregate':
+    case 'Suppress':
+    case 'Sink':
+      return [step.input];
+  }
+}

@@ -1,0 +1,2 @@
+-- error: Expecting {'CHANGES', 'FINAL'}
+SELECT * FROM s EMIT ALL;

@@ -1,0 +1,2 @@
+-- error: Syntax error at or near 'AND'
+CREATE TABLE OUTPUT AS SELECT COUNT(*) FROM TEST GROUP BY DATA AND ID;

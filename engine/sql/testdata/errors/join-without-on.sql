@@ -1,0 +1,2 @@
+-- error: Expecting {'WITHIN', 'ON'}
+SELECT * FROM a JOIN b WHERE a.id = b.id;

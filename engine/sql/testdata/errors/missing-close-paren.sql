@@ -1,0 +1,2 @@
+-- error: Expecting {',', ')'}
+SELECT f(a, b FROM s;

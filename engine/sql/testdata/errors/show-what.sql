@@ -1,0 +1,2 @@
+-- error: Expecting {'STREAMS', 'TABLES'
+SHOW EVERYTHING;

@@ -1,0 +1,2 @@
+-- error: token recognition error at: '#'
+SELECT # FROM s;

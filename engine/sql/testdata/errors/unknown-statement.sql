@@ -1,0 +1,2 @@
+-- error: line 1:1: Syntax Error
+RUN SCRIPT 'foo';

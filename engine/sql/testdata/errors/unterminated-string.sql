@@ -1,0 +1,2 @@
+-- error: unterminated string literal
+SELECT 'abc FROM s;
