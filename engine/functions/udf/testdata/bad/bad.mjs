@@ -1,0 +1,1 @@
+export default { kind: 'scalar', name: 'bad', params: ['NOPE'], returns: 'STRING', invoke: () => 'x' };
