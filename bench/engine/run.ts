@@ -1,0 +1,171 @@
+/**
+ * `npm run bench:engine`: in-memory engine throughput, one thread, no Kafka.
+ *
+ * For each workload, N JSON records of about 200 bytes are pre-serialized and
+ * produced to the in-memory broker with a running query; the figure is input
+ * records per second from the first produce to the last processed record.
+ * Results go to bench/results/engine-<date>.json and are printed as a table.
+ *
+ * Usage: tsx bench/engine/run.ts [--records N] [--only NAME]
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { InMemoryEngine } from '../../engine/driver/in-memory-engine.js';
+
+interface Workload {
+  readonly name: string;
+  readonly target: number;
+  readonly statements: string;
+  /** topic → record generator */
+  readonly inputs: readonly { topic: string; make: (i: number) => { key: string; value: string; ts: number } }[];
+  readonly sinkTopic: string;
+}
+
+const pad = (s: string, n: number): string => s + ' '.repeat(Math.max(0, n - s.length));
+const filler = 'x'.repeat(60);
+
+function rating(i: number): { key: string; value: string; ts: number } {
+  const user = i % 10_000;
+  return {
+    key: String(user),
+    value: JSON.stringify({
+      RATING_ID: i,
+      USER_ID: user,
+      STARS: (i * 7) % 5 + 1,
+      ROUTE_ID: (i * 13) % 5000,
+      RATING_TIME: 1_600_000_000_000 + i,
+      CHANNEL: i % 3 === 0 ? 'iOS' : i % 3 === 1 ? 'android' : 'web',
+      MESSAGE: `rating ${i} ${filler}`,
+    }),
+    ts: 1_600_000_000_000 + i,
+  };
+}
+
+function transaction(i: number): { key: string; value: string; ts: number } {
+  const card = i % 50_000;
+  return {
+    key: String(card),
+    value: JSON.stringify({
+      TX_ID: i,
+      CARD_NUMBER: `4000-${String(card).padStart(8, '0')}`,
+      AMOUNT: (i % 1000) + 0.5,
+      MERCHANT: `merchant-${i % 700}`,
+      COUNTRY: i % 2 === 0 ? 'JP' : 'KR',
+      NOTE: filler + filler.slice(0, 30),
+    }),
+    ts: 1_600_000_000_000 + i * 2,
+  };
+}
+
+function request(i: number): { key: string; value: string; ts: number } {
+  const rid = Math.floor(i / 2);
+  return {
+    key: String(rid),
+    value: JSON.stringify({ REQUEST_ID: rid, USER_ID: i % 20_000, EXPERIMENT: `exp-${i % 10}`, VARIANT: i % 2 === 0 ? 'A' : 'B', PAGE: '/home', UA: filler + filler }),
+    ts: 1_600_000_000_000 + i * 5,
+  };
+}
+
+function impression(i: number): { key: string; value: string; ts: number } {
+  const rid = Math.floor(i / 2);
+  return {
+    key: String(rid),
+    value: JSON.stringify({ REQUEST_ID: rid, EVENT: i % 5 === 0 ? 'click' : 'impression', ITEM_ID: i % 3000, POSITION: i % 10, DETAIL: filler + filler }),
+    ts: 1_600_000_000_000 + i * 5 + 3,
+  };
+}
+
+const WORKLOADS: readonly Workload[] = [
+  {
+    name: 'filter-project',
+    target: 500_000,
+    statements: `
+      CREATE STREAM RATINGS (K STRING KEY, RATING_ID BIGINT, USER_ID INT, STARS INT, ROUTE_ID INT, RATING_TIME BIGINT, CHANNEL STRING, MESSAGE STRING)
+        WITH (KAFKA_TOPIC='ratings', VALUE_FORMAT='JSON', PARTITIONS=1);
+      CREATE STREAM POOR_RATINGS AS SELECT K, RATING_ID, USER_ID, STARS, CHANNEL FROM RATINGS WHERE STARS < 3;`,
+    inputs: [{ topic: 'ratings', make: rating }],
+    sinkTopic: 'POOR_RATINGS',
+  },
+  {
+    name: 'tumbling-aggregation',
+    target: 200_000,
+    statements: `
+      CREATE STREAM TRANSACTIONS (K STRING KEY, TX_ID BIGINT, CARD_NUMBER STRING, AMOUNT DOUBLE, MERCHANT STRING, COUNTRY STRING, NOTE STRING)
+        WITH (KAFKA_TOPIC='transactions', VALUE_FORMAT='JSON', PARTITIONS=1);
+      CREATE TABLE POSSIBLE_FRAUD AS SELECT CARD_NUMBER, COUNT(*) AS ATTEMPTS, SUM(AMOUNT) AS TOTAL
+        FROM TRANSACTIONS WINDOW TUMBLING (SIZE 5 SECONDS) GROUP BY CARD_NUMBER HAVING COUNT(*) > 0;`,
+    inputs: [{ topic: 'transactions', make: transaction }],
+    sinkTopic: 'POSSIBLE_FRAUD',
+  },
+  {
+    name: 'stream-stream-join',
+    target: 150_000,
+    statements: `
+      CREATE STREAM REQUESTS (K STRING KEY, REQUEST_ID BIGINT, USER_ID INT, EXPERIMENT STRING, VARIANT STRING, PAGE STRING, UA STRING)
+        WITH (KAFKA_TOPIC='requests', VALUE_FORMAT='JSON', PARTITIONS=1);
+      CREATE STREAM EVENTS (K STRING KEY, REQUEST_ID BIGINT, EVENT STRING, ITEM_ID INT, POSITION INT, DETAIL STRING)
+        WITH (KAFKA_TOPIC='events', VALUE_FORMAT='JSON', PARTITIONS=1);
+      CREATE STREAM AB_EVENTS AS SELECT R.K AS K, R.EXPERIMENT, R.VARIANT, E.EVENT, E.ITEM_ID
+        FROM REQUESTS R JOIN EVENTS E WITHIN 10 MINUTES ON R.K = E.K;`,
+    inputs: [
+      { topic: 'requests', make: request },
+      { topic: 'events', make: impression },
+    ],
+    sinkTopic: 'AB_EVENTS',
+  },
+];
+
+function run(w: Workload, records: number): { recordsPerSec: number; outputs: number; seconds: number } {
+  const engine = new InMemoryEngine({ properties: {} });
+  engine.execute(w.statements);
+  const perInput = Math.ceil(records / w.inputs.length);
+  const batches = w.inputs.map((inp) => {
+    const out: { key: Buffer; value: Buffer; ts: number }[] = new Array(perInput);
+    for (let i = 0; i < perInput; i++) {
+      const r = inp.make(i);
+      out[i] = { key: Buffer.from(r.key), value: Buffer.from(r.value), ts: r.ts };
+    }
+    return { topic: inp.topic, records: out };
+  });
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < perInput; i++) {
+    for (const b of batches) {
+      const r = b.records[i]!;
+      engine.broker.produce(b.topic, { key: r.key, value: r.value, timestamp: r.ts, partition: 0 });
+    }
+  }
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const total = perInput * batches.length;
+  const outputs = engine.broker.read(w.sinkTopic).length;
+  engine.close();
+  return { recordsPerSec: Math.round(total / seconds), outputs, seconds };
+}
+
+function main(): void {
+  const { values } = parseArgs({ options: { records: { type: 'string', default: '1000000' }, only: { type: 'string' } } });
+  const records = Number(values.records);
+  const results = [];
+  console.log(`${pad('workload', 24)}${pad('records/s', 14)}${pad('target', 12)}${pad('outputs', 10)}seconds`);
+  for (const w of WORKLOADS) {
+    if (values.only && w.name !== values.only) continue;
+    run(w, Math.min(records, 20_000)); // warm-up
+    const r = run(w, records);
+    results.push({ workload: w.name, records, ...r, target: w.target, meetsTarget: r.recordsPerSec >= w.target });
+    console.log(`${pad(w.name, 24)}${pad(String(r.recordsPerSec), 14)}${pad(String(w.target), 12)}${pad(String(r.outputs), 10)}${r.seconds.toFixed(2)}`);
+  }
+  const here = dirname(fileURLToPath(import.meta.url));
+  const dir = join(here, '..', 'results');
+  mkdirSync(dir, { recursive: true });
+  const date = new Date().toISOString().slice(0, 10);
+  const file = join(dir, `engine-${date}.json`);
+  writeFileSync(
+    file,
+    JSON.stringify({ date, node: process.version, machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30) }, results }, null, 2) + '\n',
+  );
+  console.log(`results: ${file}`);
+}
+
+main();

@@ -1,0 +1,365 @@
+import {
+  Kafka,
+  Partitioners,
+  logLevel as KafkaLogLevel,
+  type Admin,
+  type Consumer,
+  type IHeaders,
+  type Message,
+  type Producer,
+  type RecordMetadata as KafkajsRecordMetadata,
+  type KafkaMessage,
+} from 'kafkajs';
+import type {
+  BatchHandler,
+  BrokerRecord,
+  ConsumerOptions,
+  Header,
+  KafkaAdmin,
+  KafkaConsumer,
+  KafkaPort,
+  KafkaProducer,
+  KafkaTransaction,
+  NewTopic,
+  OutRecord,
+  PartitionWatermarks,
+  ProducerOptions,
+  RecordMetadata,
+  TopicInfo,
+  TopicPartition,
+  TopicPartitionOffset,
+} from './port.js';
+
+export interface KafkajsPortOptions {
+  /** "host:port" list, or a comma-separated string as in bootstrap.servers */
+  readonly brokers: readonly string[] | string;
+  readonly clientId?: string;
+  /** kafkajs's own logging; default error (kafkajs logs retriable errors at error level too). */
+  readonly logLevel?: 'nothing' | 'error' | 'warn' | 'info' | 'debug';
+}
+
+const LOG_LEVELS = {
+  nothing: KafkaLogLevel.NOTHING,
+  error: KafkaLogLevel.ERROR,
+  warn: KafkaLogLevel.WARN,
+  info: KafkaLogLevel.INFO,
+  debug: KafkaLogLevel.DEBUG,
+} as const;
+
+/** A `KafkaPort` on kafkajs 2.2 (works against Kafka 3.9 and 4.x; see test/infra/kafka/README.md). */
+export function kafkajsPort(options: KafkajsPortOptions): KafkaPort {
+  const brokers = typeof options.brokers === 'string' ? options.brokers.split(',').map((b) => b.trim()) : [...options.brokers];
+  const kafka = new Kafka({
+    clientId: options.clientId ?? 'ksetl',
+    brokers,
+    logLevel: LOG_LEVELS[options.logLevel ?? 'error'],
+  });
+  const open = new Set<{ close(): Promise<void> }>();
+  const track = <T extends { close(): Promise<void> }>(client: T): T => {
+    open.add(client);
+    const close = client.close.bind(client);
+    client.close = async () => {
+      open.delete(client);
+      await close();
+    };
+    return client;
+  };
+  const admin = new KafkajsAdmin(kafka.admin());
+
+  return {
+    admin,
+    async producer(producerOptions: ProducerOptions = {}) {
+      const transactional = producerOptions.transactionalId !== undefined;
+      const producer = kafka.producer({
+        // Java's murmur2 partitioning, so keys land where Kafka Streams/ksqlDB put them.
+        createPartitioner: Partitioners.DefaultPartitioner,
+        allowAutoTopicCreation: false,
+        idempotent: transactional,
+        ...(transactional
+          ? {
+              transactionalId: producerOptions.transactionalId,
+              maxInFlightRequests: 1,
+              transactionTimeout: producerOptions.transactionTimeoutMs ?? 60_000,
+            }
+          : {}),
+      });
+      await producer.connect();
+      return track(new KafkajsProducer(producer, transactional));
+    },
+    async consumer(consumerOptions) {
+      const consumer = kafka.consumer({
+        groupId: consumerOptions.groupId,
+        allowAutoTopicCreation: false,
+        readUncommitted: consumerOptions.readCommitted === false,
+        maxWaitTimeInMs: consumerOptions.maxWaitMs ?? 500,
+        ...(consumerOptions.sessionTimeoutMs !== undefined ? { sessionTimeout: consumerOptions.sessionTimeoutMs } : {}),
+        ...(consumerOptions.heartbeatIntervalMs !== undefined
+          ? { heartbeatInterval: consumerOptions.heartbeatIntervalMs }
+          : {}),
+      });
+      await consumer.connect();
+      await consumer.subscribe({ topics: [...consumerOptions.topics], fromBeginning: consumerOptions.from !== 'latest' });
+      return track(new KafkajsConsumer(consumer, consumerOptions));
+    },
+    async close() {
+      await Promise.all([...open].map((c) => c.close()));
+      await admin.close();
+    },
+  };
+}
+
+class KafkajsAdmin implements KafkaAdmin {
+  #connected: Promise<Admin> | null = null;
+
+  constructor(private readonly admin: Admin) {}
+
+  #client(): Promise<Admin> {
+    this.#connected ??= this.admin.connect().then(() => this.admin);
+    return this.#connected;
+  }
+
+  async createTopics(topics: readonly NewTopic[]): Promise<void> {
+    const admin = await this.#client();
+    const existing = new Set(await admin.listTopics());
+    const missing = topics.filter((t) => !existing.has(t.name));
+    if (missing.length === 0) return;
+    try {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((t) => ({
+          topic: t.name,
+          numPartitions: t.partitions,
+          replicationFactor: t.replicationFactor ?? -1,
+          configEntries: Object.entries(t.config ?? {}).map(([name, value]) => ({ name, value })),
+        })),
+      });
+    } catch (e) {
+      // Another client created it between listTopics and createTopics.
+      if (!isTopicAlreadyExists(e)) throw e;
+    }
+  }
+
+  async listTopics(): Promise<string[]> {
+    return (await this.#client()).listTopics();
+  }
+
+  async describeTopics(names: readonly string[]): Promise<TopicInfo[]> {
+    const admin = await this.#client();
+    const existing = new Set(await admin.listTopics());
+    const topics = names.filter((n) => existing.has(n));
+    if (topics.length === 0) return [];
+    const [metadata, configs] = await Promise.all([
+      admin.fetchTopicMetadata({ topics }),
+      admin.describeConfigs({
+        includeSynonyms: false,
+        resources: topics.map((name) => ({ type: 2 /* ConfigResourceTypes.TOPIC */, name })),
+      }),
+    ]);
+    const overrides = new Map(
+      configs.resources.map((r) => [
+        r.resourceName,
+        Object.fromEntries(r.configEntries.filter((c) => !c.isDefault).map((c) => [c.configName, c.configValue])),
+      ]),
+    );
+    const partitions = new Map(metadata.topics.map((t) => [t.name, t.partitions.length]));
+    return topics.map((name) => ({ name, partitions: partitions.get(name) ?? 0, config: overrides.get(name) ?? {} }));
+  }
+
+  async deleteTopics(names: readonly string[]): Promise<void> {
+    const admin = await this.#client();
+    const existing = new Set(await admin.listTopics());
+    const topics = names.filter((n) => existing.has(n));
+    if (topics.length > 0) await admin.deleteTopics({ topics });
+  }
+
+  async fetchOffsets(groupId: string, topics: readonly string[]): Promise<TopicPartitionOffset[]> {
+    const result = await (await this.#client()).fetchOffsets({ groupId, topics: [...topics] });
+    return result.flatMap(({ topic, partitions }) =>
+      partitions.filter((p) => Number(p.offset) >= 0).map((p) => ({ topic, partition: p.partition, offset: Number(p.offset) })),
+    );
+  }
+
+  async fetchWatermarks(topic: string): Promise<PartitionWatermarks[]> {
+    const offsets = await (await this.#client()).fetchTopicOffsets(topic);
+    return offsets
+      .map((o) => ({ partition: o.partition, low: Number(o.low), high: Number(o.high) }))
+      .sort((a, b) => a.partition - b.partition);
+  }
+
+  async close(): Promise<void> {
+    if (this.#connected) await this.admin.disconnect();
+    this.#connected = null;
+  }
+}
+
+function isTopicAlreadyExists(e: unknown): boolean {
+  const err = e as { type?: string; errors?: { type?: string }[] };
+  return err.type === 'TOPIC_ALREADY_EXISTS' || (err.errors?.length ?? 0) > 0 && err.errors!.every((x) => x.type === 'TOPIC_ALREADY_EXISTS');
+}
+
+class KafkajsProducer implements KafkaProducer {
+  constructor(
+    private readonly producer: Producer,
+    private readonly transactional: boolean,
+  ) {}
+
+  async send(records: readonly OutRecord[]): Promise<RecordMetadata[]> {
+    // kafkajs lets a transactional producer send outside a transaction; an
+    // exactly-once task must never do that, so the port refuses.
+    if (this.transactional) throw new Error('a transactional producer sends only inside a transaction');
+    return sendBatch(this.producer, records);
+  }
+
+  async beginTransaction(): Promise<KafkaTransaction> {
+    const tx = await this.producer.transaction();
+    return {
+      send: (records) => sendBatch(tx, records),
+      async sendOffsets(groupId, offsets) {
+        await tx.sendOffsets({ consumerGroupId: groupId, topics: toTopicOffsets(offsets) });
+      },
+      commit: () => tx.commit(),
+      abort: () => tx.abort(),
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.producer.disconnect();
+  }
+}
+
+async function sendBatch(
+  sender: Pick<Producer, 'sendBatch'>,
+  records: readonly OutRecord[],
+): Promise<RecordMetadata[]> {
+  if (records.length === 0) return [];
+  const byTopic = new Map<string, Message[]>();
+  for (const r of records) {
+    let messages = byTopic.get(r.topic);
+    if (!messages) byTopic.set(r.topic, (messages = []));
+    messages.push({
+      key: r.key,
+      value: r.value,
+      timestamp: String(r.timestamp),
+      headers: toKafkajsHeaders(r.headers ?? []),
+      ...(r.partition !== undefined ? { partition: r.partition } : {}),
+    });
+  }
+  const sent: KafkajsRecordMetadata[] = await sender.sendBatch({
+    acks: -1,
+    topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+  });
+  return sent.map((m) => ({ topic: m.topicName, partition: m.partition, baseOffset: Number(m.baseOffset ?? -1) }));
+}
+
+function toKafkajsHeaders(headers: readonly Header[]): IHeaders {
+  const out: Record<string, Buffer[]> = {};
+  for (const h of headers) {
+    // kafkajs 2.2.4 fails deep in its encoder on a null header value (it sizes
+    // headers with Buffer.byteLength); fail here with a clear message instead.
+    if (h.value === null) throw new TypeError(`kafkajs cannot produce a null header value (header "${h.key}")`);
+    (out[h.key] ??= []).push(h.value);
+  }
+  return out;
+}
+
+function fromKafkajsHeaders(headers: IHeaders | undefined): Header[] {
+  const out: Header[] = [];
+  for (const [key, value] of Object.entries(headers ?? {})) {
+    for (const v of Array.isArray(value) ? value : [value]) {
+      out.push({ key, value: v === undefined || v === null ? null : Buffer.isBuffer(v) ? v : Buffer.from(v) });
+    }
+  }
+  return out;
+}
+
+function toTopicOffsets(offsets: readonly TopicPartitionOffset[]) {
+  const byTopic = new Map<string, { partition: number; offset: string }[]>();
+  for (const o of offsets) {
+    let partitions = byTopic.get(o.topic);
+    if (!partitions) byTopic.set(o.topic, (partitions = []));
+    partitions.push({ partition: o.partition, offset: String(o.offset) });
+  }
+  return [...byTopic].map(([topic, partitions]) => ({ topic, partitions }));
+}
+
+function toBrokerRecord(topic: string, partition: number, m: KafkaMessage): BrokerRecord {
+  return {
+    topic,
+    partition,
+    offset: Number(m.offset),
+    key: m.key,
+    value: m.value,
+    timestamp: Number(m.timestamp),
+    headers: fromKafkajsHeaders(m.headers),
+  };
+}
+
+class KafkajsConsumer implements KafkaConsumer {
+  /** partitions assigned and not yet reported revoked */
+  #assigned: TopicPartition[] = [];
+
+  constructor(
+    private readonly consumer: Consumer,
+    private readonly options: ConsumerOptions,
+  ) {
+    // kafkajs uses the eager protocol: every rebalance revokes the whole
+    // assignment. It announces a rebalance (REBALANCING) once the running
+    // batches have finished, and the new assignment once joined (GROUP_JOIN);
+    // an UNKNOWN_MEMBER_ID rejoin skips REBALANCING, so GROUP_JOIN revokes too.
+    consumer.on(consumer.events.REBALANCING, () => this.#revoke());
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      this.#revoke();
+      this.#assigned = Object.entries(payload.memberAssignment).flatMap(([topic, partitions]) =>
+        partitions.map((partition) => ({ topic, partition })),
+      );
+      if (this.#assigned.length > 0) this.options.onAssigned?.(this.#assigned);
+    });
+  }
+
+  #revoke(): void {
+    const revoked = this.#assigned;
+    this.#assigned = [];
+    if (revoked.length > 0) this.options.onRevoked?.(revoked);
+  }
+
+  async run(handler: BatchHandler): Promise<void> {
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: true,
+      eachBatch: async ({ batch, heartbeat, isStale }) => {
+        await handler({
+          topic: batch.topic,
+          partition: batch.partition,
+          records: batch.messages.map((m) => toBrokerRecord(batch.topic, batch.partition, m)),
+          highWatermark: Number(batch.highWatermark),
+          heartbeat,
+          isStale,
+        });
+      },
+    });
+  }
+
+  async commit(offsets: readonly TopicPartitionOffset[]): Promise<void> {
+    await this.consumer.commitOffsets(
+      offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: String(o.offset) })),
+    );
+  }
+
+  pause(topic: string, partitions?: readonly number[]): void {
+    this.consumer.pause([partitions ? { topic, partitions: [...partitions] } : { topic }]);
+  }
+
+  resume(topic: string, partitions?: readonly number[]): void {
+    this.consumer.resume([partitions ? { topic, partitions: [...partitions] } : { topic }]);
+  }
+
+  seek(position: TopicPartitionOffset): void {
+    this.consumer.seek({ topic: position.topic, partition: position.partition, offset: String(position.offset) });
+  }
+
+  async close(): Promise<void> {
+    await this.consumer.stop();
+    this.#revoke();
+    await this.consumer.disconnect();
+  }
+}

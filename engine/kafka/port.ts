@@ -1,0 +1,140 @@
+import type { BrokerRecord, Header, ProduceRecord, TopicInfo } from '../driver/broker.js';
+
+/**
+ * The Kafka the engine's Kafka driver talks to. Everything the driver needs
+ * from a client library goes through here, so the driver is tested against a
+ * real broker through `kafkajs-port.ts` and the in-memory broker stays a
+ * separate, synchronous path (engine/driver).
+ *
+ * Offsets are plain numbers (safe up to 2^53) and, when committed, are the
+ * offset of the next record to read, as in Kafka itself.
+ */
+export interface KafkaPort {
+  readonly admin: KafkaAdmin;
+  producer(options?: ProducerOptions): Promise<KafkaProducer>;
+  consumer(options: ConsumerOptions): Promise<KafkaConsumer>;
+  /** Closes the admin client and every producer and consumer still open. */
+  close(): Promise<void>;
+}
+
+export type { BrokerRecord, Header, TopicInfo };
+
+export interface TopicPartition {
+  readonly topic: string;
+  readonly partition: number;
+}
+
+export interface TopicPartitionOffset extends TopicPartition {
+  readonly offset: number;
+}
+
+export interface PartitionWatermarks {
+  readonly partition: number;
+  /** log start offset */
+  readonly low: number;
+  /** high watermark: the offset the next produced record gets */
+  readonly high: number;
+}
+
+export interface NewTopic {
+  readonly name: string;
+  readonly partitions: number;
+  readonly replicationFactor?: number;
+  readonly config?: Readonly<Record<string, string>>;
+}
+
+export interface KafkaAdmin {
+  /** Creates the topics that do not exist yet and waits for their leaders; existing ones are left as they are. */
+  createTopics(topics: readonly NewTopic[]): Promise<void>;
+  listTopics(): Promise<string[]>;
+  /** Partition counts of existing topics, in the order asked; unknown names are left out. `config` holds only overrides. */
+  describeTopics(names: readonly string[]): Promise<TopicInfo[]>;
+  deleteTopics(names: readonly string[]): Promise<void>;
+  /** Committed offsets of a consumer group; partitions with no commit are left out. */
+  fetchOffsets(groupId: string, topics: readonly string[]): Promise<TopicPartitionOffset[]>;
+  fetchWatermarks(topic: string): Promise<PartitionWatermarks[]>;
+}
+
+/** A record to produce: the in-memory broker's produce record plus its topic. */
+/** Header values must not be null: kafkajs cannot write them. */
+export interface OutRecord extends ProduceRecord {
+  readonly topic: string;
+}
+
+export interface RecordMetadata extends TopicPartition {
+  /** offset of the first record of this partition's share of the batch */
+  readonly baseOffset: number;
+}
+
+export interface ProducerOptions {
+  /** Makes the producer transactional (and idempotent); one id per task, stable across restarts. */
+  readonly transactionalId?: string;
+  /** Default 60 000 ms, as in Kafka's producer. */
+  readonly transactionTimeoutMs?: number;
+}
+
+export interface KafkaProducer {
+  /** Sends outside a transaction; rejected on a transactional producer. */
+  send(records: readonly OutRecord[]): Promise<RecordMetadata[]>;
+  /** Starts a transaction; only one may be open at a time per producer. */
+  beginTransaction(): Promise<KafkaTransaction>;
+  close(): Promise<void>;
+}
+
+export interface KafkaTransaction {
+  send(records: readonly OutRecord[]): Promise<RecordMetadata[]>;
+  /** Commits the group's input offsets atomically with the transaction's output. */
+  sendOffsets(groupId: string, offsets: readonly TopicPartitionOffset[]): Promise<void>;
+  commit(): Promise<void>;
+  abort(): Promise<void>;
+}
+
+export interface ConsumerOptions {
+  readonly groupId: string;
+  readonly topics: readonly string[];
+  /** Where a partition with no committed offset starts: earliest (default) or latest. */
+  readonly from?: 'earliest' | 'latest';
+  /** Read only committed transactional data (default true). */
+  readonly readCommitted?: boolean;
+  readonly sessionTimeoutMs?: number;
+  readonly heartbeatIntervalMs?: number;
+  /** Longest a fetch waits for data when there is none (default 500 ms). */
+  readonly maxWaitMs?: number;
+  /**
+   * Rebalance notifications. Revocation comes before the next assignment, and
+   * after the batches of the revoked partitions have finished. They are not
+   * awaited: a rebalance does not wait on them.
+   */
+  readonly onAssigned?: (partitions: readonly TopicPartition[]) => void;
+  readonly onRevoked?: (partitions: readonly TopicPartition[]) => void;
+}
+
+export interface ConsumedBatch extends TopicPartition {
+  readonly records: readonly BrokerRecord[];
+  /** the partition's high watermark at fetch time */
+  readonly highWatermark: number;
+  /** Keeps the group membership alive during a long batch. */
+  heartbeat(): Promise<void>;
+  /** True once the partition was revoked or sought while the batch ran: stop and don't commit. */
+  isStale(): boolean;
+}
+
+export type BatchHandler = (batch: ConsumedBatch) => Promise<void>;
+
+export interface KafkaConsumer {
+  /**
+   * Starts fetching and hands each partition's batch to the handler. Offsets
+   * are never committed automatically: commit them with `commit` or with a
+   * transaction's `sendOffsets`. The position moves past a batch once its
+   * handler resolves; a handler that throws makes the consumer rejoin and
+   * restart from the last committed offsets.
+   */
+  run(handler: BatchHandler): Promise<void>;
+  commit(offsets: readonly TopicPartitionOffset[]): Promise<void>;
+  /** Pauses fetching; with no partitions, the whole topic. */
+  pause(topic: string, partitions?: readonly number[]): void;
+  resume(topic: string, partitions?: readonly number[]): void;
+  /** Moves the position of an assigned partition (only once `run` has started). */
+  seek(position: TopicPartitionOffset): void;
+  close(): Promise<void>;
+}
