@@ -1,3 +1,4 @@
+import { ATTR } from './attr.js';
 import type { AggregateFunction } from '../types.js';
 import { AVG } from './avg.js';
 import { EARLIEST_BY_OFFSET, LATEST_BY_OFFSET } from './by-offset.js';
@@ -16,6 +17,7 @@ export type { AggregateOptions, BuiltinAggregateImpl } from './common.js';
 /** The built-in aggregate functions (UDAFs) of the ksqlDB dialect. */
 export function aggregateFunctions(options: AggregateOptions = {}): AggregateFunction[] {
   return [
+    ATTR,
     AVG,
     collectList(options.collectListLimit),
     collectSet(options.collectSetLimit),

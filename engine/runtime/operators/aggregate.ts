@@ -65,12 +65,13 @@ export function aggregateOperator(step: AggregateStep, ctx: RuntimeContext, emit
     }
   };
 
-  const apply = (rec: Rec, values: readonly unknown[], op: 'add' | 'remove'): void => {
+  /** Applies one row to its group; returns the group's key string when it changed (non-windowed), else null. */
+  const apply = (rec: Rec, values: readonly unknown[], op: 'add' | 'remove', emitNow = true): { key: unknown[]; k: string } | null => {
     const row = toRow(rec.key, values, rec);
     const key = groupOf(row);
-    if (!key) return;
+    if (!key) return null;
     const args = argsOf(row);
-    if (!args) return;
+    if (!args) return null;
     const actx = { sequence: sequence++, timestamp: rec.ts };
     if (!window) {
       const k = keyString(key);
@@ -82,13 +83,13 @@ export function aggregateOperator(step: AggregateStep, ctx: RuntimeContext, emit
       });
       state.ts = Math.max(state.ts, rec.ts);
       store.put(k, state);
-      emit({ key, value: results(state.accs), ts: state.ts, partition: rec.partition, offset: rec.offset, window: null, headers: [] });
-      return;
+      if (emitNow) emitGroup(k, rec);
+      return { key, k };
     }
     streamTime = Math.max(streamTime, rec.ts);
     if (window.kind === 'SESSION') {
       sessionWindow(key, args, rec, actx);
-      return;
+      return null;
     }
     for (const w of windowsFor(rec.ts, window.sizeMs, window.advanceMs)) {
       if (w.end + grace <= streamTime && w.end <= streamTime - grace) continue; // closed: late record dropped
@@ -99,6 +100,13 @@ export function aggregateOperator(step: AggregateStep, ctx: RuntimeContext, emit
       store.put(k, state);
       emit({ key, value: results(state.accs), ts: state.ts, partition: rec.partition, offset: rec.offset, window: w, headers: [] });
     }
+    return null;
+  };
+
+  const emitGroup = (k: string, rec: Rec): void => {
+    const state = store.get(k);
+    if (!state) return;
+    emit({ key: state.key, value: results(state.accs), ts: state.ts, partition: rec.partition, offset: rec.offset, window: null, headers: [] });
   };
 
   const sessionWindow = (key: unknown[], args: unknown[][], rec: Rec, actx: { sequence: number; timestamp: number }): void => {
@@ -130,8 +138,11 @@ export function aggregateOperator(step: AggregateStep, ctx: RuntimeContext, emit
 
   return (rec) => {
     if (step.inputType === 'TABLE') {
-      if (rec.old) apply(rec, rec.old, 'remove');
-      if (rec.value) apply(rec, rec.value, 'add');
+      // An update within one group is retracted and re-added, then emitted once.
+      const removed = rec.old ? apply(rec, rec.old, 'remove', false) : null;
+      const added = rec.value ? apply(rec, rec.value, 'add', false) : null;
+      if (removed && (!added || added.k !== removed.k)) emitGroup(removed.k, rec);
+      if (added) emitGroup(added.k, rec);
       return;
     }
     if (rec.value) apply(rec, rec.value, 'add');

@@ -124,8 +124,7 @@ export function sourceOperator(step: SourceStep, ctx: RuntimeContext, emit: Emit
       emit({ ...base, value, old });
       return;
     }
-    if (value === null) return; // streams ignore tombstones
-    emit({ ...base, value });
+    emit({ ...base, value }); // a stream passes a null value on as a null row
   });
 }
 

@@ -1,0 +1,101 @@
+import { FunctionError } from '../types.js';
+
+/**
+ * Java regular expressions run on JS RegExp. The syntax differences that
+ * matter in practice are translated: inline flags at the start ((?i), (?s),
+ * (?m), (?x) are not supported by JS), \A and \z / \Z anchors, possessive
+ * quantifiers (treated as greedy), and \p{Alpha}-style POSIX classes.
+ */
+
+const cache = new Map<string, RegExp>();
+
+const POSIX: Record<string, string> = {
+  Lower: 'a-z',
+  Upper: 'A-Z',
+  Alpha: 'a-zA-Z',
+  Digit: '0-9',
+  Alnum: 'a-zA-Z0-9',
+  Punct: '!-\\/:-@\\[-`{-~',
+  Space: ' \\t\\n\\x0B\\f\\r',
+  XDigit: '0-9a-fA-F',
+  Blank: ' \\t',
+};
+
+export function javaRegex(pattern: string, extraFlags = ''): RegExp {
+  const key = extraFlags + '\u0000' + pattern;
+  const hit = cache.get(key);
+  if (hit) return new RegExp(hit.source, hit.flags);
+  let src = pattern;
+  let flags = 'u' + extraFlags;
+  const inline = /^\(\?([imsx]+)\)/.exec(src);
+  if (inline) {
+    src = src.slice(inline[0].length);
+    for (const f of inline[1]!) if (f !== 'x' && !flags.includes(f)) flags += f;
+  }
+  src = src
+    .replace(/\\A/g, '^')
+    .replace(/\\[zZ]/g, '$')
+    .replace(/([*+?}])\+/g, '$1')
+    .replace(/\\p\{(?:Is)?(Lower|Upper|Alpha|Digit|Alnum|Punct|Space|XDigit|Blank)\}/g, (_, c: string) => `[${POSIX[c]}]`);
+  let re: RegExp;
+  try {
+    re = new RegExp(src, flags);
+  } catch {
+    try {
+      re = new RegExp(src, flags.replace('u', ''));
+    } catch (e) {
+      throw new FunctionError(`Invalid regular expression pattern: ${pattern}: ${(e as Error).message}`);
+    }
+  }
+  cache.set(key, re);
+  return new RegExp(re.source, re.flags);
+}
+
+/** Java's Pattern.split(input, -1): keeps trailing empty strings, ignores capture groups. */
+export function regexSplit(input: string, pattern: string): string[] {
+  const re = javaRegex(pattern, 'g');
+  const out: string[] = [];
+  let last = 0;
+  for (const m of input.matchAll(re)) {
+    const idx = m.index ?? 0;
+    if (m[0].length === 0) {
+      if (idx === 0 || idx >= input.length) continue;
+    }
+    // Java drops a leading empty string produced by a zero-width match at the start
+    out.push(input.slice(last, idx));
+    last = idx + m[0].length;
+  }
+  out.push(input.slice(last));
+  return out;
+}
+
+/** Java's Matcher.replaceAll replacement syntax ($n, ${name}, \x escapes) → a replacer function. */
+export function javaReplace(input: string, pattern: string, replacement: string): string {
+  const re = javaRegex(pattern, 'g');
+  return input.replace(re, (...m: unknown[]) => {
+    const groups = m.slice(0, -2).filter((x, i) => i === 0 || typeof x === 'string' || x === undefined) as (string | undefined)[];
+    const named = (typeof m[m.length - 1] === 'object' ? m[m.length - 1] : undefined) as Record<string, string> | undefined;
+    let out = '';
+    for (let i = 0; i < replacement.length; i++) {
+      const c = replacement[i]!;
+      if (c === '\\' && i + 1 < replacement.length) {
+        out += replacement[++i];
+      } else if (c === '$') {
+        if (replacement[i + 1] === '{') {
+          const end = replacement.indexOf('}', i);
+          const name = replacement.slice(i + 2, end);
+          out += named?.[name] ?? '';
+          i = end;
+        } else {
+          let j = i + 1;
+          while (j < replacement.length && /[0-9]/.test(replacement[j]!)) j++;
+          const n = Number(replacement.slice(i + 1, j));
+          if (j === i + 1) throw new FunctionError('Illegal group reference');
+          out += groups[n] ?? '';
+          i = j - 1;
+        }
+      } else out += c;
+    }
+    return out;
+  });
+}

@@ -1,0 +1,137 @@
+/**
+ * engine/serde: serializers for ksqlDB's key and value formats.
+ * `createSerde` validates the columns against the format (ksqlDB's messages)
+ * and dispatches to one file per format.
+ */
+import { formatType, type SqlType } from '../types/sql-type.js';
+import { avroSerde } from './avro.js';
+import { delimitedSerde, parseDelimiter } from './delimited.js';
+import { jsonSerde } from './json.js';
+import { jsonSrSerde } from './json-sr.js';
+import { kafkaSerde } from './kafka.js';
+import { noneSerde } from './none.js';
+import { protobufSerde } from './protobuf.js';
+import { SerdeError, type FormatInfo, type Serde, type SerdeColumn, type SerdeOptions } from './types.js';
+
+export * from './types.js';
+export { InMemorySchemaRegistry, RestSchemaRegistryClient, type RestSchemaRegistryOptions } from './schema-registry.js';
+export { windowedKeySerde, type WindowedKey, type WindowedSerde } from './windowed.js';
+export { schemaToColumns, columnsToSchema, type GeneratedSchema } from './schema-columns.js';
+export { parseDelimiter } from './delimited.js';
+export { avroSchemaFor } from './avro.js';
+export { protobufSchemaFor } from './protobuf.js';
+export { jsonSchemaFor } from './json-sr.js';
+export { coerce, javaDoubleToString } from './coerce.js';
+export { writeJsonValue, parseJsonLossless } from './json.js';
+export { toTestJson, fromTestJson } from './test-values.js';
+
+function walk(t: SqlType, f: (t: SqlType) => void): void {
+  f(t);
+  if (t.kind === 'ARRAY') walk(t.element, f);
+  else if (t.kind === 'MAP') {
+    walk(t.key, f);
+    walk(t.value, f);
+  } else if (t.kind === 'STRUCT') for (const x of t.fields) walk(x.type, f);
+}
+
+function checkMapKeys(columns: readonly SerdeColumn[], message: string): void {
+  for (const c of columns) walk(c.type, (t) => {
+    if (t.kind === 'MAP' && t.key.kind !== 'STRING') throw new SerdeError(message);
+  });
+}
+
+function prop(format: FormatInfo, ...names: string[]): string | undefined {
+  for (const n of names) {
+    const v = format.properties[n];
+    if (v !== undefined) return v;
+  }
+  return undefined;
+}
+
+function wrapSetting(format: FormatInfo, opts: SerdeOptions): boolean | undefined {
+  if (opts.wrapSingleValue !== undefined) return opts.wrapSingleValue;
+  const p = format.properties['WRAP_SINGLE_VALUE'];
+  return p === undefined ? undefined : p.toLowerCase() === 'true';
+}
+
+/**
+ * Checks that the format can carry the columns and returns whether the single
+ * column is written unwrapped. Throws SerdeError with ksqlDB's message.
+ */
+export function validateFormat(format: FormatInfo, columns: readonly SerdeColumn[], opts: Pick<SerdeOptions, 'isKey' | 'wrapSingleValue'>): boolean {
+  const wrap = opts.isKey ? undefined : wrapSetting(format, opts as SerdeOptions);
+  const name = format.format;
+  if (!opts.isKey && wrap !== undefined) {
+    if (name === 'DELIMITED' && wrap) throw new SerdeError("Format 'DELIMITED' does not support 'WRAP_SINGLE_VALUE' set to 'true'.");
+    if (name === 'KAFKA' && wrap) throw new SerdeError("Format 'KAFKA' does not support 'WRAP_SINGLE_VALUE' set to 'true'.");
+    if ((name === 'PROTOBUF' || name === 'PROTOBUF_NOSR') && !wrap) throw new SerdeError(`Format '${name}' does not support 'WRAP_SINGLE_VALUE' set to 'false'.`);
+  }
+  switch (name) {
+    case 'DELIMITED':
+      for (const c of columns) {
+        if (c.type.kind === 'ARRAY' || c.type.kind === 'MAP' || c.type.kind === 'STRUCT') {
+          throw new SerdeError(`The 'DELIMITED' format does not support type '${c.type.kind}', column: \`${c.name}\``);
+        }
+      }
+      return false;
+    case 'JSON':
+    case 'JSON_SR':
+      checkMapKeys(columns, 'JSON only supports MAP types with STRING keys');
+      break;
+    case 'AVRO':
+      checkMapKeys(columns, 'Avro only supports MAPs with STRING keys');
+      break;
+    case 'PROTOBUF':
+    case 'PROTOBUF_NOSR':
+      checkMapKeys(columns, 'PROTOBUF format only supports MAP types with STRING keys');
+      return false;
+    default:
+      return false;
+  }
+  if (columns.length !== 1) return false;
+  return opts.isKey ? true : wrap === false;
+}
+
+/** The serde for one side (key or value) of a source or sink. */
+export function createSerde(format: FormatInfo, columns: readonly SerdeColumn[], opts: SerdeOptions): Serde {
+  const unwrapped = validateFormat(format, columns, opts);
+  const schemaIdText = prop(format, 'SCHEMA_ID');
+  const schemaId = schemaIdText !== undefined ? Number(schemaIdText) : undefined;
+  const fullName = prop(format, 'FULL_SCHEMA_NAME', 'SCHEMA_FULL_NAME', 'AVRO_SCHEMA_FULL_NAME');
+  if (fullName !== undefined && fullName.trim() === '') {
+    throw new SerdeError('fullSchemaName cannot be empty. Format configuration: {fullSchemaName=}');
+  }
+  const common = { topic: opts.topic, isKey: opts.isKey, registry: opts.registry, ...(schemaId !== undefined ? { schemaId } : {}) };
+  switch (format.format) {
+    case 'JSON':
+      return jsonSerde(columns, { unwrapped });
+    case 'JSON_SR':
+      return jsonSrSerde(columns, { ...common, unwrapped });
+    case 'DELIMITED':
+      return delimitedSerde(columns, parseDelimiter(prop(format, 'DELIMITER')), opts.topic);
+    case 'KAFKA':
+      return kafkaSerde(columns);
+    case 'NONE':
+      return noneSerde(columns, opts.isKey);
+    case 'AVRO':
+      return avroSerde(columns, { ...common, unwrapped, ...(fullName ?? opts.schemaName ? { fullSchemaName: (fullName ?? opts.schemaName)! } : {}) });
+    case 'PROTOBUF':
+    case 'PROTOBUF_NOSR': {
+      const rep = (prop(format, 'PROTOBUF_NULLABLE_REPRESENTATION', 'NULLABLE_REPRESENTATION') ?? '').toUpperCase();
+      return protobufSerde(columns, {
+        ...common,
+        registry: format.format === 'PROTOBUF' ? opts.registry : null,
+        wrapperNulls: rep === 'WRAPPER',
+        confluent: format.format === 'PROTOBUF',
+        ...(fullName ? { fullSchemaName: fullName } : {}),
+      });
+    }
+    default:
+      throw new SerdeError(`Unknown format: ${String((format as { format: string }).format)}`);
+  }
+}
+
+/** Human-readable column list for messages, e.g. `` `A` INTEGER, `B` STRING``. */
+export function describeColumns(columns: readonly SerdeColumn[]): string {
+  return columns.map((c) => `\`${c.name}\` ${formatType(c.type)}`).join(', ');
+}

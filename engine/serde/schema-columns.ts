@@ -1,0 +1,308 @@
+/**
+ * Registered schemas ⇄ columns: infer columns from an Avro, Protobuf or JSON
+ * schema (CREATE without columns; field names upper-cased as ksqlDB does), and
+ * generate the schema ksqlDB registers for a sink's columns.
+ */
+import protobuf from 'protobufjs';
+import { decimal, type SqlType, type StructField } from '../types/sql-type.js';
+import { avroSchemaFor } from './avro.js';
+import { jsonSchemaFor } from './json-sr.js';
+import { parseProto, protobufSchemaFor, type ParsedProto } from './protobuf.js';
+import { SerdeError, type FormatName, type RegisteredSchema, type SerdeColumn } from './types.js';
+
+// -------------------------------------------------------------------- Avro
+
+function avroToSql(s: unknown, named: Map<string, unknown>, ns: string): SqlType | null {
+  if (typeof s === 'string') {
+    switch (s) {
+      case 'boolean':
+        return { kind: 'BOOLEAN' };
+      case 'int':
+        return { kind: 'INTEGER' };
+      case 'long':
+        return { kind: 'BIGINT' };
+      case 'float':
+      case 'double':
+        return { kind: 'DOUBLE' };
+      case 'string':
+        return { kind: 'STRING' };
+      case 'bytes':
+        return { kind: 'BYTES' };
+      case 'null':
+        return null;
+      default: {
+        const ref = named.get(s) ?? named.get(`${ns}.${s}`);
+        if (ref === undefined) throw new SerdeError(`Unknown Avro type: ${s}`);
+        return avroToSql(ref, named, ns);
+      }
+    }
+  }
+  if (Array.isArray(s)) {
+    const branches = s.filter((b) => b !== 'null');
+    if (branches.length === 1) return avroToSql(branches[0], named, ns);
+    // a multi-branch union: a struct with one optional field per branch, as Connect does
+    return {
+      kind: 'STRUCT',
+      fields: branches.map((b, i) => ({ name: `${typeof b === 'string' ? b : (b as { type?: string }).type ?? 'branch'}${i}`.toUpperCase(), type: avroToSql(b, named, ns) ?? { kind: 'STRING' } })),
+    };
+  }
+  const o = s as Record<string, unknown>;
+  const type = o['type'];
+  const logical = o['logicalType'];
+  if (logical === 'decimal') return decimal(Number(o['precision'] ?? 64), Number(o['scale'] ?? 0));
+  if (logical === 'date') return { kind: 'DATE' };
+  if (logical === 'time-millis') return { kind: 'TIME' };
+  if (logical === 'timestamp-millis') return { kind: 'TIMESTAMP' };
+  switch (type) {
+    case 'record':
+    case 'error': {
+      const name = String(o['name'] ?? '');
+      const space = typeof o['namespace'] === 'string' ? (o['namespace'] as string) : ns;
+      if (name) {
+        named.set(name, s);
+        named.set(`${space}.${name}`, s);
+      }
+      return { kind: 'STRUCT', fields: avroFields(o['fields'] as unknown[], named, space) };
+    }
+    case 'enum':
+      if (o['name']) named.set(String(o['name']), 'string');
+      return { kind: 'STRING' };
+    case 'fixed':
+      if (o['name']) named.set(String(o['name']), 'bytes');
+      return { kind: 'BYTES' };
+    case 'array': {
+      const el = avroToSql(o['items'], named, ns) ?? { kind: 'STRING' };
+      return { kind: 'ARRAY', element: el };
+    }
+    case 'map':
+      return { kind: 'MAP', key: { kind: 'STRING' }, value: avroToSql(o['values'], named, ns) ?? { kind: 'STRING' } };
+    default:
+      return avroToSql(type, named, ns);
+  }
+}
+
+function avroFields(fields: unknown[], named: Map<string, unknown>, ns: string): StructField[] {
+  const out: StructField[] = [];
+  for (const f of fields) {
+    const fo = f as { name: string; type: unknown };
+    const t = avroToSql(fo.type, named, ns);
+    if (t) out.push({ name: fo.name.toUpperCase(), type: t });
+  }
+  return out;
+}
+
+function avroColumns(text: string, isKey: boolean): SerdeColumn[] {
+  let s: unknown;
+  try {
+    s = JSON.parse(text);
+  } catch {
+    s = text.trim();
+  }
+  const named = new Map<string, unknown>();
+  const t = avroToSql(s, named, '');
+  if (t && t.kind === 'STRUCT' && isRecordSchema(s)) return t.fields.map((f) => ({ name: f.name, type: f.type }));
+  return t ? [{ name: isKey ? 'ROWKEY' : 'ROWVAL', type: t }] : [];
+}
+
+function isRecordSchema(s: unknown): boolean {
+  if (Array.isArray(s)) {
+    const b = s.filter((x) => x !== 'null');
+    return b.length === 1 && isRecordSchema(b[0]);
+  }
+  return typeof s === 'object' && s !== null && (s as { type?: unknown }).type === 'record';
+}
+
+// ---------------------------------------------------------------- Protobuf
+
+function protoFieldType(f: protobuf.Field, p: ParsedProto): SqlType {
+  const base = protoTypeToSql(f, p);
+  if (f.map) return { kind: 'MAP', key: { kind: 'STRING' }, value: base };
+  if (f.repeated) return { kind: 'ARRAY', element: base };
+  return base;
+}
+
+function protoTypeToSql(f: protobuf.Field, p: ParsedProto): SqlType {
+  const rt = f.resolvedType;
+  if (rt instanceof protobuf.Enum) return { kind: 'STRING' };
+  if (rt instanceof protobuf.Type) {
+    const wk = rt.fullName.replace(/^\./, '');
+    switch (wk) {
+      case 'confluent.type.Decimal': {
+        const m = p.decimals.get(f.name);
+        return decimal(m?.precision ?? 64, m?.scale ?? 0);
+      }
+      case 'google.type.Date':
+        return { kind: 'DATE' };
+      case 'google.type.TimeOfDay':
+        return { kind: 'TIME' };
+      case 'google.protobuf.Timestamp':
+        return { kind: 'TIMESTAMP' };
+      case 'google.protobuf.BoolValue':
+        return { kind: 'BOOLEAN' };
+      case 'google.protobuf.Int32Value':
+        return { kind: 'INTEGER' };
+      case 'google.protobuf.UInt32Value':
+      case 'google.protobuf.Int64Value':
+      case 'google.protobuf.UInt64Value':
+        return { kind: 'BIGINT' };
+      case 'google.protobuf.DoubleValue':
+      case 'google.protobuf.FloatValue':
+        return { kind: 'DOUBLE' };
+      case 'google.protobuf.StringValue':
+        return { kind: 'STRING' };
+      case 'google.protobuf.BytesValue':
+        return { kind: 'BYTES' };
+      default:
+        return { kind: 'STRUCT', fields: rt.fieldsArray.map((x) => ({ name: x.name.toUpperCase(), type: protoFieldType(x, p) })) };
+    }
+  }
+  switch (f.type) {
+    case 'bool':
+      return { kind: 'BOOLEAN' };
+    case 'int32':
+    case 'sint32':
+    case 'sfixed32':
+      return { kind: 'INTEGER' };
+    case 'uint32':
+    case 'fixed32':
+    case 'int64':
+    case 'sint64':
+    case 'sfixed64':
+    case 'uint64':
+    case 'fixed64':
+      return { kind: 'BIGINT' };
+    case 'float':
+    case 'double':
+      return { kind: 'DOUBLE' };
+    case 'string':
+      return { kind: 'STRING' };
+    case 'bytes':
+      return { kind: 'BYTES' };
+    default:
+      throw new SerdeError(`Unsupported Protobuf type: ${f.type}`);
+  }
+}
+
+function protobufColumns(text: string, fullName?: string): SerdeColumn[] {
+  const p = parseProto(text);
+  const t = fullName ? p.root.lookup(fullName) : p.messages[0];
+  if (!(t instanceof protobuf.Type)) throw new SerdeError(`Schema does not contain message ${fullName ?? ''}`.trim());
+  return t.fieldsArray.map((f) => ({ name: f.name.toUpperCase(), type: protoFieldType(f, p) }));
+}
+
+// ------------------------------------------------------------- JSON Schema
+
+function jsonSchemaToSql(s: Record<string, unknown>, defs: Record<string, unknown>): SqlType | null {
+  if (typeof s['$ref'] === 'string') {
+    const name = (s['$ref'] as string).split('/').pop()!;
+    const d = defs[name];
+    return d ? jsonSchemaToSql(d as Record<string, unknown>, defs) : { kind: 'STRING' };
+  }
+  const alts = (s['oneOf'] ?? s['anyOf']) as Record<string, unknown>[] | undefined;
+  if (alts) {
+    const nonNull = alts.filter((a) => a['type'] !== 'null');
+    return nonNull.length === 1 ? jsonSchemaToSql(nonNull[0]!, defs) : { kind: 'STRING' };
+  }
+  let type = s['type'];
+  if (Array.isArray(type)) type = type.find((x) => x !== 'null');
+  const title = s['title'];
+  const ct = s['connect.type'];
+  switch (type) {
+    case 'null':
+      return null;
+    case 'boolean':
+      return { kind: 'BOOLEAN' };
+    case 'integer':
+      if (title === 'org.apache.kafka.connect.data.Date') return { kind: 'DATE' };
+      if (title === 'org.apache.kafka.connect.data.Time') return { kind: 'TIME' };
+      if (title === 'org.apache.kafka.connect.data.Timestamp') return { kind: 'TIMESTAMP' };
+      return ct === 'int32' || ct === 'int16' || ct === 'int8' ? { kind: 'INTEGER' } : { kind: 'BIGINT' };
+    case 'number':
+      if (title === 'org.apache.kafka.connect.data.Decimal') {
+        const params = (s['connect.parameters'] ?? {}) as Record<string, string>;
+        return decimal(Number(params['connect.decimal.precision'] ?? 64), Number(params['scale'] ?? 0));
+      }
+      return { kind: 'DOUBLE' };
+    case 'string':
+      return ct === 'bytes' ? { kind: 'BYTES' } : { kind: 'STRING' };
+    case 'array':
+      return { kind: 'ARRAY', element: jsonSchemaToSql((s['items'] ?? {}) as Record<string, unknown>, defs) ?? { kind: 'STRING' } };
+    case 'object': {
+      const props = s['properties'] as Record<string, Record<string, unknown>> | undefined;
+      if (props && (s['connect.type'] !== 'map')) {
+        const fields: StructField[] = [];
+        for (const [k, v] of Object.entries(props)) {
+          const t = jsonSchemaToSql(v, defs);
+          if (t) fields.push({ name: k.toUpperCase(), type: t });
+        }
+        return { kind: 'STRUCT', fields };
+      }
+      const ap = s['additionalProperties'];
+      return { kind: 'MAP', key: { kind: 'STRING' }, value: (typeof ap === 'object' && ap !== null ? jsonSchemaToSql(ap as Record<string, unknown>, defs) : null) ?? { kind: 'STRING' } };
+    }
+    default:
+      return { kind: 'STRING' };
+  }
+}
+
+function jsonColumns(text: string, isKey: boolean): SerdeColumn[] {
+  let s: Record<string, unknown>;
+  try {
+    s = JSON.parse(text) as Record<string, unknown>;
+  } catch (e) {
+    throw new SerdeError(`Invalid JSON schema: ${(e as Error).message}`);
+  }
+  const defs = ((s['definitions'] ?? s['$defs'] ?? {}) as Record<string, unknown>);
+  const t = jsonSchemaToSql(s, defs);
+  const isObject = s['type'] === 'object' && s['properties'] !== undefined;
+  if (t && t.kind === 'STRUCT' && isObject) return t.fields.map((f) => ({ name: f.name, type: f.type }));
+  return t ? [{ name: isKey ? 'ROWKEY' : 'ROWVAL', type: t }] : [];
+}
+
+// ------------------------------------------------------------------ public
+
+/**
+ * Columns of a registered schema. A record / message / object schema gives
+ * one column per field (names upper-cased); any other schema one column named
+ * ROWVAL (ROWKEY when `isKey`).
+ */
+export function schemaToColumns(schemaType: RegisteredSchema['schemaType'], schemaText: string, isKey = false, fullSchemaName?: string): SerdeColumn[] {
+  switch (schemaType) {
+    case 'AVRO':
+      return avroColumns(schemaText, isKey);
+    case 'PROTOBUF':
+      return protobufColumns(schemaText, fullSchemaName);
+    case 'JSON':
+      return jsonColumns(schemaText, isKey);
+  }
+}
+
+export interface GeneratedSchema {
+  readonly schemaType: RegisteredSchema['schemaType'];
+  readonly schema: string;
+}
+
+/**
+ * The schema ksqlDB registers for a sink with these columns, or null for
+ * formats without a registry. `name`: the full record name (Avro) or message
+ * name (Protobuf).
+ */
+export function columnsToSchema(
+  format: FormatName,
+  columns: readonly SerdeColumn[],
+  name?: string,
+  opts: { unwrapped?: boolean; wrapperNulls?: boolean } = {},
+): GeneratedSchema | null {
+  const unwrapped = opts.unwrapped ?? false;
+  switch (format) {
+    case 'AVRO':
+      return { schemaType: 'AVRO', schema: JSON.stringify(avroSchemaFor(columns, unwrapped, name)) };
+    case 'PROTOBUF':
+    case 'PROTOBUF_NOSR':
+      return { schemaType: 'PROTOBUF', schema: protobufSchemaFor(columns, { wrapperNulls: opts.wrapperNulls ?? false, ...(name ? { name } : {}) }) };
+    case 'JSON_SR':
+      return { schemaType: 'JSON', schema: JSON.stringify(jsonSchemaFor(columns, unwrapped)) };
+    default:
+      return null;
+  }
+}
