@@ -221,7 +221,7 @@ export class StatementExecutor {
     if (keys.length === 0 && supportsInference(keyFormat.format)) {
       const subj = this.registry.latest(`${topic}-key`);
       if (subj) {
-        const inferred = schemaToColumns(subj.schemaType, subj.schema);
+        const inferred = schemaToColumns(subj.schemaType, subj.schema, true);
         columns = [...inferred.map((c) => ({ ...c, namespace: 'KEY' as const })), ...columns];
       }
     } else if (p['VALUE_SCHEMA_ID'] && !supportsInference(valueFormat.format)) {
