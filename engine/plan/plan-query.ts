@@ -68,7 +68,7 @@ export function planQuery(query: Query, ctx: PlanContext): PlannedQuery {
 
   // Qualify column references so structural comparisons are exact.
   const qualify = (e: Expr): Expr => qualifyRefs(e, fromScope);
-  let selectItems = expandSelect(query.select, from, fromScope, ctx.functions).map((i) => ({ ...i, expr: qualify(i.expr) }));
+  let selectItems = expandSelect(query.select, from, fromScope, ctx.functions, query.partitionBy).map((i) => ({ ...i, expr: qualify(i.expr) }));
   const whereExpr = query.where ? qualify(query.where) : null;
   const groupBy = query.groupBy ? query.groupBy.map(qualify) : null;
   const partitionBy = query.partitionBy ? query.partitionBy.map(qualify) : null;
@@ -223,13 +223,12 @@ export function planQuery(query: Query, ctx: PlanContext): PlannedQuery {
       repartition: true,
       schema: {
         key: keyExprs.map((p, i) => ({ name: `KSQL_PART_${i}`, qualifier: null, type: types[i]! })),
-        value: [...step.schema.value, ...step.schema.key.filter(() => false)],
+        // The old key columns stay reachable: they become values of the new row.
+        value: [...step.schema.value, ...step.schema.key],
         window: step.schema.window,
       },
     };
-    // The old key columns stay reachable: keep them as values of the new row.
-    const oldKeys = step.schema.key;
-    step = { ...rk, schema: { ...rk.schema, value: [...oldKeys, ...step.schema.value] } };
+    step = rk;
     keyEquivalents = keyExprs.map((p) => [p]);
     keyKind = 'PARTITION';
   }
@@ -238,17 +237,17 @@ export function planQuery(query: Query, ctx: PlanContext): PlannedQuery {
   const scope = rowScope(step.schema, pseudoQualifier);
   const keyCols: { name: string; type: SqlType }[] = [];
   const keyAliases: string[][] = keyEquivalents.map(() => []);
+  /** the expression that became each key column; an equivalent but different expression stays a value */
+  const keyExprOf: (Expr | null)[] = keyEquivalents.map(() => null);
   const valueCols: { name: string; expr: Expr; type: SqlType }[] = [];
   let generated = 0;
-  const names = selectItems.map((item) => item.alias ?? naturalName(item.expr, item.original, from.isJoin) ?? `KSQL_COL_${generated++}`);
+  const uniqueNames = columnNameCounts(from);
+  const names = selectItems.map((item) => item.alias ?? naturalName(item.original, from.isJoin, uniqueNames) ?? `KSQL_COL_${generated++}`);
   selectItems.forEach((item, idx) => {
     const name = names[idx]!;
     const ki = keyEquivalents.findIndex((eqs) => eqs.some((k) => exprEquals(k, item.expr)));
-    if (ki >= 0 && keyKind !== 'SOURCE') {
-      keyAliases[ki]!.push(name);
-      return;
-    }
-    if (ki >= 0 && keyKind === 'SOURCE') {
+    if (ki >= 0 && (keyExprOf[ki] === null || exprEquals(keyExprOf[ki]!, item.expr))) {
+      keyExprOf[ki] = item.expr;
       keyAliases[ki]!.push(name);
       return;
     }
@@ -341,7 +340,7 @@ interface ExpandedItem {
   readonly original: Expr;
 }
 
-function expandSelect(items: readonly SelectItem[], from: FromResult, scope: ExprScope, functions: FunctionRegistry): ExpandedItem[] {
+function expandSelect(items: readonly SelectItem[], from: FromResult, scope: ExprScope, functions: FunctionRegistry, partitionBy: readonly Expr[] | null): ExpandedItem[] {
   const out: ExpandedItem[] = [];
   for (const item of items) {
     if (item.kind === 'SingleColumn') {
@@ -367,6 +366,19 @@ function expandSelect(items: readonly SelectItem[], from: FromResult, scope: Exp
     if (wanted && !from.sources.some((s) => s.alias === wanted)) {
       throw new KsqlError(`'${wanted}' is not a valid stream/table name or alias.`, item.loc);
     }
+    if (partitionBy && !from.isJoin) {
+      // PARTITION BY moves the key: `*` reads the repartitioned row (new key, values, old key).
+      const moved = partitionBy.filter((p) => p.kind !== 'NullLiteral');
+      for (const p of moved) out.push({ expr: p, alias: null, original: p });
+      const keys = new Set(from.step.schema.key.map((k) => k.name));
+      const cols = scope.columns.filter((c) => c.qualifier !== null && !isPseudo(c.name));
+      for (const c of [...cols.filter((x) => !keys.has(x.name)), ...cols.filter((x) => keys.has(x.name))]) {
+        const ref: ColumnRef = { kind: 'ColumnRef', source: c.qualifier, name: c.name, loc: item.loc };
+        if (moved.some((p) => exprEquals(qualifyRefs(p, scope), ref))) continue;
+        out.push({ expr: ref, alias: null, original: ref });
+      }
+      continue;
+    }
     for (const c of scope.columns) {
       if (c.qualifier === null || isPseudo(c.name)) continue;
       if (wanted && c.qualifier !== wanted) continue;
@@ -381,15 +393,27 @@ function isPseudo(name: string): boolean {
   return ['ROWTIME', 'ROWPARTITION', 'ROWOFFSET', 'WINDOWSTART', 'WINDOWEND'].includes(name);
 }
 
-/** The name ksqlDB gives an unaliased select item, or null for a generated KSQL_COL_n. */
-function naturalName(expr: Expr, original: Expr, isJoin: boolean): string | null {
+/**
+ * The name ksqlDB gives an unaliased select item, or null for a generated
+ * KSQL_COL_n. In a join, a qualified column keeps its bare name when no other
+ * source has a column of that name, and is named ALIAS_COLUMN otherwise.
+ */
+function naturalName(original: Expr, isJoin: boolean, nameCounts: ReadonlyMap<string, number>): string | null {
   if (original.kind === 'ColumnRef') {
-    if (isJoin && original.source) return `${original.source}_${original.name}`;
+    if (isJoin && original.source && (nameCounts.get(original.name) ?? 0) > 1) return `${original.source}_${original.name}`;
     return original.name;
   }
   if (original.kind === 'Dereference') return original.field;
-  void expr;
   return null;
+}
+
+/** How many sources of the FROM clause have a column of each name. */
+function columnNameCounts(from: FromResult): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const s of from.sources) {
+    for (const c of new Set([...s.source.columns.map((x) => x.name), 'ROWTIME', 'ROWPARTITION', 'ROWOFFSET'])) counts.set(c, (counts.get(c) ?? 0) + 1);
+  }
+  return counts;
 }
 
 /** Fills in the qualifier of every column reference that resolves in `scope` (lambda parameters excepted). */
@@ -632,15 +656,9 @@ function planJoin(rel: Extract<Relation, { kind: 'Join' }>, query: Query, ctx: P
   }
   const leftCols = left.isJoin ? left.step.schema.value : [...left.step.schema.key, ...left.step.schema.value];
   const rightCols = [...right.step.schema.key, ...right.step.schema.value];
-  const synthetic = variant !== 'FK_TABLE_TABLE' && leftKey.kind !== 'ColumnRef' && rightKey.kind !== 'ColumnRef';
-  const keyName =
-    variant === 'FK_TABLE_TABLE'
-      ? left.step.schema.key[0]?.name ?? 'ROWKEY'
-      : leftKey.kind === 'ColumnRef'
-        ? `${leftKey.source}_${leftKey.name}`
-        : rightKey.kind === 'ColumnRef'
-          ? `${rightKey.source}_${rightKey.name}`
-          : 'ROWKEY';
+  // FULL joins, and joins on expressions of neither side's columns, key their result by a synthetic ROWKEY.
+  const synthetic = variant !== 'FK_TABLE_TABLE' && (rel.type === 'FULL' || (leftKey.kind !== 'ColumnRef' && rightKey.kind !== 'ColumnRef'));
+  const keyName = synthetic ? 'ROWKEY' : 'KSQL_JOIN_KEY';
   const keyType = variant === 'FK_TABLE_TABLE' ? left.step.schema.key[0]!.type : lt;
   const step: JoinStep = {
     kind: 'Join',

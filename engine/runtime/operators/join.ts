@@ -43,7 +43,7 @@ export function joinOperator(step: JoinStep, ctx: RuntimeContext, emit: Emit): {
       partition: base.partition,
       offset: base.offset,
       window: base.window,
-      headers: [],
+      headers: base.headers,
     });
   };
   switch (step.variant) {
@@ -159,6 +159,7 @@ function tableTable(step: JoinStep, ctx: RuntimeContext, L: Side, R: Side, keyOf
   const lt = ctx.stores.keyValue<{ key: unknown; row: unknown[] }>(`${step.id}-left`);
   const rt = ctx.stores.keyValue<unknown[]>(`${step.id}-right`);
   const type = step.joinType;
+  const current = new Set<string>();
   const emitFor = (key: unknown, l: unknown[] | null, r: unknown[] | null, rec: Rec, fromLeft: boolean): void => {
     let lv = l;
     let rv = r;
@@ -184,6 +185,10 @@ function tableTable(step: JoinStep, ctx: RuntimeContext, L: Side, R: Side, keyOf
       case 'FULL':
         break;
     }
+    const k = keyString([key]);
+    if (lv === null && rv === null) {
+      if (!current.delete(k)) return; // nothing was joined for this key: no delete to send
+    } else current.add(k);
     out([key], lv, rv, rec, rec.ts);
   };
   return {

@@ -167,6 +167,6 @@ export function sinkOperator(step: SinkStep, ctx: RuntimeContext): Emit {
       });
       return;
     }
-    ctx.produce(step.topic, { key, value, timestamp: ts, headers: [] });
+    ctx.produce(step.topic, { key, value, timestamp: ts, headers: rec.headers });
   };
 }
