@@ -345,6 +345,11 @@ class Typer {
       if (c.name === name && (source === null || c.qualifier === source)) matches.push(i);
     }
     if (matches.length === 0) throw new ColumnNotFoundError(source ? `${source}.${name}` : name, loc);
+    if (matches.length > 1 && source === null) {
+      // An unqualified name prefers the one unqualified column (e.g. a join's own ROWTIME over L.ROWTIME).
+      const bare = matches.filter((i) => cols[i]!.qualifier === null);
+      if (bare.length === 1) matches.splice(0, matches.length, bare[0]!);
+    }
     if (matches.length > 1) {
       const alts = matches.map((i) => (cols[i]!.qualifier ? `${cols[i]!.qualifier}.${name}` : name));
       const list = alts.length === 2 ? alts.join(' or ') : `${alts.slice(0, -1).join(', ')} or ${alts[alts.length - 1]}`;

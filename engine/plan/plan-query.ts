@@ -1,5 +1,5 @@
 import { exprEquals, formatExpr, rewrite } from '../analyzer/expr-utils.js';
-import { rowScope, type ExprScope } from '../analyzer/scope.js';
+import { PSEUDO_TYPES, rowScope, type ExprScope } from '../analyzer/scope.js';
 import type { Column, DataSource, WindowInfo } from '../catalog/data-source.js';
 import { KsqlError } from '../errors.js';
 import { typeExpression } from '../expr/typer.js';
@@ -242,11 +242,38 @@ export function planQuery(query: Query, ctx: PlanContext): PlannedQuery {
   const valueCols: { name: string; expr: Expr; type: SqlType }[] = [];
   let generated = 0;
   const uniqueNames = columnNameCounts(from);
-  const names = selectItems.map((item) => item.alias ?? naturalName(item.original, from.isJoin, uniqueNames) ?? `KSQL_COL_${generated++}`);
+  const taken = new Set<string>([...selectItems.map((i) => i.alias).filter((a): a is string => a !== null)]);
+  const sourceNames = new Set(from.sources.flatMap((s) => s.source.columns.map((c) => c.name)));
+  const names = selectItems.map((item) => {
+    if (item.alias) return item.alias;
+    let name = naturalName(item.original, from.isJoin, uniqueNames);
+    if (name === null) {
+      do name = `KSQL_COL_${generated++}`;
+      while (taken.has(name));
+    } else if (item.original.kind === 'Dereference' && (sourceNames.has(name) || taken.has(name))) {
+      // a struct field named like an existing column gets the next free suffix
+      let n = 1;
+      while (sourceNames.has(`${name}_${n}`) || taken.has(`${name}_${n}`)) n++;
+      name = `${name}_${n}`;
+    }
+    taken.add(name);
+    return name;
+  });
+  // Each key column is named by the select item matching its most preferred equivalent
+  // expression (the left side's join column before the right's), the first such item on ties.
+  keyEquivalents.forEach((eqs, ki) => {
+    for (const eq of eqs) {
+      const hit = selectItems.find((item) => exprEquals(eq, item.expr));
+      if (hit) {
+        keyExprOf[ki] = hit.expr;
+        break;
+      }
+    }
+  });
   selectItems.forEach((item, idx) => {
     const name = names[idx]!;
-    const ki = keyEquivalents.findIndex((eqs) => eqs.some((k) => exprEquals(k, item.expr)));
-    if (ki >= 0 && (keyExprOf[ki] === null || exprEquals(keyExprOf[ki]!, item.expr))) {
+    const ki = keyExprOf.findIndex((k) => k !== null && exprEquals(k, item.expr));
+    if (ki >= 0) {
       keyExprOf[ki] = item.expr;
       keyAliases[ki]!.push(name);
       return;
@@ -378,6 +405,10 @@ function expandSelect(items: readonly SelectItem[], from: FromResult, scope: Exp
         out.push({ expr: ref, alias: null, original: ref });
       }
       continue;
+    }
+    if (!wanted && from.isJoin && from.step.schema.key[0]?.name === 'ROWKEY') {
+      const ref: ColumnRef = { kind: 'ColumnRef', source: null, name: 'ROWKEY', loc: item.loc };
+      out.push({ expr: ref, alias: null, original: ref });
     }
     for (const c of scope.columns) {
       if (c.qualifier === null || isPseudo(c.name)) continue;
@@ -654,8 +685,14 @@ function planJoin(rel: Extract<Relation, { kind: 'Join' }>, query: Query, ctx: P
       throw new KsqlError(`Source(s) ${kafka.join(', ')} are using the '${s.source.valueFormat.format}' value format. This format does not yet support JOIN.`, rel.loc);
     }
   }
-  const leftCols = left.isJoin ? left.step.schema.value : [...left.step.schema.key, ...left.step.schema.value];
-  const rightCols = [...right.step.schema.key, ...right.step.schema.value];
+  // Each source contributes its key, value and pseudo columns (L.ROWTIME stays reachable after the join).
+  const withPseudo = (f: FromResult): SchemaColumn[] => [
+    ...f.step.schema.key,
+    ...f.step.schema.value,
+    ...PSEUDO_TYPES.filter((p) => !p.windowOnly).map((p) => ({ name: p.name, qualifier: f.pseudoQualifier, type: p.type })),
+  ];
+  const leftCols = left.isJoin ? left.step.schema.value : withPseudo(left);
+  const rightCols = withPseudo(right);
   // FULL joins, and joins on expressions of neither side's columns, key their result by a synthetic ROWKEY.
   const synthetic = variant !== 'FK_TABLE_TABLE' && (rel.type === 'FULL' || (leftKey.kind !== 'ColumnRef' && rightKey.kind !== 'ColumnRef'));
   const keyName = synthetic ? 'ROWKEY' : 'KSQL_JOIN_KEY';

@@ -15,9 +15,13 @@ interface Side {
 
 function side(step: Step, keyExpr: JoinStep['leftKey'], ctx: RuntimeContext): Side {
   const { fn } = compileOver(keyExpr, step, ctx.functions);
-  const isJoin = step.kind === 'Join' || (step.kind === 'Filter' && step.input.kind === 'Join');
-  const width = isJoin ? step.schema.value.length : step.schema.key.length + step.schema.value.length;
-  return { keyFn: fn, width, rowOf: (rec, value) => (isJoin ? [...value] : [...rec.key, ...value]) };
+  const isJoin = step.kind === 'Join';
+  const width = isJoin ? step.schema.value.length : step.schema.key.length + step.schema.value.length + 3;
+  return {
+    keyFn: fn,
+    width,
+    rowOf: (rec, value) => (isJoin ? [...value] : [...rec.key, ...value, BigInt(rec.ts), rec.partition, BigInt(rec.offset)]),
+  };
 }
 
 /** Builds the join operator; returns the inputs for the left and right sides. */

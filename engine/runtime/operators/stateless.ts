@@ -103,9 +103,9 @@ export function flatMapOperator(step: FlatMapStep, ctx: RuntimeContext, emit: Em
 
 export function rekeyOperator(step: RekeyStep, ctx: RuntimeContext, emit: Emit): Emit {
   const fns = step.keyExprs.map((e) => compileOver(e, step.input, ctx.functions).fn);
+  const nulls = new Array<unknown>(step.input.schema.value.length).fill(null);
   return (rec) => {
-    if (rec.value === null) return;
-    const row = toRow(rec.key, rec.value, rec);
+    const row = toRow(rec.key, rec.value ?? nulls, rec);
     const key = fns.map((f) => {
       try {
         const v = f(row);
@@ -115,7 +115,8 @@ export function rekeyOperator(step: RekeyStep, ctx: RuntimeContext, emit: Emit):
         return null;
       }
     });
-    emit({ ...rec, key, value: [...rec.key, ...rec.value] });
+    // the new row: values, then the old key columns (see the planner's Rekey schema)
+    emit({ ...rec, key, value: rec.value === null ? null : [...rec.value, ...rec.key] });
   };
 }
 
