@@ -2,8 +2,8 @@ import { exprEquals, formatExpr, rewrite } from '../analyzer/expr-utils.js';
 import { PSEUDO_TYPES, rowScope, type ExprScope } from '../analyzer/scope.js';
 import type { Column, DataSource, WindowInfo } from '../catalog/data-source.js';
 import { KsqlError } from '../errors.js';
-import { typeExpression } from '../expr/typer.js';
-import type { FunctionRegistry } from '../functions/types.js';
+import { ColumnNotFoundError, typeExpression } from '../expr/typer.js';
+import type { AggregateImpl, FunctionRegistry } from '../functions/types.js';
 import type { ColumnRef, Expr, FunctionCall } from '../sql/ast/expression.js';
 import type { AliasedSource, Query, Relation, SelectItem } from '../sql/ast/query.js';
 import type {
@@ -27,6 +27,8 @@ export interface PlanContext {
   readonly functions: FunctionRegistry;
   /** the sink's name, for messages ("The query used to build `X` ...") */
   readonly sinkName: string | null;
+  /** e.g. "CREATE TABLE AS SELECT", for messages */
+  readonly statementLabel?: string;
 }
 
 /** What a query produces, before it is bound to a sink. */
@@ -68,16 +70,26 @@ export function planQuery(query: Query, ctx: PlanContext): PlannedQuery {
 
   // Qualify column references so structural comparisons are exact.
   const qualify = (e: Expr): Expr => qualifyRefs(e, fromScope);
-  let selectItems = expandSelect(query.select, from, fromScope, ctx.functions, query.partitionBy).map((i) => ({ ...i, expr: qualify(i.expr) }));
+  let selectItems = expandSelect(query.select, from, fromScope, ctx.functions, query.partitionBy, query.window !== null).map((i) => ({ ...i, expr: qualify(i.expr) }));
   const whereExpr = query.where ? qualify(query.where) : null;
   const groupBy = query.groupBy ? query.groupBy.map(qualify) : null;
   const partitionBy = query.partitionBy ? query.partitionBy.map(qualify) : null;
   const having = query.having ? qualify(query.having) : null;
 
   checkReservedAliases(selectItems);
+  const aliases = new Set(from.sources.map((s) => s.alias));
+  for (const e of [...selectItems.map((i) => i.expr), ...(query.where ? [query.where] : []), ...(query.groupBy ?? []), ...(query.partitionBy ?? []), ...(query.having ? [query.having] : [])]) {
+    for (const r of columnRefs(e)) {
+      if (r.source && !aliases.has(r.source)) throw new KsqlError(`Failed to prepare statement: '${r.source}' is not a valid stream/table name or alias.`, r.loc);
+    }
+    rewrite(e, (x) => {
+      if (x.kind === 'FunctionCall' && !ctx.functions.get(x.name)) throw new KsqlError(`Can't find any functions with the name '${x.name}'`, x.loc, 'NotFound');
+      return undefined;
+    });
+  }
 
   if (whereExpr) {
-    const t = typeExpression(whereExpr, fromScope, ctx.functions);
+    const t = inClause('WHERE', () => typeExpression(whereExpr, fromScope, ctx.functions));
     if (t.type.kind !== 'BOOLEAN' && t.type.kind !== 'NULL') {
       throw new KsqlError(`Type error in WHERE expression: Should evaluate to boolean but is ${formatExpr(query.where!)} (${formatType(t.type)}) instead.`, query.where!.loc);
     }
@@ -124,14 +136,30 @@ export function planQuery(query: Query, ctx: PlanContext): PlannedQuery {
   }
 
   if (groupBy || hasAgg) {
-    if (!groupBy) throw new KsqlError('Aggregate query requires a GROUP BY clause.', query.loc);
+    if (!groupBy) {
+      const calls = selectItems.flatMap((i) => allCalls(i.original, isAgg)).map(formatExpr);
+      throw new KsqlError(`${ctx.statementLabel ?? 'SELECT'} statement does not support aggregate function [${calls.join(', ')}] without a GROUP BY clause.`, query.loc);
+    }
     if (!hasAgg) throw new KsqlError('GROUP BY requires aggregate functions in either the SELECT or HAVING clause.', query.loc);
     for (const g of groupBy) {
       const agg = findFirst(g, isAgg);
       if (agg) throw new KsqlError(`GROUP BY does not support aggregate functions: ${agg.name} is an aggregate function.`, agg.loc);
+      for (const r of columnRefs(g)) {
+        if (r.name === 'WINDOWSTART' || r.name === 'WINDOWEND') {
+          throw new KsqlError(`Window bounds column ${r.name} can only be used in the SELECT clause of windowed aggregations`, r.loc);
+        }
+      }
+    }
+    groupBy.forEach((g, i) => {
+      if (groupBy.findIndex((o) => exprEquals(o, g)) !== i) throw new KsqlError(`Duplicate GROUP BY expression: ${formatExpr(g)}`, g.loc);
+    });
+    const valueFormat = from.sources[0]!.source.valueFormat.format;
+    if (valueFormat === 'KAFKA' || valueFormat === 'NONE') {
+      const names = from.sources.filter((s) => s.source.valueFormat.format === valueFormat).map((s) => s.source.name);
+      throw new KsqlError(`Source(s) ${names.join(', ')} are using the '${valueFormat}' value format. This format does not yet support GROUP BY.`, query.loc);
     }
     const inScope = rowScope(step.schema, pseudoQualifier);
-    const groupTypes = groupBy.map((g) => typeExpression(g, inScope, ctx.functions).type);
+    const groupTypes = groupBy.map((g) => inClause('GROUP BY', () => typeExpression(g, inScope, ctx.functions)).type);
     const windowSpec = query.window ? toWindowSpec(query.window) : null;
     window = windowSpec ? { kind: windowSpec.kind, sizeMs: windowSpec.kind === 'SESSION' ? null : windowSpec.sizeMs } : null;
     // rewrite select + having over the aggregate's output
@@ -164,14 +192,32 @@ export function planQuery(query: Query, ctx: PlanContext): PlannedQuery {
     const aggScopeOnlyNames = new Set([...groupBy.map((_, i) => groupName(i)), ...aggCalls.map((_, i) => aggName(i)), 'WINDOWSTART', 'WINDOWEND']);
     const bad: string[] = [];
     for (const i of selectItems) {
-      for (const ref of columnRefs(i.expr)) if (!aggScopeOnlyNames.has(ref.name)) bad.push(ref.name);
+      if (columnRefs(i.expr).some((ref) => !aggScopeOnlyNames.has(ref.name))) bad.push(formatExpr(i.original));
     }
     if (bad.length > 0) throw new KsqlError(`Non-aggregate SELECT expression(s) not part of GROUP BY: ${[...new Set(bad)].join(', ')}`, query.loc);
     if (havingAgg) {
       const badH = columnRefs(havingAgg).filter((r) => !aggScopeOnlyNames.has(r.name));
       if (badH.length > 0) throw new KsqlError(`Non-aggregate HAVING expression not part of GROUP BY: ${badH.map((r) => r.name).join(', ')}`, having!.loc);
     }
-    const aggTypes = aggCalls.map((c) => typeAggregateCall(c, inScope, ctx));
+    const aggImpls = aggCalls.map((c) => resolveAggregateCall(c, inScope, ctx));
+    const aggTypes = aggImpls.map((a) => a.returnType);
+    if (sourceType === 'TABLE') {
+      const noUndo = [...new Set(aggCalls.filter((_, i) => !aggImpls[i]!.remove).map((c) => c.name.toUpperCase()))];
+      if (noUndo.length > 0) {
+        const list = noUndo.length === 1 ? noUndo[0]! : `${noUndo.slice(0, -1).join(', ')} and ${noUndo[noUndo.length - 1]}`;
+        throw new KsqlError(`The aggregation function${noUndo.length > 1 ? 's' : ''} ${list} cannot be applied to a table source, only to a stream source.`, query.loc);
+      }
+    }
+    const internalFormat = from.sources[0]!.source.valueFormat.format;
+    if (internalFormat === 'DELIMITED' || internalFormat === 'KAFKA') {
+      const complex = aggImpls.some((a) => {
+        const t = (a as { intermediateType?: SqlType }).intermediateType;
+        return t !== undefined && (t.kind === 'ARRAY' || t.kind === 'MAP' || t.kind === 'STRUCT');
+      });
+      if (complex) {
+        throw new KsqlError('One of the functions used in the statement has an intermediate type that the value format can not handle. Please remove the function or change the format.', query.loc);
+      }
+    }
     const aggStep: AggregateStep = {
       kind: 'Aggregate',
       id: nextId('Aggregate'),
@@ -193,7 +239,7 @@ export function planQuery(query: Query, ctx: PlanContext): PlannedQuery {
     keyEquivalents = groupBy.map((_, i) => [{ kind: 'ColumnRef', source: null, name: groupName(i), loc: query.loc } satisfies ColumnRef]);
     if (havingAgg) {
       const scope = rowScope(step.schema, null);
-      const t = typeExpression(havingAgg, scope, ctx.functions);
+      const t = inClause('HAVING', () => typeExpression(havingAgg, scope, ctx.functions));
       if (t.type.kind !== 'BOOLEAN') {
         throw new KsqlError(`Type error in HAVING expression: Should evaluate to boolean but is ${formatExpr(having!)} (${formatType(t.type)}) instead.`, having!.loc);
       }
@@ -278,12 +324,13 @@ export function planQuery(query: Query, ctx: PlanContext): PlannedQuery {
       keyAliases[ki]!.push(name);
       return;
     }
-    const typed = typeExpression(item.expr, scope, ctx.functions);
+    const typed = inClause('SELECT', () => typeExpression(item.expr, scope, ctx.functions));
     valueCols.push({ name, expr: item.expr, type: typed.type });
   });
   keyEquivalents.forEach((eqs, i) => {
     const aliases = keyAliases[i]!;
     if (aliases.length > 1) {
+      if (keyKind === 'GROUP') throw new KsqlError(`The projection contains a key column more than once: ${aliases.map((a) => `\`${a}\``).join(' and ')}.`, query.loc);
       throw new KsqlError(`The projection contains a key column (\`${aliases[0]}\`) more than once, aliased as: ${[...aliases].sort().join(' and ')}.`, query.loc);
     }
     keyCols.push({ name: aliases[0] ?? '', type: step.schema.key[i]!.type });
@@ -367,14 +414,14 @@ interface ExpandedItem {
   readonly original: Expr;
 }
 
-function expandSelect(items: readonly SelectItem[], from: FromResult, scope: ExprScope, functions: FunctionRegistry, partitionBy: readonly Expr[] | null): ExpandedItem[] {
+function expandSelect(items: readonly SelectItem[], from: FromResult, scope: ExprScope, functions: FunctionRegistry, partitionBy: readonly Expr[] | null, windowed: boolean): ExpandedItem[] {
   const out: ExpandedItem[] = [];
   for (const item of items) {
     if (item.kind === 'SingleColumn') {
       if (!item.alias && item.expr.kind === 'ColumnRef' && !item.expr.source && isPseudo(item.expr.name) && item.expr.name !== 'ROWTIME') {
         // allowed; named as is
       }
-      if (!item.alias && item.expr.kind === 'ColumnRef' && ['ROWTIME', 'ROWPARTITION', 'ROWOFFSET'].includes(item.expr.name)) {
+      if (!item.alias && item.expr.kind === 'ColumnRef' && !item.expr.source && (['ROWTIME', 'ROWPARTITION', 'ROWOFFSET'].includes(item.expr.name) || (['WINDOWSTART', 'WINDOWEND'].includes(item.expr.name) && !windowed))) {
         throw new KsqlError(`Reserved column name in select: \`${item.expr.name}\`. Please remove or alias the column.`, item.loc);
       }
       out.push({ expr: item.expr, alias: item.alias, original: item.expr });
@@ -511,11 +558,32 @@ function toWindowSpec(w: NonNullable<Query['window']>): WindowSpec {
   }
 }
 
+/** Re-words a typing error as ksqlDB does for the clause it was found in. */
+function inClause<T>(clause: 'WHERE' | 'HAVING' | 'SELECT' | 'GROUP BY', fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (!(e instanceof KsqlError)) throw e;
+    const m = e.message;
+    if (e instanceof ColumnNotFoundError) {
+      if (clause === 'SELECT') throw new KsqlError(`SELECT column '${e.column}' cannot be resolved.`, e.loc, e.reason);
+      if (clause === 'WHERE') throw new KsqlError(`WHERE column '${e.column}' cannot be resolved.`, e.loc, e.reason);
+      throw e;
+    }
+    if (clause === 'WHERE' || clause === 'HAVING') {
+      if (m.startsWith('Cannot compare')) throw new KsqlError(`Error in ${clause} expression: ${m}`, e.loc, e.reason);
+      if (m.startsWith('operator does not exist') || m.startsWith('invalid input syntax')) throw new KsqlError(`Invalid Predicate: ${m}`, e.loc, e.reason);
+    }
+    if (clause === 'SELECT' && m.startsWith('Cast of')) throw new KsqlError(`Invalid Select: ${m}`, e.loc, e.reason);
+    throw e;
+  }
+}
+
 export function effectiveGrace(w: WindowSpec): number {
   return w.graceMs ?? DEFAULT_GRACE_MS;
 }
 
-function typeAggregateCall(c: FunctionCall, scope: ExprScope, ctx: PlanContext): SqlType {
+function resolveAggregateCall(c: FunctionCall, scope: ExprScope, ctx: PlanContext): AggregateImpl {
   const fn = ctx.functions.get(c.name);
   if (!fn || fn.kind !== 'aggregate') throw new KsqlError(`Can't find any functions with the name '${c.name}'`, c.loc);
   const args = c.args.map((a) => {
@@ -523,10 +591,22 @@ function typeAggregateCall(c: FunctionCall, scope: ExprScope, ctx: PlanContext):
     return t.kind === 'Literal' ? { type: t.type, literal: t.value } : { type: t.type };
   });
   try {
-    return fn.resolve(args).returnType;
+    return fn.resolve(args);
   } catch (e) {
     throw new KsqlError((e as Error).message, c.loc);
   }
+}
+
+function allCalls(e: Expr, pred: (e: Expr) => boolean): FunctionCall[] {
+  const out: FunctionCall[] = [];
+  rewrite(e, (x) => {
+    if (pred(x)) {
+      out.push(x as FunctionCall);
+      return x;
+    }
+    return undefined;
+  });
+  return out;
 }
 
 function typeTableCall(c: FunctionCall, scope: ExprScope, ctx: PlanContext): SqlType {

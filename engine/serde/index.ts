@@ -16,7 +16,7 @@ import { SerdeError, type FormatInfo, type Serde, type SerdeColumn, type SerdeOp
 export * from './types.js';
 export { InMemorySchemaRegistry, RestSchemaRegistryClient, type RestSchemaRegistryOptions } from './schema-registry.js';
 export { windowedKeySerde, type WindowedKey, type WindowedSerde } from './windowed.js';
-export { schemaToColumns, columnsToSchema, type GeneratedSchema } from './schema-columns.js';
+export { schemaToColumns, columnsToSchema, type GeneratedSchema, type SchemaToColumnsOptions } from './schema-columns.js';
 export { parseDelimiter } from './delimited.js';
 export { avroSchemaFor } from './avro.js';
 export { protobufSchemaFor } from './protobuf.js';

@@ -10,9 +10,13 @@ import { jsonSchemaFor } from './json-sr.js';
 import { parseProto, protobufSchemaFor, type ParsedProto } from './protobuf.js';
 import { SerdeError, type FormatName, type RegisteredSchema, type SerdeColumn } from './types.js';
 
+/** How a schema's field name becomes a column / struct field name. */
+type FieldNamer = (name: string) => string;
+const upper: FieldNamer = (n) => n.toUpperCase();
+
 // -------------------------------------------------------------------- Avro
 
-function avroToSql(s: unknown, named: Map<string, unknown>, ns: string): SqlType | null {
+function avroToSql(s: unknown, named: Map<string, unknown>, ns: string, nm: FieldNamer): SqlType | null {
   if (typeof s === 'string') {
     switch (s) {
       case 'boolean':
@@ -33,17 +37,17 @@ function avroToSql(s: unknown, named: Map<string, unknown>, ns: string): SqlType
       default: {
         const ref = named.get(s) ?? named.get(`${ns}.${s}`);
         if (ref === undefined) throw new SerdeError(`Unknown Avro type: ${s}`);
-        return avroToSql(ref, named, ns);
+        return avroToSql(ref, named, ns, nm);
       }
     }
   }
   if (Array.isArray(s)) {
     const branches = s.filter((b) => b !== 'null');
-    if (branches.length === 1) return avroToSql(branches[0], named, ns);
+    if (branches.length === 1) return avroToSql(branches[0], named, ns, nm);
     // a multi-branch union: a struct with one optional field per branch, as Connect does
     return {
       kind: 'STRUCT',
-      fields: branches.map((b, i) => ({ name: `${typeof b === 'string' ? b : (b as { type?: string }).type ?? 'branch'}${i}`.toUpperCase(), type: avroToSql(b, named, ns) ?? { kind: 'STRING' } })),
+      fields: branches.map((b, i) => ({ name: `${typeof b === 'string' ? b : (b as { type?: string }).type ?? 'branch'}${i}`.toUpperCase(), type: avroToSql(b, named, ns, nm) ?? { kind: 'STRING' } })),
     };
   }
   const o = s as Record<string, unknown>;
@@ -62,7 +66,7 @@ function avroToSql(s: unknown, named: Map<string, unknown>, ns: string): SqlType
         named.set(name, s);
         named.set(`${space}.${name}`, s);
       }
-      return { kind: 'STRUCT', fields: avroFields(o['fields'] as unknown[], named, space) };
+      return { kind: 'STRUCT', fields: avroFields(o['fields'] as unknown[], named, space, nm) };
     }
     case 'enum':
       if (o['name']) named.set(String(o['name']), 'string');
@@ -71,27 +75,27 @@ function avroToSql(s: unknown, named: Map<string, unknown>, ns: string): SqlType
       if (o['name']) named.set(String(o['name']), 'bytes');
       return { kind: 'BYTES' };
     case 'array': {
-      const el = avroToSql(o['items'], named, ns) ?? { kind: 'STRING' };
+      const el = avroToSql(o['items'], named, ns, nm) ?? { kind: 'STRING' };
       return { kind: 'ARRAY', element: el };
     }
     case 'map':
-      return { kind: 'MAP', key: { kind: 'STRING' }, value: avroToSql(o['values'], named, ns) ?? { kind: 'STRING' } };
+      return { kind: 'MAP', key: { kind: 'STRING' }, value: avroToSql(o['values'], named, ns, nm) ?? { kind: 'STRING' } };
     default:
-      return avroToSql(type, named, ns);
+      return avroToSql(type, named, ns, nm);
   }
 }
 
-function avroFields(fields: unknown[], named: Map<string, unknown>, ns: string): StructField[] {
+function avroFields(fields: unknown[], named: Map<string, unknown>, ns: string, nm: FieldNamer): StructField[] {
   const out: StructField[] = [];
   for (const f of fields) {
     const fo = f as { name: string; type: unknown };
-    const t = avroToSql(fo.type, named, ns);
-    if (t) out.push({ name: fo.name.toUpperCase(), type: t });
+    const t = avroToSql(fo.type, named, ns, nm);
+    if (t) out.push({ name: nm(fo.name), type: t });
   }
   return out;
 }
 
-function avroColumns(text: string, isKey: boolean): SerdeColumn[] {
+function avroColumns(text: string, isKey: boolean, nm: FieldNamer): SerdeColumn[] {
   let s: unknown;
   try {
     s = JSON.parse(text);
@@ -99,7 +103,7 @@ function avroColumns(text: string, isKey: boolean): SerdeColumn[] {
     s = text.trim();
   }
   const named = new Map<string, unknown>();
-  const t = avroToSql(s, named, '');
+  const t = avroToSql(s, named, '', nm);
   if (t && t.kind === 'STRUCT' && isRecordSchema(s)) return t.fields.map((f) => ({ name: f.name, type: f.type }));
   return t ? [{ name: isKey ? 'ROWKEY' : 'ROWVAL', type: t }] : [];
 }
@@ -114,14 +118,14 @@ function isRecordSchema(s: unknown): boolean {
 
 // ---------------------------------------------------------------- Protobuf
 
-function protoFieldType(f: protobuf.Field, p: ParsedProto): SqlType {
-  const base = protoTypeToSql(f, p);
+function protoFieldType(f: protobuf.Field, p: ParsedProto, nm: FieldNamer): SqlType {
+  const base = protoTypeToSql(f, p, nm);
   if (f.map) return { kind: 'MAP', key: { kind: 'STRING' }, value: base };
   if (f.repeated) return { kind: 'ARRAY', element: base };
   return base;
 }
 
-function protoTypeToSql(f: protobuf.Field, p: ParsedProto): SqlType {
+function protoTypeToSql(f: protobuf.Field, p: ParsedProto, nm: FieldNamer): SqlType {
   const rt = f.resolvedType;
   if (rt instanceof protobuf.Enum) return { kind: 'STRING' };
   if (rt instanceof protobuf.Type) {
@@ -153,7 +157,7 @@ function protoTypeToSql(f: protobuf.Field, p: ParsedProto): SqlType {
       case 'google.protobuf.BytesValue':
         return { kind: 'BYTES' };
       default:
-        return { kind: 'STRUCT', fields: rt.fieldsArray.map((x) => ({ name: x.name.toUpperCase(), type: protoFieldType(x, p) })) };
+        return { kind: 'STRUCT', fields: rt.fieldsArray.map((x) => ({ name: nm(x.name), type: protoFieldType(x, p, nm) })) };
     }
   }
   switch (f.type) {
@@ -183,25 +187,25 @@ function protoTypeToSql(f: protobuf.Field, p: ParsedProto): SqlType {
   }
 }
 
-function protobufColumns(text: string, fullName?: string): SerdeColumn[] {
+function protobufColumns(text: string, nm: FieldNamer, fullName?: string): SerdeColumn[] {
   const p = parseProto(text);
   const t = fullName ? p.root.lookup(fullName) : p.messages[0];
   if (!(t instanceof protobuf.Type)) throw new SerdeError(`Schema does not contain message ${fullName ?? ''}`.trim());
-  return t.fieldsArray.map((f) => ({ name: f.name.toUpperCase(), type: protoFieldType(f, p) }));
+  return t.fieldsArray.map((f) => ({ name: nm(f.name), type: protoFieldType(f, p, nm) }));
 }
 
 // ------------------------------------------------------------- JSON Schema
 
-function jsonSchemaToSql(s: Record<string, unknown>, defs: Record<string, unknown>): SqlType | null {
+function jsonSchemaToSql(s: Record<string, unknown>, defs: Record<string, unknown>, nm: FieldNamer): SqlType | null {
   if (typeof s['$ref'] === 'string') {
     const name = (s['$ref'] as string).split('/').pop()!;
     const d = defs[name];
-    return d ? jsonSchemaToSql(d as Record<string, unknown>, defs) : { kind: 'STRING' };
+    return d ? jsonSchemaToSql(d as Record<string, unknown>, defs, nm) : { kind: 'STRING' };
   }
   const alts = (s['oneOf'] ?? s['anyOf']) as Record<string, unknown>[] | undefined;
   if (alts) {
     const nonNull = alts.filter((a) => a['type'] !== 'null');
-    return nonNull.length === 1 ? jsonSchemaToSql(nonNull[0]!, defs) : { kind: 'STRING' };
+    return nonNull.length === 1 ? jsonSchemaToSql(nonNull[0]!, defs, nm) : { kind: 'STRING' };
   }
   let type = s['type'];
   if (Array.isArray(type)) type = type.find((x) => x !== 'null');
@@ -226,26 +230,26 @@ function jsonSchemaToSql(s: Record<string, unknown>, defs: Record<string, unknow
     case 'string':
       return ct === 'bytes' ? { kind: 'BYTES' } : { kind: 'STRING' };
     case 'array':
-      return { kind: 'ARRAY', element: jsonSchemaToSql((s['items'] ?? {}) as Record<string, unknown>, defs) ?? { kind: 'STRING' } };
+      return { kind: 'ARRAY', element: jsonSchemaToSql((s['items'] ?? {}) as Record<string, unknown>, defs, nm) ?? { kind: 'STRING' } };
     case 'object': {
       const props = s['properties'] as Record<string, Record<string, unknown>> | undefined;
       if (props && (s['connect.type'] !== 'map')) {
         const fields: StructField[] = [];
         for (const [k, v] of Object.entries(props)) {
-          const t = jsonSchemaToSql(v, defs);
-          if (t) fields.push({ name: k.toUpperCase(), type: t });
+          const t = jsonSchemaToSql(v, defs, nm);
+          if (t) fields.push({ name: nm(k), type: t });
         }
         return { kind: 'STRUCT', fields };
       }
       const ap = s['additionalProperties'];
-      return { kind: 'MAP', key: { kind: 'STRING' }, value: (typeof ap === 'object' && ap !== null ? jsonSchemaToSql(ap as Record<string, unknown>, defs) : null) ?? { kind: 'STRING' } };
+      return { kind: 'MAP', key: { kind: 'STRING' }, value: (typeof ap === 'object' && ap !== null ? jsonSchemaToSql(ap as Record<string, unknown>, defs, nm) : null) ?? { kind: 'STRING' } };
     }
     default:
       return { kind: 'STRING' };
   }
 }
 
-function jsonColumns(text: string, isKey: boolean): SerdeColumn[] {
+function jsonColumns(text: string, isKey: boolean, nm: FieldNamer): SerdeColumn[] {
   let s: Record<string, unknown>;
   try {
     s = JSON.parse(text) as Record<string, unknown>;
@@ -253,7 +257,7 @@ function jsonColumns(text: string, isKey: boolean): SerdeColumn[] {
     throw new SerdeError(`Invalid JSON schema: ${(e as Error).message}`);
   }
   const defs = ((s['definitions'] ?? s['$defs'] ?? {}) as Record<string, unknown>);
-  const t = jsonSchemaToSql(s, defs);
+  const t = jsonSchemaToSql(s, defs, nm);
   const isObject = s['type'] === 'object' && s['properties'] !== undefined;
   if (t && t.kind === 'STRUCT' && isObject) return t.fields.map((f) => ({ name: f.name, type: f.type }));
   return t ? [{ name: isKey ? 'ROWKEY' : 'ROWVAL', type: t }] : [];
@@ -261,19 +265,35 @@ function jsonColumns(text: string, isKey: boolean): SerdeColumn[] {
 
 // ------------------------------------------------------------------ public
 
+export interface SchemaToColumnsOptions {
+  /**
+   * Keep field names as the schema spells them. ksqlDB does so when the schema
+   * was named by KEY_SCHEMA_ID / VALUE_SCHEMA_ID (the physical schema is then
+   * used as it is); inference from the subject's latest schema upper-cases them.
+   */
+  readonly preserveFieldCase?: boolean;
+}
+
 /**
  * Columns of a registered schema. A record / message / object schema gives
- * one column per field (names upper-cased); any other schema one column named
- * ROWVAL (ROWKEY when `isKey`).
+ * one column per field (names upper-cased unless `preserveFieldCase`); any
+ * other schema one column named ROWVAL (ROWKEY when `isKey`).
  */
-export function schemaToColumns(schemaType: RegisteredSchema['schemaType'], schemaText: string, isKey = false, fullSchemaName?: string): SerdeColumn[] {
+export function schemaToColumns(
+  schemaType: RegisteredSchema['schemaType'],
+  schemaText: string,
+  isKey = false,
+  fullSchemaName?: string,
+  opts: SchemaToColumnsOptions = {},
+): SerdeColumn[] {
+  const nm: FieldNamer = opts.preserveFieldCase === true ? (n) => n : upper;
   switch (schemaType) {
     case 'AVRO':
-      return avroColumns(schemaText, isKey);
+      return avroColumns(schemaText, isKey, nm);
     case 'PROTOBUF':
-      return protobufColumns(schemaText, fullSchemaName);
+      return protobufColumns(schemaText, nm, fullSchemaName);
     case 'JSON':
-      return jsonColumns(schemaText, isKey);
+      return jsonColumns(schemaText, isKey, nm);
   }
 }
 

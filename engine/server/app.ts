@@ -132,7 +132,7 @@ export class KsqlRestServer {
     app.use((_req: Request, res: Response) => {
       res.status(404).json({ '@type': 'generic_error', error_code: 40400, message: 'Not found' });
     });
-    // eslint-disable-next-line @typescript-eslint/no-unused-vars
+     
     app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
       const message = err instanceof Error ? err.message : String(err);
       if (!res.headersSent) res.status((err as { status?: number }).status === 400 ? 400 : 500).json({ '@type': 'generic_error', error_code: 50000, message });

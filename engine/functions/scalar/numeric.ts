@@ -68,6 +68,7 @@ function cmpBytes(a: Buffer, b: Buffer): number {
   return a.length - b.length;
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- comparators are chosen by SQL type at resolve time
 type Cmp = (a: any, b: any) => number;
 const cmpNum: Cmp = (a: number | bigint, b: number | bigint) => (a < b ? -1 : a > b ? 1 : 0);
 const cmpDec: Cmp = (a: Decimal, b: Decimal) => a.comparedTo(b);
@@ -151,9 +152,26 @@ function greatestLeast(name: string, sign: 1 | -1): BuiltinScalar {
   }));
 }
 
-function geoDistance(lat1: number, lon1: number, lat2: number, lon2: number, units?: string): number {
+/** Math.toRadians as JDK 8 computes it (`deg / 180 * PI`), which ksqlDB's expected distances were produced with. */
+function jdk8Radians(deg: number): number {
+  return (deg / 180.0) * Math.PI;
+}
+
+/** ksqlDB's GeoDistance: haversine with asin; a null unit means kilometres, a null coordinate a null result. */
+/**
+ * Java's Math.log: V8's log is off by an ulp where Java's is correctly rounded
+ * (ln 3), so finite positive arguments go through an exact logarithm.
+ */
+const LN_CONTEXT = Decimal.clone({ precision: 40 });
+function javaLog(x: number): number {
+  if (!(x > 0) || !Number.isFinite(x)) return Math.log(x);
+  return new LN_CONTEXT(x).ln().toNumber();
+}
+
+function geoDistance(lat1: number | null, lon1: number | null, lat2: number | null, lon2: number | null, units?: string | null): number | null {
+  if (lat1 === null || lon1 === null || lat2 === null || lon2 === null) return null;
   let radius = 6371;
-  if (units !== undefined) {
+  if (units !== undefined && units !== null) {
     const u = units.toLowerCase();
     if (u.startsWith('mi')) radius = 3959;
     else if (u.startsWith('km')) radius = 6371;
@@ -166,13 +184,10 @@ function geoDistance(lat1: number, lon1: number, lat2: number, lon2: number, uni
     if (lat < -90 || lat > 90) throw new FunctionError('valid latitude values for GeoDistance function are in the range of -90 to 90 decimal degrees');
     if (lon < -180 || lon > 180) throw new FunctionError('valid longitude values for GeoDistance function are in the range of -180 to +180 decimal degrees');
   }
-  const dLat = (lat2 - lat1) * DEGREES_TO_RADIANS;
-  const dLon = (lon2 - lon1) * DEGREES_TO_RADIANS;
-  const r1 = lat1 * DEGREES_TO_RADIANS;
-  const r2 = lat2 * DEGREES_TO_RADIANS;
-  const a = Math.sin(dLat / 2) * Math.sin(dLat / 2) + Math.cos(r1) * Math.cos(r2) * Math.sin(dLon / 2) * Math.sin(dLon / 2);
-  const c = 2 * Math.atan2(Math.sqrt(a), Math.sqrt(1 - a));
-  return c * radius;
+  const dLat = jdk8Radians(lat2 - lat1);
+  const dLon = jdk8Radians(lon2 - lon1);
+  const a = Math.pow(Math.sin(dLat / 2), 2) + Math.pow(Math.sin(dLon / 2), 2) * Math.cos(jdk8Radians(lat1)) * Math.cos(jdk8Radians(lat2));
+  return 2 * Math.asin(Math.sqrt(a)) * radius;
 }
 
 function seriesNumbers(start: number, end: number, step: number): number[] {
@@ -260,17 +275,17 @@ export function numericFunctions(): BuiltinScalar[] {
       description: 'Computes the great-circle distance between two lat-long points, in kilometers (default) or miles.',
       variants: [
         { params: ['DOUBLE', 'DOUBLE', 'DOUBLE', 'DOUBLE'], returns: DOUBLE, fn: geoDistance },
-        { params: ['DOUBLE', 'DOUBLE', 'DOUBLE', 'DOUBLE', 'STRING'], returns: DOUBLE, fn: geoDistance },
+        { params: ['DOUBLE', 'DOUBLE', 'DOUBLE', 'DOUBLE', 'STRING'], returns: DOUBLE, fn: geoDistance, nullSafe: true },
       ],
     }),
     greatestLeast('GREATEST', 1),
     greatestLeast('LEAST', -1),
-    defineScalar({ name: 'LN', description: 'Returns the natural logarithm of the argument.', variants: [dbl(Math.log)] }),
+    defineScalar({ name: 'LN', description: 'Returns the natural logarithm of the argument.', variants: [dbl(javaLog)] }),
     defineScalar({
       name: 'LOG',
-      description: 'Returns the base-10 logarithm of the value, or the logarithm in the given base.',
+      description: 'Returns the natural logarithm of the value, or the logarithm in the given base.',
       variants: [
-        dbl(Math.log10),
+        dbl(javaLog),
         {
           params: ['DOUBLE', 'DOUBLE'],
           returns: DOUBLE,

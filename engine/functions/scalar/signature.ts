@@ -39,6 +39,7 @@ export interface BuildContext {
   readonly bindings: Bindings;
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- implementations are typed by their SQL signature
 type Impl = (...args: any[]) => unknown;
 
 export interface Variant {

@@ -1,0 +1,159 @@
+/**
+ * The `ksetl` command.
+ *
+ *   ksetl qtt PATH... [--report FILE] [--filter SUBSTR] [--verbose] [--strict]
+ *   ksetl test --statements s.sql [--input in.json] --output out.json
+ *   ksetl version
+ *   ksetl help
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { RunnerDeps } from '../testing/qtt/run-case.js';
+import { buildReport, perFile, runSuite, summaryLine, countResults } from '../testing/qtt/run-suite.js';
+import { runTestFiles } from '../testing/test-runner.js';
+
+export interface Io {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+const consoleIo: Io = { out: (l) => process.stdout.write(l + '\n'), err: (l) => process.stderr.write(l + '\n') };
+
+export const USAGE = `Usage: ksetl <command> [options]
+
+Commands:
+  qtt PATH...            run ksqlDB query-validation tests (files or directories of *.json)
+      --report FILE      write a JSON report {cases, passed, failed, skipped, lenientExpectedException}
+      --filter SUBSTR    only cases whose "file :: name :: format" contains SUBSTR
+      --verbose          print every failing case with its first difference
+      --strict           exit 1 when a case fails (default: exit 0, the run is a measurement)
+  test                   run statements over input records (ksql-test-runner file shapes)
+      --statements FILE  SQL statements
+      --input FILE       {"inputs": [{topic, key, value, timestamp}]}
+      --output FILE      {"outputs": [...]} expected records
+  version                print the version
+  help                   print this help`;
+
+/** The engine the commands run on, loaded on first use. */
+export type DepsLoader = () => Promise<RunnerDeps>;
+
+const loadEngineDeps: DepsLoader = async () => (await import('../testing/qtt/engine-deps.js')).engineDeps();
+
+function packageVersion(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    const p = join(dir, 'package.json');
+    if (existsSync(p)) {
+      const pkg = JSON.parse(readFileSync(p, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'ksetl') return pkg.version ?? '0.0.0';
+    }
+    dir = dirname(dir);
+  }
+  return '0.0.0';
+}
+
+async function qtt(args: string[], io: Io, loadDeps: DepsLoader): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      report: { type: 'string' },
+      filter: { type: 'string' },
+      verbose: { type: 'boolean', default: false },
+      strict: { type: 'boolean', default: false },
+    },
+  });
+  if (positionals.length === 0) {
+    io.err('ksetl qtt: give at least one QTT file or directory');
+    return 2;
+  }
+  const deps = await loadDeps();
+  const results = runSuite(positionals, deps, {
+    ...(values.filter !== undefined ? { filter: values.filter } : {}),
+    onFile: (file, rs) => {
+      io.out(`${file}: ${summaryLine(countResults(rs))}`);
+      if (values.verbose) {
+        for (const r of rs) {
+          if (r.status === 'passed') continue;
+          const msg = r.message.split('\n').join('\n      ');
+          io.out(`  ${r.status === 'failed' ? 'FAIL' : 'SKIP'} ${r.name} [${r.format ?? '-'}]: ${msg}`);
+        }
+      }
+    },
+  });
+  const report = buildReport(results);
+  // files that could not be loaded never reach onFile
+  for (const [file, c] of perFile(results.filter((r) => r.name === '<load>'))) io.out(`${file}: ${summaryLine(c)} (could not be loaded)`);
+  if (values.report) writeFileSync(values.report, JSON.stringify(report, null, 2) + '\n');
+  const lenient = report.lenientExpectedException;
+  if (values.verbose && lenient.total > 0) io.out(`expected exceptions: ${lenient.strictPassed}/${lenient.total} with the message, ${lenient.passed}/${lenient.total} failing at all`);
+  io.out(summaryLine(report));
+  return values.strict && report.failed > 0 ? 1 : 0;
+}
+
+async function test(args: string[], io: Io, loadDeps: DepsLoader): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { statements: { type: 'string' }, input: { type: 'string' }, output: { type: 'string' } },
+  });
+  if (!values.statements || !values.output) {
+    io.err('ksetl test: --statements and --output are required');
+    return 2;
+  }
+  const deps = await loadDeps();
+  const r = runTestFiles({ statements: values.statements, output: values.output, ...(values.input ? { input: values.input } : {}) }, deps);
+  (r.passed ? io.out : io.err)(r.text);
+  return r.passed ? 0 : 1;
+}
+
+/** Run the command line `argv` (without node and script); resolves to the exit code. */
+export async function main(argv: readonly string[], io: Io = consoleIo, loadDeps: DepsLoader = loadEngineDeps): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'qtt':
+        return await qtt(rest, io, loadDeps);
+      case 'test':
+        return await test(rest, io, loadDeps);
+      case 'version':
+      case '--version':
+      case '-v':
+        io.out(`ksetl ${packageVersion()}`);
+        return 0;
+      case 'help':
+      case '--help':
+      case '-h':
+      case undefined:
+        io.out(USAGE);
+        return command === undefined ? 2 : 0;
+      default:
+        io.err(`ksetl: unknown command '${command}'\n\n${USAGE}`);
+        return 2;
+    }
+  } catch (e) {
+    io.err(`ksetl ${command}: ${e instanceof Error ? e.message : String(e)}`);
+    return 2;
+  }
+}
+
+function isEntryPoint(): boolean {
+  const script = process.argv[1];
+  if (!script) return false;
+  try {
+    return resolve(script) === fileURLToPath(import.meta.url) || resolve(script).replace(/\.ts$/, '.js') === fileURLToPath(import.meta.url).replace(/\.ts$/, '.js');
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  main(process.argv.slice(2)).then(
+    (code) => (process.exitCode = code),
+    (e: unknown) => {
+      process.stderr.write(`ksetl: ${String(e)}\n`);
+      process.exitCode = 2;
+    },
+  );
+}

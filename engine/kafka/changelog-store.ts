@@ -1,0 +1,107 @@
+import type { BrokerRecord } from '../driver/broker.js';
+import type { KeyValueStore, StoreFactory } from '../runtime/store.js';
+import { decodeValue, encodeValue } from './codec.js';
+import type { OutRecord } from './port.js';
+
+/**
+ * A task's key-value store backed by a compacted changelog partition: reads
+ * and writes hit memory; the keys written since the last flush are sent to
+ * the changelog (the latest value per key, or a tombstone) with the task's
+ * outputs, before the input offsets are committed. `restore` replays the
+ * changelog into memory before the task processes anything.
+ */
+export class ChangelogStore<V> implements KeyValueStore<V> {
+  readonly #map = new Map<string, V>();
+  readonly #dirty = new Set<string>();
+
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+  ) {}
+
+  get(key: string): V | undefined {
+    return this.#map.get(key);
+  }
+  put(key: string, value: V): void {
+    this.#map.set(key, value);
+    this.#dirty.add(key);
+  }
+  delete(key: string): void {
+    this.#map.delete(key);
+    this.#dirty.add(key);
+  }
+  entries(): IterableIterator<[string, V]> {
+    return this.#map.entries();
+  }
+  get size(): number {
+    return this.#map.size;
+  }
+
+  /** Changelog records for the keys written since the last call (values encoded now, so later in-place changes are caught). */
+  drainChanges(timestamp: number): OutRecord[] {
+    const out: OutRecord[] = [];
+    for (const k of this.#dirty) {
+      const v = this.#map.get(k);
+      out.push({ topic: this.topic, partition: this.partition, key: Buffer.from(k, 'utf8'), value: v === undefined ? null : encodeValue(v), timestamp });
+    }
+    this.#dirty.clear();
+    return out;
+  }
+
+  /** Forgets writes not yet flushed (an aborted batch; the task is then closed and restored). */
+  discardChanges(): void {
+    this.#dirty.clear();
+  }
+
+  restore(r: BrokerRecord): void {
+    if (r.key === null) return;
+    const k = r.key.toString('utf8');
+    if (r.value === null) this.#map.delete(k);
+    else this.#map.set(k, decodeValue<V>(r.value));
+  }
+}
+
+/** The stores of one task: one changelog-backed store per name, on the task's partition. */
+export class TaskStoreFactory implements StoreFactory {
+  readonly stores = new Map<string, ChangelogStore<unknown>>();
+
+  constructor(
+    readonly partition: number,
+    private readonly changelogTopicOf: (storeName: string) => string,
+  ) {}
+
+  keyValue<V>(name: string): KeyValueStore<V> {
+    let s = this.stores.get(name);
+    if (!s) {
+      s = new ChangelogStore<unknown>(this.changelogTopicOf(name), this.partition);
+      this.stores.set(name, s);
+    }
+    return s as KeyValueStore<V>;
+  }
+
+  byTopic(): Map<string, ChangelogStore<unknown>> {
+    return new Map([...this.stores.values()].map((s) => [s.topic, s]));
+  }
+
+  drainChanges(timestamp: number): OutRecord[] {
+    return [...this.stores.values()].flatMap((s) => s.drainChanges(timestamp));
+  }
+}
+
+/** Records the store names a topology asks for, without keeping anything (to plan internal topics). */
+export class ProbeStoreFactory implements StoreFactory {
+  readonly names: string[] = [];
+  keyValue<V>(name: string): KeyValueStore<V> {
+    if (!this.names.includes(name)) this.names.push(name);
+    const map = new Map<string, V>();
+    return {
+      get: (k) => map.get(k),
+      put: (k, v) => void map.set(k, v),
+      delete: (k) => void map.delete(k),
+      entries: () => map.entries(),
+      get size() {
+        return map.size;
+      },
+    };
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * `ksetl test`: ksqlDB's ksql-test-runner file shapes — a statements file, an
+ * input file `{"inputs":[{topic,key,value,timestamp}]}` and an output file
+ * `{"outputs":[...]}` — run on a fresh in-memory engine, with a readable diff.
+ */
+import { readFileSync } from 'node:fs';
+import type { KsqlEngine } from '../engine.js';
+import { shapeOf, encodeSide, encodeWindowedKey, toNumber, type CodecContext } from './qtt/codec.js';
+import { parseLossless } from './qtt/load.js';
+import { actualRecords, BudgetBroker, DEFAULT_LIMITS, DEFAULT_PROPERTIES, diffRecord, outputsByTopic, showRecord, type RunnerDeps } from './qtt/run-case.js';
+import type { QttRecord } from './qtt/types.js';
+
+export interface TestRunnerFiles {
+  readonly statements: string;
+  readonly input?: string;
+  readonly output: string;
+}
+
+export interface TestRunnerResult {
+  readonly passed: boolean;
+  /** human-readable report: `Test passed!` or the diff */
+  readonly text: string;
+}
+
+function records(path: string, field: 'inputs' | 'outputs'): QttRecord[] {
+  const json = parseLossless(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  const list = json[field];
+  if (!Array.isArray(list)) throw new Error(`${path}: expected {"${field}": [...]}`);
+  return list as QttRecord[];
+}
+
+function produce(engine: KsqlEngine, ctx: CodecContext, r: QttRecord): void {
+  const src = engine.sources().find((s) => s.topic === r.topic);
+  if (!src) throw new Error(`no stream or table reads topic ${r.topic}`);
+  const shape = shapeOf(src);
+  let key = encodeSide(ctx, r.key ?? null, shape.keyFormat, shape.keyColumns, src.topic, true);
+  if (r.window) key = encodeWindowedKey(ctx, key, r.window, shape.window);
+  const value = encodeSide(ctx, r.value ?? null, shape.valueFormat, shape.valueColumns, src.topic, false);
+  engine.broker.produce(r.topic, { key, value, timestamp: toNumber(r.timestamp, 0) });
+}
+
+export function runTestFiles(files: TestRunnerFiles, deps: RunnerDeps): TestRunnerResult {
+  const sql = readFileSync(files.statements, 'utf8');
+  const inputs = files.input ? records(files.input, 'inputs') : [];
+  const outputs = records(files.output, 'outputs');
+  const broker = new BudgetBroker(DEFAULT_LIMITS);
+  const engine = deps.createEngine({ broker, properties: DEFAULT_PROPERTIES });
+  try {
+    const ctx: CodecContext = { serde: deps.serde, registry: engine.registry };
+    for (const r of inputs) broker.createTopic(r.topic, 1);
+    try {
+      engine.execute(sql, DEFAULT_PROPERTIES);
+    } catch (e) {
+      return { passed: false, text: `Test failed: a statement failed: ${e instanceof Error ? e.message : String(e)}` };
+    }
+    for (const [i, r] of inputs.entries()) {
+      try {
+        produce(engine, ctx, r);
+      } catch (e) {
+        return { passed: false, text: `Test failed: input #${i} (topic ${r.topic}): ${e instanceof Error ? e.message : String(e)}` };
+      }
+    }
+    const lines: string[] = [];
+    let ok = true;
+    for (const [topic, expected] of outputsByTopic(outputs)) {
+      const actual = actualRecords(engine, ctx, topic, expected);
+      const topicOk = actual.length === expected.length && expected.every((e, i) => diffRecord(e, actual[i]!) === null);
+      if (topicOk) continue;
+      ok = false;
+      lines.push(`Topic ${topic}: expected ${expected.length} records, got ${actual.length}`);
+      for (let i = 0; i < Math.max(expected.length, actual.length); i++) {
+        const e = expected[i];
+        const a = actual[i];
+        if (e && a) {
+          const d = diffRecord(e, a);
+          if (!d) lines.push(`  #${i} ok       ${showRecord(a)}`);
+          else lines.push(`  #${i} DIFF     ${d}`, `     expected ${showRecord(e)}`, `     actual   ${showRecord(a)}`);
+        } else if (e) lines.push(`  #${i} MISSING  ${showRecord(e)}`);
+        else if (a) lines.push(`  #${i} EXTRA    ${showRecord(a)}`);
+      }
+    }
+    return ok ? { passed: true, text: 'Test passed!' } : { passed: false, text: ['Test failed:', ...lines].join('\n') };
+  } finally {
+    engine.close();
+  }
+}

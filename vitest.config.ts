@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['**/*.test.ts'],
+    exclude: ['**/node_modules/**', '**/dist/**', '**/*.int.test.ts'],
+    pool: 'threads',
+    poolOptions: { threads: { minThreads: 1, maxThreads: 2 } },
+    // unit tests are fast; suites that run whole conformance files set their own timeout
+    testTimeout: 20_000,
+    hookTimeout: 30_000,
+    teardownTimeout: 10_000,
+  },
+});
