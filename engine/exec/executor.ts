@@ -5,7 +5,7 @@ import { Metastore } from '../catalog/metastore.js';
 import type { ProduceRecord } from '../driver/broker.js';
 import type { StatementResult } from '../engine.js';
 import { KsqlError } from '../errors.js';
-import { castValue } from '../types/cast.js';
+import { castValue, formatTypeForMessage } from '../types/cast.js';
 import { compileExpression } from '../expr/compile.js';
 import { typeExpression } from '../expr/typer.js';
 import type { FunctionRegistry } from '../functions/types.js';
@@ -94,8 +94,9 @@ export class StatementExecutor {
       case 'DropSource': {
         const s = this.metastore.source(st.name);
         if (!s) {
-          if (st.ifExists) return ok(`Source ${st.name} does not exist.`);
-          throw new KsqlError(`Source ${st.name} does not exist.`, st.loc, 'NotFound');
+          const what = st.sourceType === 'STREAM' ? 'Stream' : 'Table';
+          if (st.ifExists) return ok(`${what} ${st.name} does not exist.`);
+          throw new KsqlError(`${what} ${st.name} does not exist.`, st.loc, 'NotFound');
         }
         if (s.sourceType !== st.sourceType) {
           throw new KsqlError(`Incompatible data source type is ${s.sourceType}, but statement was DROP ${st.sourceType}`, st.loc);
@@ -189,11 +190,11 @@ export class StatementExecutor {
         const type = resolveType(c.type, userType);
         switch (c.constraint.kind) {
           case 'Key':
-            if (st.sourceType === 'TABLE') throw new KsqlError(`Column \`${c.name}\` is a 'KEY' column: please use 'PRIMARY KEY' for tables.\nTables have PRIMARY KEYs, which are unique and NON NULL.\nStreams have KEYs, which have no uniqueness or NON NULL constraints.`, c.loc);
+            if (st.sourceType === 'TABLE') throw new KsqlError(`Line: ${c.loc.line}, Col: ${c.loc.column}: Column \`${c.name}\` is a 'KEY' column: please use 'PRIMARY KEY' for tables.\nTables have PRIMARY KEYs, which are unique and NON NULL.\nStreams have KEYs, which have no uniqueness or NON NULL constraints.`, c.loc);
             columns.push({ name: c.name, type, namespace: 'KEY' });
             break;
           case 'PrimaryKey':
-            if (st.sourceType === 'STREAM') throw new KsqlError(`Column \`${c.name}\` is a 'PRIMARY KEY' column: please use 'KEY' for streams.\nTables have PRIMARY KEYs, which are unique and NON NULL.\nStreams have KEYs, which have no uniqueness or NON NULL constraints.`, c.loc);
+            if (st.sourceType === 'STREAM') throw new KsqlError(`Line: ${c.loc.line}, Col: ${c.loc.column}: Column \`${c.name}\` is a 'PRIMARY KEY' column: please use 'KEY' for streams.\nTables have PRIMARY KEYs, which are unique and NON NULL.\nStreams have KEYs, which have no uniqueness or NON NULL constraints.`, c.loc);
             columns.push({ name: c.name, type, namespace: 'KEY' });
             break;
           case 'Headers':
@@ -208,6 +209,11 @@ export class StatementExecutor {
       for (const c of columns) {
         if (seen.has(c.name)) throw new KsqlError(`Duplicate column names: ${c.name}`, st.loc);
         seen.add(c.name);
+      }
+    }
+    for (const [prop, ns] of [['KEY_SCHEMA_ID', 'KEY'], ['VALUE_SCHEMA_ID', 'VALUE']] as const) {
+      if (p[prop] !== undefined && columns.some((c) => c.namespace === ns)) {
+        throw new KsqlError(`Table elements and ${prop} cannot both exist for create statement.`, st.loc);
       }
     }
     // Schema inference from the registry for formats that support it.
@@ -313,6 +319,7 @@ export class StatementExecutor {
     if (!target) throw new KsqlError(`Cannot insert into an unknown stream/table: ${st.target}`, st.loc, 'NotFound');
     if (target.isSource) throw new KsqlError(`Cannot insert into read-only ${target.sourceType.toLowerCase()}: ${target.name}`, st.loc);
     if (target.sourceType === 'TABLE') throw new KsqlError(`INSERT INTO can only be used to insert into a stream. ${target.name} is a table.`, st.loc);
+    if (target.columns.some((c) => c.namespace === 'HEADERS')) throw new KsqlError(`Cannot insert into ${target.name} because it has header columns`, st.loc);
     const planned = planQuery(st.query, { source: (n) => this.metastore.source(n), functions: this.functions, sinkName: st.target });
     if (planned.resultType !== 'STREAM') throw new KsqlError(`INSERT INTO can only be used to insert into a stream. ${target.name} is a table.`, st.loc);
     const want = target.columns.filter((c) => c.namespace !== 'HEADERS');
@@ -361,6 +368,9 @@ export class StatementExecutor {
     if (!target) throw new KsqlError(`Cannot insert values into an unknown stream/table: ${st.target}`, st.loc, 'NotFound');
     if (target.isSource) throw new KsqlError(`Cannot insert values into read-only ${target.sourceType.toLowerCase()}: ${target.name}`, st.loc);
     const writable = target.columns.filter((c) => c.namespace !== 'HEADERS');
+    const headerCols = target.columns.filter((c) => c.namespace === 'HEADERS').map((c) => c.name);
+    const named = (st.columns ?? target.columns.map((c) => c.name)).filter((n) => headerCols.includes(n));
+    if (named.length > 0) throw new KsqlError(`Cannot insert into HEADER columns: ${named.join(', ')}`, st.loc);
     const names = st.columns ?? writable.map((c) => c.name);
     if (names.length !== st.values.length) {
       throw new KsqlError(`Failed to prepare statement: Expected number columns and values to match: [${names.join(', ')}], [${st.values.map(() => '?').join(', ')}]`, st.loc);
@@ -533,6 +543,12 @@ function validateFormats(s: DataSource, registry: SchemaRegistry, loc: CreateSou
   }
   try {
     createSerde(s.keyFormat, keys, { topic: s.topic, isKey: true, registry });
+  } catch (e) {
+    if (keys.length === 0) throw new KsqlError((e as Error).message, loc);
+    const schema = keys.map((k) => `\`${k.name}\` ${formatTypeForMessage(k.type)} KEY`).join(', ');
+    throw new KsqlError(`Key format does not support schema.\nformat: ${s.keyFormat.format}\nschema: Persistence{columns=[${schema}], features=[]}\nreason: ${(e as Error).message}`, loc);
+  }
+  try {
     createSerde(s.valueFormat, values, { topic: s.topic, isKey: false, registry });
   } catch (e) {
     throw new KsqlError((e as Error).message, loc);

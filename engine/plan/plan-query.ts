@@ -53,6 +53,8 @@ interface FromResult {
   readonly keyEquivalents: readonly (readonly Expr[])[];
   readonly pseudoQualifier: string | null;
   readonly isJoin: boolean;
+  /** the left table of a foreign-key join (its primary key is the result's key) */
+  readonly fkLeft: string | null;
 }
 
 let stepCounter = 0;
@@ -390,9 +392,13 @@ function missingKeyMessage(sinkName: string | null, kind: 'SOURCE' | 'GROUP' | '
       return `${target} must include the partitioning expression${names.length > 1 ? 's' : ''} ${list(names)} in its projection (eg, SELECT ${names.join(', ')}...).`;
     }
     case 'JOIN': {
+      if (from.fkLeft) {
+        const col = missing[0]![0]!;
+        const name = col.kind === 'ColumnRef' ? col.name : formatExpr(col);
+        return `Primary key column missing in projection. For foreign-key table-table joins, the projection must include all primary key columns from the left input table (\`${from.fkLeft}\`). Missing column: \`${name}\`.`;
+      }
       const eqs = missing[0]!.map(formatExpr);
       const alts = eqs.length === 1 ? eqs[0]! : `${eqs.slice(0, -1).join(', ')} or ${eqs[eqs.length - 1]}`;
-      void from;
       const synthetic = eqs.length === 1 && eqs[0] === 'ROWKEY' ? '\nROWKEY was added as a synthetic key column because the join criteria did not match any source column.' : '';
       return `${target} must include the join expression${eqs.length > 1 ? 's' : ''} ${alts} in its projection (eg, SELECT ${eqs[0]}...).${synthetic}`;
     }
@@ -665,6 +671,7 @@ function planSource(rel: AliasedSource, ctx: PlanContext): FromResult {
     keyEquivalents: step.schema.key.map((k) => [{ kind: 'ColumnRef', source: alias, name: k.name, loc: rel.loc } satisfies ColumnRef]),
     pseudoQualifier: alias,
     isJoin: false,
+    fkLeft: null,
   };
 }
 
@@ -743,6 +750,7 @@ function planJoin(rel: Extract<Relation, { kind: 'Join' }>, query: Query, ctx: P
       if (left.isJoin) {
         throw new KsqlError(`Invalid join condition: foreign-key table-table joins are not supported as part of n-way joins. Got ${formatExpr(a)} = ${formatExpr(b)}.`, rel.on.loc);
       }
+      if (rel.type === 'RIGHT') throw new KsqlError('RIGHT OUTER JOIN on a foreign key is not supported', rel.loc);
       if (rel.type !== 'INNER' && rel.type !== 'LEFT') {
         throw new KsqlError(`Invalid join type: full-outer join not supported for foreign-key table-table join. Got ${left.sources[0]!.source.name} [${rel.type}] JOIN ${rightSrc.source.name}.`, rel.loc);
       }
@@ -776,7 +784,7 @@ function planJoin(rel: Extract<Relation, { kind: 'Join' }>, query: Query, ctx: P
   // FULL joins, and joins on expressions of neither side's columns, key their result by a synthetic ROWKEY.
   const synthetic = variant !== 'FK_TABLE_TABLE' && (rel.type === 'FULL' || (leftKey.kind !== 'ColumnRef' && rightKey.kind !== 'ColumnRef'));
   const keyName = synthetic ? 'ROWKEY' : 'KSQL_JOIN_KEY';
-  const keyType = variant === 'FK_TABLE_TABLE' ? left.step.schema.key[0]!.type : lt;
+
   const step: JoinStep = {
     kind: 'Join',
     id: nextId('Join'),
@@ -788,14 +796,23 @@ function planJoin(rel: Extract<Relation, { kind: 'Join' }>, query: Query, ctx: P
     rightKey,
     within: rel.within ? { beforeMs: rel.within.before.ms, afterMs: rel.within.after.ms, graceMs: rel.within.grace?.ms ?? null } : null,
     schema: {
-      key: [{ name: keyName, qualifier: null, type: keyType }],
+      // a foreign-key join keeps the left table's primary key
+      key: variant === 'FK_TABLE_TABLE' ? left.step.schema.key.map((k) => ({ ...k, qualifier: null, name: `KSQL_JOIN_KEY_${k.name}` })) : [{ name: keyName, qualifier: null, type: lt }],
       value: [...leftCols, ...rightCols],
       window: left.step.schema.window,
     },
   };
   let keyEquivalents: Expr[];
   if (variant === 'FK_TABLE_TABLE') {
-    keyEquivalents = [...left.keyEquivalents[0]!];
+    return {
+      step,
+      sourceType: 'TABLE',
+      sources: [...left.sources, ...right.sources],
+      keyEquivalents: left.keyEquivalents,
+      pseudoQualifier: null,
+      isJoin: true,
+      fkLeft: left.sources[0]!.source.name,
+    };
   } else {
     const prev = leftIsKey ? left.keyEquivalents[0]! : [];
     keyEquivalents = [...prev.filter((p) => !exprEquals(p, leftKey)), leftKey, rightKey];
@@ -810,6 +827,7 @@ function planJoin(rel: Extract<Relation, { kind: 'Join' }>, query: Query, ctx: P
     keyEquivalents: [keyEquivalents],
     pseudoQualifier: null,
     isJoin: true,
+    fkLeft: null,
   };
 }
 

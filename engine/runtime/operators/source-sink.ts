@@ -167,6 +167,17 @@ export function sinkOperator(step: SinkStep, ctx: RuntimeContext): Emit {
       });
       return;
     }
+    if (ts < 0) {
+      ctx.log.log({
+        logger: `${ctx.queryId}.${step.sinkName}.producer`,
+        level: 'ERROR',
+        time: Date.now(),
+        type: 'PRODUCTION_ERROR',
+        message: `Invalid negative timestamp ${ts} for a record written to topic: ${step.topic}`,
+        topic: step.topic,
+      });
+      return;
+    }
     ctx.produce(step.topic, { key, value, timestamp: ts, headers: rec.headers });
   };
 }
