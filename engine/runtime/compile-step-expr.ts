@@ -6,11 +6,28 @@ import type { FunctionRegistry } from '../functions/types.js';
 import type { Expr } from '../sql/ast/expression.js';
 import type { Step } from '../topology/topology.js';
 
-/** Types and compiles an expression over the row of `input` (its key, value and pseudo columns). */
-export function compileOver(expr: Expr, input: Step, functions: FunctionRegistry): { fn: CompiledExpr; typed: TypedExpr } {
+/**
+ * Types and compiles an expression over the row of `input` (its key, value and
+ * pseudo columns). `pseudo` tells whether the expression reads a pseudo column,
+ * so operators build the (allocating) pseudo part of a row only when needed.
+ */
+export function compileOver(expr: Expr, input: Step, functions: FunctionRegistry): { fn: CompiledExpr; typed: TypedExpr; pseudo: boolean } {
   const scope = rowScope(input.schema, pseudoQualifierOf(input));
   const typed = typeExpression(expr, scope, functions);
-  return { fn: compileExpression(typed), typed };
+  return { fn: compileExpression(typed), typed, pseudo: readsColumnFrom(typed, input.schema.key.length + input.schema.value.length) };
+}
+
+/** Whether a typed expression reads any row slot at or beyond `index`. */
+export function readsColumnFrom(e: unknown, index: number): boolean {
+  if (Array.isArray(e)) return e.some((x) => readsColumnFrom(x, index));
+  if (e === null || typeof e !== 'object') return false;
+  const node = e as { kind?: unknown; index?: unknown };
+  if (node.kind === 'Column' && typeof node.index === 'number') return node.index >= index;
+  for (const [k, v] of Object.entries(e)) {
+    if (k === 'impl' || k === 'type' || k === 'value') continue;
+    if (typeof v === 'object' && readsColumnFrom(v, index)) return true;
+  }
+  return false;
 }
 
 /** Pseudo columns stay reachable through the source alias until a join or an aggregation. */

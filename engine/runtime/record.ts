@@ -20,8 +20,20 @@ export interface Rec {
 
 export type Emit = (rec: Rec) => void;
 
-/** The row expressions see: key, value, then ROWTIME, ROWPARTITION, ROWOFFSET, WINDOWSTART, WINDOWEND. */
-export function toRow(key: readonly unknown[], value: readonly unknown[], rec: Rec): unknown[] {
+/**
+ * The row expressions see: key, value, then ROWTIME, ROWPARTITION, ROWOFFSET,
+ * WINDOWSTART, WINDOWEND. With `pseudo` false the pseudo slots are left out
+ * (for expressions that do not read them: no BigInt allocations per record).
+ */
+export function toRow(key: readonly unknown[], value: readonly unknown[], rec: Rec, pseudo = true): readonly unknown[] {
+  if (!pseudo) {
+    if (key.length === 0) return value;
+    const row = new Array<unknown>(key.length + value.length);
+    let i = 0;
+    for (const k of key) row[i++] = k;
+    for (const v of value) row[i++] = v;
+    return row;
+  }
   const row = new Array<unknown>(key.length + value.length + 5);
   let i = 0;
   for (const k of key) row[i++] = k;

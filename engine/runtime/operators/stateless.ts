@@ -24,11 +24,11 @@ export function logProcessingError(ctx: RuntimeContext, what: string, e: unknown
 }
 
 export function filterOperator(step: FilterStep, ctx: RuntimeContext, emit: Emit): Emit {
-  const { fn } = compileOver(step.predicate, step.input, ctx.functions);
+  const { fn, pseudo } = compileOver(step.predicate, step.input, ctx.functions);
   const isTable = isTableStep(step);
   const test = (key: readonly unknown[], value: readonly unknown[], rec: Rec): boolean => {
     try {
-      return fn(toRow(key, value, rec)) === true;
+      return fn(toRow(key, value, rec, pseudo)) === true;
     } catch (e) {
       logProcessingError(ctx, step.clause, e);
       return false;
@@ -48,10 +48,12 @@ export function filterOperator(step: FilterStep, ctx: RuntimeContext, emit: Emit
 }
 
 export function projectOperator(step: ProjectStep, ctx: RuntimeContext, emit: Emit): Emit {
-  const fns = step.exprs.map((e) => compileOver(e, step.input, ctx.functions).fn);
+  const compiled = step.exprs.map((e) => compileOver(e, step.input, ctx.functions));
+  const fns = compiled.map((c) => c.fn);
+  const pseudo = compiled.some((c) => c.pseudo);
   const names = step.schema.value.map((c) => c.name);
   const project = (key: readonly unknown[], value: readonly unknown[], rec: Rec): unknown[] => {
-    const row = toRow(key, value, rec);
+    const row = toRow(key, value, rec, pseudo);
     const out = new Array<unknown>(fns.length);
     for (let i = 0; i < fns.length; i++) {
       try {
