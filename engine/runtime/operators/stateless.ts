@@ -1,6 +1,7 @@
 import type { FilterStep, FlatMapStep, ProjectStep, RekeyStep } from '../../topology/topology.js';
 import { compileOver } from '../compile-step-expr.js';
 import type { RuntimeContext } from '../context.js';
+import { keyString } from '../key-string.js';
 import { toRow, type Emit, type Rec } from '../record.js';
 import type { TableImpl } from '../../functions/types.js';
 import { typeExpression } from '../../expr/typer.js';
@@ -26,6 +27,7 @@ export function logProcessingError(ctx: RuntimeContext, what: string, e: unknown
 export function filterOperator(step: FilterStep, ctx: RuntimeContext, emit: Emit): Emit {
   const { fn, pseudo } = compileOver(step.predicate, step.input, ctx.functions);
   const isTable = isTableStep(step);
+  const present = ctx.stores.keyValue<true>(`${step.id}-present`);
   const test = (key: readonly unknown[], value: readonly unknown[], rec: Rec): boolean => {
     try {
       return fn(toRow(key, value, rec, pseudo)) === true;
@@ -39,9 +41,14 @@ export function filterOperator(step: FilterStep, ctx: RuntimeContext, emit: Emit
       if (rec.value !== null && test(rec.key, rec.value, rec)) emit(rec);
       return;
     }
-    // Table changes: a row that stops matching becomes a delete downstream.
+    // Table changes: a row that stops matching becomes a delete downstream; a
+    // row that never matched sends nothing.
+    const k = keyString(rec.key) + (rec.window ? `@${rec.window.start}` : '');
     const old = rec.old === undefined ? undefined : rec.old !== null && test(rec.key, rec.old, rec) ? rec.old : null;
     const passes = rec.value !== null && test(rec.key, rec.value, rec);
+    if (passes) present.put(k, true);
+    else if (present.get(k)) present.delete(k);
+    else return;
     const out: Rec = { ...rec, value: passes ? rec.value : null };
     emit(old === undefined ? out : { ...out, old });
   };
