@@ -78,7 +78,7 @@ export function planQuery(query: Query, ctx: PlanContext): PlannedQuery {
   const partitionBy = query.partitionBy ? query.partitionBy.map(qualify) : null;
   const having = query.having ? qualify(query.having) : null;
 
-  checkReservedAliases(selectItems);
+  checkReservedAliases(selectItems, from.isJoin);
   const aliases = new Set(from.sources.map((s) => s.alias));
   for (const e of [...selectItems.map((i) => i.expr), ...(query.where ? [query.where] : []), ...(query.groupBy ?? []), ...(query.partitionBy ?? []), ...(query.having ? [query.having] : [])]) {
     for (const r of columnRefs(e)) {
@@ -374,7 +374,7 @@ export function planQuery(query: Query, ctx: PlanContext): PlannedQuery {
 }
 
 function missingKeyMessage(sinkName: string | null, kind: 'SOURCE' | 'GROUP' | 'PARTITION' | 'JOIN', missing: (readonly Expr[])[], query: Query, from: FromResult): string {
-  const target = `The query used to build \`${sinkName ?? 'OUTPUT'}\``;
+  const target = `Key missing from projection (ie, SELECT). See https://cnfl.io/2LV7ouS.\nThe query used to build \`${sinkName ?? 'OUTPUT'}\``;
   const list = (xs: string[]): string => (xs.length === 1 ? xs[0]! : `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}`);
   switch (kind) {
     case 'SOURCE': {
@@ -393,6 +393,7 @@ function missingKeyMessage(sinkName: string | null, kind: 'SOURCE' | 'GROUP' | '
     }
     case 'JOIN': {
       if (from.fkLeft) {
+        void target;
         const col = missing[0]![0]!;
         const name = col.kind === 'ColumnRef' ? col.name : formatExpr(col);
         return `Primary key column missing in projection. For foreign-key table-table joins, the projection must include all primary key columns from the left input table (\`${from.fkLeft}\`). Missing column: \`${name}\`.`;
@@ -405,9 +406,10 @@ function missingKeyMessage(sinkName: string | null, kind: 'SOURCE' | 'GROUP' | '
   }
 }
 
-function checkReservedAliases(items: readonly { alias: string | null }[]): void {
+function checkReservedAliases(items: readonly { alias: string | null }[], isJoin: boolean): void {
   for (const i of items) {
     if (i.alias && ['ROWTIME', 'ROWPARTITION', 'ROWOFFSET', 'WINDOWSTART', 'WINDOWEND'].includes(i.alias)) {
+      if (isJoin) throw new KsqlError(`Reserved column name in select: \`${i.alias}\`. Please remove or alias the column.`);
       throw new KsqlError(`\`${i.alias}\` is a reserved column name. You cannot use it as an alias for a column.`);
     }
   }
@@ -684,6 +686,10 @@ function planJoin(rel: Extract<Relation, { kind: 'Join' }>, query: Query, ctx: P
   }
   const leftScope = rowScope(left.step.schema, left.pseudoQualifier);
   const rightScope = rowScope(right.step.schema, right.pseudoQualifier);
+  const known = new Set([...left.sources, ...right.sources].map((s) => s.alias));
+  for (const r of columnRefs(rel.on)) {
+    if (r.source && !known.has(r.source)) throw new KsqlError(`Failed to prepare statement: '${r.source}' is not a valid stream/table name or alias.`, r.loc);
+  }
   if (rel.on.kind !== 'Comparison' || rel.on.op !== '=') {
     throw new KsqlError(`Unsupported join expression: ${formatExpr(rel.on)}. Only equality (=) join criteria are supported.`, rel.on.loc);
   }
@@ -777,7 +783,7 @@ function planJoin(rel: Extract<Relation, { kind: 'Join' }>, query: Query, ctx: P
   const withPseudo = (f: FromResult): SchemaColumn[] => [
     ...f.step.schema.key,
     ...f.step.schema.value,
-    ...PSEUDO_TYPES.filter((p) => !p.windowOnly).map((p) => ({ name: p.name, qualifier: f.pseudoQualifier, type: p.type })),
+    ...PSEUDO_TYPES.filter((p) => !p.windowOnly || f.step.schema.window).map((p) => ({ name: p.name, qualifier: f.pseudoQualifier, type: p.type })),
   ];
   const leftCols = left.isJoin ? left.step.schema.value : withPseudo(left);
   const rightCols = withPseudo(right);
@@ -815,9 +821,8 @@ function planJoin(rel: Extract<Relation, { kind: 'Join' }>, query: Query, ctx: P
     };
   } else {
     const prev = leftIsKey ? left.keyEquivalents[0]! : [];
-    keyEquivalents = [...prev.filter((p) => !exprEquals(p, leftKey)), leftKey, rightKey];
-    if (left.isJoin && leftIsKey) keyEquivalents = [...prev.filter((p) => !exprEquals(p, leftKey)), leftKey, rightKey];
-    keyEquivalents = dedupe(keyEquivalents).filter((e) => e.kind === 'ColumnRef');
+    // earlier joins' key columns keep their preference, then this join's left and right columns
+    keyEquivalents = dedupe([...prev, leftKey, rightKey]).filter((e) => e.kind === 'ColumnRef');
     if (synthetic) keyEquivalents = [{ kind: 'ColumnRef', source: null, name: 'ROWKEY', loc: rel.loc } satisfies ColumnRef];
   }
   return {

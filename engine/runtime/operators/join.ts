@@ -16,12 +16,15 @@ interface Side {
 function side(step: Step, keyExpr: JoinStep['leftKey'], ctx: RuntimeContext): Side {
   const { fn } = compileOver(keyExpr, step, ctx.functions);
   const isJoin = step.kind === 'Join';
-  const width = isJoin ? step.schema.value.length : step.schema.key.length + step.schema.value.length + 3;
-  return {
-    keyFn: fn,
-    width,
-    rowOf: (rec, value) => (isJoin ? [...value] : [...rec.key, ...value, BigInt(rec.ts), rec.partition, BigInt(rec.offset)]),
+  const windowed = step.schema.window !== null;
+  const width = isJoin ? step.schema.value.length : step.schema.key.length + step.schema.value.length + (windowed ? 5 : 3);
+  const rowOf = (rec: Rec, value: readonly unknown[]): unknown[] => {
+    if (isJoin) return [...value];
+    const row = [...rec.key, ...value, BigInt(rec.ts), rec.partition, BigInt(rec.offset)];
+    if (windowed) row.push(rec.window ? BigInt(rec.window.start) : null, rec.window ? BigInt(rec.window.end) : null);
+    return row;
   };
+  return { keyFn: fn, width, rowOf };
 }
 
 /** Builds the join operator; returns the inputs for the left and right sides. */
