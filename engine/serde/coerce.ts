@@ -52,6 +52,7 @@ export function isPlainObject(v: unknown): v is Record<string, unknown> {
 }
 
 function toInt32(v: unknown, type: SqlType, path: string): number {
+  if (typeof v === 'number' && Number.isSafeInteger(v)) return v | 0; // fast path: Java int narrowing
   const text = typeof v === 'string' ? v.trim() : numericText(v);
   if (text === undefined) throw cannotConvert(v, type, path);
   let n: number;
@@ -66,6 +67,7 @@ function toInt32(v: unknown, type: SqlType, path: string): number {
 
 function toBigInt(v: unknown, type: SqlType, path: string): bigint {
   if (typeof v === 'bigint') return BigInt.asIntN(64, v);
+  if (typeof v === 'number' && Number.isSafeInteger(v)) return BigInt(v); // fast path
   const text = typeof v === 'string' ? v.trim() : numericText(v);
   if (text === undefined) throw cannotConvert(v, type, path);
   if (INT_RE.test(text)) return BigInt.asIntN(64, BigInt(text));

@@ -7,19 +7,22 @@ import { Decimal } from 'decimal.js';
 import { coerce, javaDoubleToString } from './coerce.js';
 import { SerdeError, type Serde, type SerdeColumn } from './types.js';
 
-/** The delimiter for a DELIMITER property value: a single character or the words TAB / SPACE. */
+/**
+ * The delimiter for a DELIMITER property value: a single character or the words
+ * TAB / SPACE. An invalid value fails the statement with ksqlDB's wording.
+ */
 export function parseDelimiter(prop: string | undefined, propName = 'VALUE_DELIMITER'): string {
   if (prop === undefined) return ',';
   if (prop.toUpperCase() === 'TAB') return '\t';
   if (prop.toUpperCase() === 'SPACE') return ' ';
   if (prop.trim() === '') {
     throw new SerdeError(
-      `Configuration ${propName} is invalid: Delimiter cannot be empty, if you meant to have a tab or space for delimiter, please use the special values 'TAB' or 'SPACE'\nExample valid value: ';'`,
+      `Failed to prepare statement: Configuration ${propName} is invalid: Delimiter cannot be empty, if you meant to have a tab or space for delimiter, please use the special values 'TAB' or 'SPACE'\nExample valid value: ';'`,
     );
   }
   if (prop.length !== 1) {
     throw new SerdeError(
-      `Configuration ${propName} is invalid: Invalid delimiter value: '${prop}'. Delimiter must be a single character or TAB,SPACE\nExample valid value: ';'`,
+      `Failed to prepare statement: Configuration ${propName} is invalid: Invalid delimiter value: '${prop}'. Delimiter must be a single character or TAB,SPACE\nExample valid value: ';'`,
     );
   }
   return prop;

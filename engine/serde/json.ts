@@ -10,9 +10,17 @@ import { coerce, isPlainObject, javaDoubleToString, lookupField } from './coerce
 import { SerdeError, type Serde, type SerdeColumn } from './types.js';
 
 /** Parses JSON text keeping every number as a LosslessNumber. */
+/**
+ * Numbers whose JS `number` would not keep the text ksqlDB sees: a fraction or
+ * exponent (text such as `1.0` is kept for STRING and DECIMAL columns) or more
+ * than 15 digits (BIGINT beyond 2^53).
+ */
+const NEEDS_LOSSLESS = /[0-9][.eE]|[0-9]{16}/;
+
 export function parseJsonLossless(text: string): unknown {
   try {
-    return parse(text);
+    // Fast path: with only short integers, the native parser reads every number exactly.
+    return NEEDS_LOSSLESS.test(text) ? parse(text) : JSON.parse(text);
   } catch (e) {
     throw new SerdeError(`Failed to deserialize JSON: ${(e as Error).message}`);
   }
@@ -88,7 +96,35 @@ export function jsonRowToValues(parsed: unknown, columns: readonly SerdeColumn[]
       `Can't convert type. sourceType: ${Array.isArray(parsed) ? 'ArrayNode' : typeof parsed === 'string' ? 'TextNode' : 'NumericNode'}, requiredType: STRUCT<${columns.map((c) => c.name).join(', ')}>`,
     );
   }
-  return columns.map((c) => coerce(lookupField(parsed, c.name), c.type, `$.${c.name}`));
+  const paths = pathsOf(columns);
+  const out = new Array<unknown>(columns.length);
+  for (let i = 0; i < columns.length; i++) {
+    const c = columns[i]!;
+    // fast path: the field spelled exactly as the column
+    const v = Object.prototype.hasOwnProperty.call(parsed, c.name) ? parsed[c.name] : lookupField(parsed, c.name);
+    out[i] = coerce(v, c.type, paths[i]!);
+  }
+  return out;
+}
+
+const pathCache = new WeakMap<readonly SerdeColumn[], readonly string[]>();
+function pathsOf(columns: readonly SerdeColumn[]): readonly string[] {
+  let p = pathCache.get(columns);
+  if (!p) {
+    p = columns.map((c) => `$.${c.name}`);
+    pathCache.set(columns, p);
+  }
+  return p;
+}
+
+const prefixCache = new WeakMap<readonly SerdeColumn[], readonly string[]>();
+function fieldPrefixes(columns: readonly SerdeColumn[]): readonly string[] {
+  let p = prefixCache.get(columns);
+  if (!p) {
+    p = columns.map((c, i) => (i === 0 ? '{' : ',') + JSON.stringify(c.name) + ':');
+    prefixCache.set(columns, p);
+  }
+  return p;
 }
 
 export function valuesToJsonText(values: readonly unknown[], columns: readonly SerdeColumn[], unwrapped: boolean): string | null {
@@ -96,7 +132,11 @@ export function valuesToJsonText(values: readonly unknown[], columns: readonly S
     const v = values[0] ?? null;
     return v === null ? null : writeJsonValue(v, columns[0]!.type);
   }
-  return '{' + columns.map((c, i) => JSON.stringify(c.name) + ':' + writeJsonValue(values[i] ?? null, c.type)).join(',') + '}';
+  if (columns.length === 0) return '{}';
+  const prefixes = fieldPrefixes(columns);
+  let text = '';
+  for (let i = 0; i < columns.length; i++) text += prefixes[i]! + writeJsonValue(values[i] ?? null, columns[i]!.type);
+  return text + '}';
 }
 
 export function jsonSerde(columns: readonly SerdeColumn[], opts: JsonSerdeOptions): Serde {

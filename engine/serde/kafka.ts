@@ -3,18 +3,19 @@
  * 4-byte big-endian, BIGINT 8-byte big-endian, DOUBLE 8-byte IEEE 754, STRING
  * UTF-8, BYTES raw. No column at all serializes to null.
  */
+import { formatTypeForMessage } from '../types/cast.js';
 import { SerdeError, type Serde, type SerdeColumn } from './types.js';
 
 const SUPPORTED = new Set(['INTEGER', 'BIGINT', 'DOUBLE', 'STRING', 'BYTES']);
 
-export function checkKafkaColumns(columns: readonly SerdeColumn[]): void {
-  for (const c of columns) {
-    if (!SUPPORTED.has(c.type.kind)) throw new SerdeError(`The 'KAFKA' format does not support type '${c.type.kind}'`);
-  }
+export function checkKafkaColumns(columns: readonly SerdeColumn[], isKey = false): void {
   if (columns.length > 1) {
     throw new SerdeError(
-      `The 'KAFKA' format only supports a single field. Got: [${columns.map((c) => `\`${c.name}\` ${c.type.kind}`).join(', ')}]`,
+      `The 'KAFKA' format only supports a single field. Got: [${columns.map((c) => `\`${c.name}\` ${formatTypeForMessage(c.type)}${isKey ? ' KEY' : ''}`).join(', ')}]`,
     );
+  }
+  for (const c of columns) {
+    if (!SUPPORTED.has(c.type.kind)) throw new SerdeError(`The 'KAFKA' format does not support type '${c.type.kind}'`);
   }
 }
 
