@@ -134,7 +134,7 @@ export function planQuery(query: Query, ctx: PlanContext): PlannedQuery {
   let keyKind: 'SOURCE' | 'GROUP' | 'PARTITION' | 'JOIN' = from.isJoin ? 'JOIN' : 'SOURCE';
 
   if (query.window && !groupBy) {
-    throw new KsqlError('WINDOW clause requires a GROUP BY clause.', query.window.loc);
+    throw new KsqlError('Non-aggregate SELECT expression(s) not part of GROUP BY: a windowed query requires a GROUP BY clause.', query.window.loc);
   }
 
   if (groupBy || hasAgg) {
@@ -262,7 +262,19 @@ export function planQuery(query: Query, ctx: PlanContext): PlannedQuery {
       const agg = findFirst(p, isAgg);
       if (agg) throw new KsqlError(`PARTITION BY does not support aggregate functions: ${agg.name} is an aggregate function.`, agg.loc);
     }
-    const types = keyExprs.map((p) => typeExpression(p, scope, ctx.functions).type);
+    if (partitionBy.length > 1 && partitionBy.some((p) => p.kind === 'NullLiteral')) {
+      throw new KsqlError('Cannot PARTITION BY multiple columns including NULL', query.loc);
+    }
+    const outputAliases = new Set(query.select.flatMap((i) => (i.kind === 'SingleColumn' && i.alias ? [i.alias] : [])));
+    const types = keyExprs.map((p) => {
+      try {
+        return typeExpression(p, scope, ctx.functions).type;
+      } catch (e) {
+        if (!(e instanceof ColumnNotFoundError)) throw e;
+        const hint = outputAliases.has(e.column) ? ` '${e.column}' must be a column in the source schema since PARTITION BY is applied on the input.` : '';
+        throw new KsqlError(`PARTITION BY column '${e.column}' cannot be resolved.${hint}`, e.loc, e.reason);
+      }
+    });
     const rk: RekeyStep = {
       kind: 'Rekey',
       id: nextId('PartitionBy'),
@@ -680,15 +692,32 @@ function planSource(rel: AliasedSource, ctx: PlanContext): FromResult {
 function planJoin(rel: Extract<Relation, { kind: 'Join' }>, query: Query, ctx: PlanContext): FromResult {
   const left = planFrom(rel.left, query, ctx);
   const right = planSource(rel.right, ctx);
-  const aliases = new Set(left.sources.map((s) => s.alias));
-  if (aliases.has(right.sources[0]!.alias)) {
-    throw new KsqlError(`Can not join '${right.sources[0]!.alias}' to '${right.sources[0]!.alias}': self joins are not yet supported.`, rel.loc);
+  const rightName = right.sources[0]!.source.name;
+  if (left.sources.some((s) => s.source.name === rightName)) {
+    if (left.isJoin) throw new KsqlError(`N-way joins do not support multiple occurrences of the same source. Source: '${rightName}'`, rel.loc);
+    throw new KsqlError(`Can not join '${rightName}' to '${rightName}': self joins are not yet supported.`, rel.loc);
   }
   const leftScope = rowScope(left.step.schema, left.pseudoQualifier);
   const rightScope = rowScope(right.step.schema, right.pseudoQualifier);
   const known = new Set([...left.sources, ...right.sources].map((s) => s.alias));
   for (const r of columnRefs(rel.on)) {
     if (r.source && !known.has(r.source)) throw new KsqlError(`Failed to prepare statement: '${r.source}' is not a valid stream/table name or alias.`, r.loc);
+  }
+  // Every column of the criteria must resolve in exactly one place.
+  const both = [...leftScope.columns, ...rightScope.columns];
+  for (const r of columnRefs(rel.on)) {
+    const hits = both.filter((c) => c.name === r.name && (r.source ? c.qualifier === r.source : c.qualifier !== null));
+    if (hits.length === 0) throw new KsqlError(`JOIN ON column '${r.source ? `${r.source}.` : ''}${r.name}' cannot be resolved.`, r.loc);
+    if (!r.source && new Set(hits.map((h) => h.qualifier)).size > 1) {
+      const alts = hits.map((h) => `${h.qualifier}.${r.name}`);
+      throw new KsqlError(
+        `Exception while preparing statement: Line: ${r.loc.line}, Col: ${r.loc.column}: Column '${r.name}' is ambiguous. Could be ${alts.slice(0, -1).join(', ')} or ${alts[alts.length - 1]}.`,
+        r.loc,
+      );
+    }
+  }
+  if (rel.on.kind === 'Logical') {
+    throw new KsqlError(`Invalid join condition: joins on multiple conditions are not yet supported. Got ${formatExpr(rel.on)}.`, rel.on.loc);
   }
   if (rel.on.kind !== 'Comparison' || rel.on.op !== '=') {
     throw new KsqlError(`Unsupported join expression: ${formatExpr(rel.on)}. Only equality (=) join criteria are supported.`, rel.on.loc);
@@ -771,6 +800,16 @@ function planJoin(rel: Extract<Relation, { kind: 'Join' }>, query: Query, ctx: P
     if (!lw || !rw) {
       const desc = (n: string, w: WindowInfo | null): string => `\`${n}\` is ${w ? `${w.kind} windowed` : 'not windowed'}`;
       throw new KsqlError(`Can not join windowed source to non-windowed source.\n${desc(left.sources[0]!.source.name, lw)}\n${desc(rightSrc.source.name, rw)}`, rel.loc);
+    }
+    if ((lw.kind === 'SESSION') !== (rw.kind === 'SESSION')) {
+      throw new KsqlError(
+        `Incompatible windowed sources.\nLeft source: ${lw.kind}\nRight source: ${rw.kind}\nSession windowed sources can only be joined to other session windowed sources, and may still not result in expected behaviour as session bounds must be an exact match.`,
+        rel.loc,
+      );
+    }
+    const keyJoin = leftIsKey && rightIsKey;
+    if (!keyJoin || lw.sizeMs !== rw.sizeMs) {
+      throw new KsqlError('Implicit repartitioning of windowed sources is not supported. See https://github.com/confluentinc/ksql/issues/4385.', rel.loc);
     }
   }
   for (const s of [...left.sources, rightSrc]) {

@@ -61,7 +61,12 @@ export function canonicalSchema(schema: string): string {
     }
   }
   // a quoted word that is a type keyword reads the same either way
-  return tokens.map((t) => (/^"[A-Z0-9_]+"$/.test(t) ? t.slice(1, -1) : t)).map((t) => TYPE_ALIASES[t] ?? t).join(' ');
+  // ksqlDB parses both spellings of a key column (`KEY`, `PRIMARY KEY`) to the same schema
+  return tokens
+    .map((t) => (/^"[A-Z0-9_]+"$/.test(t) ? t.slice(1, -1) : t))
+    .map((t) => TYPE_ALIASES[t] ?? t)
+    .filter((t, i, all) => !(t === 'PRIMARY' && all[i + 1] === 'KEY'))
+    .join(' ');
 }
 
 export function schemasEqual(expected: string, actual: string): boolean {
