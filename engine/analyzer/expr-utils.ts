@@ -108,7 +108,8 @@ export function formatExpr(e: Expr): string {
     case 'Subscript':
       return `${f(e.base)}[${f(e.index)}]`;
     case 'FunctionCall':
-      return `${e.name}(${e.star ? '*' : e.args.map(f).join(', ')})`;
+      // ksqlDB reads COUNT(*) as COUNT(ROWTIME)
+      return `${e.name}(${e.star ? 'ROWTIME' : e.args.map(f).join(', ')})`;
     case 'Lambda':
       return `(${e.params.join(', ')}) => ${f(e.body)}`;
     case 'Arithmetic':

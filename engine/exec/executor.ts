@@ -270,7 +270,7 @@ export class StatementExecutor {
       const kind = existing.sourceType === 'STREAM' ? 'stream' : 'table';
       throw new KsqlError(`Cannot add ${st.sourceType === 'STREAM' ? 'stream' : 'table'} '${st.name}': A ${kind} with the same name already exists`, st.loc, 'AlreadyExists');
     }
-    const planned = planQuery(st.query, { source: (n) => this.metastore.source(n), functions: this.functions, sinkName: st.name });
+    const planned = planQuery(st.query, { source: (n) => this.metastore.source(n), functions: this.functions, sinkName: st.name, statementLabel: `CREATE ${st.sourceType} AS SELECT` });
     if (planned.resultType !== st.sourceType) {
       throw new KsqlError(
         `Invalid result type. Your SELECT query produces a ${planned.resultType}. Please use CREATE ${planned.resultType} AS SELECT statement instead.`,
@@ -453,7 +453,7 @@ function formatsFrom(
   loc: CreateSource['loc'],
 ): { keyFormat: FormatInfo; valueFormat: FormatInfo } {
   if (p['FORMAT'] !== undefined && (p['KEY_FORMAT'] !== undefined || p['VALUE_FORMAT'] !== undefined)) {
-    throw new KsqlError(`Cannot supply both '${p['KEY_FORMAT'] !== undefined ? 'KEY_FORMAT' : 'VALUE_FORMAT'}' and 'FORMAT' properties, as 'FORMAT' sets both key and value formats.\nEither use just 'FORMAT', or use 'KEY_FORMAT' and 'VALUE_FORMAT'.`, loc);
+    throw new KsqlError(`Cannot supply both '${p['KEY_FORMAT'] !== undefined ? 'KEY_FORMAT' : 'VALUE_FORMAT'}' and 'FORMAT' properties, as 'FORMAT' sets both key and value formats. Either use just 'FORMAT', or use 'KEY_FORMAT' and 'VALUE_FORMAT'.`, loc);
   }
   const keyName = p['KEY_FORMAT'] ?? p['FORMAT'] ?? (inherited ? null : props['ksql.persistence.default.format.key'] ?? 'KAFKA');
   const valueName = p['VALUE_FORMAT'] ?? p['FORMAT'] ?? (inherited ? null : props['ksql.persistence.default.format.value'] ?? null);
@@ -544,7 +544,7 @@ function validateFormats(s: DataSource, registry: SchemaRegistry, loc: CreateSou
   try {
     createSerde(s.keyFormat, keys, { topic: s.topic, isKey: true, registry });
   } catch (e) {
-    if (keys.length === 0) throw new KsqlError((e as Error).message, loc);
+    if (keys.length === 0 || (e as Error).message.startsWith('Key format does not support schema')) throw new KsqlError((e as Error).message, loc);
     const schema = keys.map((k) => `\`${k.name}\` ${formatTypeForMessage(k.type)} KEY`).join(', ');
     throw new KsqlError(`Key format does not support schema.\nformat: ${s.keyFormat.format}\nschema: Persistence{columns=[${schema}], features=[]}\nreason: ${(e as Error).message}`, loc);
   }

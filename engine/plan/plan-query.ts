@@ -196,7 +196,12 @@ export function planQuery(query: Query, ctx: PlanContext): PlannedQuery {
     for (const i of selectItems) {
       if (columnRefs(i.expr).some((ref) => !aggScopeOnlyNames.has(ref.name))) bad.push(formatExpr(i.original));
     }
-    if (bad.length > 0) throw new KsqlError(`Non-aggregate SELECT expression(s) not part of GROUP BY: ${[...new Set(bad)].join(', ')}`, query.loc);
+    if (bad.length > 0) {
+      throw new KsqlError(
+        `Non-aggregate SELECT expression(s) not part of GROUP BY: ${[...new Set(bad)].join(', ')}\nEither add the column(s) to the GROUP BY or remove them from the SELECT.`,
+        query.loc,
+      );
+    }
     if (havingAgg) {
       const badH = columnRefs(havingAgg).filter((r) => !aggScopeOnlyNames.has(r.name));
       if (badH.length > 0) throw new KsqlError(`Non-aggregate HAVING expression not part of GROUP BY: ${badH.map((r) => r.name).join(', ')}`, having!.loc);
@@ -241,7 +246,18 @@ export function planQuery(query: Query, ctx: PlanContext): PlannedQuery {
     keyEquivalents = groupBy.map((_, i) => [{ kind: 'ColumnRef', source: null, name: groupName(i), loc: query.loc } satisfies ColumnRef]);
     if (havingAgg) {
       const scope = rowScope(step.schema, null);
-      const t = inClause('HAVING', () => typeExpression(havingAgg, scope, ctx.functions));
+      // messages name aggregates and grouping expressions as written, not by their internal columns
+      const display = (m: string): string =>
+        m
+          .replace(/KSQL_AGG_VARIABLE_(\d+)/g, (_, i: string) => displayExpr(aggCalls[Number(i)]!, from.isJoin))
+          .replace(/KSQL_GROUP_(\d+)/g, (_, i: string) => displayExpr(groupBy[Number(i)]!, from.isJoin));
+      let t;
+      try {
+        t = inClause('HAVING', () => typeExpression(havingAgg, scope, ctx.functions));
+      } catch (e) {
+        if (e instanceof KsqlError) throw new KsqlError(display(e.message), e.loc, e.reason);
+        throw e;
+      }
       if (t.type.kind !== 'BOOLEAN') {
         throw new KsqlError(`Type error in HAVING expression: Should evaluate to boolean but is ${formatExpr(having!)} (${formatType(t.type)}) instead.`, having!.loc);
       }
@@ -576,6 +592,13 @@ function toWindowSpec(w: NonNullable<Query['window']>): WindowSpec {
     case 'Session':
       return { kind: 'SESSION', sizeMs: w.gap.ms, advanceMs: 0, graceMs: w.grace?.ms ?? null, retentionMs: w.retention?.ms ?? null };
   }
+}
+
+/** An expression as ksqlDB prints it in messages: bare column names, or ALIAS_COLUMN in joins. */
+function displayExpr(e: Expr, isJoin: boolean): string {
+  return formatExpr(
+    rewrite(e, (x) => (x.kind === 'ColumnRef' && x.source ? { ...x, source: null, name: isJoin ? `${x.source}_${x.name}` : x.name } : undefined)),
+  );
 }
 
 /** Re-words a typing error as ksqlDB does for the clause it was found in. */
