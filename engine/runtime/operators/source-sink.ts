@@ -86,7 +86,10 @@ export function sourceOperator(step: SourceStep, ctx: RuntimeContext, emit: Emit
       return;
     }
     if (value !== null && extraCols.length > valueCols.length) {
-      value = [...value, ...extraCols.filter((c) => c.namespace === 'HEADERS').map((c) => headerValue(r.headers, c))];
+      // header columns sit among the value columns in declaration order
+      const decoded = value;
+      let vi = 0;
+      value = extraCols.map((c) => (c.namespace === 'HEADERS' ? headerValue(r.headers, c) : decoded[vi++]));
     }
     let ts = r.timestamp;
     if (tsIndex >= 0) {

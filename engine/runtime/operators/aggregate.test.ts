@@ -1,0 +1,181 @@
+import { describe, expect, it } from 'vitest';
+import { createInMemoryEngine } from '../../driver/in-memory-engine.js';
+
+/** Aggregations through the in-memory engine: JSON values, KAFKA string keys. */
+function engine(sql: string): ReturnType<typeof createInMemoryEngine> {
+  const e = createInMemoryEngine({ properties: { 'ksql.streams.auto.offset.reset': 'earliest' } });
+  e.execute(sql);
+  return e;
+}
+
+function send(e: ReturnType<typeof createInMemoryEngine>, topic: string, key: string | null, value: unknown, timestamp: number): void {
+  e.broker.produce(topic, { key: key === null ? null : Buffer.from(key), value: value === null ? null : Buffer.from(JSON.stringify(value)), timestamp });
+}
+
+interface Out {
+  key: string | null;
+  value: unknown;
+  ts: number;
+  window?: [number, number];
+}
+
+/** Output records; `window` decodes Kafka Streams' windowed key layouts (time: +start, session: +end+start). */
+function read(e: ReturnType<typeof createInMemoryEngine>, topic: string, window: 'none' | 'time' | 'session' = 'none', sizeMs = 0): Out[] {
+  return e.broker.readInOrder(topic).map((r) => {
+    const value = r.value === null ? null : (JSON.parse(r.value.toString('utf8')) as unknown);
+    if (window === 'none' || r.key === null) return { key: r.key?.toString('utf8') ?? null, value, ts: r.timestamp };
+    const suffix = window === 'session' ? 16 : 8;
+    const n = r.key.length - suffix;
+    const key = r.key.subarray(0, n).toString('utf8');
+    const start = Number(r.key.readBigInt64BE(window === 'session' ? n + 8 : n));
+    const end = window === 'session' ? Number(r.key.readBigInt64BE(n)) : start + sizeMs;
+    return { key, value, ts: r.timestamp, window: [start, end] };
+  });
+}
+
+const CLICKS = `CREATE STREAM CLICKS (USER_ID STRING KEY, PAGE STRING, MS INT) WITH (KAFKA_TOPIC='clicks', VALUE_FORMAT='JSON');`;
+
+describe('tumbling windows', () => {
+  it('assigns records to [start, start + size) windows; the output time is the latest record time in the window', () => {
+    const e = engine(`${CLICKS}
+      CREATE TABLE C AS SELECT PAGE, COUNT(*) AS N FROM CLICKS WINDOW TUMBLING (SIZE 10 SECONDS, GRACE PERIOD 5 SECONDS) GROUP BY PAGE;`);
+    send(e, 'clicks', 'u', { PAGE: 'a' }, 1000);
+    send(e, 'clicks', 'u', { PAGE: 'a' }, 9999);
+    send(e, 'clicks', 'u', { PAGE: 'a' }, 10000);
+    send(e, 'clicks', 'u', { PAGE: 'b' }, 2000);
+    expect(read(e, 'C', 'time', 10000)).toEqual([
+      { key: 'a', value: { N: 1 }, ts: 1000, window: [0, 10000] },
+      { key: 'a', value: { N: 2 }, ts: 9999, window: [0, 10000] },
+      { key: 'a', value: { N: 1 }, ts: 10000, window: [10000, 20000] },
+      { key: 'b', value: { N: 1 }, ts: 2000, window: [0, 10000] },
+    ]);
+  });
+
+  it('drops records for windows that closed (end + grace <= stream time), keeps the rest', () => {
+    const e = engine(`${CLICKS}
+      CREATE TABLE C AS SELECT PAGE, COUNT(*) AS N FROM CLICKS WINDOW TUMBLING (SIZE 10 SECONDS, GRACE PERIOD 5 SECONDS) GROUP BY PAGE;`);
+    send(e, 'clicks', 'u', { PAGE: 'a' }, 1000);
+    send(e, 'clicks', 'u', { PAGE: 'a' }, 14999); // stream time 14999: [0,10s) still open until 15000
+    send(e, 'clicks', 'u', { PAGE: 'a' }, 2000); // accepted: window end 10000 + grace 5000 > 14999
+    send(e, 'clicks', 'u', { PAGE: 'a' }, 25000); // stream time 25000
+    send(e, 'clicks', 'u', { PAGE: 'a' }, 3000); // [0,10s) closed at 15000: dropped
+    send(e, 'clicks', 'u', { PAGE: 'a' }, 16000); // [10s,20s) closes at exactly 25000: dropped
+    send(e, 'clicks', 'u', { PAGE: 'a' }, 21000); // [20s,30s) open
+    expect(read(e, 'C', 'time', 10000).map((r) => [r.window, r.value])).toEqual([
+      [[0, 10000], { N: 1 }],
+      [[10000, 20000], { N: 1 }],
+      [[0, 10000], { N: 2 }],
+      [[20000, 30000], { N: 1 }],
+      [[20000, 30000], { N: 2 }],
+    ]);
+  });
+
+  it('EMIT FINAL emits one result per window once stream time passes end + grace', () => {
+    const e = engine(`${CLICKS}
+      CREATE TABLE C AS SELECT PAGE, COUNT(*) AS N FROM CLICKS WINDOW TUMBLING (SIZE 10 SECONDS, GRACE PERIOD 2 SECONDS) GROUP BY PAGE EMIT FINAL;`);
+    send(e, 'clicks', 'u', { PAGE: 'a' }, 1000);
+    send(e, 'clicks', 'u', { PAGE: 'a' }, 2000);
+    send(e, 'clicks', 'u', { PAGE: 'b' }, 3000);
+    send(e, 'clicks', 'u', { PAGE: 'a' }, 11000); // stream time 11000 < 12000: nothing final yet
+    expect(read(e, 'C', 'time', 10000)).toEqual([]);
+    send(e, 'clicks', 'u', { PAGE: 'a' }, 9000); // still within grace
+    send(e, 'clicks', 'u', { PAGE: 'c' }, 12000); // closes [0,10s)
+    expect(read(e, 'C', 'time', 10000)).toEqual([
+      { key: 'a', value: { N: 3 }, ts: 9000, window: [0, 10000] },
+      { key: 'b', value: { N: 1 }, ts: 3000, window: [0, 10000] },
+    ]);
+  });
+});
+
+describe('hopping windows', () => {
+  it('adds a record to every window that contains it, in window-start order, none before time 0', () => {
+    const e = engine(`${CLICKS}
+      CREATE TABLE C AS SELECT PAGE, COUNT(*) AS N FROM CLICKS WINDOW HOPPING (SIZE 30 SECONDS, ADVANCE BY 10 SECONDS) GROUP BY PAGE;`);
+    send(e, 'clicks', 'u', { PAGE: 'a' }, 5000);
+    send(e, 'clicks', 'u', { PAGE: 'a' }, 25000);
+    expect(read(e, 'C', 'time', 30000).map((r) => [r.window, r.value])).toEqual([
+      [[0, 30000], { N: 1 }],
+      [[0, 30000], { N: 2 }],
+      [[10000, 40000], { N: 1 }],
+      [[20000, 50000], { N: 1 }],
+    ]);
+  });
+});
+
+describe('session windows', () => {
+  it('merges sessions bridged by a record and emits tombstones for the merged ones', () => {
+    const e = engine(`${CLICKS}
+      CREATE TABLE S AS SELECT USER_ID, COUNT(*) AS N FROM CLICKS WINDOW SESSION (5 SECONDS) GROUP BY USER_ID;`);
+    send(e, 'clicks', 'u', { PAGE: 'a' }, 0);
+    send(e, 'clicks', 'u', { PAGE: 'a' }, 10000);
+    send(e, 'clicks', 'v', { PAGE: 'a' }, 4000);
+    send(e, 'clicks', 'u', { PAGE: 'a' }, 5000); // within the gap of both u sessions
+    expect(read(e, 'S', 'session')).toEqual([
+      { key: 'u', value: { N: 1 }, ts: 0, window: [0, 0] },
+      { key: 'u', value: { N: 1 }, ts: 10000, window: [10000, 10000] },
+      { key: 'v', value: { N: 1 }, ts: 4000, window: [4000, 4000] },
+      { key: 'u', value: null, ts: 0, window: [0, 0] },
+      { key: 'u', value: null, ts: 10000, window: [10000, 10000] },
+      { key: 'u', value: { N: 3 }, ts: 10000, window: [0, 10000] },
+    ]);
+  });
+
+  it('extends a session within the gap and drops records for sessions closed beyond grace', () => {
+    const e = engine(`${CLICKS}
+      CREATE TABLE S AS SELECT USER_ID, COUNT(*) AS N FROM CLICKS WINDOW SESSION (5 SECONDS, GRACE PERIOD 1 SECOND) GROUP BY USER_ID;`);
+    send(e, 'clicks', 'u', { PAGE: 'a' }, 1000);
+    send(e, 'clicks', 'u', { PAGE: 'a' }, 4000);
+    send(e, 'clicks', 'w', { PAGE: 'a' }, 30000); // stream time 30000
+    send(e, 'clicks', 'u', { PAGE: 'a' }, 2000); // its session [1000,4000] ended long before 30000 - 1000
+    expect(read(e, 'S', 'session')).toEqual([
+      { key: 'u', value: { N: 1 }, ts: 1000, window: [1000, 1000] },
+      { key: 'u', value: null, ts: 1000, window: [1000, 1000] },
+      { key: 'u', value: { N: 2 }, ts: 4000, window: [1000, 4000] },
+      { key: 'w', value: { N: 1 }, ts: 30000, window: [30000, 30000] },
+    ]);
+  });
+});
+
+describe('table aggregation', () => {
+  const USERS = `CREATE TABLE USERS (ID STRING PRIMARY KEY, REGION STRING, AGE INT) WITH (KAFKA_TOPIC='users', VALUE_FORMAT='JSON');`;
+
+  it('retracts the old row from its group when a row moves or is deleted', () => {
+    const e = engine(`${USERS}
+      CREATE TABLE R AS SELECT REGION, COUNT(*) AS N, SUM(AGE) AS AGES FROM USERS GROUP BY REGION;`);
+    send(e, 'users', 'u1', { REGION: 'EU', AGE: 30 }, 1);
+    send(e, 'users', 'u2', { REGION: 'EU', AGE: 40 }, 2);
+    send(e, 'users', 'u1', { REGION: 'US', AGE: 31 }, 3); // EU loses u1 (first), US gains it
+    send(e, 'users', 'u2', null, 4); // delete: EU loses u2
+    send(e, 'users', 'u9', null, 5); // delete of an unknown key: nothing
+    expect(read(e, 'R')).toEqual([
+      { key: 'EU', value: { N: 1, AGES: 30 }, ts: 1 },
+      { key: 'EU', value: { N: 2, AGES: 70 }, ts: 2 },
+      { key: 'EU', value: { N: 1, AGES: 40 }, ts: 3 },
+      { key: 'US', value: { N: 1, AGES: 31 }, ts: 3 },
+      { key: 'EU', value: { N: 0, AGES: 0 }, ts: 4 },
+    ]);
+  });
+
+  it('drops rows whose grouping expression is null', () => {
+    const e = engine(`${USERS}
+      CREATE TABLE R AS SELECT REGION, COUNT(*) AS N FROM USERS GROUP BY REGION;`);
+    send(e, 'users', 'u1', { AGE: 30 }, 1);
+    send(e, 'users', 'u2', { REGION: 'EU', AGE: 30 }, 2);
+    expect(read(e, 'R')).toEqual([{ key: 'EU', value: { N: 1 }, ts: 2 }]);
+  });
+});
+
+describe('stream aggregation with HAVING', () => {
+  it('emits rows that pass HAVING; a group that never passed sends nothing', () => {
+    const e = engine(`${CLICKS}
+      CREATE TABLE BUSY AS SELECT PAGE, COUNT(*) AS N FROM CLICKS GROUP BY PAGE HAVING COUNT(*) > 1;`);
+    send(e, 'clicks', 'u', { PAGE: 'a' }, 1);
+    send(e, 'clicks', 'u', { PAGE: 'b' }, 2);
+    send(e, 'clicks', 'u', { PAGE: 'a' }, 3);
+    send(e, 'clicks', 'u', { PAGE: 'a' }, 4);
+    expect(read(e, 'BUSY')).toEqual([
+      { key: 'a', value: { N: 2 }, ts: 3 },
+      { key: 'a', value: { N: 3 }, ts: 4 },
+    ]);
+  });
+});

@@ -1,0 +1,229 @@
+import { describe, expect, it } from 'vitest';
+import { createInMemoryEngine } from '../../driver/in-memory-engine.js';
+
+/** Joins through the in-memory engine: JSON values, KAFKA string keys. */
+type Engine = ReturnType<typeof createInMemoryEngine>;
+
+function engine(sql: string): Engine {
+  const e = createInMemoryEngine({ properties: { 'ksql.streams.auto.offset.reset': 'earliest' } });
+  e.execute(sql);
+  return e;
+}
+
+function send(e: Engine, topic: string, key: string | null, value: unknown, timestamp: number): void {
+  e.broker.produce(topic, { key: key === null ? null : Buffer.from(key), value: value === null ? null : Buffer.from(JSON.stringify(value)), timestamp });
+}
+
+function read(e: Engine, topic: string): { key: string | null; value: unknown; ts: number }[] {
+  return e.broker.readInOrder(topic).map((r) => ({
+    key: r.key?.toString('utf8') ?? null,
+    value: r.value === null ? null : (JSON.parse(r.value.toString('utf8')) as unknown),
+    ts: r.timestamp,
+  }));
+}
+
+const STREAMS = `
+  CREATE STREAM L (ID STRING KEY, A STRING) WITH (KAFKA_TOPIC='l', VALUE_FORMAT='JSON');
+  CREATE STREAM R (ID STRING KEY, B STRING) WITH (KAFKA_TOPIC='r', VALUE_FORMAT='JSON');`;
+const TABLES = `
+  CREATE TABLE LT (ID STRING PRIMARY KEY, A STRING) WITH (KAFKA_TOPIC='lt', VALUE_FORMAT='JSON');
+  CREATE TABLE RT (ID STRING PRIMARY KEY, B STRING) WITH (KAFKA_TOPIC='rt', VALUE_FORMAT='JSON');`;
+
+describe('stream-stream joins', () => {
+  it('INNER joins records within the window, bounds inclusive, at the later timestamp', () => {
+    const e = engine(`${STREAMS}
+      CREATE STREAM J AS SELECT L.ID, A, B FROM L JOIN R WITHIN 10 SECONDS ON L.ID = R.ID;`);
+    send(e, 'l', 'k', { A: 'a0' }, 0);
+    send(e, 'r', 'k', { B: 'b5' }, 5000);
+    send(e, 'r', 'k', { B: 'b20' }, 20000); // 20s after a0: no match
+    send(e, 'l', 'k', { A: 'a10' }, 10000); // b5 (5s) and b20 (exactly 10s)
+    send(e, 'l', 'x', { A: 'ax' }, 10000); // other key
+    expect(read(e, 'J')).toEqual([
+      { key: 'k', value: { A: 'a0', B: 'b5' }, ts: 5000 },
+      { key: 'k', value: { A: 'a10', B: 'b5' }, ts: 10000 },
+      { key: 'k', value: { A: 'a10', B: 'b20' }, ts: 20000 },
+    ]);
+  });
+
+  it('honours asymmetric bounds: WITHIN (before, after) relative to the left record', () => {
+    const e = engine(`${STREAMS}
+      CREATE STREAM J AS SELECT L.ID, A, B FROM L JOIN R WITHIN (1 SECOND, 5 SECONDS) ON L.ID = R.ID;`);
+    send(e, 'l', 'k', { A: 'a' }, 10000);
+    send(e, 'r', 'k', { B: 'before-2s' }, 8000); // outside: 2s before
+    send(e, 'r', 'k', { B: 'before-1s' }, 9000); // inside
+    send(e, 'r', 'k', { B: 'after-5s' }, 15000); // inside
+    send(e, 'r', 'k', { B: 'after-6s' }, 16000); // outside
+    expect(read(e, 'J').map((r) => (r.value as { B: string }).B)).toEqual(['before-1s', 'after-5s']);
+  });
+
+  it('LEFT without a grace period emits the unmatched left row eagerly, then the match too', () => {
+    const e = engine(`${STREAMS}
+      CREATE STREAM J AS SELECT L.ID, A, B FROM L LEFT JOIN R WITHIN 10 SECONDS ON L.ID = R.ID;`);
+    send(e, 'l', 'k', { A: 'a' }, 1000);
+    send(e, 'r', 'k', { B: 'b' }, 2000);
+    send(e, 'r', 'z', { B: 'only-right' }, 3000); // a LEFT join never emits right-only rows
+    expect(read(e, 'J')).toEqual([
+      { key: 'k', value: { A: 'a', B: null }, ts: 1000 },
+      { key: 'k', value: { A: 'a', B: 'b' }, ts: 2000 },
+    ]);
+  });
+
+  it('LEFT with a grace period holds unmatched left rows until the window closes', () => {
+    const e = engine(`${STREAMS}
+      CREATE STREAM J AS SELECT L.ID, A, B FROM L LEFT JOIN R WITHIN 10 SECONDS GRACE PERIOD 0 SECONDS ON L.ID = R.ID;`);
+    send(e, 'l', 'k', { A: 'matched' }, 1000);
+    send(e, 'l', 'u', { A: 'unmatched' }, 1000);
+    send(e, 'r', 'k', { B: 'b' }, 3000);
+    expect(read(e, 'J')).toEqual([{ key: 'k', value: { A: 'matched', B: 'b' }, ts: 3000 }]);
+    send(e, 'l', 'other', { A: 'tick' }, 11000); // u's window closes after 1000 + 10000
+    expect(read(e, 'J')).toHaveLength(1);
+    send(e, 'l', 'other', { A: 'tick' }, 11001);
+    expect(read(e, 'J').slice(1)).toEqual([{ key: 'u', value: { A: 'unmatched', B: null }, ts: 1000 }]);
+  });
+
+  it('FULL OUTER with a grace period emits unmatched rows of both sides once closed', () => {
+    const e = engine(`${STREAMS}
+      CREATE STREAM J AS SELECT ROWKEY AS ID, A, B FROM L FULL OUTER JOIN R WITHIN 5 SECONDS GRACE PERIOD 0 SECONDS ON L.ID = R.ID;`);
+    send(e, 'l', 'a', { A: 'left-only' }, 1000);
+    send(e, 'r', 'b', { B: 'right-only' }, 2000);
+    send(e, 'l', 'c', { A: 'tick' }, 20000);
+    expect(read(e, 'J')).toEqual([
+      { key: 'a', value: { A: 'left-only', B: null }, ts: 1000 },
+      { key: 'b', value: { A: null, B: 'right-only' }, ts: 2000 },
+    ]);
+  });
+
+  it('drops null-valued stream records', () => {
+    const e = engine(`${STREAMS}
+      CREATE STREAM J AS SELECT L.ID, A, B FROM L JOIN R WITHIN 10 SECONDS ON L.ID = R.ID;`);
+    send(e, 'r', 'k', { B: 'b' }, 0);
+    send(e, 'l', 'k', null, 1);
+    expect(read(e, 'J')).toEqual([]);
+  });
+});
+
+describe('stream-table joins', () => {
+  const SQL = `${STREAMS}${TABLES}`;
+  it('INNER looks the table up at the stream record; table changes alone emit nothing', () => {
+    const e = engine(`${SQL}
+      CREATE STREAM J AS SELECT L.ID, A, B FROM L JOIN RT ON L.ID = RT.ID;`);
+    send(e, 'l', 'k', { A: 'before-table' }, 1);
+    send(e, 'rt', 'k', { B: 'v1' }, 2);
+    send(e, 'l', 'k', { A: 'a1' }, 3);
+    send(e, 'rt', 'k', { B: 'v2' }, 4);
+    send(e, 'l', 'k', { A: 'a2' }, 5);
+    send(e, 'rt', 'k', null, 6);
+    send(e, 'l', 'k', { A: 'after-delete' }, 7);
+    expect(read(e, 'J')).toEqual([
+      { key: 'k', value: { A: 'a1', B: 'v1' }, ts: 3 },
+      { key: 'k', value: { A: 'a2', B: 'v2' }, ts: 5 },
+    ]);
+  });
+
+  it('LEFT emits stream records without a table row with nulls', () => {
+    const e = engine(`${SQL}
+      CREATE STREAM J AS SELECT L.ID, A, B FROM L LEFT JOIN RT ON L.ID = RT.ID;`);
+    send(e, 'l', 'k', { A: 'a0' }, 1);
+    send(e, 'rt', 'k', { B: 'v1' }, 2);
+    send(e, 'l', 'k', { A: 'a1' }, 3);
+    expect(read(e, 'J')).toEqual([
+      { key: 'k', value: { A: 'a0', B: null }, ts: 1 },
+      { key: 'k', value: { A: 'a1', B: 'v1' }, ts: 3 },
+    ]);
+  });
+
+  it('joins on a value column of the stream (rekeyed to the join expression)', () => {
+    const e = engine(`${SQL}
+      CREATE STREAM EV (EV_ID STRING KEY, USER_ID STRING) WITH (KAFKA_TOPIC='ev', VALUE_FORMAT='JSON');
+      CREATE STREAM J AS SELECT EV.USER_ID, EV_ID, B FROM EV JOIN RT ON EV.USER_ID = RT.ID;`);
+    send(e, 'rt', 'u1', { B: 'gold' }, 1);
+    send(e, 'ev', 'e1', { USER_ID: 'u1' }, 2);
+    send(e, 'ev', 'e2', { USER_ID: 'u2' }, 3);
+    expect(read(e, 'J')).toEqual([{ key: 'u1', value: { EV_ID: 'e1', B: 'gold' }, ts: 2 }]);
+  });
+});
+
+describe('table-table joins', () => {
+  it('INNER: a row appears when both sides exist and is deleted when either side goes', () => {
+    const e = engine(`${TABLES}
+      CREATE TABLE J AS SELECT LT.ID, A, B FROM LT JOIN RT ON LT.ID = RT.ID;`);
+    send(e, 'lt', 'k', { A: 'a1' }, 1);
+    send(e, 'rt', 'k', { B: 'b1' }, 2);
+    send(e, 'lt', 'k', { A: 'a2' }, 3);
+    send(e, 'rt', 'k', null, 4);
+    expect(read(e, 'J')).toEqual([
+      { key: 'k', value: { A: 'a1', B: 'b1' }, ts: 2 },
+      { key: 'k', value: { A: 'a2', B: 'b1' }, ts: 3 },
+      { key: 'k', value: null, ts: 4 },
+    ]);
+  });
+
+  it('LEFT: left rows with or without a right row; deleting the left row deletes the result', () => {
+    const e = engine(`${TABLES}
+      CREATE TABLE J AS SELECT LT.ID, A, B FROM LT LEFT JOIN RT ON LT.ID = RT.ID;`);
+    send(e, 'lt', 'k', { A: 'a1' }, 1);
+    send(e, 'rt', 'k', { B: 'b1' }, 2);
+    send(e, 'rt', 'k', null, 3);
+    send(e, 'lt', 'k', null, 4);
+    expect(read(e, 'J')).toEqual([
+      { key: 'k', value: { A: 'a1', B: null }, ts: 1 },
+      { key: 'k', value: { A: 'a1', B: 'b1' }, ts: 2 },
+      { key: 'k', value: { A: 'a1', B: null }, ts: 3 },
+      { key: 'k', value: null, ts: 4 },
+    ]);
+  });
+
+  it('FULL OUTER: rows from either side; deleted when both sides are gone', () => {
+    const e = engine(`${TABLES}
+      CREATE TABLE J AS SELECT ROWKEY AS ID, A, B FROM LT FULL OUTER JOIN RT ON LT.ID = RT.ID;`);
+    send(e, 'rt', 'k', { B: 'b1' }, 1);
+    send(e, 'lt', 'k', { A: 'a1' }, 2);
+    send(e, 'rt', 'k', null, 3);
+    send(e, 'lt', 'k', null, 4);
+    expect(read(e, 'J')).toEqual([
+      { key: 'k', value: { A: null, B: 'b1' }, ts: 1 },
+      { key: 'k', value: { A: 'a1', B: 'b1' }, ts: 2 },
+      { key: 'k', value: { A: 'a1', B: null }, ts: 3 },
+      { key: 'k', value: null, ts: 4 },
+    ]);
+  });
+});
+
+describe('foreign-key joins', () => {
+  const FK = `
+    CREATE TABLE ORDERS (ORDER_ID STRING PRIMARY KEY, CUSTOMER_ID STRING, TOTAL INT) WITH (KAFKA_TOPIC='orders', VALUE_FORMAT='JSON');
+    CREATE TABLE CUSTOMERS (ID STRING PRIMARY KEY, NAME STRING) WITH (KAFKA_TOPIC='customers', VALUE_FORMAT='JSON');`;
+
+  it('INNER: keyed by the left primary key; follows customer updates, FK changes and deletes', () => {
+    const e = engine(`${FK}
+      CREATE TABLE J AS SELECT O.ORDER_ID, TOTAL, NAME FROM ORDERS O JOIN CUSTOMERS C ON O.CUSTOMER_ID = C.ID;`);
+    send(e, 'orders', 'o1', { CUSTOMER_ID: 'c1', TOTAL: 10 }, 1); // no customer yet
+    send(e, 'customers', 'c1', { NAME: 'Ann' }, 2);
+    send(e, 'customers', 'c1', { NAME: 'Anne' }, 3);
+    send(e, 'customers', 'c2', { NAME: 'Bob' }, 4);
+    send(e, 'orders', 'o1', { CUSTOMER_ID: 'c2', TOTAL: 11 }, 5);
+    send(e, 'customers', 'c1', { NAME: 'Ann again' }, 6); // o1 no longer points at c1
+    send(e, 'customers', 'c2', null, 7);
+    expect(read(e, 'J')).toEqual([
+      { key: 'o1', value: { TOTAL: 10, NAME: 'Ann' }, ts: 2 },
+      { key: 'o1', value: { TOTAL: 10, NAME: 'Anne' }, ts: 3 },
+      { key: 'o1', value: { TOTAL: 11, NAME: 'Bob' }, ts: 5 },
+      { key: 'o1', value: null, ts: 7 },
+    ]);
+  });
+
+  it('LEFT: orders without a customer join with nulls; a deleted order is deleted', () => {
+    const e = engine(`${FK}
+      CREATE TABLE J AS SELECT O.ORDER_ID, TOTAL, NAME FROM ORDERS O LEFT JOIN CUSTOMERS C ON O.CUSTOMER_ID = C.ID;`);
+    send(e, 'orders', 'o1', { CUSTOMER_ID: 'c1', TOTAL: 10 }, 1);
+    send(e, 'customers', 'c1', { NAME: 'Ann' }, 2);
+    send(e, 'customers', 'c1', null, 3);
+    send(e, 'orders', 'o1', null, 4);
+    expect(read(e, 'J')).toEqual([
+      { key: 'o1', value: { TOTAL: 10, NAME: null }, ts: 1 },
+      { key: 'o1', value: { TOTAL: 10, NAME: 'Ann' }, ts: 2 },
+      { key: 'o1', value: { TOTAL: 10, NAME: null }, ts: 3 },
+      { key: 'o1', value: null, ts: 4 },
+    ]);
+  });
+});
