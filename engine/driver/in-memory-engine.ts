@@ -5,7 +5,7 @@ import { builtinRegistry } from '../functions/builtins.js';
 import type { FunctionRegistry } from '../functions/types.js';
 import { buildTopology } from '../runtime/build.js';
 import type { RuntimeContext } from '../runtime/context.js';
-import { MemoryProcessingLog } from '../runtime/processing-log.js';
+import { MemoryProcessingLog, processingLogStreamSql, processingLogTopicName, TopicProcessingLog, type ProcessingLogger } from '../runtime/processing-log.js';
 import { InMemoryStoreFactory } from '../runtime/store.js';
 import { InMemorySchemaRegistry } from '../serde/index.js';
 import type { SchemaRegistry } from '../serde/types.js';
@@ -38,7 +38,17 @@ export class InMemoryEngine implements KsqlEngine {
       produce: (topic, rec) => void this.broker.produce(topic, rec),
     };
     this.executor = new StatementExecutor(this.functions, this.registry, port, opts.properties ?? {});
+    const props = opts.properties ?? {};
+    if (props['ksql.logging.processing.stream.auto.create'] === 'true') {
+      // the processing log as a stream users can query (ksqlDB's KSQL_PROCESSING_LOG)
+      const topic = processingLogTopicName(props);
+      this.broker.createTopic(topic, 1);
+      this.#log = new TopicProcessingLog(this.processingLog, (value, time) => void this.broker.produce(topic, { key: null, value, timestamp: time }));
+      this.executor.execute(processingLogStreamSql(topic));
+    }
   }
+
+  #log: ProcessingLogger = this.processingLog;
 
   execute(sql: string, properties: Readonly<Record<string, string>> = {}): StatementResult[] {
     return this.executor.execute(sql, properties);
@@ -64,7 +74,7 @@ export class InMemoryEngine implements KsqlEngine {
       queryId,
       functions: this.functions,
       registry: this.registry,
-      log: this.processingLog,
+      log: this.#log,
       stores: new InMemoryStoreFactory(),
       properties: this.executor.properties,
       subscribe: (topic, handler) => {
