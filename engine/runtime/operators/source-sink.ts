@@ -53,8 +53,10 @@ export function sourceOperator(step: SourceStep, ctx: RuntimeContext, emit: Emit
   const keySerde = makeKeySerde(ctx, step.topic, step.keyFormat, keyCols, step.schema.window);
   const valueSerde = makeValueSerde(ctx, step.topic, step.valueFormat, valueCols);
   const store = step.materialize ? ctx.stores.keyValue<readonly unknown[]>(`${step.id}-store`) : null;
+  // the event-time column may be a value or a key column
   const tsIndex = step.timestamp ? extraCols.findIndex((c) => c.name === step.timestamp!.column) : -1;
-  const tsType = tsIndex >= 0 ? extraCols[tsIndex]!.type : null;
+  const tsKeyIndex = step.timestamp ? keyCols.findIndex((c) => c.name === step.timestamp!.column) : -1;
+  const tsType = tsIndex >= 0 ? extraCols[tsIndex]!.type : tsKeyIndex >= 0 ? keyCols[tsKeyIndex]!.type : null;
   let parseTs: ((s: string) => number) | null = null;
   if (step.timestamp?.format && tsType?.kind === 'STRING') {
     const fn = ctx.functions.get('PARSE_TIMESTAMP');
@@ -92,11 +94,11 @@ export function sourceOperator(step: SourceStep, ctx: RuntimeContext, emit: Emit
       value = extraCols.map((c) => (c.namespace === 'HEADERS' ? headerValue(r.headers, c) : decoded[vi++]));
     }
     let ts = r.timestamp;
-    if (tsIndex >= 0) {
-      if (value === null) {
+    if (tsIndex >= 0 || tsKeyIndex >= 0) {
+      if (value === null && tsKeyIndex < 0) {
         if (step.sourceType === 'STREAM') return;
       } else {
-        const raw = value[tsIndex];
+        const raw = tsKeyIndex >= 0 ? key.values[tsKeyIndex] : value![tsIndex];
         try {
           if (raw === null || raw === undefined) throw new Error('timestamp column is null');
           ts = typeof raw === 'bigint' ? Number(raw) : typeof raw === 'string' ? (parseTs ? parseTs(raw) : Number.NaN) : (raw as number);
@@ -118,6 +120,7 @@ export function sourceOperator(step: SourceStep, ctx: RuntimeContext, emit: Emit
     if (ts < 0) return; // Kafka Streams drops records with negative timestamps
     const base = { key: key.values, ts, partition: r.partition, offset: r.offset, window: key.window, headers: r.headers };
     if (store) {
+      if (keyCols.length > 0 && key.values.every((v) => v === null)) return; // a table row needs a key
       const k = keyString(key.values) + (key.window ? `@${key.window.start}` : '');
       const old = store.get(k) ?? null;
       if (value === null) {
