@@ -1,17 +1,22 @@
 #!/usr/bin/env node
-// Launcher: the compiled CLI (dist/) when built, else the TypeScript sources through tsx.
+// Launcher. In a source checkout (TypeScript sources and tsx present) it runs the sources,
+// so the conformance runner also finds the test-only functions under test/conformance/udfs;
+// in an installed image (no sources or no tsx) it runs the compiled CLI in dist/.
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const compiled = join(root, 'dist', 'engine', 'cli', 'main.js');
-
-let entry = compiled;
-if (!existsSync(compiled)) {
-  const { register } = await import('tsx/esm/api');
-  register();
-  entry = join(root, 'engine', 'cli', 'main.ts');
+const source = join(root, 'engine', 'cli', 'main.ts');
+let entry = join(root, 'dist', 'engine', 'cli', 'main.js');
+if (existsSync(source)) {
+  try {
+    const { register } = await import('tsx/esm/api');
+    register();
+    entry = source;
+  } catch {
+    // tsx is a dev dependency: without it, use the build
+  }
 }
 const { main } = await import(pathToFileURL(entry).href);
 process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,254 @@
+import { describe, expect, it } from 'vitest';
+import { createInMemoryEngine } from '../driver/in-memory-engine.js';
+
+/**
+ * The statement executor's DDL/DML rules through the in-memory engine. Error
+ * cases are a table (setup, statement, expected message substrings); cases the
+ * engine gets wrong today are `knownBug` and run as expected failures, so a fix
+ * turns them red and the marker gets removed.
+ */
+type Engine = ReturnType<typeof createInMemoryEngine>;
+
+const BASE = `
+  CREATE STREAM S (ID STRING KEY, A INT, B STRING) WITH (KAFKA_TOPIC='s', VALUE_FORMAT='JSON');
+  CREATE TABLE T (ID STRING PRIMARY KEY, A INT) WITH (KAFKA_TOPIC='t', VALUE_FORMAT='JSON');`;
+
+function engine(sql = ''): Engine {
+  const e = createInMemoryEngine({ properties: { 'ksql.streams.auto.offset.reset': 'earliest' } });
+  e.execute(BASE + sql);
+  return e;
+}
+
+function errorOf(e: Engine, sql: string): string | null {
+  try {
+    e.execute(sql);
+    return null;
+  } catch (x) {
+    return x instanceof Error ? x.message : String(x);
+  }
+}
+
+function values(e: Engine, topic: string): { key: string | null; value: unknown; ts: number }[] {
+  return e.broker.readInOrder(topic).map((r) => ({
+    key: r.key?.toString('utf8') ?? null,
+    value: r.value === null ? null : (JSON.parse(r.value.toString('utf8')) as unknown),
+    ts: r.timestamp,
+  }));
+}
+
+interface ErrorCase {
+  readonly name: string;
+  readonly setup?: string;
+  readonly sql: string;
+  readonly error: readonly string[];
+  readonly knownBug?: string;
+}
+
+const errorCases: readonly ErrorCase[] = [
+  // DROP
+  {
+    name: 'DROP a source that a query reads',
+    setup: 'CREATE STREAM O AS SELECT * FROM S;',
+    sql: 'DROP STREAM S;',
+    error: ['Cannot drop S.', 'The following queries read from this source: [CSAS_O_0]', 'terminate them'],
+  },
+  {
+    name: 'DROP a sink that a query writes',
+    setup: 'CREATE STREAM O AS SELECT * FROM S;',
+    sql: 'DROP STREAM O;',
+    error: ['Cannot drop O.', 'The following queries write into this source: [CSAS_O_0]'],
+  },
+  { name: 'DROP an unknown stream', sql: 'DROP STREAM NOPE;', error: ['Stream NOPE does not exist.'] },
+  { name: 'DROP TABLE on a stream', sql: 'DROP TABLE S;', error: ['Incompatible data source type is STREAM, but statement was DROP TABLE'] },
+  {
+    name: 'DROP ... DELETE TOPIC on a read-only source',
+    setup: "CREATE SOURCE STREAM RO (ID STRING KEY, A INT) WITH (KAFKA_TOPIC='ro', VALUE_FORMAT='JSON');",
+    sql: 'DROP STREAM RO DELETE TOPIC;',
+    error: ['Cannot delete topic for read-only source: RO'],
+  },
+  // CREATE / CREATE OR REPLACE
+  {
+    name: 'CREATE a stream whose name is taken',
+    sql: "CREATE STREAM S (ID STRING KEY) WITH (KAFKA_TOPIC='s', VALUE_FORMAT='JSON');",
+    error: ["Cannot add stream 'S': A stream with the same name already exists"],
+  },
+  {
+    name: 'CREATE AS SELECT over a name taken by a table',
+    sql: 'CREATE STREAM T AS SELECT * FROM S;',
+    error: ["Cannot add stream 'T': A table with the same name already exists"],
+  },
+  {
+    name: 'CREATE OR REPLACE a SOURCE stream',
+    setup: "CREATE SOURCE STREAM RO (ID STRING KEY, A INT) WITH (KAFKA_TOPIC='ro', VALUE_FORMAT='JSON');",
+    sql: "CREATE OR REPLACE SOURCE STREAM RO (ID STRING KEY, A INT, B INT) WITH (KAFKA_TOPIC='ro', VALUE_FORMAT='JSON');",
+    error: ['CREATE OR REPLACE is not supported on source streams'],
+  },
+  {
+    name: 'CREATE TABLE AS SELECT from a stream without GROUP BY',
+    sql: 'CREATE TABLE X AS SELECT * FROM S;',
+    error: ['Invalid result type. Your SELECT query produces a STREAM'],
+  },
+  {
+    name: 'CREATE OR REPLACE turning a stream into a table',
+    setup: 'CREATE STREAM O AS SELECT ID, A FROM S;',
+    sql: 'CREATE OR REPLACE TABLE O AS SELECT ID, COUNT(*) AS N FROM S GROUP BY ID;',
+    error: ["Cannot add table 'O': A stream with the same name already exists"],
+    knownBug: 'executor.createAsSelect only checks sourceType when orReplace is false',
+  },
+  {
+    name: 'CREATE OR REPLACE dropping a value column',
+    setup: 'CREATE STREAM O AS SELECT ID, A, B FROM S;',
+    sql: 'CREATE OR REPLACE STREAM O AS SELECT ID, B FROM S;',
+    error: ['not upgrade compatible'],
+    knownBug: 'no schema-compatibility check on CREATE OR REPLACE ... AS SELECT',
+  },
+  {
+    name: 'CREATE OR REPLACE changing the key',
+    setup: 'CREATE STREAM O AS SELECT ID, A, B FROM S;',
+    sql: 'CREATE OR REPLACE STREAM O AS SELECT B, ID, A FROM S PARTITION BY B;',
+    error: ['not upgrade compatible'],
+    knownBug: 'no schema-compatibility check on CREATE OR REPLACE ... AS SELECT',
+  },
+  // INSERT VALUES
+  {
+    name: 'INSERT VALUES with fewer values than columns',
+    sql: "INSERT INTO S (ID, A) VALUES ('k');",
+    error: ['Expected number columns and values to match'],
+  },
+  { name: 'INSERT VALUES into an unknown column', sql: "INSERT INTO S (ID, Z) VALUES ('k', 1);", error: ['Column name Z does not exist.'] },
+  { name: 'INSERT VALUES into an unknown source', sql: "INSERT INTO NOPE (ID) VALUES ('k');", error: ['Cannot insert values into an unknown stream/table: NOPE'] },
+  { name: 'INSERT VALUES with a value of the wrong type', sql: "INSERT INTO S (ID, A) VALUES ('k', 'abc');", error: ['Expected type INTEGER for field A'] },
+  {
+    name: 'INSERT VALUES into a read-only source',
+    setup: "CREATE SOURCE STREAM RO (ID STRING KEY, A INT) WITH (KAFKA_TOPIC='ro', VALUE_FORMAT='JSON');",
+    sql: "INSERT INTO RO (ID, A) VALUES ('k', 1);",
+    error: ['Cannot insert values into read-only stream: RO'],
+  },
+  {
+    name: 'INSERT VALUES into a table without its primary key',
+    sql: 'INSERT INTO T (A) VALUES (1);',
+    error: ['Value for primary key column(s) ID is required for tables'],
+    knownBug: 'executor.insertValues accepts a table row without its PRIMARY KEY (writes a null key)',
+  },
+  // INSERT INTO ... SELECT
+  {
+    name: 'INSERT INTO ... SELECT with a different schema',
+    setup: "CREATE STREAM S2 (ID STRING KEY, A INT) WITH (KAFKA_TOPIC='s2', VALUE_FORMAT='JSON');",
+    sql: 'INSERT INTO S2 SELECT * FROM S;',
+    error: ['Incompatible schema between results and sink'],
+  },
+  { name: 'INSERT INTO ... SELECT into a table', sql: 'INSERT INTO T SELECT ID, COUNT(*) AS A FROM S GROUP BY ID;', error: ['INSERT INTO can only be used to insert into a stream'] },
+  // others
+  { name: 'TERMINATE an unknown query', sql: 'TERMINATE CSAS_NOPE_9;', error: ['Unknown queryId: CSAS_NOPE_9'] },
+  { name: 'a stream DDL without KAFKA_TOPIC', sql: "CREATE STREAM X (A INT) WITH (VALUE_FORMAT='JSON');", error: ['Missing required property "KAFKA_TOPIC"'] },
+  { name: 'a table without a PRIMARY KEY', sql: "CREATE TABLE X (A INT) WITH (KAFKA_TOPIC='x', VALUE_FORMAT='JSON');", error: ['Tables require a PRIMARY KEY'] },
+];
+
+describe('executor error cases', () => {
+  const check = (c: ErrorCase): void => {
+    const e = engine(c.setup ?? '');
+    const msg = errorOf(e, c.sql);
+    expect(msg, `${c.sql} succeeded but should fail`).not.toBeNull();
+    for (const sub of c.error) expect(msg).toContain(sub);
+  };
+  it.each(errorCases.filter((c) => !c.knownBug).map((c) => [c.name, c] as const))('%s', (_n, c) => check(c));
+  it.fails.each(errorCases.filter((c) => c.knownBug).map((c) => [c.name, c] as const))('%s (known bug)', (_n, c) => check(c));
+});
+
+describe('DROP', () => {
+  it('succeeds once the dependent query is terminated, and keeps the topic unless DELETE TOPIC', () => {
+    const e = engine('CREATE STREAM O AS SELECT * FROM S;');
+    e.execute('TERMINATE CSAS_O_0;');
+    expect(e.execute('DROP STREAM O;')[0]!.message).toBe('Source `O` (topic: O) was dropped.');
+    expect(e.source('O')).toBeUndefined();
+    expect(e.broker.topic('O')).toBeDefined();
+    e.execute('DROP STREAM S DELETE TOPIC;');
+    expect(e.broker.topic('s')).toBeUndefined();
+  });
+
+  it('IF EXISTS on an unknown source is not an error', () => {
+    expect(engine().execute('DROP TABLE IF EXISTS NOPE;')[0]!.message).toBe('Table NOPE does not exist.');
+  });
+
+  it('a terminated query writes no more records', () => {
+    const e = engine('CREATE STREAM O AS SELECT * FROM S;');
+    e.execute("INSERT INTO S (ID, A) VALUES ('k', 1);");
+    e.execute('TERMINATE CSAS_O_0;');
+    e.execute("INSERT INTO S (ID, A) VALUES ('k', 2);");
+    expect(values(e, 'O').map((r) => r.value)).toEqual([{ A: 1, B: null }]);
+  });
+});
+
+describe('CREATE OR REPLACE', () => {
+  it('replaces the query of a sink, which then writes the new projection', () => {
+    const e = engine('CREATE STREAM O AS SELECT ID, A FROM S;');
+    e.execute('CREATE OR REPLACE STREAM O AS SELECT ID, A, B FROM S;');
+    expect(e.executor.metastore.queries().filter((q) => q.sink === 'O')).toHaveLength(1);
+    e.execute("INSERT INTO S (ID, A, B) VALUES ('k', 2, 'y');");
+    expect(values(e, 'O').map((r) => r.value)).toEqual([{ A: 2, B: 'y' }]);
+  });
+
+  // ksqlDB keeps the query id, hence the consumer group and its committed
+  // offsets: the upgraded query resumes where the old one stopped.
+  it.fails('the replacing query resumes after what the old one processed (known bug: it re-reads from earliest)', () => {
+    const e = engine('CREATE STREAM O AS SELECT ID, A FROM S;');
+    e.execute("INSERT INTO S (ID, A, B) VALUES ('k', 1, 'x');");
+    e.execute('CREATE OR REPLACE STREAM O AS SELECT ID, A, B FROM S;');
+    e.execute("INSERT INTO S (ID, A, B) VALUES ('k', 2, 'y');");
+    expect(values(e, 'O').map((r) => r.value)).toEqual([{ A: 1 }, { A: 2, B: 'y' }]);
+  });
+
+  it.fails('keeps the query id of the replaced query (known bug: a new id is minted)', () => {
+    const e = engine('CREATE STREAM O AS SELECT ID, A FROM S;');
+    const r = e.execute('CREATE OR REPLACE STREAM O AS SELECT ID, A, B FROM S;');
+    expect(r[0]!.queryId).toBe('CSAS_O_0');
+  });
+
+  it('IF NOT EXISTS leaves an existing source alone', () => {
+    const e = engine();
+    e.execute("CREATE STREAM IF NOT EXISTS S (ID STRING KEY, Z INT) WITH (KAFKA_TOPIC='s', VALUE_FORMAT='JSON');");
+    expect(e.source('S')!.columns.map((c) => c.name)).toEqual(['ID', 'A', 'B']);
+  });
+
+  it('a DDL stream may be replaced with an added column', () => {
+    const e = engine();
+    e.execute("CREATE OR REPLACE STREAM S (ID STRING KEY, A INT, B STRING, C INT) WITH (KAFKA_TOPIC='s', VALUE_FORMAT='JSON');");
+    expect(e.source('S')!.columns.map((c) => c.name)).toEqual(['ID', 'A', 'B', 'C']);
+  });
+});
+
+describe('INSERT VALUES', () => {
+  it('writes key and value, ROWTIME as the record time, missing columns as null', () => {
+    const e = engine();
+    e.execute("INSERT INTO S (ROWTIME, ID, A, B) VALUES (1234, 'k', 1, 'x');");
+    e.execute("INSERT INTO S (ROWTIME, ID, B) VALUES (1235, 'k2', 'y');");
+    e.execute('INSERT INTO S (ROWTIME, A) VALUES (1236, 3);');
+    expect(values(e, 's')).toEqual([
+      { key: 'k', value: { A: 1, B: 'x' }, ts: 1234 },
+      { key: 'k2', value: { A: null, B: 'y' }, ts: 1235 },
+      { key: null, value: { A: 3, B: null }, ts: 1236 },
+    ]);
+  });
+
+  it('without a column list takes values for every column in order', () => {
+    const e = engine();
+    e.execute("INSERT INTO S VALUES ('k', 1, 'x');");
+    expect(values(e, 's').map((r) => [r.key, r.value])).toEqual([['k', { A: 1, B: 'x' }]]);
+  });
+
+  it('into a table upserts by primary key; queries see it', () => {
+    const e = engine('CREATE TABLE T2 AS SELECT * FROM T;');
+    e.execute("INSERT INTO T (ID, A) VALUES ('x', 1);");
+    e.execute("INSERT INTO T (ID, A) VALUES ('x', 2);");
+    expect(values(e, 'T2').map((r) => [r.key, r.value])).toEqual([
+      ['x', { A: 1 }],
+      ['x', { A: 2 }],
+    ]);
+  });
+
+  it('coerces an INT literal into a BIGINT/DOUBLE column', () => {
+    const e = engine("CREATE STREAM N (ID STRING KEY, L BIGINT, D DOUBLE) WITH (KAFKA_TOPIC='n', VALUE_FORMAT='JSON');");
+    e.execute("INSERT INTO N (ID, L, D) VALUES ('k', 1, 2);");
+    expect(values(e, 'n').map((r) => r.value)).toEqual([{ L: 1, D: 2 }]);
+  });
+});

@@ -1,0 +1,34 @@
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { engineDeps } from '../../engine/testing/qtt/engine-deps.js';
+import { runTestFiles } from '../../engine/testing/test-runner.js';
+
+/**
+ * System tests as files, in ksqlDB's ksql-test-runner shapes: each folder here
+ * holds statements.sql, input.json ({"inputs": [...]}) and output.json
+ * ({"outputs": [...]}), run through `ksetl test`'s runner on a fresh
+ * in-memory engine. The cases come from the product's seed use cases.
+ */
+const root = dirname(fileURLToPath(import.meta.url));
+const cases = readdirSync(root)
+  .filter((d) => statSync(join(root, d)).isDirectory())
+  .sort();
+
+describe('system tests', () => {
+  it('has cases', () => {
+    expect(cases.length).toBeGreaterThanOrEqual(4);
+  });
+
+  it.each(cases)('%s', (name) => {
+    const dir = join(root, name);
+    const input = join(dir, 'input.json');
+    const result = runTestFiles(
+      { statements: join(dir, 'statements.sql'), output: join(dir, 'output.json'), ...(existsSync(input) ? { input } : {}) },
+      engineDeps(),
+    );
+    expect(result.text).toBe('Test passed!');
+    expect(result.passed).toBe(true);
+  });
+});
