@@ -93,21 +93,18 @@ const errorCases: readonly ErrorCase[] = [
     setup: 'CREATE STREAM O AS SELECT ID, A FROM S;',
     sql: 'CREATE OR REPLACE TABLE O AS SELECT ID, COUNT(*) AS N FROM S GROUP BY ID;',
     error: ["Cannot add table 'O': A stream with the same name already exists"],
-    knownBug: 'executor.createAsSelect only checks sourceType when orReplace is false',
   },
   {
     name: 'CREATE OR REPLACE dropping a value column',
     setup: 'CREATE STREAM O AS SELECT ID, A, B FROM S;',
     sql: 'CREATE OR REPLACE STREAM O AS SELECT ID, B FROM S;',
     error: ['not upgrade compatible'],
-    knownBug: 'no schema-compatibility check on CREATE OR REPLACE ... AS SELECT',
   },
   {
     name: 'CREATE OR REPLACE changing the key',
     setup: 'CREATE STREAM O AS SELECT ID, A, B FROM S;',
     sql: 'CREATE OR REPLACE STREAM O AS SELECT B, ID, A FROM S PARTITION BY B;',
     error: ['not upgrade compatible'],
-    knownBug: 'no schema-compatibility check on CREATE OR REPLACE ... AS SELECT',
   },
   // INSERT VALUES
   {
@@ -128,7 +125,6 @@ const errorCases: readonly ErrorCase[] = [
     name: 'INSERT VALUES into a table without its primary key',
     sql: 'INSERT INTO T (A) VALUES (1);',
     error: ['Value for primary key column(s) ID is required for tables'],
-    knownBug: 'executor.insertValues accepts a table row without its PRIMARY KEY (writes a null key)',
   },
   // INSERT INTO ... SELECT
   {
@@ -190,7 +186,7 @@ describe('CREATE OR REPLACE', () => {
 
   // ksqlDB keeps the query id, hence the consumer group and its committed
   // offsets: the upgraded query resumes where the old one stopped.
-  it.fails('the replacing query resumes after what the old one processed (known bug: it re-reads from earliest)', () => {
+  it('the replacing query resumes after what the old one processed', () => {
     const e = engine('CREATE STREAM O AS SELECT ID, A FROM S;');
     e.execute("INSERT INTO S (ID, A, B) VALUES ('k', 1, 'x');");
     e.execute('CREATE OR REPLACE STREAM O AS SELECT ID, A, B FROM S;');
@@ -198,7 +194,7 @@ describe('CREATE OR REPLACE', () => {
     expect(values(e, 'O').map((r) => r.value)).toEqual([{ A: 1 }, { A: 2, B: 'y' }]);
   });
 
-  it.fails('keeps the query id of the replaced query (known bug: a new id is minted)', () => {
+  it('keeps the query id of the replaced query', () => {
     const e = engine('CREATE STREAM O AS SELECT ID, A FROM S;');
     const r = e.execute('CREATE OR REPLACE STREAM O AS SELECT ID, A, B FROM S;');
     expect(r[0]!.queryId).toBe('CSAS_O_0');

@@ -151,6 +151,12 @@ export class StatementExecutor {
           throw new KsqlError('The provided statement does not run a ksql query', st.loc);
         }
         const planned = planQuery(inner.query, { source: (n) => this.metastore.source(n), functions: this.functions, sinkName: inner.kind === 'QueryStatement' ? null : inner.kind === 'InsertInto' ? inner.target : inner.name });
+        if (inner.kind === 'CreateAsSelect' && planned.resultType !== inner.sourceType) {
+          throw new KsqlError(
+            `Invalid result type. Your SELECT query produces a ${planned.resultType}. Please use CREATE ${planned.resultType} AS SELECT statement instead.`,
+            inner.loc,
+          );
+        }
         return ok(explainStep(planned.root));
       }
       case 'QueryStatement':
@@ -265,6 +271,10 @@ export class StatementExecutor {
 
   createAsSelect(st: CreateAsSelect, props: Readonly<Record<string, string>>): string | null {
     const existing = this.metastore.source(st.name);
+    if (existing && st.orReplace && existing.sourceType !== st.sourceType) {
+      const kind = existing.sourceType === 'STREAM' ? 'stream' : 'table';
+      throw new KsqlError(`Cannot add ${st.sourceType === 'STREAM' ? 'stream' : 'table'} '${st.name}': A ${kind} with the same name already exists`, st.loc, 'AlreadyExists');
+    }
     if (existing && !st.orReplace) {
       if (st.ifNotExists) return null;
       const kind = existing.sourceType === 'STREAM' ? 'stream' : 'table';
@@ -300,17 +310,19 @@ export class StatementExecutor {
       sql: st.text,
     };
     validateFormats(sink, this.registry, st.loc);
-    const queryId = `${st.sourceType === 'STREAM' ? 'CSAS' : 'CTAS'}_${st.name}_${this.#queryCounter++}`;
-    if (existing && st.orReplace) {
-      for (const q of this.metastore.queries().filter((x) => x.sink === st.name)) {
-        this.runtime.stopQuery(q.id);
-        this.metastore.removeQuery(q.id);
-      }
+    // CREATE OR REPLACE keeps the query (its id, hence its consumer group and position)
+    // and allows only compatible schema changes: the same key, value columns added at the end.
+    const replaced = existing && st.orReplace ? this.metastore.queries().find((x) => x.sink === st.name) : undefined;
+    if (existing && st.orReplace) checkUpgradeCompatible(existing, sink, st.loc);
+    const queryId = replaced?.id ?? `${st.sourceType === 'STREAM' ? 'CSAS' : 'CTAS'}_${st.name}_${this.#queryCounter++}`;
+    if (replaced) {
+      this.runtime.stopQuery(replaced.id);
+      this.metastore.removeQuery(replaced.id);
     }
     const partitions = p['PARTITIONS'] !== undefined ? Number(p['PARTITIONS']) : props['ksql.sink.partitions'] !== undefined ? Number(props['ksql.sink.partitions']) : this.runtime.topicPartitions(planned.primary.topic) ?? 1;
     if (this.runtime.topicPartitions(topic) === undefined) this.runtime.createTopic(topic, partitions);
     this.metastore.putSource(sink);
-    this.start(queryId, st.text, planned, sink, props);
+    this.start(queryId, st.text, planned, sink, replaced ? { ...props, 'ksql.streams.auto.offset.reset': 'latest' } : props);
     return queryId;
   }
 
@@ -390,6 +402,10 @@ export class StatementExecutor {
     });
     const keyCols = writable.filter((c) => c.namespace === 'KEY');
     const valueCols = writable.filter((c) => c.namespace === 'VALUE');
+    if (target.sourceType === 'TABLE') {
+      const missingKeys = keyCols.filter((c) => values.get(c.name) === null || values.get(c.name) === undefined).map((c) => c.name);
+      if (missingKeys.length > 0) throw new KsqlError(`Value for primary key column(s) ${missingKeys.join(', ')} is required for tables`, st.loc);
+    }
     if (target.timestamp) {
       const t = values.get(target.timestamp.column);
       if (t !== null && t !== undefined && typeof t !== 'string') ts = Number(t);
@@ -419,6 +435,21 @@ export class StatementExecutor {
     } catch {
       throw new KsqlError(`Expected type ${formatType(type)} for field ${column} but got ${v} (${formatType(typed.type)})`);
     }
+  }
+}
+
+function checkUpgradeCompatible(existing: DataSource, next: DataSource, loc: CreateSource['loc']): void {
+  const fmt = (s: DataSource): string =>
+    s.columns.filter((c) => c.namespace !== 'HEADERS').map((c) => `\`${c.name}\` ${formatType(c.type)}${c.namespace === 'KEY' ? ' KEY' : ''}`).join(', ');
+  const keysOf = (s: DataSource): readonly Column[] => s.columns.filter((c) => c.namespace === 'KEY');
+  const valuesOf = (s: DataSource): readonly Column[] => s.columns.filter((c) => c.namespace === 'VALUE');
+  const same = (a: readonly Column[], b: readonly Column[]): boolean => a.every((c, i) => b[i] !== undefined && c.name === b[i]!.name && typeEquals(c.type, b[i]!.type));
+  const ok = keysOf(existing).length === keysOf(next).length && same(keysOf(existing), keysOf(next)) && same(valuesOf(existing), valuesOf(next));
+  if (!ok) {
+    throw new KsqlError(
+      `Cannot upgrade data source: DataSource '\`${existing.name}\`' has schema = ${fmt(existing)} which is not upgrade compatible with ${fmt(next)}.`,
+      loc,
+    );
   }
 }
 

@@ -1,5 +1,5 @@
 import { formatExpr } from '../analyzer/expr-utils.js';
-import type { SchemaColumn, Step } from '../topology/topology.js';
+import type { SchemaColumn, Step, WindowSpec } from '../topology/topology.js';
 import { formatType } from '../types/sql-type.js';
 
 function cols(schema: { key: readonly SchemaColumn[]; value: readonly SchemaColumn[] }): string {
@@ -30,14 +30,24 @@ function describe(step: Step): string {
     case 'Aggregate':
       return `AGGREGATE GROUP BY ${step.groupBy.map(formatExpr).join(', ')} AGGREGATES ${step.aggregates
         .map((a) => `${a.name}(${a.args.map(formatExpr).join(', ')})`)
-        .join(', ')}${step.window ? ` WINDOW ${step.window.kind} ${step.window.sizeMs}ms` : ''}`;
+        .join(', ')}${step.window ? ` WINDOW ${describeWindow(step.window)}` : ''}`;
     case 'Join':
-      return `${step.joinType} JOIN ${step.variant} ON ${formatExpr(step.leftKey)} = ${formatExpr(step.rightKey)}${step.within ? ` WITHIN (${step.within.beforeMs}ms, ${step.within.afterMs}ms)` : ''}`;
+      return `${step.joinType} JOIN ${step.variant} ON ${formatExpr(step.leftKey)} = ${formatExpr(step.rightKey)}${
+        step.within ? ` WITHIN (${step.within.beforeMs}ms, ${step.within.afterMs}ms)${step.within.graceMs !== null ? ` GRACE ${step.within.graceMs}ms` : ''}` : ''
+      }`;
     case 'Suppress':
       return 'SUPPRESS UNTIL WINDOW CLOSES';
     case 'Sink':
       return `SINK ${step.sinkName} (topic ${step.topic}, key ${step.keyFormat.format}, value ${step.valueFormat.format})`;
   }
+}
+
+function describeWindow(w: WindowSpec): string {
+  const parts = [`${w.kind} SIZE ${w.sizeMs}ms`];
+  if (w.kind === 'HOPPING') parts.push(`ADVANCE ${w.advanceMs}ms`);
+  if (w.graceMs !== null) parts.push(`GRACE ${w.graceMs}ms`);
+  if (w.retentionMs !== null) parts.push(`RETENTION ${w.retentionMs}ms`);
+  return parts.join(' ');
 }
 
 function childrenOf(step: Step): Step[] {
