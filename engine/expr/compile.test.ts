@@ -122,3 +122,17 @@ describe('compileExpression', () => {
     expect(compileExpression(folded)(row({ I: 1 }))).toBe(4);
   });
 });
+
+describe('ksqlDB evaluation details', () => {
+  it('keeps a null MAP key', () => {
+    expect(ev("MAP(S := 1, NULL := 2)", { S: 'a' })).toEqual(new Map<unknown, unknown>([['a', 1], [null, 2]]));
+  });
+  it('a null operand of lambda arithmetic fails the function call', () => {
+    expect(() => ev('TRANSFORM(A, x => x + 5)', { A: [5, null] })).toThrow('NullPointerException');
+    expect(ev('TRANSFORM(A, x => x + 5)', { A: [3, 6] })).toEqual([8, 11]);
+    expect(ev('I + 5', { I: null })).toBe(null);
+  });
+  it('an element that fails makes only that constructor element null', () => {
+    expect(ev('ARRAY[I, TRANSFORM(A, x => x + 1)[1]]', { I: 1, A: [null] })).toEqual([1, null]);
+  });
+});

@@ -292,7 +292,9 @@ class Gen {
         return v;
       }
       case 'Call': {
-        const args = e.args.map((a) => this.emit(a, out));
+        // an argument that fails (a nested function throwing) is passed as null, as in ksqlDB
+        // (COALESCE(PARSE_DATE(bad, ...), PARSE_DATE(good, ...)) takes the second)
+        const args = e.args.map((a) => (a.kind === 'Call' ? this.emitOrNull(a, out) : this.emit(a, out)));
         const v = this.tmp();
         const impl = this.k(e.impl);
         const call = `${impl}.invoke(${args.join(', ')})`;
@@ -423,20 +425,21 @@ class Gen {
         return v;
       }
       case 'MakeArray': {
-        const items = e.items.map((x) => this.emit(x, out));
+        const items = e.items.map((x) => this.emitOrNull(x, out));
         const v = this.tmp();
         out.push(`${v} = [${items.join(', ')}];`);
         return v;
       }
       case 'MakeMap': {
-        const entries = e.entries.map((x) => [this.emit(x.key, out), this.emit(x.value, out)]);
+        const entries = e.entries.map((x) => [this.emitOrNull(x.key, out), this.emitOrNull(x.value, out)]);
         const v = this.tmp();
         out.push(`${v} = new Map();`);
-        for (const [key, val] of entries) out.push(`if (${key} !== null) ${v}.set(${key}, ${val});`);
+        // ksqlDB keeps a null key (JSON writes it as "null")
+        for (const [key, val] of entries) out.push(`${v}.set(${key}, ${val});`);
         return v;
       }
       case 'MakeStruct': {
-        const fields = e.fields.map((f) => [f.name, this.emit(f.value, out)] as const);
+        const fields = e.fields.map((f) => [f.name, this.emitOrNull(f.value, out)] as const);
         const v = this.tmp();
         out.push(`${v} = {${fields.map(([n, x]) => `${JSON.stringify(n)}: ${x}`).join(', ')}};`);
         return v;
@@ -480,6 +483,13 @@ class Gen {
       default:
         expr = `H.arith('${op}', ${l}, ${r}, ${this.k(e.left.type)}, ${this.k(e.type)})`;
     }
+    if (this.#level > 0 && e.type.kind !== 'STRING') {
+      // inside a lambda ksqlDB's generated Java unboxes the operands: a null one throws,
+      // failing the whole function call (whose result is then null, with the error logged)
+      out.push(`if (${l} === null || ${r} === null) throw new Error('NullPointerException: null operand of ${op} in a lambda');`);
+      out.push(`${v} = ${expr};`);
+      return v;
+    }
     out.push(`${v} = (${l} === null || ${r} === null) ? null : ${expr};`);
     return v;
   }
@@ -518,6 +528,20 @@ class Gen {
         out.push(`${v} = (${l} === null || ${r} === null) ? false : ${this.cmpExpr(e.op, l, r, t)};`);
         return v;
     }
+  }
+
+  /**
+   * Emits an element of an ARRAY / MAP / STRUCT constructor: an error while
+   * evaluating it makes the element null rather than failing the whole value,
+   * as ksqlDB's generated code does (evaluateOrReturnNull).
+   */
+  emitOrNull(e: TypedExpr, out: Line[]): string {
+    if (e.kind === 'Literal' || e.kind === 'Column' || e.kind === 'LambdaParam') return this.emit(e, out);
+    const inner: Line[] = [];
+    const r = this.emit(e, inner);
+    const v = this.tmp();
+    out.push('try {', inner, `${v} = ${r};`, `} catch (_e) { ${v} = null; }`);
+    return v;
   }
 
   logical(kind: 'And' | 'Or', operands: readonly TypedExpr[], out: Line[]): string {

@@ -108,3 +108,36 @@ describe('typeExpression', () => {
     expect(t('DEC IS NULL')).toBe('BOOLEAN');
   });
 });
+
+describe('ksqlDB message and coercion details', () => {
+  const single = scopeOf([
+    ['VAL0', INTEGER, 'INPUT'],
+    ['A', array(INTEGER), 'INPUT'],
+    ['ROWTIME', BIGINT, 'INPUT'],
+    ['S', STRING, 'INPUT'],
+  ]);
+  const joined = scopeOf([
+    ['BAR', INTEGER, 'I1'],
+    ['BAR', STRING, 'I2'],
+  ]);
+  it('names single-source columns unqualified and join columns by their joined name', () => {
+    expect(() => typeOf('INPUT.A < INPUT.A', single)).toThrow('Cannot compare A (ARRAY<INTEGER>) to A (ARRAY<INTEGER>) with LESS_THAN.');
+    expect(() => typeOf('I1.BAR > I2.BAR', joined)).toThrow('Cannot compare I1_BAR (INTEGER) to I2_BAR (STRING) with GREATER_THAN.');
+  });
+  it('prefixes IN list errors with Invalid Predicate', () => {
+    expect(() => typeOf('INPUT.VAL0 IN (INPUT.S)', single)).toThrow('Invalid Predicate: operator does not exist: INTEGER = STRING (S)');
+    expect(() => typeOf("INPUT.VAL0 IN ('x')", single)).toThrow('Invalid Predicate: invalid input syntax for type INTEGER: "x".');
+  });
+  it('reads timestamp text compared with ROWTIME as epoch millis', () => {
+    const e = typeOf("INPUT.ROWTIME >= '2018-01-01T00:00:00.001'", single);
+    expect(e.kind === 'Comparison' && e.right.kind === 'Literal' ? e.right.value : undefined).toBe(1514764800001n);
+    expect(() => typeOf("INPUT.S >= '2018-01-01'", single)).not.toThrow();
+  });
+  it('widens a list with a numeric string that does not fit to DECIMAL', () => {
+    expect(formatType(typeOf("ARRAY[null, 10, '2e1', INPUT.VAL0, CAST(1 AS BIGINT)]", single).type)).toBe('ARRAY<DECIMAL(19, 0)>');
+    expect(formatType(typeOf("ARRAY[10, '20']", single).type)).toBe('ARRAY<INTEGER>');
+  });
+  it('STRUCT constructors in a list meet on the union of their fields', () => {
+    expect(formatType(typeOf('ARRAY[STRUCT(X := 1, Y := 2), STRUCT(Y := 3, Z := 4)]', single).type)).toBe('ARRAY<STRUCT<X INTEGER, Y INTEGER, Z INTEGER>>');
+  });
+});

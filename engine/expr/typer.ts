@@ -1,5 +1,5 @@
 import type { ExprScope } from '../analyzer/scope.js';
-import { formatExpr } from '../analyzer/expr-utils.js';
+import { formatExpr, rewrite } from '../analyzer/expr-utils.js';
 import { resolveType } from '../analyzer/resolve-type.js';
 import { KsqlError } from '../errors.js';
 import { ResolveError, type ArgInfo, type FunctionRegistry } from '../functions/types.js';
@@ -8,6 +8,7 @@ import type { Loc } from '../sql/ast/node.js';
 import { CastError, castSupported, castNotSupportedMessage, castValue, formatTypeForMessage, parseBooleanExact } from '../types/cast.js';
 import { arithmeticOperandType, arithmeticResultType, canImplicitlyCast, commonType, COMPARISON_NAMES, comparisonType } from '../types/coercion.js';
 import { decimalLiteralType, fitDecimal } from '../types/decimal.js';
+import { parsePartialTimestamp, TimestampParseError } from '../types/partial-timestamp.js';
 import { BOOLEAN, isNumeric, STRING, typeEquals, type SqlType } from '../types/sql-type.js';
 import { evaluateConstant, isConstant } from './compile.js';
 import type { TypedExpr } from './typed-expr.js';
@@ -52,6 +53,17 @@ export class NonScalarFunctionError extends KsqlError {
       loc,
     );
   }
+}
+
+/**
+ * An expression as ksqlDB's messages show it over `scope`: columns of a single
+ * source unqualified (`VAL0`), columns of a join by their joined name
+ * (`I1_BAR`). For ArgInfo.text and error messages.
+ */
+export function describeExpr(e: Expr, scope: ExprScope): string {
+  const qualifiers = new Set(scope.columns.map((c) => c.qualifier).filter((q) => q !== null));
+  const joined = qualifiers.size > 1;
+  return formatExpr(rewrite(e, (x) => (x.kind === 'ColumnRef' && x.source !== null ? { ...x, source: null, name: joined ? `${x.source}_${x.name}` : x.name } : undefined)));
 }
 
 export function typeExpression(
@@ -99,6 +111,14 @@ class Typer {
     readonly functions: FunctionRegistry,
     readonly opts: TypeExpressionOptions,
   ) {}
+
+  /**
+   * An expression as ksqlDB's messages show it: columns of a single source
+   * unqualified (`VAL0`), columns of a join by their joined name (`I1_BAR`).
+   */
+  describe(e: Expr): string {
+    return describeExpr(e, this.scope);
+  }
 
   type(e: Expr): TypedExpr {
     switch (e.kind) {
@@ -198,8 +218,9 @@ class Typer {
         return { kind: 'IsNull', type: BOOLEAN, operand: this.type(e.operand), negated: e.negated };
       case 'Between': {
         const o = this.type(e.operand);
-        const lo = this.type(e.low);
-        const hi = this.type(e.high);
+        const magic = isMagicTimestamp(e.operand, o);
+        const lo = magic ? this.magicTimestamp(this.type(e.low)) : this.type(e.low);
+        const hi = magic ? this.magicTimestamp(this.type(e.high)) : this.type(e.high);
         let t: SqlType | null = o.type;
         for (const [x, xe] of [
           [lo, e.low],
@@ -208,7 +229,7 @@ class Typer {
           const n: SqlType | null = t && (x.type.kind === 'NULL' ? t : comparisonType('<=', t, x.type));
           if (!n) {
             throw err(
-              `Cannot compare ${formatExpr(e.operand)} (${formatTypeForMessage(o.type)}) to ${formatExpr(xe)} (${formatTypeForMessage(x.type)}) with BETWEEN.`,
+              `Cannot compare ${this.describe(e.operand)} (${formatTypeForMessage(o.type)}) to ${this.describe(xe)} (${formatTypeForMessage(x.type)}) with BETWEEN.`,
               e.loc,
             );
           }
@@ -227,8 +248,15 @@ class Typer {
       case 'InList': {
         const items = [e.operand, ...e.list];
         const typed = items.map((x) => this.type(x));
-        const t = this.commonOf(items, typed, (cur, x, xt) => `operator does not exist: ${formatTypeForMessage(cur)} = ${formatTypeForMessage(xt.type)} (${formatExpr(x)})\nHint: You might need to add explicit type casts.`);
-        const conv = items.map((x, i) => this.coerce(x, typed[i]!, t)!);
+        // ksqlDB reports a list that does not fit the operand as "Invalid Predicate: ..."
+        let conv: TypedExpr[];
+        try {
+          const t = this.commonOf(items, typed, (cur, x, xt) => `operator does not exist: ${formatTypeForMessage(cur)} = ${formatTypeForMessage(xt.type)} (${this.describe(x)})\nHint: You might need to add explicit type casts.`);
+          conv = items.map((x, i) => this.coerce(x, typed[i]!, t)!);
+        } catch (x) {
+          if (x instanceof KsqlError) throw new KsqlError(`Invalid Predicate: ${x.message}`, x.loc ?? e.loc, x.reason);
+          throw x;
+        }
         return { kind: 'In', type: BOOLEAN, operand: conv[0]!, list: conv.slice(1), negated: e.negated };
       }
       case 'Like': {
@@ -252,7 +280,7 @@ class Typer {
       case 'SimpleCase': {
         const items = [e.operand, ...e.whens.map((w) => w.when)];
         const typed = items.map((x) => this.type(x));
-        const t = this.commonOf(items, typed, (cur, x, xt) => `operator does not exist: ${formatTypeForMessage(cur)} = ${formatTypeForMessage(xt.type)} (${formatExpr(x)})`);
+        const t = this.commonOf(items, typed, (cur, x, xt) => `operator does not exist: ${formatTypeForMessage(cur)} = ${formatTypeForMessage(xt.type)} (${this.describe(x)})`);
         const conv = items.map((x, i) => this.coerce(x, typed[i]!, t)!);
         const operand = conv[0]!;
         const whens = e.whens.map((w, i) => ({
@@ -274,7 +302,7 @@ class Typer {
           throw err('Array constructor cannot be empty. Please supply at least one element (see https://github.com/confluentinc/ksql/issues/4239).', e.loc);
         }
         const typed = e.items.map((x) => this.type(x));
-        const t = this.commonOf(e.items, typed, (cur, x, xt) => `invalid input syntax for type ${cur.kind}: ${formatExpr(x)} (${formatTypeForMessage(xt.type)})`);
+        const t = this.commonOf(e.items, typed, (cur, x, xt) => `invalid input syntax for type ${cur.kind}: ${this.describe(x)} (${formatTypeForMessage(xt.type)})`);
         if (t.kind === 'NULL') {
           throw err(
             'Cannot construct an array with all NULL elements (see https://github.com/confluentinc/ksql/issues/4239). As a workaround, you may cast a NULL value to the desired type.',
@@ -291,7 +319,7 @@ class Typer {
         const vals = e.entries.map((x) => x.value);
         const kt = keys.map((x) => this.type(x));
         const vt = vals.map((x) => this.type(x));
-        const msg = (cur: SqlType, x: Expr, xt: TypedExpr): string => `invalid input syntax for type ${cur.kind}: ${formatExpr(x)} (${formatTypeForMessage(xt.type)})`;
+        const msg = (cur: SqlType, x: Expr, xt: TypedExpr): string => `invalid input syntax for type ${cur.kind}: ${this.describe(x)} (${formatTypeForMessage(xt.type)})`;
         const k = this.commonOf(keys, kt, msg);
         const v = this.commonOf(vals, vt, msg);
         if (k.kind === 'NULL') throw err('Cannot construct a map with all NULL keys', e.loc);
@@ -370,7 +398,7 @@ class Typer {
       const src = e.args[i]!;
       if (a === null) return { type: null, lambdaArity: src.kind === 'Lambda' ? src.params.length : 0 };
       const type = a.type.kind === 'NULL' ? null : a.type;
-      if (!isConstant(a)) return { type };
+      if (!isConstant(a)) return { type, text: this.describe(src) };
       try {
         return { type, literal: evaluateConstant(a) };
       } catch {
@@ -407,19 +435,32 @@ class Typer {
   }
 
   comparison(op: keyof typeof COMPARISON_NAMES & string, le: Expr, re: Expr, loc: Loc): TypedExpr {
-    const l = this.type(le);
-    const r = this.type(re);
+    let l = this.type(le);
+    let r = this.type(re);
+    if (isMagicTimestamp(le, l)) r = this.magicTimestamp(r);
+    if (isMagicTimestamp(re, r)) l = this.magicTimestamp(l);
     if (l.type.kind === 'NULL' && r.type.kind === 'NULL') {
       throw err(`Comparison with NULL not supported: NULL ${op} NULL`, loc);
     }
     const t = l.type.kind === 'NULL' ? r.type : r.type.kind === 'NULL' ? l.type : comparisonType(op, l.type, r.type);
     if (!t) {
       throw err(
-        `Cannot compare ${formatExpr(le)} (${formatTypeForMessage(l.type)}) to ${formatExpr(re)} (${formatTypeForMessage(r.type)}) with ${COMPARISON_NAMES[op]}.`,
+        `Cannot compare ${this.describe(le)} (${formatTypeForMessage(l.type)}) to ${this.describe(re)} (${formatTypeForMessage(r.type)}) with ${COMPARISON_NAMES[op]}.`,
         loc,
       );
     }
     return { kind: 'Comparison', type: BOOLEAN, op: op as never, left: this.convert(le, l, t), right: this.convert(re, r, t) };
+  }
+
+  /** A STRING literal compared with ROWTIME / WINDOWSTART / WINDOWEND: a timestamp, read as epoch millis. */
+  magicTimestamp(e: TypedExpr): TypedExpr {
+    if (e.kind !== 'Literal' || e.type.kind !== 'STRING' || typeof e.value !== 'string') return e;
+    try {
+      return lit({ kind: 'BIGINT' }, BigInt(parsePartialTimestamp(e.value)));
+    } catch (x) {
+      if (x instanceof TimestampParseError) throw err(x.message, null);
+      throw x;
+    }
   }
 
   /** Converts for comparison: string literals against temporal types are parsed now. */
@@ -458,20 +499,35 @@ class Typer {
    */
   commonOf(items: readonly Expr[], typed: readonly TypedExpr[], message: (cur: SqlType, x: Expr, xt: TypedExpr) => string): SqlType {
     let cur: SqlType = NULL;
+    let curFromConstructor = false;
     for (let i = 0; i < items.length; i++) {
       const xt = typed[i]!;
+      const src = items[i]!;
       if (xt.type.kind === 'NULL') continue;
       if (cur.kind === 'NULL') {
         cur = xt.type;
+        curFromConstructor = src.kind === 'StructConstructor';
         continue;
       }
-      const n = commonType(cur, xt.type);
+      // STRUCT constructors meet on the union of their fields (missing fields are null)
+      const n = commonType(cur, xt.type) ?? (curFromConstructor && src.kind === 'StructConstructor' ? structUnion(cur, xt.type) : null);
       if (n) {
         cur = n;
+        curFromConstructor &&= src.kind === 'StructConstructor';
         continue;
       }
-      if (this.coerce(items[i]!, xt, cur)) continue;
-      throw err(message(cur, items[i]!, xt), items[i]!.loc);
+      curFromConstructor = false;
+      // a numeric string literal that does not fit the running type widens it as a DECIMAL ('2e1' among INTs)
+      if (src.kind === 'StringLiteral' && isNumeric(cur) && parseLiteralOrUndefined(src.value, cur) === undefined) {
+        const lt = numericTextType(src.value);
+        const w = lt && commonType(cur, lt);
+        if (w) {
+          cur = w;
+          continue;
+        }
+      }
+      if (this.coerce(src, xt, cur)) continue;
+      throw err(message(cur, src, xt), src.loc);
     }
     return cur;
   }
@@ -509,6 +565,52 @@ class Typer {
     if (canImplicitlyCast(e.type, to)) return castTo(e, to);
     return null;
   }
+}
+
+/** The union of two STRUCT types' fields, in order of first appearance; null when a shared field's types do not meet. */
+function structUnion(a: SqlType, b: SqlType): SqlType | null {
+  if (a.kind !== 'STRUCT' || b.kind !== 'STRUCT') return null;
+  const fields = a.fields.map((f) => ({ ...f }));
+  for (const g of b.fields) {
+    const i = fields.findIndex((f) => f.name === g.name);
+    if (i < 0) {
+      fields.push({ ...g });
+      continue;
+    }
+    const t = commonType(fields[i]!.type, g.type) ?? structUnion(fields[i]!.type, g.type);
+    if (!t) return null;
+    fields[i] = { name: g.name, type: t };
+  }
+  return { kind: 'STRUCT', fields };
+}
+
+/** `parseLiteral`, with unparsable text as undefined rather than an error. */
+function parseLiteralOrUndefined(text: string, to: SqlType): unknown {
+  try {
+    return parseLiteral(text, to);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The DECIMAL type of numeric text as Java's BigDecimal reads it ('2e1' →
+ * DECIMAL(2, 0), '1.50' → DECIMAL(3, 2)), or null when the text is no number.
+ */
+function numericTextType(text: string): SqlType | null {
+  const m = /^\s*[+-]?(\d*(?:\.\d*)?)(?:[eE]([+-]?\d+))?\s*$/.exec(text);
+  if (!m || !/\d/.test(m[1]!)) return null;
+  const base = decimalLiteralType(m[1]!.startsWith('.') ? `0${m[1]!}` : m[1]!);
+  const scale = base.scale - Number(m[2] ?? 0);
+  if (scale >= 0) return { kind: 'DECIMAL', precision: Math.max(base.precision, scale), scale };
+  return { kind: 'DECIMAL', precision: base.precision - scale, scale: 0 };
+}
+
+/** ksqlDB's pseudo columns holding epoch millis, which compare with timestamp text. */
+const MAGIC_TIMESTAMP_COLUMNS = new Set(['ROWTIME', 'WINDOWSTART', 'WINDOWEND']);
+
+function isMagicTimestamp(src: Expr, e: TypedExpr): boolean {
+  return src.kind === 'ColumnRef' && MAGIC_TIMESTAMP_COLUMNS.has(src.name) && e.type.kind === 'BIGINT';
 }
 
 /** A string literal read as a value of `to`; undefined when `to` does not take strings; throws on bad text. */

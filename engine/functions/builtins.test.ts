@@ -20,4 +20,15 @@ describe('built-in functions', () => {
     expect(reg.get('explode')?.kind).toBe('table');
     expect(reg.list().some((f) => f.kind === 'scalar')).toBe(true);
   });
+
+  it.skipIf(!hasScalars)('builtinOptionsFromProperties reads the collect limits', async () => {
+    const { builtinOptionsFromProperties, builtinRegistry } = await import('./builtins.js');
+    const opts = builtinOptionsFromProperties({ 'ksql.functions.collect_list.limit': '1', 'ksql.functions.collect_set.limit': 'x', other: '3' });
+    expect(opts).toEqual({ collectListLimit: 1 });
+    const fn = builtinRegistry(opts).get('COLLECT_LIST');
+    if (fn?.kind !== 'aggregate') throw new Error('COLLECT_LIST is not an aggregate');
+    const impl = fn.resolve([{ type: { kind: 'INTEGER' } }]);
+    const ctx = { sequence: 0, timestamp: 0 };
+    expect(impl.result(impl.add(impl.add(impl.init(), [0], ctx), [100], ctx))).toEqual([0]);
+  });
 });

@@ -9,3 +9,25 @@ export type BuiltinOptions = AggregateOptions;
 export function builtinRegistry(options: BuiltinOptions = {}): MapFunctionRegistry {
   return new MapFunctionRegistry([...scalarFunctions(), ...aggregateFunctions(options), ...tableFunctions()]);
 }
+
+/** ksqlDB properties that configure built-in functions, by option. */
+const FUNCTION_PROPERTIES: Readonly<Record<keyof BuiltinOptions, string>> = {
+  collectListLimit: 'ksql.functions.collect_list.limit',
+  collectSetLimit: 'ksql.functions.collect_set.limit',
+};
+
+/**
+ * The built-in options set by ksqlDB properties (server config or a case's
+ * properties), e.g. `ksql.functions.collect_list.limit` → collectListLimit.
+ * Properties that are absent or not integers leave the default.
+ */
+export function builtinOptionsFromProperties(properties: Readonly<Record<string, string>>): BuiltinOptions {
+  const out: { -readonly [K in keyof BuiltinOptions]: BuiltinOptions[K] } = {};
+  for (const [option, property] of Object.entries(FUNCTION_PROPERTIES) as [keyof BuiltinOptions, string][]) {
+    const raw = properties[property];
+    if (raw === undefined) continue;
+    const n = Number(String(raw).trim());
+    if (Number.isInteger(n)) out[option] = n;
+  }
+  return out;
+}

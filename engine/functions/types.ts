@@ -27,6 +27,8 @@ export interface ArgInfo {
   readonly literal?: unknown;
   /** present when the argument is a lambda: its arity */
   readonly lambdaArity?: number;
+  /** the argument expression as ksqlDB's messages print it (e.g. `F0`), when the caller knows it */
+  readonly text?: string;
 }
 
 /** A lambda argument at run time: called with the lambda's parameters. */

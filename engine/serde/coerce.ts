@@ -270,7 +270,10 @@ export function javaDoubleToString(d: number): string {
     const s = String(d);
     return s.includes('.') ? s : s + '.0';
   }
-  const [mant, exp] = d.toExponential().split('e') as [string, string];
+  let [mant, exp] = d.toExponential().split('e') as [string, string];
+  // Java prints at least two significant digits, the second rounded from the exact
+  // value: Double.MIN_VALUE is 4.9E-324 where the shortest form is 5e-324
+  if (!mant.includes('.')) [mant, exp] = d.toPrecision(2).split('e') as [string, string];
   const m = mant.includes('.') ? mant : mant + '.0';
   return `${m}E${exp.startsWith('+') ? exp.slice(1) : exp}`;
 }

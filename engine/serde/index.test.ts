@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { array, BIGINT, DATE, decimal, DOUBLE, INTEGER, map, STRING, struct, TIMESTAMP } from '../types/sql-type.js';
-import { columnsToSchema, createSerde, fromTestJson, InMemorySchemaRegistry, schemaToColumns, SerdeError, toTestJson, windowedKeySerde } from './index.js';
+import { columnsToSchema, createSerde, fromTestJson, InMemorySchemaRegistry, javaDoubleToString, schemaToColumns, SerdeError, toTestJson, windowedKeySerde } from './index.js';
 
 describe('schema registry', () => {
   it('assigns ids from 1, versions per subject, same schema same id', () => {
@@ -88,5 +88,45 @@ describe('test-value helpers', () => {
     const v = [{ name: 'FOO', type: map(STRING, INTEGER) }];
     expect(fromTestJson({ FOO: { a: 1 } }, v, f, false)).toEqual([new Map([['a', 1]])]);
     expect(toTestJson([new Map([['a', 1]])], v, f, false)).toEqual({ FOO: { a: 1 } });
+  });
+});
+
+describe('format validation and key details', () => {
+  const reg = new InMemorySchemaRegistry();
+  const opts = (isKey: boolean) => ({ topic: 't', isKey, registry: reg });
+  it('wraps columns a format cannot carry in ksqlDB\'s "format does not support schema" message', () => {
+    expect(() => createSerde({ format: 'DELIMITED', properties: {} }, [{ name: 'K', type: array(DOUBLE) }], opts(true))).toThrow(
+      "Key format does not support schema.\nformat: DELIMITED\nschema: Persistence{columns=[`K` ARRAY<DOUBLE> KEY], features=[]}\nreason: The 'DELIMITED' format does not support type 'ARRAY', column: `K`",
+    );
+    expect(() => createSerde({ format: 'KAFKA', properties: {} }, [{ name: 'F1', type: INTEGER }, { name: 'F2', type: INTEGER }], opts(true))).toThrow(
+      "reason: The 'KAFKA' format only supports a single field. Got: [`F1` INTEGER KEY, `F2` INTEGER KEY]",
+    );
+  });
+  it('rejects properties the format does not take', () => {
+    expect(() => createSerde({ format: 'JSON', properties: { DELIMITER: '|' } }, [{ name: 'V', type: STRING }], opts(false))).toThrow('JSON does not support the following configs: [delimiter]');
+    expect(() => createSerde({ format: 'JSON', properties: { SCHEMA_FULL_NAME: 'a.b' } }, [{ name: 'V', type: STRING }], opts(false))).toThrow('JSON does not support the following configs: [fullSchemaName]');
+  });
+  it('writes a null single-column DELIMITED key as a null key', () => {
+    const s = createSerde({ format: 'DELIMITED', properties: {} }, [{ name: 'K', type: INTEGER }], opts(true));
+    expect(s.serialize([null])).toBe(null);
+    expect(s.serialize([1])!.toString()).toBe('1');
+  });
+  it('keeps registered field names when asked, and reads Avro / JSON record keys as one STRUCT column', () => {
+    const avro = '{"type":"record","name":"r","fields":[{"name":"c1","type":"int"}]}';
+    expect(schemaToColumns('AVRO', avro).map((c) => c.name)).toEqual(['C1']);
+    expect(schemaToColumns('AVRO', avro, false, undefined, { preserveFieldCase: true }).map((c) => c.name)).toEqual(['c1']);
+    expect(schemaToColumns('AVRO', avro, true)).toEqual([{ name: 'ROWKEY', type: struct([{ name: 'C1', type: INTEGER }]) }]);
+    expect(schemaToColumns('JSON', '{"type":"object","properties":{"F1":{"type":"string"}}}', true)).toEqual([{ name: 'ROWKEY', type: struct([{ name: 'F1', type: STRING }]) }]);
+    expect(schemaToColumns('PROTOBUF', 'syntax = "proto3"; message K { int32 c0 = 1; }', true, undefined, { preserveFieldCase: true })).toEqual([{ name: 'c0', type: INTEGER }]);
+  });
+});
+
+describe('javaDoubleToString', () => {
+  it('prints two significant digits where Java does', () => {
+    expect(javaDoubleToString(Number.MIN_VALUE)).toBe('4.9E-324');
+    expect(javaDoubleToString(-Number.MIN_VALUE)).toBe('-4.9E-324');
+    expect(javaDoubleToString(1e21)).toBe('1.0E21');
+    expect(javaDoubleToString(Number.MAX_VALUE)).toBe('1.7976931348623157E308');
+    expect(javaDoubleToString(2.2250738585072014e-308)).toBe('2.2250738585072014E-308');
   });
 });

@@ -104,7 +104,8 @@ function avroColumns(text: string, isKey: boolean, nm: FieldNamer): SerdeColumn[
   }
   const named = new Map<string, unknown>();
   const t = avroToSql(s, named, '', nm);
-  if (t && t.kind === 'STRUCT' && isRecordSchema(s)) return t.fields.map((f) => ({ name: f.name, type: f.type }));
+  // keys are read unwrapped (UNWRAP_SINGLES): a record is one STRUCT key column
+  if (t && t.kind === 'STRUCT' && isRecordSchema(s) && !isKey) return t.fields.map((f) => ({ name: f.name, type: f.type }));
   return t ? [{ name: isKey ? 'ROWKEY' : 'ROWVAL', type: t }] : [];
 }
 
@@ -259,7 +260,8 @@ function jsonColumns(text: string, isKey: boolean, nm: FieldNamer): SerdeColumn[
   const defs = ((s['definitions'] ?? s['$defs'] ?? {}) as Record<string, unknown>);
   const t = jsonSchemaToSql(s, defs, nm);
   const isObject = s['type'] === 'object' && s['properties'] !== undefined;
-  if (t && t.kind === 'STRUCT' && isObject) return t.fields.map((f) => ({ name: f.name, type: f.type }));
+  // keys are read unwrapped (UNWRAP_SINGLES): an object is one STRUCT key column
+  if (t && t.kind === 'STRUCT' && isObject && !isKey) return t.fields.map((f) => ({ name: f.name, type: f.type }));
   return t ? [{ name: isKey ? 'ROWKEY' : 'ROWVAL', type: t }] : [];
 }
 
@@ -277,7 +279,9 @@ export interface SchemaToColumnsOptions {
 /**
  * Columns of a registered schema. A record / message / object schema gives
  * one column per field (names upper-cased unless `preserveFieldCase`); any
- * other schema one column named ROWVAL (ROWKEY when `isKey`).
+ * other schema one column named ROWVAL (ROWKEY when `isKey`). Avro and JSON
+ * key schemas are unwrapped, as ksqlDB reads keys: a record key is one
+ * ROWKEY STRUCT column; a Protobuf key message still gives a column per field.
  */
 export function schemaToColumns(
   schemaType: RegisteredSchema['schemaType'],

@@ -54,8 +54,7 @@ export function argType(name: string, args: readonly ArgInfo[], i: number): SqlT
 export function literalArg(name: string, args: readonly ArgInfo[], i: number): unknown {
   const a = args[i]!;
   if (a.literal === undefined) {
-    const text = (a as { readonly text?: unknown }).text;
-    const suffix = typeof text === 'string' ? `, but was expression: '${text}'` : '';
+    const suffix = a.text !== undefined ? `, but was expression: '${a.text}'` : '';
     throw new ResolveError(`Parameter ${i + 1} passed to function ${name} must be a literal constant${suffix}`);
   }
   return a.literal;

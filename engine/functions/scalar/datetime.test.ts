@@ -62,3 +62,13 @@ describe('date and time functions', () => {
     expect(run('STRINGTODATE', [STRING, STRING], '11/05/2019', 'dd/MM/yyyy')).toBe(18027);
   });
 });
+
+describe('parsing as ksqlDB does', () => {
+  it('is case-insensitive', () => {
+    expect(run('PARSE_DATE', [STRING, STRING], '01-JAN-2022', 'dd-MMM-yyyy')).toBe(18993);
+    expect(run('PARSE_TIME', [STRING, STRING], '01:00:00 Pm', 'hh:mm:ss a')).toBe(46800000);
+  });
+  it('PARSE_DATE ignores text after the pattern, as SimpleDateFormat does', () => {
+    expect(run('PARSE_DATE', [STRING, STRING], '2003-12-24-01-01', 'yyyy-MM-dd')).toBe(12410);
+  });
+});

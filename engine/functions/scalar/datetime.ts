@@ -1,10 +1,12 @@
 import {
   ChronoField,
   DateTimeFormatter,
+  DateTimeFormatterBuilder,
   Instant,
   LocalDate,
   LocalDateTime,
   LocalTime,
+  ParsePosition,
   ResolverStyle,
   TemporalQueries,
   ZoneId,
@@ -81,7 +83,9 @@ function formatter(pattern: string, forFormatting: boolean): Fmt {
       p = out;
     }
     try {
-      f = { f: DateTimeFormatter.ofPattern(p).withLocale(Locale.US).withResolverStyle(ResolverStyle.SMART), zoneNames };
+      // ksqlDB parses case-insensitively ('JAN', 'Pm', a 'z' offset)
+      const base = forFormatting ? DateTimeFormatter.ofPattern(p) : new DateTimeFormatterBuilder().parseCaseInsensitive().appendPattern(p).toFormatter();
+      f = { f: base.withLocale(Locale.US).withResolverStyle(ResolverStyle.SMART), zoneNames };
     } catch (e) {
       throw new FunctionError(`Unknown or invalid date/time pattern '${pattern}': ${(e as Error).message}`);
     }
@@ -121,10 +125,24 @@ function fieldOr(acc: TemporalAccessor, f: ChronoField, dflt: number): number {
   return acc.isSupported(f) ? acc.get(f) : dflt;
 }
 
-function parseAccessor(text: string, pattern: string): TemporalAccessor {
+/**
+ * Parses `text` with `pattern`. `allowTrailing`: text after what the pattern
+ * matched is ignored, as java.text.SimpleDateFormat (behind PARSE_DATE and
+ * PARSE_TIME) does.
+ */
+function parseAccessor(text: string, pattern: string, allowTrailing = false): TemporalAccessor {
+  const { f } = formatter(pattern, false);
   try {
-    return formatter(pattern, false).f.parse(text);
+    return f.parse(text);
   } catch (e) {
+    if (allowTrailing) {
+      const pos = new ParsePosition(0);
+      try {
+        if (f.parseUnresolved(text, pos) !== null && pos.getErrorIndex() < 0 && pos.getIndex() < text.length) return f.parse(text.slice(0, pos.getIndex()));
+      } catch {
+        // report the original error
+      }
+    }
     throw new FunctionError(`Failed to parse '${text}' with pattern '${pattern}': ${(e as Error).message}`);
   }
 }
@@ -172,7 +190,7 @@ export function formatDate(days: number, pattern: string): string {
   return formatZoned(days * MS_PER_DAY, ZoneOffset.UTC, pattern);
 }
 export function parseDate(text: string, pattern: string): number {
-  const acc = parseAccessor(text, pattern);
+  const acc = parseAccessor(text, pattern, true);
   if (acc.isSupported(ChronoField.HOUR_OF_DAY) && accessorTime(acc).toNanoOfDay() !== 0) {
     throw new FunctionError(`Date format contains time field: ${pattern}`);
   }
@@ -182,7 +200,7 @@ export function formatTime(ms: number, pattern: string): string {
   return formatZoned(ms, ZoneOffset.UTC, pattern);
 }
 export function parseTime(text: string, pattern: string): number {
-  const acc = parseAccessor(text, pattern);
+  const acc = parseAccessor(text, pattern, true);
   return Math.floor(accessorTime(acc).toNanoOfDay() / 1_000_000);
 }
 export function formatTimestamp(ms: number, pattern: string, tz = 'UTC'): string {

@@ -389,14 +389,15 @@ export function jsonFunctions(): BuiltinScalar[] {
     }),
     defineScalar({
       name: 'JSON_RECORDS',
-      description: 'Converts a JSON object string into a map from keys to the JSON text of their values.',
+      description: 'Converts a JSON object string into a map from keys to their values: strings as text, other values as JSON.',
       variants: [
         {
           params: ['STRING'],
           returns: { kind: 'MAP', key: STRING, value: STRING },
           fn: (s: string) => {
             const n = tryParse(s);
-            return n && n.t === 'obj' ? new Map(n.entries.map(([k, v]) => [k, writeJson(v)])) : null;
+            // a string value is given as its text, any other value as its JSON (ksqlDB's JsonRecords)
+            return n && n.t === 'obj' ? new Map(n.entries.map(([k, v]) => [k, v.t === 'str' ? v.v : writeJson(v)])) : null;
           },
         },
       ],

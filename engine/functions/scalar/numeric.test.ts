@@ -100,3 +100,17 @@ describe('numeric functions', () => {
     expect(resolve('RANDOM', []).volatile).toBe(true);
   });
 });
+
+describe('numeric functions as ksqlDB computes them', () => {
+  it('GEO_DISTANCE uses JDK 8 radians and asin; a null unit is kilometres', () => {
+    expect(run('GEO_DISTANCE', [DOUBLE, DOUBLE, DOUBLE, DOUBLE], 37.4439, -122.1663, 51.5257, -0.1122)).toBe(8634.659796579544);
+    expect(run('GEO_DISTANCE', [DOUBLE, DOUBLE, DOUBLE, DOUBLE], 39.18660374, -76.73262144, 39.18660374, -76.73222145)).toBe(0.03447366811448324);
+    expect(run('GEO_DISTANCE', [DOUBLE, DOUBLE, DOUBLE, DOUBLE, STRING], 37.4439, -122.1663, 51, 0, null)).toBe(8682.459061368269);
+  });
+  it('LN and one-argument LOG are the correctly rounded natural logarithm', () => {
+    expect(run('LN', [DOUBLE], 3)).toBe(1.0986122886681098);
+    expect(run('LOG', [INTEGER], 13)).toBe(2.5649493574615367);
+    expect(run('LOG', [DOUBLE], 0)).toBe(-Infinity);
+    expect(run('LOG', [DOUBLE], -1)).toBeNaN();
+  });
+});

@@ -184,7 +184,9 @@ export function adaptAggregate(name: string, defs: readonly UserAggregateFunctio
       const def = m.variant.def;
       const valueArgs = def.params.length;
       const literals = args.slice(valueArgs).map((a, i) => {
-        if (a.literal === undefined) throw new ResolveError(`Parameter ${valueArgs + i + 1} passed to function ${name} must be a literal constant`);
+        if (a.literal === undefined) {
+          throw new ResolveError(`Parameter ${valueArgs + i + 1} passed to function ${name} must be a literal constant${a.text !== undefined ? `, but was expression: '${a.text}'` : ''}`);
+        }
         const c = m.coerce[valueArgs + i];
         return c ? c(a.literal) : a.literal;
       });
