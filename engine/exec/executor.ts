@@ -222,22 +222,34 @@ export class StatementExecutor {
         throw new KsqlError(`Table elements and ${prop} cannot both exist for create statement.`, st.loc);
       }
     }
-    // Schema inference from the registry for formats that support it.
-    const keys = columns.filter((c) => c.namespace === 'KEY');
-    if (!columns.some((c) => c.namespace === 'VALUE') && supportsInference(valueFormat.format)) {
-      const subj = this.registry.latest(`${topic}-value`);
-      const byId = p['VALUE_SCHEMA_ID'] ? this.registry.byId(Number(p['VALUE_SCHEMA_ID'])) : undefined;
-      const schema = byId ?? subj;
-      if (schema) columns = [...columns, ...schemaToColumns(schema.schemaType, schema.schema).map((c) => ({ ...c, namespace: 'VALUE' as const }))];
-    }
-    if (keys.length === 0 && supportsInference(keyFormat.format)) {
-      const subj = this.registry.latest(`${topic}-key`);
-      if (subj) {
-        const inferred = schemaToColumns(subj.schemaType, subj.schema, true);
-        columns = [...inferred.map((c) => ({ ...c, namespace: 'KEY' as const })), ...columns];
-      }
-    } else if (p['VALUE_SCHEMA_ID'] && !supportsInference(valueFormat.format)) {
+    // Schema inference from the registry for formats that support it (by id when given, else
+    // the subject's latest). A schema chosen by id keeps its field names as registered.
+    if (p['VALUE_SCHEMA_ID'] && !supportsInference(valueFormat.format)) {
       throw new KsqlError(`VALUE_FORMAT should support schema inference when VALUE_SCHEMA_ID is provided. Current format is ${valueFormat.format}.`, st.loc);
+    }
+    if (p['KEY_SCHEMA_ID'] && !supportsInference(keyFormat.format)) {
+      throw new KsqlError(`KEY_FORMAT should support schema inference when KEY_SCHEMA_ID is provided. Current format is ${keyFormat.format}.`, st.loc);
+    }
+    const infer = (what: 'key' | 'value', format: FormatInfo): Column[] | null => {
+      const idProp = what === 'key' ? 'KEY_SCHEMA_ID' : 'VALUE_SCHEMA_ID';
+      const id = p[idProp];
+      const schema = id !== undefined ? this.registry.byId(Number(id)) : this.registry.latest(`${topic}-${what}`);
+      if (!schema) {
+        if (id !== undefined) throw new KsqlError(`Schema with id ${id} does not exist in the Schema Registry.`, st.loc);
+        return null;
+      }
+      const fullName = format.properties['SCHEMA_FULL_NAME'];
+      const cols = schemaToColumns(schema.schemaType, schema.schema, what === 'key', fullName, { preserveFieldCase: id !== undefined });
+      return cols.map((c) => ({ ...c, namespace: what === 'key' ? ('KEY' as const) : ('VALUE' as const) }));
+    };
+    if (!columns.some((c) => c.namespace === 'VALUE') && supportsInference(valueFormat.format)) {
+      const inferred = infer('value', valueFormat);
+      if (inferred) columns = [...columns, ...inferred];
+      else if (st.columns === null) throw new KsqlError(`Schema for message values on topic '${topic}' does not exist in the Schema Registry.`, st.loc);
+    }
+    if (!columns.some((c) => c.namespace === 'KEY') && supportsInference(keyFormat.format)) {
+      const inferred = infer('key', keyFormat);
+      if (inferred) columns = [...inferred, ...columns];
     }
     if (st.sourceType === 'TABLE' && !columns.some((c) => c.namespace === 'KEY')) {
       throw new KsqlError('Tables require a PRIMARY KEY. Please define the PRIMARY KEY.', st.loc);
@@ -253,7 +265,7 @@ export class StatementExecutor {
       columns: sortColumns(columns),
       topic,
       keyFormat: columns.some((c) => c.namespace === 'KEY') ? keyFormat : keyFormat.format === 'KAFKA' ? { format: 'KAFKA', properties: {} } : keyFormat,
-      valueFormat,
+      valueFormat: withWrapDefault(valueFormat, columns, props),
       window,
       timestamp,
       isSource: st.isSource,
@@ -302,7 +314,7 @@ export class StatementExecutor {
       columns,
       topic,
       keyFormat: planned.key.length === 0 ? { format: 'NONE', properties: {} } : keyFormat,
-      valueFormat,
+      valueFormat: withWrapDefault(valueFormat, columns, props),
       window: planned.window,
       timestamp: timestampFrom(p, columns, st.loc),
       isSource: false,
@@ -453,6 +465,14 @@ function checkUpgradeCompatible(existing: DataSource, next: DataSource, loc: Cre
   }
 }
 
+/** `ksql.persistence.wrap.single.values` applies to sources with exactly one value column. */
+function withWrapDefault(format: FormatInfo, columns: readonly Column[], props: Readonly<Record<string, string>>): FormatInfo {
+  const dflt = props['ksql.persistence.wrap.single.values'];
+  if (dflt === undefined || format.properties['WRAP_SINGLE_VALUE'] !== undefined) return format;
+  if (columns.filter((c) => c.namespace === 'VALUE').length !== 1) return format;
+  return { ...format, properties: { ...format.properties, WRAP_SINGLE_VALUE: dflt } };
+}
+
 function supportsInference(f: FormatName): boolean {
   return f === 'AVRO' || f === 'PROTOBUF' || f === 'JSON_SR';
 }
@@ -500,7 +520,6 @@ function formatsFrom(
   if (p['KEY_DELIMITER'] !== undefined) keyProps['DELIMITER'] = delim(p['KEY_DELIMITER'], 'KEY_DELIMITER');
   if (p['VALUE_DELIMITER'] !== undefined) valueProps['DELIMITER'] = delim(p['VALUE_DELIMITER'], 'VALUE_DELIMITER');
   if (p['WRAP_SINGLE_VALUE'] !== undefined) valueProps['WRAP_SINGLE_VALUE'] = p['WRAP_SINGLE_VALUE'];
-  else if (props['ksql.persistence.wrap.single.values'] !== undefined) valueProps['WRAP_SINGLE_VALUE'] = props['ksql.persistence.wrap.single.values'];
   for (const [k, v] of Object.entries(p)) {
     if (k.startsWith('KEY_') && k !== 'KEY_FORMAT' && k !== 'KEY_DELIMITER') keyProps[k.slice(4)] = v;
     if (k.startsWith('VALUE_') && k !== 'VALUE_FORMAT' && k !== 'VALUE_DELIMITER') valueProps[k.slice(6)] = v;

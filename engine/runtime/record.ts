@@ -16,6 +16,8 @@ export interface Rec {
   readonly offset: number;
   readonly window: WindowBounds | null;
   readonly headers: readonly Header[];
+  /** the record's key bytes were null (as opposed to a key whose fields are null): sinks write a null key */
+  readonly nullKey?: boolean;
 }
 
 export type Emit = (rec: Rec) => void;

@@ -118,7 +118,7 @@ export function sourceOperator(step: SourceStep, ctx: RuntimeContext, emit: Emit
       }
     }
     if (ts < 0) return; // Kafka Streams drops records with negative timestamps
-    const base = { key: key.values, ts, partition: r.partition, offset: r.offset, window: key.window, headers: r.headers };
+    const base = { key: key.values, ts, partition: r.partition, offset: r.offset, window: key.window, headers: r.headers, ...(r.key === null ? { nullKey: true } : {}) };
     if (store) {
       if (keyCols.length > 0 && key.values.every((v) => v === null)) return; // a table row needs a key
       const k = keyString(key.values) + (key.window ? `@${key.window.start}` : '');
@@ -156,7 +156,7 @@ export function sinkOperator(step: SinkStep, ctx: RuntimeContext): Emit {
     let value: Buffer | null;
     let ts = rec.ts;
     try {
-      key = keySerde.serialize(rec.key, rec.window);
+      key = rec.nullKey && rec.key.every((v) => v === null) ? null : keySerde.serialize(rec.key, rec.window);
       value = rec.value === null ? null : valueSerde.serialize(valueIdx.map((i) => rec.value![i] ?? null));
       if (tsIdx >= 0 && rec.value !== null) {
         const t = rec.value[tsIdx];

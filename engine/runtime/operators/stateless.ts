@@ -125,7 +125,7 @@ export function rekeyOperator(step: RekeyStep, ctx: RuntimeContext, emit: Emit):
       }
     });
     // the new row: values, then the old key columns (see the planner's Rekey schema)
-    emit({ ...rec, key, value: rec.value === null ? null : [...rec.value, ...rec.key] });
+    emit({ ...rec, key, value: rec.value === null ? null : [...rec.value, ...rec.key], nullKey: false });
   };
 }
 
