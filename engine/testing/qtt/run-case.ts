@@ -97,13 +97,16 @@ function registerTopicSchemas(registry: SchemaRegistry, t: QttTopic): void {
   if ((t.valueSchemaReferences?.length ?? 0) > 0 || (t.keySchemaReferences?.length ?? 0) > 0) {
     throw new SkipCase(`topic ${t.name}: schema references are not supported by the runner`);
   }
-  for (const [side, schema, fmt] of [
-    ['key', t.keySchema, t.keyFormat ?? t.format],
-    ['value', t.valueSchema, t.valueFormat ?? t.format],
+  for (const [side, schema, fmt, id] of [
+    ['key', t.keySchema, t.keyFormat ?? t.format, t.keySchemaId],
+    ['value', t.valueSchema, t.valueFormat ?? t.format, t.valueSchemaId],
   ] as const) {
     if (schema === undefined || schema === null) continue;
     const type = schemaTypeOf(fmt) ?? 'AVRO';
-    registry.register(`${t.name}-${side}`, type, schemaText(schema, type));
+    const text = schemaText(schema, type);
+    const withId = registry as SchemaRegistry & { registerWithId?: (s: string, t: typeof type, x: string, id?: number) => unknown };
+    if (id !== undefined && withId.registerWithId) withId.registerWithId(`${t.name}-${side}`, type, text, id);
+    else registry.register(`${t.name}-${side}`, type, text);
   }
 }
 

@@ -39,6 +39,9 @@ export interface QttTopic {
   readonly valueSchema?: Json;
   readonly valueSchemaReferences?: readonly Json[];
   readonly keySchemaReferences?: readonly Json[];
+  /** the id the schema is registered under (tests that name it in KEY_/VALUE_SCHEMA_ID) */
+  readonly keySchemaId?: number;
+  readonly valueSchemaId?: number;
 }
 
 export interface QttPostSource {
