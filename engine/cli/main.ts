@@ -1,6 +1,7 @@
 /**
  * The `ksetl` command.
  *
+ *   ksetl [shell] [--server URL] [-f FILE | --execute SQL]   (the default command)
  *   ksetl qtt PATH... [--report FILE] [--filter SUBSTR] [--verbose] [--strict]
  *   ksetl test --statements s.sql [--input in.json] --output out.json
  *   ksetl version
@@ -13,6 +14,7 @@ import { parseArgs } from 'node:util';
 import type { RunnerDeps } from '../testing/qtt/run-case.js';
 import { buildReport, perFile, runSuite, summaryLine, countResults } from '../testing/qtt/run-suite.js';
 import { runTestFiles } from '../testing/test-runner.js';
+import { SHELL_FLAGS } from './shell/flags.js';
 
 export interface Io {
   out(line: string): void;
@@ -24,6 +26,9 @@ const consoleIo: Io = { out: (l) => process.stdout.write(l + '\n'), err: (l) => 
 export const USAGE = `Usage: ksetl <command> [options]
 
 Commands:
+  shell [--server URL]   interactive client for a ksetl server (the default; also 'ksetl --server URL')
+      -f, --file FILE    run a script and exit      -e, --execute SQL  run statements and exit
+      -u, --user USER    -p, --password PASS        basic authentication (env KSETL_USER, KSETL_PASSWORD)
   qtt PATH...            run ksqlDB query-validation tests (files or directories of *.json)
       --report FILE      write a JSON report {cases, passed, failed, skipped, lenientExpectedException}
       --filter SUBSTR    only cases whose "file :: name :: format" contains SUBSTR
@@ -38,6 +43,11 @@ Commands:
 
 /** The engine the commands run on, loaded on first use. */
 export type DepsLoader = () => Promise<RunnerDeps>;
+
+/** Runs `ksetl shell` with the given arguments; resolves to the exit code. */
+export type ShellRunner = (args: readonly string[]) => Promise<number>;
+
+const runShell: ShellRunner = async (args) => (await import('./shell/command.js')).shellCommand(args);
 
 const loadEngineDeps: DepsLoader = async () => (await import('../testing/qtt/engine-deps.js')).engineDeps();
 
@@ -109,10 +119,14 @@ async function test(args: string[], io: Io, loadDeps: DepsLoader): Promise<numbe
 }
 
 /** Run the command line `argv` (without node and script); resolves to the exit code. */
-export async function main(argv: readonly string[], io: Io = consoleIo, loadDeps: DepsLoader = loadEngineDeps): Promise<number> {
+export async function main(argv: readonly string[], io: Io = consoleIo, loadDeps: DepsLoader = loadEngineDeps, shell: ShellRunner = runShell): Promise<number> {
   const [command, ...rest] = argv;
   try {
+    // no subcommand, or shell options first (`ksetl --server URL`): the shell
+    if (command === undefined || SHELL_FLAGS.has(command.split('=')[0]!)) return await shell(argv);
     switch (command) {
+      case 'shell':
+        return await shell(rest);
       case 'qtt':
         return await qtt(rest, io, loadDeps);
       case 'test':
@@ -125,9 +139,8 @@ export async function main(argv: readonly string[], io: Io = consoleIo, loadDeps
       case 'help':
       case '--help':
       case '-h':
-      case undefined:
         io.out(USAGE);
-        return command === undefined ? 2 : 0;
+        return 0;
       default:
         io.err(`ksetl: unknown command '${command}'\n\n${USAGE}`);
         return 2;
