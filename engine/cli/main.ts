@@ -2,7 +2,7 @@
  * The `ksetl` command.
  *
  *   ksetl [shell] [--server URL] [-f FILE | --execute SQL]   (the default command)
- *   ksetl qtt PATH... [--report FILE] [--filter SUBSTR] [--verbose] [--strict]
+ *   ksetl qtt [--rest] PATH... [--report FILE] [--filter SUBSTR] [--verbose] [--strict]
  *   ksetl test --statements s.sql [--input in.json] --output out.json
  *   ksetl version
  *   ksetl help
@@ -29,7 +29,7 @@ Commands:
   shell [--server URL]   interactive client for a ksetl server (the default; also 'ksetl --server URL')
       -f, --file FILE    run a script and exit      -e, --execute SQL  run statements and exit
       -u, --user USER    -p, --password PASS        basic authentication (env KSETL_USER, KSETL_PASSWORD)
-  qtt PATH...            run ksqlDB query-validation tests (files or directories of *.json)
+  qtt [--rest] PATH...   run ksqlDB query-validation tests (QTT; --rest: REST tests through the REST API)
       --report FILE      write a JSON report {cases, passed, failed, skipped, lenientExpectedException}
       --filter SUBSTR    only cases whose "file :: name :: format" contains SUBSTR
       --verbose          print every failing case with its first difference
@@ -73,11 +73,25 @@ async function qtt(args: string[], io: Io, loadDeps: DepsLoader): Promise<number
       filter: { type: 'string' },
       verbose: { type: 'boolean', default: false },
       strict: { type: 'boolean', default: false },
+      rest: { type: 'boolean', default: false },
     },
   });
   if (positionals.length === 0) {
     io.err('ksetl qtt: give at least one QTT file or directory');
     return 2;
+  }
+  if (values.rest) {
+    // REST query-validation tests, through a real REST server over the in-memory engine
+    const { runRqtt, rqttSummary } = await import('../testing/rqtt/run-rqtt.js');
+    const report = await runRqtt(positionals, values.filter !== undefined ? { filter: values.filter } : {});
+    if (values.verbose) {
+      for (const c of report.cases) if (c.status !== 'passed') io.out(`  ${c.status === 'failed' ? 'FAIL' : 'SKIP'} ${c.file} :: ${c.name}: ${c.message.split('\n').join('\n      ')}`);
+    }
+    if (values.report) writeFileSync(values.report, JSON.stringify(report, null, 2) + '\n');
+    // per-file lines, then the same last line as the QTT runner
+    io.out(rqttSummary(report).split('\n').filter((l) => !l.startsWith('total:')).join('\n'));
+    io.out(`${report.passed} passed, ${report.failed} failed, ${report.skipped} skipped`);
+    return values.strict && report.failed > 0 ? 1 : 0;
   }
   const deps = await loadDeps();
   const results = runSuite(positionals, deps, {
