@@ -1,4 +1,4 @@
-import type { Expr, FunctionCall } from '../sql/ast/expression.js';
+import type { ColumnRef, Expr, FunctionCall } from '../sql/ast/expression.js';
 
 /** Structural equality of two expressions, ignoring positions (qualify column references first). */
 export function exprEquals(a: Expr, b: Expr): boolean {
@@ -147,4 +147,21 @@ export function formatExpr(e: Expr): string {
       throw new Error(`unknown expression ${JSON.stringify(never)}`);
     }
   }
+}
+
+/** Column references of an expression, lambda parameters excepted. */
+export function columnRefs(e: Expr): ColumnRef[] {
+  const out: ColumnRef[] = [];
+  const visit = (x: Expr, params: ReadonlySet<string>): void => {
+    rewrite(x, (n) => {
+      if (n.kind === 'Lambda') {
+        visit(n.body, new Set([...params, ...n.params]));
+        return n;
+      }
+      if (n.kind === 'ColumnRef' && !params.has(n.name)) out.push(n);
+      return undefined;
+    });
+  };
+  visit(e, new Set());
+  return out;
 }

@@ -1,4 +1,4 @@
-import { exprEquals, formatExpr, rewrite, walk } from '../analyzer/expr-utils.js';
+import { columnRefs, exprEquals, formatExpr, rewrite, walk } from '../analyzer/expr-utils.js';
 import { rowScope } from '../analyzer/scope.js';
 import type { DataSource } from '../catalog/data-source.js';
 import type { BrokerRecord, ProduceRecord } from '../driver/broker.js';
@@ -227,7 +227,7 @@ export function planTransient(query: Query, deps: TransientDeps, mode: 'pull' | 
         return undefined;
       });
       const allowed = new Set([...aggStep.schema.key.map((k) => k.name), ...aggStep.schema.value.map((v) => v.name), 'WINDOWSTART', 'WINDOWEND']);
-      const bad = refsOf(e).filter((r) => !allowed.has(r.name)).map((r) => r.name);
+      const bad = columnRefs(e).filter((r) => !allowed.has(r.name)).map((r) => r.name);
       if (bad.length > 0) throw new KsqlError(`Non-aggregate SELECT expression(s) not part of GROUP BY: ${[...new Set(bad)].join(', ')}`, loc);
     } else {
       e = rewrite(e, (x) => (isTableFn(x) ? col(null, `KSQL_SYNTH_${tfIndex++}`) : undefined));
@@ -354,8 +354,8 @@ function checkKeyAccess(query: Query, source: DataSource, props: Readonly<Record
   const keys = source.columns.filter((c) => c.namespace === 'KEY');
   const keyNames = new Set(keys.map((k) => k.name));
   const isKeyRef = (e: Expr): e is ColumnRef => e.kind === 'ColumnRef' && keyNames.has(e.name);
-  const hasKeyRef = (e: Expr): boolean => refsOf(e).some((r) => keyNames.has(r.name));
-  const hasRefs = (e: Expr): boolean => refsOf(e).length > 0;
+  const hasKeyRef = (e: Expr): boolean => columnRefs(e).some((r) => keyNames.has(r.name));
+  const hasRefs = (e: Expr): boolean => columnRefs(e).length > 0;
   for (const disjunct of splitOn(query.where!, 'OR')) {
     const conjuncts = splitOn(disjunct, 'AND');
     const pinned = new Map<string, number>();
@@ -652,21 +652,6 @@ function containsMatch(e: Expr, pred: (x: Expr) => boolean): boolean {
   return found;
 }
 
-function refsOf(e: Expr): ColumnRef[] {
-  const out: ColumnRef[] = [];
-  const visit = (x: Expr, params: ReadonlySet<string>): void => {
-    rewrite(x, (n) => {
-      if (n.kind === 'Lambda') {
-        visit(n.body, new Set([...params, ...n.params]));
-        return n;
-      }
-      if (n.kind === 'ColumnRef' && !params.has(n.name)) out.push(n);
-      return undefined;
-    });
-  };
-  visit(e, new Set());
-  return out;
-}
 
 function isPseudo(name: string): boolean {
   return ['ROWTIME', 'ROWPARTITION', 'ROWOFFSET', 'WINDOWSTART', 'WINDOWEND'].includes(name);

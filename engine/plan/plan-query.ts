@@ -1,4 +1,4 @@
-import { exprEquals, formatExpr, rewrite } from '../analyzer/expr-utils.js';
+import { columnRefs, exprEquals, formatExpr, rewrite } from '../analyzer/expr-utils.js';
 import { PSEUDO_TYPES, rowScope, type ExprScope } from '../analyzer/scope.js';
 import type { Column, DataSource, WindowInfo } from '../catalog/data-source.js';
 import { KsqlError } from '../errors.js';
@@ -547,21 +547,6 @@ export function qualifyRefs(e: Expr, scope: ExprScope, lambdaParams: ReadonlySet
   });
 }
 
-function columnRefs(e: Expr): ColumnRef[] {
-  const out: ColumnRef[] = [];
-  const visit = (x: Expr, params: ReadonlySet<string>): void => {
-    rewrite(x, (n) => {
-      if (n.kind === 'Lambda') {
-        visit(n.body, new Set([...params, ...n.params]));
-        return n;
-      }
-      if (n.kind === 'ColumnRef' && !params.has(n.name)) out.push(n);
-      return undefined;
-    });
-  };
-  visit(e, new Set());
-  return out;
-}
 
 function containsAgg(e: Expr, isAgg: (e: Expr) => boolean): boolean {
   return findFirst(e, isAgg) !== null;
