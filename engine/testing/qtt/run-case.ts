@@ -93,7 +93,7 @@ function schemaText(schema: Json, type: RegisteredSchema['schemaType']): string 
   return stringify(schema) ?? 'null';
 }
 
-function registerTopicSchemas(registry: SchemaRegistry, t: QttTopic): void {
+export function registerTopicSchemas(registry: SchemaRegistry, t: QttTopic): void {
   if ((t.valueSchemaReferences?.length ?? 0) > 0 || (t.keySchemaReferences?.length ?? 0) > 0) {
     throw new SkipCase(`topic ${t.name}: schema references are not supported by the runner`);
   }
@@ -114,7 +114,7 @@ const CREATE_SOURCE = /^\s*CREATE\s+(?:OR\s+REPLACE\s+)?(?:SOURCE\s+)?(?:STREAM|
 const KAFKA_TOPIC = /KAFKA_TOPIC\s*=\s*'([^']*)'/i;
 
 /** Topics a ksqlDB test pre-creates: declared ones, input topics, and topics of CREATE STREAM/TABLE without PARTITIONS. */
-function topicsToCreate(test: QttTest): Map<string, number> {
+export function topicsToCreate(test: QttTest): Map<string, number> {
   const topics = new Map<string, number>();
   for (const t of test.topics ?? []) topics.set(t.name, toNumber(t.partitions, 1) || 1);
   for (const r of test.inputs ?? []) if (!topics.has(r.topic)) topics.set(r.topic, 1);
@@ -127,7 +127,7 @@ function topicsToCreate(test: QttTest): Map<string, number> {
 }
 
 /** The source whose formats read (or write) a topic: the first declared one. */
-function sourceForTopic(engine: KsqlEngine, topic: string): DataSource | undefined {
+export function sourceForTopic(engine: KsqlEngine, topic: string): DataSource | undefined {
   return engine.sources().find((s) => s.topic === topic);
 }
 

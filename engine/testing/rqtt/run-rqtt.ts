@@ -1,13 +1,11 @@
 import { isLosslessNumber, parse, stringify } from 'lossless-json';
-import type { DataSource } from '../../catalog/data-source.js';
 import type { ProduceRecord } from '../../driver/broker.js';
 import type { InMemoryEngine } from '../../driver/in-memory-engine.js';
-import type { RegisteredSchema } from '../../serde/types.js';
 import { diffValues, show } from '../qtt/compare.js';
 import { encodeSide, encodeWindowedKey, shapeOf, toNumber, type CodecContext, type SerdeApi } from '../qtt/codec.js';
 import { expandCases, loadQttFile, resolveQttPaths } from '../qtt/load.js';
-import { actualRecords, diffRecord, outputsByTopic, showRecord } from '../qtt/run-case.js';
-import type { Json, QttCase, QttRecord, QttTest, QttTopic } from '../qtt/types.js';
+import { actualRecords, diffRecord, outputsByTopic, registerTopicSchemas, showRecord, sourceForTopic, topicsToCreate } from '../qtt/run-case.js';
+import type { Json, QttCase, QttRecord, QttTest } from '../qtt/types.js';
 
 /**
  * Runs ksqlDB's REST query-validation tests (RQTT) through the REST API: for
@@ -130,7 +128,7 @@ async function runRqttCase(c: QttCase, rt: Runtime, opts: RqttOptions): Promise<
     engine = rt.createEngine({ ...SERVER_DEFAULTS });
     server = await rt.startServer(engine, SERVER_DEFAULTS);
     const ctx: CodecContext = { serde: rt.serde, registry: engine.registry };
-    for (const t of test.topics ?? []) registerTopicSchemas(engine, t);
+    for (const t of test.topics ?? []) registerTopicSchemas(engine.registry, t);
     for (const [name, partitions] of topicsToCreate(test)) engine.broker.createTopic(name, partitions);
 
     const actual: Actual[] = [];
@@ -381,52 +379,10 @@ function normalizeSql(s: string): string {
 
 // ---------------------------------------------------------------------------------------- topics and records
 
-function schemaTypeOf(format: string | undefined): RegisteredSchema['schemaType'] | null {
-  switch ((format ?? '').toUpperCase()) {
-    case 'AVRO':
-      return 'AVRO';
-    case 'PROTOBUF':
-    case 'PROTOBUF_NOSR':
-      return 'PROTOBUF';
-    case 'JSON':
-    case 'JSON_SR':
-      return 'JSON';
-    default:
-      return null;
-  }
-}
 
-function registerTopicSchemas(engine: InMemoryEngine, t: QttTopic): void {
-  for (const [side, schema, fmt] of [
-    ['key', t.keySchema, t.keyFormat ?? t.format],
-    ['value', t.valueSchema, t.valueFormat ?? t.format],
-  ] as const) {
-    if (schema === undefined || schema === null) continue;
-    const type = schemaTypeOf(fmt) ?? 'AVRO';
-    const text = typeof schema === 'string' ? schema : stringify(schema) ?? 'null';
-    engine.registry.register(`${t.name}-${side}`, type, text);
-  }
-}
 
-const CREATE_SOURCE = /^\s*CREATE\s+(?:OR\s+REPLACE\s+)?(?:SOURCE\s+)?(?:STREAM|TABLE)\b/i;
-const KAFKA_TOPIC = /KAFKA_TOPIC\s*=\s*'([^']*)'/i;
 
-/** Declared topics, input topics, and topics of CREATE STREAM/TABLE without PARTITIONS (ksqlDB's runner creates them). */
-function topicsToCreate(test: QttTest): Map<string, number> {
-  const topics = new Map<string, number>();
-  for (const t of test.topics ?? []) topics.set(t.name, toNumber(t.partitions, 1) || 1);
-  for (const r of test.inputs ?? []) if (!topics.has(r.topic)) topics.set(r.topic, 1);
-  for (const s of test.statements) {
-    if (!CREATE_SOURCE.test(s) || /\bAS\s+SELECT\b/i.test(s) || /\bPARTITIONS\s*=/i.test(s)) continue;
-    const m = KAFKA_TOPIC.exec(s);
-    if (m && !topics.has(m[1]!)) topics.set(m[1]!, 1);
-  }
-  return topics;
-}
 
-function sourceForTopic(engine: InMemoryEngine, topic: string): DataSource | undefined {
-  return engine.sources().find((s) => s.topic === topic);
-}
 
 function produceInput(engine: InMemoryEngine, ctx: CodecContext, r: QttRecord): void {
   const src = sourceForTopic(engine, r.topic);
