@@ -92,7 +92,7 @@ export function aggregateOperator(step: AggregateStep, ctx: RuntimeContext, emit
       return null;
     }
     for (const w of windowsFor(rec.ts, window.sizeMs, window.advanceMs)) {
-      if (w.end + grace <= streamTime && w.end <= streamTime - grace) continue; // closed: late record dropped
+      if (w.end + grace <= streamTime) continue; // the window closed: a late record is dropped
       const k = keyString(key) + '@' + w.start;
       const state = store.get(k) ?? { key, accs: aggs.map((a) => a.impl.init()), ts: rec.ts };
       state.accs = state.accs.map((acc, i) => aggs[i]!.impl.add(acc, args[i]!, actx));
