@@ -8,10 +8,11 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { conformanceGenerator } from './generators/conformance.js';
+import { crdsGenerator } from './generators/crds.js';
 import type { Generator } from './generators/types.js';
 
 /** Add generators here (CRDs from operator/api, dashboards, ...). */
-export const GENERATORS: readonly Generator[] = [conformanceGenerator];
+export const GENERATORS: readonly Generator[] = [conformanceGenerator, crdsGenerator];
 
 async function run(): Promise<number> {
   const { values } = parseArgs({ options: { check: { type: 'boolean', default: false }, only: { type: 'string' } } });

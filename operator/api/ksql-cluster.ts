@@ -1,0 +1,220 @@
+/**
+ * KsqlCluster: one ksetl engine cluster (a team's, created on demand) —
+ * spec, status and the CRD facts the generator needs. Data only.
+ */
+import { z } from 'zod';
+import { API_VERSION, DataKey, FreeForm, LocalObjectReference, ObjectMeta, Quantity, ResourceRequirements, type CrdInfo } from './common.js';
+import { CommonConditionType, Conditions } from './conditions.js';
+import { Logging } from './logging.js';
+import { Monitoring } from './monitoring.js';
+
+export const KSQL_CLUSTER_KIND = 'KsqlCluster';
+
+/**
+ * The longest KsqlCluster name: the StatefulSet is `<name>-ksetl` and a
+ * StatefulSet name must leave room for the 11-character
+ * controller-revision-hash suffix within a 63-character label value.
+ */
+export const MAX_CLUSTER_NAME_LENGTH = 46;
+
+export const SaslMechanism = z.enum(['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512']);
+export type SaslMechanism = z.infer<typeof SaslMechanism>;
+
+export const KafkaSasl = z
+  .object({
+    mechanism: SaslMechanism,
+    /** the Secret holding the user name and password */
+    secretRef: LocalObjectReference,
+    usernameKey: DataKey.default('username'),
+    passwordKey: DataKey.default('password'),
+  })
+  .strict();
+export type KafkaSasl = z.infer<typeof KafkaSasl>;
+
+/** TLS to the brokers; present means on. Without `caKey` the system trust store is used. */
+export const KafkaTls = z
+  .object({
+    secretRef: LocalObjectReference.optional(),
+    caKey: DataKey.optional(),
+    /** client certificate and key for mutual TLS (both or neither) */
+    certKey: DataKey.optional(),
+    keyKey: DataKey.optional(),
+  })
+  .strict();
+export type KafkaTls = z.infer<typeof KafkaTls>;
+
+export const KafkaConnection = z
+  .object({
+    bootstrapServers: z
+      .array(z.string().regex(/^[^\s,]+:[0-9]{1,5}$/, 'must be host:port'))
+      .min(1)
+      .describe('Kafka bootstrap servers, host:port each'),
+    sasl: KafkaSasl.optional(),
+    tls: KafkaTls.optional(),
+  })
+  .strict();
+export type KafkaConnection = z.infer<typeof KafkaConnection>;
+
+export const ProcessingGuarantee = z.enum(['at_least_once', 'exactly_once_v2']);
+export type ProcessingGuarantee = z.infer<typeof ProcessingGuarantee>;
+
+export const Storage = z
+  .object({
+    size: Quantity.default('10Gi'),
+    storageClassName: z.string().min(1).max(253).optional(),
+  })
+  .strict()
+  .describe('The persistent volume each engine pod keeps its state stores on');
+export type Storage = z.infer<typeof Storage>;
+
+export const ServiceId = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(/^[a-zA-Z0-9._-]+$/, 'must be usable in Kafka topic names');
+
+/**
+ * Engine configuration keys the operator sets from the spec; `spec.config`
+ * may not override them (zod refinement here, a CEL rule in the CRD).
+ */
+export const RESERVED_CONFIG_KEYS = [
+  'bootstrap.servers',
+  'ksql.service.id',
+  'listeners',
+  'ksql.advertised.listener',
+  'ksql.streams.state.dir',
+  'processing.guarantee',
+  'ksql.streams.processing.guarantee',
+  'security.protocol',
+  'sasl.mechanism',
+  'sasl.username',
+  'sasl.password',
+  'ssl.ca.location',
+  'ssl.certificate.location',
+  'ssl.key.location',
+] as const;
+
+export const EngineConfig = z
+  .record(z.string())
+  .refine((c) => RESERVED_CONFIG_KEYS.every((k) => !(k in c)), {
+    message: `may not set keys the operator manages: ${RESERVED_CONFIG_KEYS.join(', ')}`,
+  });
+
+export const KsqlClusterSpec = z
+  .object({
+    replicas: z.number().int().min(0).max(100).default(1).describe('Engine pods'),
+    image: z.string().min(1).optional().describe('Engine image; defaults to the operator\'s own version'),
+    imagePullPolicy: z.enum(['Always', 'IfNotPresent', 'Never']).optional(),
+    resources: ResourceRequirements.optional(),
+    kafka: KafkaConnection,
+    serviceId: ServiceId.optional().describe(
+      'ksql.service.id; defaults to <namespace>_<name>_. Immutable: internal topics and the command topic are named after it',
+    ),
+    processingGuarantee: ProcessingGuarantee.default('at_least_once'),
+    storage: Storage.default({}),
+    config: EngineConfig.optional().describe('Engine configuration overrides (server.properties keys)'),
+    podTemplate: FreeForm.optional().describe(
+      'Overrides merged into the engine pod template: metadata.labels/annotations, spec fields, and containers by name',
+    ),
+    monitoring: Monitoring.optional(),
+    logging: Logging.optional(),
+  })
+  .strict();
+export type KsqlClusterSpec = z.infer<typeof KsqlClusterSpec>;
+export type KsqlClusterSpecInput = z.input<typeof KsqlClusterSpec>;
+
+export const DashboardRef = z
+  .object({
+    name: z.string(),
+    uid: z.string(),
+    url: z.string().optional(),
+  })
+  .strict();
+
+export const KsqlClusterStatus = z
+  .object({
+    observedGeneration: z.number().int().min(0).optional(),
+    conditions: Conditions.optional(),
+    replicas: z.number().int().min(0).optional(),
+    readyReplicas: z.number().int().min(0).optional(),
+    /** label selector of the engine pods, for the scale subresource (HPA) */
+    selector: z.string().optional(),
+    restEndpoint: z.string().optional(),
+    serviceId: z.string().optional(),
+    internalTopicPrefix: z.string().optional(),
+    /** hash of the rendered engine configuration the pods were last rolled to */
+    configHash: z.string().optional(),
+    dashboards: z.array(DashboardRef).optional(),
+  })
+  .strict();
+export type KsqlClusterStatus = z.infer<typeof KsqlClusterStatus>;
+
+export const KsqlCluster = z
+  .object({
+    apiVersion: z.literal(API_VERSION),
+    kind: z.literal(KSQL_CLUSTER_KIND),
+    metadata: ObjectMeta,
+    spec: KsqlClusterSpec,
+    status: KsqlClusterStatus.optional(),
+  })
+  .strict();
+export type KsqlCluster = z.infer<typeof KsqlCluster>;
+export type KsqlClusterInput = z.input<typeof KsqlCluster>;
+
+export const KsqlClusterConditionType = CommonConditionType;
+
+export const KSQL_CLUSTER_CRD: CrdInfo = {
+  kind: KSQL_CLUSTER_KIND,
+  plural: 'ksqlclusters',
+  singular: 'ksqlcluster',
+  shortNames: ['kc'],
+  categories: ['ksetl'],
+  printerColumns: [
+    { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status' },
+    { name: 'Replicas', type: 'integer', jsonPath: '.spec.replicas' },
+    { name: 'Ready Replicas', type: 'integer', jsonPath: '.status.readyReplicas' },
+    { name: 'Reason', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].reason', priority: 1 },
+    { name: 'Endpoint', type: 'string', jsonPath: '.status.restEndpoint', priority: 1 },
+    { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+  ],
+  listMapKeys: { 'status.conditions': ['type'] },
+  validations: {
+    '': [
+      {
+        rule: `self.metadata.name.size() <= ${MAX_CLUSTER_NAME_LENGTH}`,
+        message: `a KsqlCluster name may have at most ${MAX_CLUSTER_NAME_LENGTH} characters`,
+      },
+    ],
+    spec: [
+      {
+        rule: 'has(self.serviceId) == has(oldSelf.serviceId) && (!has(self.serviceId) || self.serviceId == oldSelf.serviceId)',
+        message: 'serviceId is immutable: internal topics, the command topic and consumer groups are named after it',
+        fieldPath: '.serviceId',
+      },
+    ],
+    'spec.config': [
+      {
+        rule: `${JSON.stringify(RESERVED_CONFIG_KEYS)}.all(k, !(k in self))`,
+        message: `spec.config may not set keys the operator manages: ${RESERVED_CONFIG_KEYS.join(', ')}`,
+      },
+    ],
+    'spec.storage': [
+      {
+        rule: 'has(self.storageClassName) == has(oldSelf.storageClassName) && (!has(self.storageClassName) || self.storageClassName == oldSelf.storageClassName)',
+        message: 'storageClassName is immutable (StatefulSet volume claim templates cannot change)',
+        fieldPath: '.storageClassName',
+      },
+    ],
+    'spec.kafka.tls': [
+      { rule: 'has(self.certKey) == has(self.keyKey)', message: 'certKey and keyKey go together (mutual TLS)' },
+      {
+        rule: 'has(self.secretRef) || !(has(self.caKey) || has(self.certKey))',
+        message: 'caKey, certKey and keyKey need a secretRef',
+      },
+    ],
+    'spec.logging.sidecar': [
+      { rule: 'has(self.loki) != has(self.elasticsearch)', message: 'exactly one of loki and elasticsearch must be set' },
+    ],
+  },
+  scale: { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.readyReplicas', labelSelectorPath: '.status.selector' },
+};

@@ -1,0 +1,129 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { commandTopic, queryApplicationId } from '../../../engine/kafka/names.js';
+import { parseKsqlCluster, type KsqlCluster, type KsqlClusterInput } from '../../api/index.js';
+import { internalTopicPrefix, serviceId } from '../../names.js';
+import { clusterObjectsInApplyOrder, engineConfig, renderCluster, renderProperties, type RenderOptions } from './desired.js';
+
+const testdata = join(dirname(fileURLToPath(import.meta.url)), 'testdata');
+const opts: RenderOptions = { defaultImage: 'ghcr.io/ksetl/ksetl:0.1.0', prometheusOperator: false };
+
+function cluster(spec: Partial<KsqlClusterInput['spec']> = {}, name = 'ads'): KsqlCluster {
+  const r = parseKsqlCluster({
+    apiVersion: 'ksetl.io/v1alpha1',
+    kind: 'KsqlCluster',
+    metadata: { name, namespace: 'team-ads', uid: '6f1c1d2e-0000-4000-8000-000000000001', generation: 1 },
+    spec: { kafka: { bootstrapServers: ['kafka.kafka.svc:9092'] }, ...spec },
+  });
+  if (!r.ok) throw new Error(JSON.stringify(r.errors));
+  return r.value;
+}
+
+const FIXTURES: Record<string, KsqlCluster> = {
+  minimal: cluster(),
+  full: cluster({
+    replicas: 3,
+    image: 'registry.example.com/ksetl:1.2.3',
+    imagePullPolicy: 'IfNotPresent',
+    resources: { requests: { cpu: '500m', memory: '1Gi' }, limits: { memory: '2Gi' } },
+    kafka: {
+      bootstrapServers: ['kafka-0.kafka:9093', 'kafka-1.kafka:9093'],
+      sasl: { mechanism: 'SCRAM-SHA-512', secretRef: { name: 'ads-kafka' }, usernameKey: 'user' },
+      tls: { secretRef: { name: 'ads-kafka-tls' }, caKey: 'ca.crt', certKey: 'tls.crt', keyKey: 'tls.key' },
+    },
+    serviceId: 'ads_',
+    processingGuarantee: 'exactly_once_v2',
+    storage: { size: '20Gi', storageClassName: 'fast-ssd' },
+    config: { 'ksql.streams.num.stream.threads': '4', 'auto.offset.reset': 'earliest' },
+    podTemplate: {
+      metadata: { labels: { team: 'ads' }, annotations: { 'cost-center': '42' } },
+      spec: {
+        nodeSelector: { pool: 'streaming' },
+        tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'streaming', effect: 'NoSchedule' }],
+        containers: [{ name: 'engine', env: [{ name: 'NODE_OPTIONS', value: '--max-old-space-size=1536' }] }],
+      },
+    },
+    monitoring: { scrape: { mode: 'Annotations' } },
+    logging: { kafkaTopic: { enabled: true, topic: 'ads-processing-log' } },
+  }),
+};
+
+describe('renderCluster (golden)', () => {
+  for (const [name, kc] of Object.entries(FIXTURES)) {
+    it(name, () => {
+      const yaml = clusterObjectsInApplyOrder(renderCluster(kc, opts))
+        .map((o) => stringify(o, { lineWidth: 0, aliasDuplicateObjects: false }))
+        .join('---\n');
+      const file = join(testdata, `${name}.yaml`);
+      if (process.env['UPDATE_GOLDEN'] === '1' || !existsSync(file)) writeFileSync(file, yaml);
+      expect(yaml).toBe(readFileSync(file, 'utf8'));
+    });
+  }
+});
+
+describe('renderCluster', () => {
+  const hashOf = (kc: KsqlCluster) => renderCluster(kc, opts).statefulSet.spec?.template.metadata?.annotations?.['ksetl.io/config-hash'];
+
+  it('rolls the pods when the engine configuration changes, not on a scale', () => {
+    const base = hashOf(cluster());
+    expect(hashOf(cluster({ replicas: 5 }))).toBe(base);
+    expect(hashOf(cluster({ config: { 'ksql.streams.num.stream.threads': '2' } }))).not.toBe(base);
+    expect(hashOf(cluster({ processingGuarantee: 'exactly_once_v2' }))).not.toBe(base);
+  });
+
+  it('owns every object and labels it with the cluster', () => {
+    for (const o of clusterObjectsInApplyOrder(renderCluster(cluster(), opts))) {
+      expect(o.metadata?.ownerReferences).toEqual([
+        { apiVersion: 'ksetl.io/v1alpha1', kind: 'KsqlCluster', name: 'ads', uid: '6f1c1d2e-0000-4000-8000-000000000001', controller: true, blockOwnerDeletion: true },
+      ]);
+      expect(o.metadata?.labels?.['ksetl.io/cluster']).toBe('ads');
+      expect(o.metadata?.namespace).toBe('team-ads');
+    }
+  });
+
+  it('keeps secrets out of the ConfigMap', () => {
+    const data = renderCluster(FIXTURES['full']!, opts).configMap.data?.['server.properties'] ?? '';
+    expect(data).toContain('sasl.password=${env:KSETL_KAFKA_PASSWORD}');
+    expect(data).toContain('security.protocol=SASL_SSL');
+  });
+
+  it('leaves scraping to a ServiceMonitor when the Prometheus Operator is there (mode Auto)', () => {
+    const annotations = (o: RenderOptions) => renderCluster(cluster(), o).statefulSet.spec?.template.metadata?.annotations ?? {};
+    expect(annotations(opts)['prometheus.io/scrape']).toBe('true');
+    expect(annotations({ ...opts, prometheusOperator: true })['prometheus.io/scrape']).toBeUndefined();
+  });
+
+  it('keeps the selector labels when pod template overrides try to change them', () => {
+    const kc = cluster({ podTemplate: { metadata: { labels: { 'app.kubernetes.io/instance': 'other' } } } });
+    const sts = renderCluster(kc, opts).statefulSet;
+    expect(sts.spec?.template.metadata?.labels?.['app.kubernetes.io/instance']).toBe('ads');
+  });
+
+  it('rejects config overrides of keys the operator manages', () => {
+    const r = parseKsqlCluster({ ...FIXTURES['minimal'], spec: { ...FIXTURES['minimal']!.spec, config: { 'bootstrap.servers': 'x:1' } } });
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.errors[0]?.path).toBe('spec.config');
+  });
+
+  it('escapes .properties keys and values', () => {
+    expect(renderProperties([['a key=', ' v\\1\nx']], 'h')).toBe('# h\na\\ key\\==\\ v\\\\1\\nx\n');
+  });
+
+  it('orders managed keys first, then overrides sorted', () => {
+    const keys = engineConfig(FIXTURES['full']!).map(([k]) => k);
+    expect(keys.slice(0, 2)).toEqual(['bootstrap.servers', 'ksql.service.id']);
+    expect(keys.slice(-2)).toEqual(['auto.offset.reset', 'ksql.streams.num.stream.threads']);
+  });
+});
+
+describe('names', () => {
+  it('derive a per-namespace service id and the prefix the engine puts on internal topics', () => {
+    const id = serviceId(cluster());
+    expect(id).toBe('team-ads_ads_');
+    expect(queryApplicationId(id, 'CTAS_X_1').startsWith(internalTopicPrefix(id))).toBe(true);
+    expect(commandTopic(id).startsWith(internalTopicPrefix(id))).toBe(true);
+  });
+});

@@ -1,0 +1,385 @@
+/**
+ * The desired state of a KsqlCluster: pure functions from the (parsed,
+ * defaulted) resource to the Kubernetes objects that run it. No I/O, no
+ * clock, no randomness — the reconciler server-side-applies what comes out,
+ * and the golden tests in testdata/ pin it.
+ */
+import { createHash } from 'node:crypto';
+import type {
+  V1ConfigMap,
+  V1Container,
+  V1EnvVar,
+  V1ObjectMeta,
+  V1PodDisruptionBudget,
+  V1PodSpec,
+  V1PodTemplateSpec,
+  V1Service,
+  V1ServiceAccount,
+  V1StatefulSet,
+  V1Volume,
+  V1VolumeMount,
+} from '@kubernetes/client-node';
+import type { Quantity } from '../../api/common.js';
+import type { KsqlCluster } from '../../api/ksql-cluster.js';
+import { Monitoring } from '../../api/monitoring.js';
+import {
+  ANNOTATION,
+  ENGINE_PORT,
+  ENGINE_PORT_NAME,
+  clusterLabels,
+  clusterObjectNames,
+  engineSelector,
+  ownerReference,
+  podHost,
+  serviceId,
+} from '../../names.js';
+
+/** What the render needs beyond the resource: operator-wide settings and what the API server offers. */
+export interface RenderOptions {
+  /** engine image when spec.image is unset (the operator's own version) */
+  readonly defaultImage: string;
+  /** whether the Prometheus Operator CRDs exist (decides `scrape.mode: Auto`) */
+  readonly prometheusOperator: boolean;
+}
+
+export interface DesiredClusterObjects {
+  readonly serviceAccount: V1ServiceAccount;
+  readonly configMap: V1ConfigMap;
+  readonly headlessService: V1Service;
+  readonly clientService: V1Service;
+  readonly statefulSet: V1StatefulSet;
+  readonly podDisruptionBudget: V1PodDisruptionBudget;
+}
+
+export const CONFIG_DIR = '/etc/ksetl';
+export const CONFIG_FILE = 'server.properties';
+export const STATE_DIR = '/var/lib/ksetl/state';
+export const KAFKA_TLS_DIR = '/etc/ksetl/kafka-tls';
+export const ENGINE_CONTAINER = 'engine';
+export const HEALTH_PATH = '/healthcheck';
+export const METRICS_PATH = '/metrics';
+export const ENV_KAFKA_USERNAME = 'KSETL_KAFKA_USERNAME';
+export const ENV_KAFKA_PASSWORD = 'KSETL_KAFKA_PASSWORD';
+
+const RUN_AS = 1000;
+
+// ---- engine configuration ------------------------------------------------
+
+function securityProtocol(kc: KsqlCluster): string {
+  const { sasl, tls } = kc.spec.kafka;
+  if (sasl) return tls ? 'SASL_SSL' : 'SASL_PLAINTEXT';
+  return tls ? 'SSL' : 'PLAINTEXT';
+}
+
+/**
+ * The engine's configuration as ordered key/value pairs: what the operator
+ * manages, then `spec.config` (sorted). Secrets never appear — they are
+ * `${env:...}` references resolved by the engine from the pod's environment.
+ */
+export function engineConfig(kc: KsqlCluster): [string, string][] {
+  const { name, namespace = 'default' } = kc.metadata;
+  const { kafka } = kc.spec;
+  const out: [string, string][] = [
+    ['bootstrap.servers', kafka.bootstrapServers.join(',')],
+    ['ksql.service.id', serviceId(kc)],
+    ['listeners', `http://0.0.0.0:${ENGINE_PORT}`],
+    ['ksql.advertised.listener', `http://${podHost(name, namespace, '${env:POD_NAME}')}:${ENGINE_PORT}`],
+    ['ksql.streams.state.dir', STATE_DIR],
+    ['processing.guarantee', kc.spec.processingGuarantee],
+    ['security.protocol', securityProtocol(kc)],
+  ];
+  if (kafka.sasl) {
+    out.push(['sasl.mechanism', kafka.sasl.mechanism], ['sasl.username', `\${env:${ENV_KAFKA_USERNAME}}`], ['sasl.password', `\${env:${ENV_KAFKA_PASSWORD}}`]);
+  }
+  const tls = kafka.tls;
+  if (tls?.caKey) out.push(['ssl.ca.location', `${KAFKA_TLS_DIR}/${tls.caKey}`]);
+  if (tls?.certKey && tls.keyKey) out.push(['ssl.certificate.location', `${KAFKA_TLS_DIR}/${tls.certKey}`], ['ssl.key.location', `${KAFKA_TLS_DIR}/${tls.keyKey}`]);
+  const topicLog = kc.spec.logging?.kafkaTopic;
+  if (topicLog?.enabled) {
+    out.push(['ksql.logging.processing.topic.auto.create', 'true'], ['ksql.logging.processing.stream.auto.create', 'true']);
+    if (topicLog.topic) out.push(['ksql.logging.processing.topic.name', topicLog.topic]);
+  }
+  const overrides = Object.entries(kc.spec.config ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return [...out, ...overrides];
+}
+
+function escapeProperty(s: string, isKey: boolean): string {
+  let out = s.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t');
+  if (isKey) out = out.replace(/([=: #!])/g, '\\$1');
+  else out = out.replace(/^ /, '\\ ');
+  return out;
+}
+
+/** A Java `.properties` file. */
+export function renderProperties(pairs: readonly (readonly [string, string])[], header: string): string {
+  return [`# ${header}`, ...pairs.map(([k, v]) => `${escapeProperty(k, true)}=${escapeProperty(v, false)}`), ''].join('\n');
+}
+
+/** A short content hash; on the pod template it makes a configuration change roll the pods. */
+export function configHash(content: string): string {
+  return createHash('sha256').update(content).digest('hex').slice(0, 16);
+}
+
+// ---- helpers -------------------------------------------------------------
+
+function meta(kc: KsqlCluster, name: string, extra: Partial<V1ObjectMeta> = {}): V1ObjectMeta {
+  return {
+    name,
+    namespace: kc.metadata.namespace,
+    labels: clusterLabels(kc.metadata.name),
+    ownerReferences: [ownerReference(kc)],
+    ...extra,
+  };
+}
+
+const quantities = (q: Readonly<Record<string, Quantity>> | undefined): Record<string, string> | undefined =>
+  q === undefined ? undefined : Object.fromEntries(Object.entries(q).map(([k, v]) => [k, String(v)]));
+
+/** Whether the pods carry `prometheus.io/*` scrape annotations (the fallback without the Prometheus Operator). */
+export function usesScrapeAnnotations(kc: KsqlCluster, opts: RenderOptions): boolean {
+  const m = kc.spec.monitoring ?? Monitoring.parse({});
+  if (!m.enabled) return false;
+  switch (m.scrape.mode) {
+    case 'Annotations':
+      return true;
+    case 'Auto':
+      return !opts.prometheusOperator;
+    case 'ServiceMonitor':
+    case 'PodMonitor':
+      return false;
+  }
+}
+
+// ---- objects -------------------------------------------------------------
+
+export function renderServiceAccount(kc: KsqlCluster): V1ServiceAccount {
+  return {
+    apiVersion: 'v1',
+    kind: 'ServiceAccount',
+    metadata: meta(kc, clusterObjectNames(kc.metadata.name).serviceAccount),
+    // the engine never talks to the Kubernetes API
+    automountServiceAccountToken: false,
+  };
+}
+
+export function renderConfigMap(kc: KsqlCluster): V1ConfigMap {
+  const { name, namespace = 'default' } = kc.metadata;
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: meta(kc, clusterObjectNames(name).configMap),
+    data: { [CONFIG_FILE]: renderProperties(engineConfig(kc), `rendered by ksetl-operator for KsqlCluster ${namespace}/${name}; edits are overwritten`) },
+  };
+}
+
+function servicePorts() {
+  return [{ name: ENGINE_PORT_NAME, port: ENGINE_PORT, targetPort: ENGINE_PORT_NAME, protocol: 'TCP' }];
+}
+
+/** Stable DNS per pod; lists pods before they are ready so engines find their peers while starting. */
+export function renderHeadlessService(kc: KsqlCluster): V1Service {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: meta(kc, clusterObjectNames(kc.metadata.name).headlessService),
+    spec: { clusterIP: 'None', publishNotReadyAddresses: true, selector: engineSelector(kc.metadata.name), ports: servicePorts() },
+  };
+}
+
+/** The REST endpoint clients (and the operator) use: ready pods only. */
+export function renderClientService(kc: KsqlCluster): V1Service {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: meta(kc, clusterObjectNames(kc.metadata.name).clientService),
+    spec: { type: 'ClusterIP', selector: engineSelector(kc.metadata.name), ports: servicePorts() },
+  };
+}
+
+export function renderPodDisruptionBudget(kc: KsqlCluster): V1PodDisruptionBudget {
+  return {
+    apiVersion: 'policy/v1',
+    kind: 'PodDisruptionBudget',
+    metadata: meta(kc, clusterObjectNames(kc.metadata.name).podDisruptionBudget),
+    spec: {
+      maxUnavailable: 1,
+      selector: { matchLabels: engineSelector(kc.metadata.name) },
+      // a pod that never became ready must not block node drains
+      unhealthyPodEvictionPolicy: 'AlwaysAllow',
+    },
+  };
+}
+
+function engineEnv(kc: KsqlCluster): V1EnvVar[] {
+  const env: V1EnvVar[] = [
+    { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+    { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+  ];
+  const sasl = kc.spec.kafka.sasl;
+  if (sasl) {
+    env.push(
+      { name: ENV_KAFKA_USERNAME, valueFrom: { secretKeyRef: { name: sasl.secretRef.name, key: sasl.usernameKey } } },
+      { name: ENV_KAFKA_PASSWORD, valueFrom: { secretKeyRef: { name: sasl.secretRef.name, key: sasl.passwordKey } } },
+    );
+  }
+  return env;
+}
+
+function tlsKeys(kc: KsqlCluster): string[] {
+  const tls = kc.spec.kafka.tls;
+  return [tls?.caKey, tls?.certKey, tls?.keyKey].filter((k): k is string => k !== undefined);
+}
+
+function engineContainer(kc: KsqlCluster, opts: RenderOptions): V1Container {
+  const names = clusterObjectNames(kc.metadata.name);
+  const mounts: V1VolumeMount[] = [
+    { name: 'config', mountPath: CONFIG_DIR, readOnly: true },
+    { name: names.stateVolume, mountPath: STATE_DIR },
+    { name: 'tmp', mountPath: '/tmp' },
+  ];
+  if (tlsKeys(kc).length > 0) mounts.push({ name: 'kafka-tls', mountPath: KAFKA_TLS_DIR, readOnly: true });
+  const probe = () => ({ httpGet: { path: HEALTH_PATH, port: ENGINE_PORT_NAME }, periodSeconds: 10, timeoutSeconds: 5 });
+  const resources = kc.spec.resources;
+  return {
+    name: ENGINE_CONTAINER,
+    image: kc.spec.image ?? opts.defaultImage,
+    ...(kc.spec.imagePullPolicy ? { imagePullPolicy: kc.spec.imagePullPolicy } : {}),
+    command: ['ksetl', 'server', '--config', `${CONFIG_DIR}/${CONFIG_FILE}`],
+    ports: [{ name: ENGINE_PORT_NAME, containerPort: ENGINE_PORT, protocol: 'TCP' }],
+    env: engineEnv(kc),
+    ...(resources ? { resources: { ...(resources.requests ? { requests: quantities(resources.requests) } : {}), ...(resources.limits ? { limits: quantities(resources.limits) } : {}) } } : {}),
+    readinessProbe: { ...probe(), failureThreshold: 3 },
+    // state restore can take a while: liveness only restarts a process that stopped answering
+    livenessProbe: { ...probe(), initialDelaySeconds: 30, failureThreshold: 6 },
+    volumeMounts: mounts,
+    securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+  };
+}
+
+function engineVolumes(kc: KsqlCluster): V1Volume[] {
+  const volumes: V1Volume[] = [
+    { name: 'config', configMap: { name: clusterObjectNames(kc.metadata.name).configMap } },
+    { name: 'tmp', emptyDir: {} },
+  ];
+  const tls = kc.spec.kafka.tls;
+  const keys = tlsKeys(kc);
+  if (tls?.secretRef && keys.length > 0) {
+    volumes.push({ name: 'kafka-tls', secret: { secretName: tls.secretRef.name, items: keys.map((k) => ({ key: k, path: k })), defaultMode: 0o440 } });
+  }
+  return volumes;
+}
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Containers merged by name: same name → fields overridden, `env`/`volumeMounts` appended; new names appended (sidecars). */
+function mergeContainers(ours: readonly V1Container[], theirs: unknown): V1Container[] {
+  if (!Array.isArray(theirs)) return [...ours];
+  const merged = ours.map((c) => {
+    const o = theirs.find((t): t is Obj => isObj(t) && t['name'] === c.name);
+    if (!o) return c;
+    const env = [...(c.env ?? []), ...((o['env'] as V1EnvVar[] | undefined) ?? [])];
+    const volumeMounts = [...(c.volumeMounts ?? []), ...((o['volumeMounts'] as V1VolumeMount[] | undefined) ?? [])];
+    return { ...c, ...o, env, volumeMounts } as V1Container;
+  });
+  const extra = theirs.filter((t): t is Obj => isObj(t) && !ours.some((c) => c.name === t['name'])) as unknown as V1Container[];
+  return [...merged, ...extra];
+}
+
+/**
+ * `spec.podTemplate` over the rendered template: labels and annotations
+ * added (ours win, so the selector still matches), pod spec fields
+ * replaced, containers merged by name, volumes appended.
+ */
+export function applyPodTemplateOverrides(template: V1PodTemplateSpec, overrides: Obj | undefined): V1PodTemplateSpec {
+  if (!overrides) return template;
+  const om = isObj(overrides['metadata']) ? overrides['metadata'] : {};
+  const os = isObj(overrides['spec']) ? overrides['spec'] : {};
+  const spec = template.spec as V1PodSpec;
+  const { containers, initContainers, volumes, ...rest } = os;
+  return {
+    metadata: {
+      ...template.metadata,
+      labels: { ...(isObj(om['labels']) ? (om['labels'] as Record<string, string>) : {}), ...template.metadata?.labels },
+      annotations: { ...(isObj(om['annotations']) ? (om['annotations'] as Record<string, string>) : {}), ...template.metadata?.annotations },
+    },
+    spec: {
+      ...spec,
+      ...(rest as Partial<V1PodSpec>),
+      containers: mergeContainers(spec.containers, containers),
+      ...(Array.isArray(initContainers) ? { initContainers: initContainers as V1Container[] } : {}),
+      volumes: [...(spec.volumes ?? []), ...(Array.isArray(volumes) ? (volumes as V1Volume[]) : [])],
+    },
+  };
+}
+
+export function renderStatefulSet(kc: KsqlCluster, opts: RenderOptions, hash: string): V1StatefulSet {
+  const { name } = kc.metadata;
+  const names = clusterObjectNames(name);
+  const annotations: Record<string, string> = { [ANNOTATION.configHash]: hash };
+  if (usesScrapeAnnotations(kc, opts)) {
+    Object.assign(annotations, { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(ENGINE_PORT), 'prometheus.io/path': METRICS_PATH });
+  }
+  const template = applyPodTemplateOverrides(
+    {
+      metadata: { labels: clusterLabels(name), annotations },
+      spec: {
+        serviceAccountName: names.serviceAccount,
+        automountServiceAccountToken: false,
+        terminationGracePeriodSeconds: 60,
+        securityContext: { runAsNonRoot: true, runAsUser: RUN_AS, runAsGroup: RUN_AS, fsGroup: RUN_AS, seccompProfile: { type: 'RuntimeDefault' } },
+        containers: [engineContainer(kc, opts)],
+        volumes: engineVolumes(kc),
+      },
+    },
+    kc.spec.podTemplate,
+  );
+  const { storage } = kc.spec;
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    metadata: meta(kc, names.statefulSet),
+    spec: {
+      replicas: kc.spec.replicas,
+      serviceName: names.headlessService,
+      // engines are peers: start and stop them together, not one by one
+      podManagementPolicy: 'Parallel',
+      selector: { matchLabels: engineSelector(name) },
+      updateStrategy: { type: 'RollingUpdate' },
+      // deleting the cluster deletes its state volumes; scaling down keeps them for a scale up
+      persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Delete', whenScaled: 'Retain' },
+      template,
+      volumeClaimTemplates: [
+        {
+          apiVersion: 'v1',
+          kind: 'PersistentVolumeClaim',
+          metadata: { name: names.stateVolume, labels: clusterLabels(name) },
+          spec: {
+            accessModes: ['ReadWriteOnce'],
+            ...(storage.storageClassName ? { storageClassName: storage.storageClassName } : {}),
+            resources: { requests: { storage: String(storage.size) } },
+          },
+        },
+      ],
+    },
+  };
+}
+
+/** Every object of a cluster. */
+export function renderCluster(kc: KsqlCluster, opts: RenderOptions): DesiredClusterObjects {
+  const configMap = renderConfigMap(kc);
+  const hash = configHash(configMap.data?.[CONFIG_FILE] ?? '');
+  return {
+    serviceAccount: renderServiceAccount(kc),
+    configMap,
+    headlessService: renderHeadlessService(kc),
+    clientService: renderClientService(kc),
+    statefulSet: renderStatefulSet(kc, opts, hash),
+    podDisruptionBudget: renderPodDisruptionBudget(kc),
+  };
+}
+
+/** The objects in apply order (what pods need exists before the StatefulSet). */
+export function clusterObjectsInApplyOrder(o: DesiredClusterObjects) {
+  return [o.serviceAccount, o.configMap, o.headlessService, o.clientService, o.podDisruptionBudget, o.statefulSet] as const;
+}
