@@ -34,6 +34,7 @@ Commands:
       --filter SUBSTR    only cases whose "file :: name :: format" contains SUBSTR
       --verbose          print every failing case with its first difference
       --strict           exit 1 when a case fails (default: exit 0, the run is a measurement)
+  server --config FILE   run an engine process on Kafka with the REST API (config: .properties or .json; KSQL_* env)
   test                   run statements over input records (ksql-test-runner file shapes)
       --statements FILE  SQL statements
       --input FILE       {"inputs": [{topic, key, value, timestamp}]}
@@ -132,6 +133,19 @@ async function test(args: string[], io: Io, loadDeps: DepsLoader): Promise<numbe
   return r.passed ? 0 : 1;
 }
 
+/** `ksetl server --config FILE`: an engine process on Kafka with the REST API; runs until SIGTERM/SIGINT. */
+async function server(args: string[], io: Io): Promise<number> {
+  const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c' } } });
+  const { runServer } = await import('../kafka/server-main.js');
+  try {
+    await runServer(values.config !== undefined ? { configFile: values.config } : {});
+    return 0;
+  } catch (e) {
+    io.err(`ksetl server: ${e instanceof Error ? e.message : String(e)}`);
+    return 1;
+  }
+}
+
 /** Run the command line `argv` (without node and script); resolves to the exit code. */
 export async function main(argv: readonly string[], io: Io = consoleIo, loadDeps: DepsLoader = loadEngineDeps, shell: ShellRunner = runShell): Promise<number> {
   const [command, ...rest] = argv;
@@ -145,6 +159,8 @@ export async function main(argv: readonly string[], io: Io = consoleIo, loadDeps
         return await qtt(rest, io, loadDeps);
       case 'test':
         return await test(rest, io, loadDeps);
+      case 'server':
+        return await server(rest, io);
       case 'version':
       case '--version':
       case '-v':

@@ -1,8 +1,13 @@
 import {
+  AssignerProtocol,
   Kafka,
+  PartitionAssigners,
   Partitioners,
   logLevel as KafkaLogLevel,
   type Admin,
+  type Assignment,
+  type PartitionAssigner,
+  type SASLOptions,
   type Consumer,
   type IHeaders,
   type Message,
@@ -36,6 +41,9 @@ export interface KafkajsPortOptions {
   readonly clientId?: string;
   /** kafkajs's own logging; default error (kafkajs logs retriable errors at error level too). */
   readonly logLevel?: 'nothing' | 'error' | 'warn' | 'info' | 'debug';
+  /** TLS: true for the platform's CAs, or PEM material (ca/cert/key). */
+  readonly ssl?: boolean | { readonly ca?: string | Buffer; readonly cert?: string | Buffer; readonly key?: string | Buffer; readonly passphrase?: string; readonly rejectUnauthorized?: boolean };
+  readonly sasl?: { readonly mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; readonly username: string; readonly password: string };
 }
 
 const LOG_LEVELS = {
@@ -53,6 +61,8 @@ export function kafkajsPort(options: KafkajsPortOptions): KafkaPort {
     clientId: options.clientId ?? 'ksetl',
     brokers,
     logLevel: LOG_LEVELS[options.logLevel ?? 'error'],
+    ...(options.ssl !== undefined ? { ssl: typeof options.ssl === 'boolean' ? options.ssl : { ...options.ssl } } : {}),
+    ...(options.sasl !== undefined ? { sasl: { ...options.sasl } as SASLOptions } : {}),
   });
   const open = new Set<{ close(): Promise<void> }>();
   const track = <T extends { close(): Promise<void> }>(client: T): T => {
@@ -92,13 +102,25 @@ export function kafkajsPort(options: KafkajsPortOptions): KafkaPort {
         allowAutoTopicCreation: false,
         readUncommitted: consumerOptions.readCommitted === false,
         maxWaitTimeInMs: consumerOptions.maxWaitMs ?? 500,
+        partitionAssigners: [consumerOptions.assignment === 'copartitioned' ? copartitionedAssigner : PartitionAssigners.roundRobin],
         ...(consumerOptions.sessionTimeoutMs !== undefined ? { sessionTimeout: consumerOptions.sessionTimeoutMs } : {}),
         ...(consumerOptions.heartbeatIntervalMs !== undefined
           ? { heartbeatInterval: consumerOptions.heartbeatIntervalMs }
           : {}),
       });
       await consumer.connect();
-      await consumer.subscribe({ topics: [...consumerOptions.topics], fromBeginning: consumerOptions.from !== 'latest' });
+      const earliest = new Set(consumerOptions.fromEarliest ?? []);
+      const fromBeginning = consumerOptions.from !== 'latest';
+      const rest = consumerOptions.topics.filter((t) => fromBeginning || !earliest.has(t));
+      if (rest.length > 0) await consumer.subscribe({ topics: rest, fromBeginning });
+      const early = consumerOptions.topics.filter((t) => !fromBeginning && earliest.has(t));
+      if (early.length > 0) await consumer.subscribe({ topics: early, fromBeginning: true });
+      const onProgress = consumerOptions.onProgress;
+      if (onProgress) {
+        consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) =>
+          onProgress({ topic: payload.topic, partition: payload.partition, offset: Number(payload.lastOffset) }),
+        );
+      }
       return track(new KafkajsConsumer(consumer, consumerOptions));
     },
     async close() {
@@ -107,6 +129,41 @@ export function kafkajsPort(options: KafkajsPortOptions): KafkaPort {
     },
   };
 }
+
+/**
+ * Gives every member whole "task columns": partition N of every subscribed
+ * topic goes to the same member, so a task's co-partitioned inputs (both sides
+ * of a join, a query's source and its repartition topic) are read together.
+ */
+const copartitionedAssigner: PartitionAssigner = ({ cluster }) => ({
+  name: 'KsetlCopartitioned',
+  version: 0,
+  async assign({ members, topics }) {
+    const memberIds = members.map((m) => m.memberId).sort();
+    const byIndex = new Map<number, string[]>();
+    for (const topic of topics) {
+      for (const p of cluster.findTopicPartitionMetadata(topic)) {
+        const list = byIndex.get(p.partitionId) ?? [];
+        list.push(topic);
+        byIndex.set(p.partitionId, list);
+      }
+    }
+    const assignments = new Map<string, Assignment>(memberIds.map((id) => [id, {}]));
+    [...byIndex.keys()]
+      .sort((a, b) => a - b)
+      .forEach((partition, i) => {
+        const a = assignments.get(memberIds[i % memberIds.length]!)!;
+        for (const topic of byIndex.get(partition)!) (a[topic] ??= []).push(partition);
+      });
+    return memberIds.map((memberId) => ({
+      memberId,
+      memberAssignment: AssignerProtocol.MemberAssignment.encode({ version: 0, assignment: assignments.get(memberId)!, userData: Buffer.alloc(0) }),
+    }));
+  },
+  protocol({ topics }) {
+    return { name: 'KsetlCopartitioned', metadata: AssignerProtocol.MemberMetadata.encode({ version: 0, topics, userData: Buffer.alloc(0) }) };
+  },
+});
 
 class KafkajsAdmin implements KafkaAdmin {
   #connected: Promise<Admin> | null = null;

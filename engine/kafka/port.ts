@@ -107,6 +107,20 @@ export interface ConsumerOptions {
    */
   readonly onAssigned?: (partitions: readonly TopicPartition[]) => void;
   readonly onRevoked?: (partitions: readonly TopicPartition[]) => void;
+  /** Topics that start at the earliest offset whatever `from` says (a query's internal repartition topics). */
+  readonly fromEarliest?: readonly string[];
+  /**
+   * How partitions are spread over the group's members: 'round-robin' (default),
+   * or 'copartitioned': every subscribed topic's partition N goes to the same
+   * member, as Kafka Streams assigns a task's co-partitioned inputs together.
+   */
+  readonly assignment?: 'round-robin' | 'copartitioned';
+  /**
+   * Called after each fetched batch with the offset of its last entry, also for
+   * batches holding only transaction markers or aborted records (which never
+   * reach the handler): how a reader knows it reached a partition's end.
+   */
+  readonly onProgress?: (position: TopicPartitionOffset) => void;
 }
 
 export interface ConsumedBatch extends TopicPartition {

@@ -27,6 +27,10 @@ export interface ServerOptions {
   /** properties applied to every request (e.g. the test runner's `ksql.streams.auto.offset.reset`) */
   readonly properties?: Readonly<Record<string, string>>;
   readonly version?: string;
+  /** liveness for GET /healthcheck (default: always healthy) */
+  readonly health?: () => { isHealthy: boolean; details: Record<string, { isHealthy: boolean }> };
+  /** readiness for GET /ready (default: always ready) */
+  readonly ready?: () => boolean;
 }
 
 interface CommandStatus {
@@ -93,7 +97,13 @@ export class KsqlRestServer {
     const json = express.json({ type: () => true, limit: '10mb' });
 
     app.get('/healthcheck', (_req, res) => {
-      res.json({ isHealthy: true, details: { metastore: { isHealthy: true }, kafka: { isHealthy: true }, commandRunner: { isHealthy: true } } });
+      const h = this.#opts.health?.() ?? { isHealthy: true, details: { metastore: { isHealthy: true }, kafka: { isHealthy: true }, commandRunner: { isHealthy: true } } };
+      res.status(h.isHealthy ? 200 : 503).json(h);
+    });
+    // readiness (Kubernetes): the backend caught up and runs its queries
+    app.get('/ready', (_req, res) => {
+      const ready = this.#opts.ready?.() ?? true;
+      res.status(ready ? 200 : 503).json({ isReady: ready });
     });
     app.get('/info', (_req, res) => {
       res.json({ KsqlServerInfo: { version: this.#opts.version ?? '0.29.0', kafkaClusterId: 'ksetl-in-memory', ksqlServiceId: this.#backend.properties['ksql.service.id'] ?? 'default_', serverStatus: 'RUNNING' } });
@@ -114,7 +124,7 @@ export class KsqlRestServer {
       }
       res.json({ status: st.status, message: st.message, queryId: st.queryId });
     });
-    app.post('/ksql', json, (req, res) => this.#ksql(req, res));
+    app.post('/ksql', json, (req, res, next) => void this.#ksql(req, res).catch(next));
     app.post('/query', json, (req, res) => this.#query(req, res));
     app.post('/query-stream', json, (req, res) => this.#queryStream(req, res));
     app.post('/close-query', json, (req, res) => {
@@ -160,7 +170,7 @@ export class KsqlRestServer {
 
   // ---------------------------------------------------------------------------------- /ksql
 
-  #ksql(req: Request, res: Response): void {
+  async #ksql(req: Request, res: Response): Promise<void> {
     const body = (req.body ?? {}) as { ksql?: unknown; streamsProperties?: unknown; sessionVariables?: unknown };
     const text = typeof body.ksql === 'string' ? body.ksql : '';
     const props = this.#props(body.streamsProperties);
@@ -175,7 +185,7 @@ export class KsqlRestServer {
     }
     for (const st of statements) {
       try {
-        const entity = this.#execute(st, props);
+        const entity = await this.#execute(st, props);
         if (entity) entities.push(entity);
       } catch (e) {
         sendStatementError(res, e, st.text, entities);
@@ -186,7 +196,7 @@ export class KsqlRestServer {
   }
 
   /** Runs one statement; null when ksqlDB answers with no entity (INSERT VALUES, DEFINE, ...). */
-  #execute(st: Statement, props: Record<string, string>): Entity | null {
+  async #execute(st: Statement, props: Record<string, string>): Promise<Entity | null> {
     const b = this.#backend;
     switch (st.kind) {
       case 'Show':
@@ -207,10 +217,10 @@ export class KsqlRestServer {
       case 'UndefineVariable':
         return null;
       case 'InsertValues':
-        b.executeStatement(st, props);
+        await b.executeStatement(st, props);
         return null;
       case 'Explain': {
-        const r = b.executeStatement(st, props);
+        const r = await b.executeStatement(st, props);
         const q = st.target.kind === 'QueryId' ? b.metastore.query(st.target.queryId) : undefined;
         return {
           '@type': 'queryDescription',
@@ -239,7 +249,7 @@ export class KsqlRestServer {
           const what = st.kind === 'InsertInto' ? 'INSERT INTO' : `CREATE ${st.sourceType} AS SELECT`;
           throw new KsqlError(`${what} statements don't support LIMIT clause.`, st.loc);
         }
-        const r = b.executeStatement(st, props);
+        const r = await b.executeStatement(st, props);
         const commandId = commandIdOf(st, r.queryId);
         const status: CommandStatus = { status: 'SUCCESS', message: r.message, queryId: r.queryId };
         this.#commands.set(commandId, status);

@@ -15,7 +15,8 @@ import type { Statement } from '../sql/ast/statement.js';
  * the same way.
  */
 export interface KsqlBackend {
-  executeStatement(st: Statement, properties: Readonly<Record<string, string>>): StatementResult;
+  /** The Kafka backend answers once the statement went through the command log (a Promise). */
+  executeStatement(st: Statement, properties: Readonly<Record<string, string>>): StatementResult | Promise<StatementResult>;
   readonly metastore: Metastore;
   readonly functions: FunctionRegistry;
   readonly registry: SchemaRegistry;

@@ -1,0 +1,60 @@
+import { randomBytes } from 'node:crypto';
+import { inject } from 'vitest';
+import { startKafka, type KafkaBroker } from '../../test/infra/kafka/broker.js';
+import { kafkajsPort } from './kafkajs-port.js';
+import type { BrokerRecord, KafkaPort } from './port.js';
+
+/** Shared by the Kafka driver's integration tests: a broker address, per-run names, waiting, reading topics. */
+let own: KafkaBroker | null = null;
+
+export async function bootstrap(): Promise<string> {
+  const given = inject('kafkaBootstrap') ?? process.env['KSETL_KAFKA_BOOTSTRAP'];
+  if (given) return given;
+  own ??= await startKafka();
+  return own.bootstrap;
+}
+
+export async function stopOwnBroker(): Promise<void> {
+  await own?.stop();
+  own = null;
+}
+
+export function newPort(brokers: string, clientId: string): KafkaPort {
+  return kafkajsPort({ brokers, clientId, logLevel: 'nothing' });
+}
+
+/** A per-run seed for topic names and service ids (Materialize's habit: runs never see each other's data). */
+export function seed(): string {
+  return randomBytes(4).toString('hex');
+}
+
+/** Waits until `check` returns a value, failing with `what` at the deadline; never a fixed sleep. */
+export async function waitFor<T>(what: string, check: () => T | undefined | Promise<T | undefined>, timeoutMs = 45_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v !== undefined) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Reads a topic (read_committed) from the start with a throwaway group until `until` holds. */
+export async function readTopic(port: KafkaPort, topic: string, until: (seen: readonly BrokerRecord[]) => boolean, what = `records on ${topic}`, timeoutMs = 45_000): Promise<BrokerRecord[]> {
+  const seen: BrokerRecord[] = [];
+  const consumer = await port.consumer({ groupId: `reader-${seed()}`, topics: [topic], from: 'earliest', maxWaitMs: 100 });
+  try {
+    await consumer.run(async (b) => {
+      seen.push(...b.records);
+    });
+    await waitFor(what, () => (until(seen) ? true : undefined), timeoutMs);
+    return seen;
+  } finally {
+    await consumer.close();
+  }
+}

@@ -1,0 +1,44 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadServerConfig, parseProperties, ServerConfigError } from './server-config.js';
+
+describe('server config', () => {
+  it('reads a properties file, then env vars, resolving ${env:} and ${file:}', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ksetl-config-'));
+    await writeFile(join(dir, 'secret'), 's3cret\n');
+    await writeFile(
+      join(dir, 'server.properties'),
+      [
+        '# comment',
+        'bootstrap.servers=broker:9092',
+        'ksql.service.id=svc_',
+        'listeners=http://0.0.0.0:8089',
+        'security.protocol=SASL_PLAINTEXT',
+        'sasl.mechanism=SCRAM-SHA-512',
+        `sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="u" password="\${file:${join(dir, 'secret')}}";`,
+      ].join('\n'),
+    );
+    const c = await loadServerConfig(join(dir, 'server.properties'), { KSQL_PROCESSING_GUARANTEE: 'exactly_once_v2', KSQL_KSQL_STREAMS_AUTO__OFFSET__RESET: 'x', KSQL_KSQL_INTERNAL_TOPICS_PRECREATED: '${env:PRE}', PRE: 'true' });
+    expect(c).toMatchObject({
+      bootstrapServers: 'broker:9092',
+      serviceId: 'svc_',
+      processingGuarantee: 'exactly_once_v2',
+      listener: { host: '0.0.0.0', port: 8089 },
+      sasl: { mechanism: 'scram-sha-512', username: 'u', password: 's3cret' },
+    });
+    expect(c.properties).toMatchObject({ 'ksql.internal.topics.precreated': 'true', 'ksql.streams.auto_offset_reset': 'x', 'processing.guarantee': 'exactly_once_v2' });
+  });
+
+  it('reads JSON (nested keys flattened) and rejects a missing bootstrap', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ksetl-config-'));
+    await writeFile(join(dir, 'c.json'), JSON.stringify({ bootstrap: { servers: ['a:1', 'b:2'] }, ksql: { service: { id: 'j_' } } }));
+    expect(await loadServerConfig(join(dir, 'c.json'), {})).toMatchObject({ bootstrapServers: 'a:1,b:2', serviceId: 'j_' });
+    await expect(loadServerConfig(null, {})).rejects.toBeInstanceOf(ServerConfigError);
+  });
+
+  it('parses properties syntax', () => {
+    expect(parseProperties('a=1\nb : 2\n! x\nc=multi\\\n  line')).toEqual({ a: '1', b: '2', c: 'multiline' });
+  });
+});

@@ -1,0 +1,147 @@
+import { readFile } from 'node:fs/promises';
+import type { KafkajsPortOptions } from './kafkajs-port.js';
+
+/**
+ * `ksetl server` configuration: a .properties or .json file, then environment
+ * variables (KSQL_BOOTSTRAP_SERVERS → bootstrap.servers, as Confluent's images
+ * map them: `_` → `.`, `__` → `_`, `___` → `-`). Values may reference
+ * `${env:NAME}` or `${file:/path}` (secrets mounted as files).
+ */
+export interface ServerConfig {
+  readonly bootstrapServers: string;
+  readonly serviceId: string;
+  readonly stateDir: string | null;
+  readonly processingGuarantee: 'at_least_once' | 'exactly_once_v2';
+  /** where the REST API listens */
+  readonly listener: { readonly host: string; readonly port: number };
+  readonly ssl: KafkajsPortOptions['ssl'];
+  readonly sasl: KafkajsPortOptions['sasl'];
+  /** every ksql.* (and processing.guarantee) property, for the engine */
+  readonly properties: Readonly<Record<string, string>>;
+  readonly basicAuth: { readonly user: string; readonly password: string } | null;
+}
+
+export class ServerConfigError extends Error {
+  override readonly name = 'ServerConfigError';
+}
+
+export async function loadServerConfig(file: string | null, env: NodeJS.ProcessEnv = process.env, overrides: Readonly<Record<string, string>> = {}): Promise<ServerConfig> {
+  const raw: Record<string, string> = {};
+  if (file) Object.assign(raw, file.endsWith('.json') ? flattenJson(JSON.parse(await readFile(file, 'utf8'))) : parseProperties(await readFile(file, 'utf8')));
+  Object.assign(raw, fromEnv(env), overrides);
+  const props: Record<string, string> = {};
+  for (const [k, v] of Object.entries(raw)) props[k] = await resolveValue(v, env);
+  return toConfig(props);
+}
+
+export function parseProperties(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const lines = text.replace(/\\\r?\n\s*/g, '').split(/\r?\n/);
+  for (const line of lines) {
+    const t = line.trim();
+    if (t === '' || t.startsWith('#') || t.startsWith('!')) continue;
+    const m = /^([^=:\s]+)\s*[=:\s]\s*(.*)$/.exec(t);
+    if (m) out[m[1]!] = m[2]!;
+  }
+  return out;
+}
+
+function flattenJson(v: unknown, prefix = '', out: Record<string, string> = {}): Record<string, string> {
+  if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+    for (const [k, x] of Object.entries(v as Record<string, unknown>)) flattenJson(x, prefix ? `${prefix}.${k}` : k, out);
+  } else if (prefix) out[prefix] = Array.isArray(v) ? v.join(',') : String(v);
+  return out;
+}
+
+function fromEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) {
+    if (!k.startsWith('KSQL_') || v === undefined || k === 'KSQL_OPTS' || k === 'KSQL_HEAP_OPTS') continue;
+    // `___` → `-`, `__` → `_`, `_` → `.`
+    const name = k
+      .slice(5)
+      .toLowerCase()
+      .split('___')
+      .map((part) => part.split('__').map((p) => p.replace(/_/g, '.')).join('_'))
+      .join('-');
+    out[name] = v;
+  }
+  return out;
+}
+
+async function resolveValue(v: string, env: NodeJS.ProcessEnv): Promise<string> {
+  let out = v;
+  for (const m of [...v.matchAll(/\$\{(env|file):([^}]+)\}/g)]) {
+    const [whole, kind, ref] = m as unknown as [string, string, string];
+    let value: string;
+    if (kind === 'env') {
+      const x = env[ref];
+      if (x === undefined) throw new ServerConfigError(`config references \${env:${ref}}, which is not set`);
+      value = x;
+    } else {
+      value = (await readFile(ref, 'utf8')).trim();
+    }
+    out = out.replace(whole, value);
+  }
+  return out;
+}
+
+async function toConfig(p: Record<string, string>): Promise<ServerConfig> {
+  const bootstrapServers = p['bootstrap.servers'] ?? p['ksql.streams.bootstrap.servers'];
+  if (!bootstrapServers) throw new ServerConfigError('bootstrap.servers is required (config file or KSQL_BOOTSTRAP_SERVERS)');
+  const serviceId = p['ksql.service.id'] ?? 'default_';
+  const g = (p['processing.guarantee'] ?? p['ksql.streams.processing.guarantee'] ?? 'at_least_once').toLowerCase();
+  if (g !== 'at_least_once' && g !== 'exactly_once_v2' && g !== 'exactly_once') throw new ServerConfigError(`processing.guarantee must be at_least_once or exactly_once_v2, got ${g}`);
+  const listener = parseListener((p['listeners'] ?? 'http://0.0.0.0:8088').split(',')[0]!.trim());
+  const protocol = (p['security.protocol'] ?? 'PLAINTEXT').toUpperCase();
+  if (!['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'].includes(protocol)) throw new ServerConfigError(`unknown security.protocol ${protocol}`);
+  let ssl: ServerConfig['ssl'];
+  if (protocol === 'SSL' || protocol === 'SASL_SSL') {
+    const pem = async (key: string): Promise<string | undefined> => (p[key] ? readFile(p[key]!, 'utf8') : p[key.replace('.location', '.pem')]);
+    const ca = await pem('ssl.ca.location');
+    const cert = await pem('ssl.certificate.location');
+    const key = await pem('ssl.key.location');
+    ssl =
+      ca || cert || key
+        ? {
+            ...(ca ? { ca } : {}),
+            ...(cert ? { cert } : {}),
+            ...(key ? { key } : {}),
+            ...(p['ssl.key.password'] ? { passphrase: p['ssl.key.password'] } : {}),
+            ...(p['ssl.endpoint.identification.algorithm'] === '' ? { rejectUnauthorized: true } : {}),
+          }
+        : true;
+  }
+  let sasl: ServerConfig['sasl'];
+  if (protocol.startsWith('SASL_')) {
+    const mechanism = (p['sasl.mechanism'] ?? 'PLAIN').toLowerCase();
+    if (mechanism !== 'plain' && mechanism !== 'scram-sha-256' && mechanism !== 'scram-sha-512') throw new ServerConfigError(`sasl.mechanism ${mechanism} is not supported (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512)`);
+    const jaas = p['sasl.jaas.config'] ?? '';
+    const username = p['sasl.username'] ?? /username\s*=\s*"([^"]*)"/.exec(jaas)?.[1];
+    const password = p['sasl.password'] ?? /password\s*=\s*"([^"]*)"/.exec(jaas)?.[1];
+    if (username === undefined || password === undefined) throw new ServerConfigError('SASL needs sasl.username and sasl.password (or sasl.jaas.config)');
+    sasl = { mechanism, username, password };
+  }
+  const properties: Record<string, string> = {};
+  for (const [k, v] of Object.entries(p)) if (k.startsWith('ksql.') || k === 'processing.guarantee') properties[k] = v;
+  properties['ksql.service.id'] = serviceId;
+  properties['processing.guarantee'] = g === 'at_least_once' ? 'at_least_once' : 'exactly_once_v2';
+  const user = p['ksetl.basic.auth.user'];
+  return {
+    bootstrapServers,
+    serviceId,
+    stateDir: p['ksql.streams.state.dir'] ?? p['state.dir'] ?? null,
+    processingGuarantee: g === 'at_least_once' ? 'at_least_once' : 'exactly_once_v2',
+    listener,
+    ssl,
+    sasl,
+    properties,
+    basicAuth: user ? { user, password: p['ksetl.basic.auth.password'] ?? '' } : null,
+  };
+}
+
+function parseListener(l: string): { host: string; port: number } {
+  const m = /^https?:\/\/([^:/]+|\[[^\]]+\]):(\d+)\/?$/.exec(l);
+  if (!m) throw new ServerConfigError(`listeners must look like http://host:port, got ${l}`);
+  return { host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) };
+}

@@ -1,0 +1,315 @@
+import type { BrokerRecord } from '../driver/broker.js';
+import { murmur2Partition } from '../driver/broker.js';
+import { KsqlError } from '../errors.js';
+import { effectiveGrace } from '../plan/plan-query.js';
+import { compileOver } from '../runtime/compile-step-expr.js';
+import type { RuntimeContext } from '../runtime/context.js';
+import { keyString } from '../runtime/key-string.js';
+import { aggregateOperator, suppressOperator } from '../runtime/operators/aggregate.js';
+import { joinOperator } from '../runtime/operators/join.js';
+import { makeKeySerde, sinkOperator, sourceOperator } from '../runtime/operators/source-sink.js';
+import { filterOperator, flatMapOperator, logProcessingError, projectOperator, rekeyOperator } from '../runtime/operators/stateless.js';
+import { toRow, type Emit, type Rec } from '../runtime/record.js';
+import type { AggregateStep, JoinStep, SourceStep, Step } from '../topology/topology.js';
+import { decodeValue, encodeValue } from './codec.js';
+
+/**
+ * A persistent query as Kafka Streams runs it: the topology cut into
+ * sub-topologies where records must move to the task owning their new key
+ * (before a GROUP BY; on the stream side of a join on a non-key column). A
+ * cut is a repartition topic: the upstream part writes each record to the
+ * partition of its new key, the downstream part reads it back. Every other
+ * step runs in the task of the input partition, with the runtime's own
+ * operators.
+ */
+export interface DistributedPlan {
+  /** user topics the query reads */
+  readonly sourceTopics: readonly string[];
+  readonly repartitions: readonly RepartitionPlan[];
+  /** topic groups that must have the same partition count (the two sides of a join) */
+  readonly copartitioned: readonly (readonly string[])[];
+}
+
+export interface RepartitionPlan {
+  /** the step id the cut sits before (names the topic) */
+  readonly stepId: string;
+  /** the user topics whose partition count the repartition topic takes (the largest) */
+  readonly partitionsLike: readonly string[];
+}
+
+export function planDistributed(root: Step): DistributedPlan {
+  const sourceTopics: string[] = [];
+  const repartitions: RepartitionPlan[] = [];
+  const copartitioned: string[][] = [];
+  // returns the topics the step's records are partitioned like (empty after a cut: its own topic)
+  const walk = (step: Step): string[] => {
+    switch (step.kind) {
+      case 'Source':
+        if (!sourceTopics.includes(step.topic)) sourceTopics.push(step.topic);
+        return [step.topic];
+      case 'Filter':
+      case 'Project':
+      case 'FlatMap':
+      case 'Rekey':
+      case 'Suppress':
+      case 'Sink':
+        return walk(step.input);
+      case 'Aggregate': {
+        const like = walk(step.input);
+        repartitions.push({ stepId: step.id, partitionsLike: like.length > 0 ? like : sourceTopics.slice() });
+        return [];
+      }
+      case 'Join': {
+        if (step.variant === 'FK_TABLE_TABLE') {
+          throw new KsqlError('Foreign-key table-table joins are not supported by the Kafka driver yet.', null, 'Unsupported');
+        }
+        const l = walk(step.left);
+        const r = walk(step.right);
+        const lCut = needsJoinRepartition(step, 'left');
+        const rCut = needsJoinRepartition(step, 'right');
+        if (lCut) repartitions.push({ stepId: `${step.id}-left`, partitionsLike: rCut ? [...l, ...r] : r });
+        if (rCut) repartitions.push({ stepId: `${step.id}-right`, partitionsLike: lCut ? [...l, ...r] : l });
+        if (!lCut && !rCut) copartitioned.push([...l, ...r]);
+        return lCut || rCut ? [] : [...l, ...r];
+      }
+    }
+  };
+  walk(root);
+  return { sourceTopics, repartitions, copartitioned };
+}
+
+/** A stream side joined on something else than its key is repartitioned by the join key (tables always join on their key). */
+function needsJoinRepartition(step: JoinStep, side: 'left' | 'right'): boolean {
+  const input = side === 'left' ? step.left : step.right;
+  const keyExpr = side === 'left' ? step.leftKey : step.rightKey;
+  if (input.kind === 'Join') return false;
+  if (isTableSide(input)) return false;
+  const keyCols = input.schema.key;
+  if (keyCols.length === 1 && keyExpr.kind === 'ColumnRef' && keyExpr.name === keyCols[0]!.name && !hasRekey(input)) return false;
+  return true;
+}
+
+function isTableSide(step: Step): boolean {
+  switch (step.kind) {
+    case 'Source':
+      return step.sourceType === 'TABLE';
+    case 'Aggregate':
+      return true;
+    case 'Join':
+      return step.variant !== 'STREAM_STREAM' && step.variant !== 'STREAM_TABLE';
+    case 'Filter':
+    case 'Project':
+    case 'FlatMap':
+    case 'Rekey':
+    case 'Suppress':
+    case 'Sink':
+      return isTableSide(step.input);
+  }
+}
+
+function hasRekey(step: Step): boolean {
+  switch (step.kind) {
+    case 'Rekey':
+      return true;
+    case 'Filter':
+    case 'Project':
+    case 'FlatMap':
+    case 'Suppress':
+    case 'Sink':
+      return hasRekey(step.input);
+    case 'Source':
+    case 'Aggregate':
+    case 'Join':
+      return false;
+  }
+}
+
+function sourceOf(step: Step): SourceStep | null {
+  switch (step.kind) {
+    case 'Source':
+      return step;
+    case 'Filter':
+    case 'Project':
+    case 'FlatMap':
+    case 'Rekey':
+    case 'Suppress':
+    case 'Sink':
+      return sourceOf(step.input);
+    case 'Aggregate':
+    case 'Join':
+      return null;
+  }
+}
+
+export interface Repartitioned {
+  readonly topic: string;
+  readonly partitions: number;
+}
+
+/**
+ * Instantiates the operators of one task, as runtime/build.ts does, plus the
+ * repartition cuts of `planDistributed`: `repartitions` maps a cut's step id
+ * to its topic and partition count.
+ */
+export function buildTaskTopology(root: Step, ctx: RuntimeContext, repartitions: ReadonlyMap<string, Repartitioned>): void {
+  const cut = (stepId: string): Repartitioned => {
+    const r = repartitions.get(stepId);
+    if (!r) throw new Error(`no repartition topic planned for ${stepId}`);
+    return r;
+  };
+  const build = (step: Step, downstream: Emit): void => {
+    switch (step.kind) {
+      case 'Source':
+        sourceOperator(step, ctx, downstream);
+        return;
+      case 'Filter':
+        build(step.input, filterOperator(step, ctx, downstream));
+        return;
+      case 'Project':
+        build(step.input, projectOperator(step, ctx, downstream));
+        return;
+      case 'FlatMap':
+        build(step.input, flatMapOperator(step, ctx, downstream));
+        return;
+      case 'Rekey':
+        build(step.input, rekeyOperator(step, ctx, downstream));
+        return;
+      case 'Aggregate': {
+        const agg = aggregateOperator(step, ctx, downstream);
+        const r = cut(step.id);
+        readRepartition(ctx, r.topic, agg);
+        build(step.input, groupByRouter(step, ctx, r));
+        return;
+      }
+      case 'Suppress': {
+        const agg = findAggregate(step.input);
+        const grace = agg?.window ? effectiveGrace(agg.window) : 0;
+        build(step.input, suppressOperator(step, ctx, downstream, grace));
+        return;
+      }
+      case 'Join': {
+        const { left, right } = joinOperator(step, ctx, downstream);
+        for (const [side, input, emit, other] of [
+          ['left', step.left, left, step.right],
+          ['right', step.right, right, step.left],
+        ] as const) {
+          if (!needsJoinRepartition(step, side)) {
+            build(input, emit);
+            continue;
+          }
+          const r = cut(`${step.id}-${side}`);
+          readRepartition(ctx, r.topic, emit);
+          build(input, joinKeyRouter(step, side, other, ctx, r));
+        }
+        return;
+      }
+      case 'Sink': {
+        const write = sinkOperator(step, ctx);
+        build(step.input, (rec) => {
+          write(rec);
+          downstream(rec);
+        });
+        return;
+      }
+    }
+  };
+  build(root, () => {});
+}
+
+function findAggregate(step: Step): AggregateStep | null {
+  switch (step.kind) {
+    case 'Aggregate':
+      return step;
+    case 'Filter':
+    case 'Project':
+    case 'Suppress':
+    case 'FlatMap':
+    case 'Rekey':
+    case 'Sink':
+      return findAggregate(step.input);
+    case 'Source':
+    case 'Join':
+      return null;
+  }
+}
+
+// ------------------------------------------------------------ repartition records
+
+interface WireRec {
+  readonly k: readonly unknown[];
+  readonly v: readonly unknown[] | null;
+  readonly o?: readonly unknown[] | null;
+  readonly p: number;
+  readonly off: number;
+  readonly w: { start: number; end: number } | null;
+  readonly h: readonly { key: string; value: Buffer | null }[];
+}
+
+function writeRepartition(ctx: RuntimeContext, r: Repartitioned, routingKey: Buffer, rec: Rec): void {
+  const wire: WireRec = { k: rec.key, v: rec.value, ...(rec.old !== undefined ? { o: rec.old } : {}), p: rec.partition, off: rec.offset, w: rec.window, h: rec.headers };
+  ctx.produce(r.topic, { key: routingKey, value: encodeValue(wire), timestamp: Math.max(0, rec.ts), partition: murmur2Partition(routingKey, r.partitions) });
+}
+
+function readRepartition(ctx: RuntimeContext, topic: string, emit: Emit): void {
+  ctx.subscribe(topic, (r: BrokerRecord) => {
+    if (r.value === null) return;
+    const w = decodeValue<WireRec>(r.value);
+    emit({ key: w.k, value: w.v, ...(w.o !== undefined ? { old: w.o } : {}), ts: r.timestamp, partition: w.p, offset: w.off, window: w.w, headers: w.h });
+  });
+}
+
+/** Sends each record to the partition of its group; a table update whose group changes becomes a retraction for the old group and an addition for the new. */
+function groupByRouter(step: AggregateStep, ctx: RuntimeContext, r: Repartitioned): Emit {
+  const fns = step.groupBy.map((g) => compileOver(g, step.input, ctx.functions).fn);
+  const groupOf = (rec: Rec, values: readonly unknown[]): Buffer | null => {
+    try {
+      const key = fns.map((f) => f(toRow(rec.key, values, rec)) ?? null);
+      return key.some((k) => k === null) ? null : Buffer.from(keyString(key), 'utf8');
+    } catch (e) {
+      logProcessingError(ctx, 'GROUP BY', e);
+      return null;
+    }
+  };
+  return (rec) => {
+    if (step.inputType !== 'TABLE') {
+      if (rec.value === null) return;
+      const g = groupOf(rec, rec.value);
+      if (g) writeRepartition(ctx, r, g, rec);
+      return;
+    }
+    const oldG = rec.old ? groupOf(rec, rec.old) : null;
+    const newG = rec.value ? groupOf(rec, rec.value) : null;
+    if (oldG && newG && oldG.equals(newG)) {
+      writeRepartition(ctx, r, newG, rec);
+      return;
+    }
+    if (oldG) writeRepartition(ctx, r, oldG, { ...rec, value: null });
+    if (newG) writeRepartition(ctx, r, newG, { ...rec, old: null });
+  };
+}
+
+/**
+ * Sends a stream record to the partition its join key has in the other side's
+ * topic: the key serialized as the other side's source serializes its key,
+ * hashed as Kafka's default partitioner does.
+ */
+function joinKeyRouter(step: JoinStep, side: 'left' | 'right', other: Step, ctx: RuntimeContext, r: Repartitioned): Emit {
+  const input = side === 'left' ? step.left : step.right;
+  const keyFn = compileOver(side === 'left' ? step.leftKey : step.rightKey, input, ctx.functions).fn;
+  const otherSource = needsJoinRepartition(step, side === 'left' ? 'right' : 'left') ? null : sourceOf(other);
+  const otherKeyCols = otherSource?.columns.filter((c) => c.namespace === 'KEY') ?? [];
+  const serde = otherSource ? makeKeySerde(ctx, otherSource.topic, otherSource.keyFormat, otherKeyCols, null) : null;
+  return (rec) => {
+    if (rec.value === null) return;
+    let key: unknown;
+    try {
+      key = keyFn(toRow(rec.key, rec.value, rec)) ?? null;
+    } catch (e) {
+      logProcessingError(ctx, 'join key', e);
+      return;
+    }
+    if (key === null) return; // a null join key never matches
+    const bytes = serde ? serde.serialize([key], null) : Buffer.from(keyString([key]), 'utf8');
+    writeRepartition(ctx, r, bytes ?? Buffer.alloc(0), rec);
+  };
+}
