@@ -40,7 +40,8 @@ export function aggregateOperator(step: AggregateStep, ctx: RuntimeContext, emit
     return { impl, args: typed.slice(0, impl.valueArgs).map((t) => compileExpression(t)) };
   });
   const store = ctx.stores.keyValue<AggState>(`${step.id}-store`);
-  const sessionStore = ctx.stores.keyValue<SessionState>(`${step.id}-sessions`);
+  // session state lives in its own store, created only for SESSION windows (each store is a changelog topic on Kafka)
+  const sessionStore = step.window?.kind === 'SESSION' ? ctx.stores.keyValue<SessionState>(`${step.id}-sessions`) : null;
   const window = step.window;
   const grace = window ? effectiveGrace(window) : 0;
   let sequence = 0;
@@ -113,7 +114,7 @@ export function aggregateOperator(step: AggregateStep, ctx: RuntimeContext, emit
     const gap = window!.sizeMs;
     const t = rec.ts;
     const k = keyString(key);
-    const state = sessionStore.get(k) ?? { key, sessions: [] };
+    const state = sessionStore!.get(k) ?? { key, sessions: [] };
     const overlapping = state.sessions.filter((s) => s.end + gap >= t && s.start - gap <= t);
     const start = Math.min(t, ...overlapping.map((s) => s.start));
     const end = Math.max(t, ...overlapping.map((s) => s.end));
@@ -132,7 +133,7 @@ export function aggregateOperator(step: AggregateStep, ctx: RuntimeContext, emit
       emit({ key, value: null, ts: s.ts, partition: rec.partition, offset: rec.offset, window: { start: s.start, end: s.end }, headers: [] });
     }
     state.sessions = [...state.sessions.filter((s) => !overlapping.includes(s)), { start, end, accs, ts }];
-    sessionStore.put(k, state);
+    sessionStore!.put(k, state);
     emit({ key, value: results(accs), ts, partition: rec.partition, offset: rec.offset, window: { start, end }, headers: [] });
   };
 

@@ -116,7 +116,8 @@ function streamStream(step: JoinStep, ctx: RuntimeContext, L: Side, R: Side, key
     if (grace !== null && rec.ts < streamTime - (isLeft ? within.afterMs : within.beforeMs) - grace) return;
     streamTime = Math.max(streamTime, rec.ts);
     const k = keyString([key]);
-    const other = (isLeft ? rightBuf : leftBuf).get(k) ?? [];
+    const otherStore = isLeft ? rightBuf : leftBuf;
+    const other = otherStore.get(k) ?? [];
     const lo = isLeft ? rec.ts - within.beforeMs : rec.ts - within.afterMs;
     const hi = isLeft ? rec.ts + within.afterMs : rec.ts + within.beforeMs;
     const buf: Buffered = { row, rec, matched: false, emitted: false };
@@ -128,6 +129,8 @@ function streamStream(step: JoinStep, ctx: RuntimeContext, L: Side, R: Side, key
       if (isLeft) out([key], row, o.row, rec, ts);
       else out([key], o.row, row, rec, ts);
     }
+    // matched flags changed on buffered records: write the buffer back so a changelog sees it
+    if (buf.matched) otherStore.put(k, other);
     if (!buf.matched && outer && grace === null) {
       buf.emitted = true;
       if (isLeft) out([key], row, null, rec, rec.ts);
