@@ -74,7 +74,7 @@ export function diffValues(expected: unknown, actual: unknown, path = '$'): stri
   if (e === null || a === null) return e === null && a === null ? null : mismatch(path, e, a);
   if (isNumeric(e) && isNumeric(a)) return numbersEqual(e, a) ? null : mismatch(path, e, a);
   // a DECIMAL expected as text compares by value, as ksqlDB's runner reads it with new BigDecimal(text)
-  if (typeof e === 'string' && isNumeric(a) && /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(e)) return numbersEqual(new Decimal(e), a) ? null : mismatch(path, e, a);
+  if (typeof e === 'string' && isNumeric(a) && /^[+-]?(\d+\.\d*|\.\d+)$/.test(e)) return numbersEqual(new Decimal(e), a) ? null : mismatch(path, e, a);
   if (typeof e === 'number' && typeof a === 'string') return String(e) === a ? null : mismatch(path, e, a); // NaN, Infinity
   if (typeof a === 'number' && !Number.isFinite(a) && typeof e === 'string') return String(a) === e ? null : mismatch(path, e, a);
   if (Buffer.isBuffer(a) && typeof e === 'string') return a.toString('base64') === e ? null : mismatch(path, e, a);
