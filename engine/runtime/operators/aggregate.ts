@@ -77,11 +77,11 @@ export function aggregateOperator(step: AggregateStep, ctx: RuntimeContext, emit
     if (!window) {
       const k = keyString(key);
       const state = store.get(k) ?? { key, accs: aggs.map((a) => a.impl.init()), ts: rec.ts };
-      state.accs = state.accs.map((acc, i) => {
+      for (let i = 0; i < aggs.length; i++) {
         const impl = aggs[i]!.impl;
-        if (op === 'add') return impl.add(acc, args[i]!, actx);
-        return impl.remove ? impl.remove(acc, args[i]!, actx) : acc;
-      });
+        if (op === 'add') state.accs[i] = impl.add(state.accs[i], args[i]!, actx);
+        else if (impl.remove) state.accs[i] = impl.remove(state.accs[i], args[i]!, actx);
+      }
       state.ts = Math.max(state.ts, rec.ts);
       store.put(k, state);
       if (emitNow) emitGroup(k, rec);
@@ -96,7 +96,8 @@ export function aggregateOperator(step: AggregateStep, ctx: RuntimeContext, emit
       if (w.end + grace <= streamTime) continue; // the window closed: a late record is dropped
       const k = keyString(key) + '@' + w.start;
       const state = store.get(k) ?? { key, accs: aggs.map((a) => a.impl.init()), ts: rec.ts };
-      state.accs = state.accs.map((acc, i) => aggs[i]!.impl.add(acc, args[i]!, actx));
+      // the accumulator array belongs to the state: update it in place
+      for (let i = 0; i < aggs.length; i++) state.accs[i] = aggs[i]!.impl.add(state.accs[i], args[i]!, actx);
       state.ts = Math.max(state.ts, rec.ts);
       store.put(k, state);
       emit({ key, value: results(state.accs), ts: state.ts, partition: rec.partition, offset: rec.offset, window: w, headers: [] });
