@@ -1,14 +1,12 @@
 import type { BrokerRecord } from '../driver/broker.js';
 import { murmur2Partition } from '../driver/broker.js';
 import { KsqlError } from '../errors.js';
-import { effectiveGrace } from '../plan/plan-query.js';
 import { compileOver } from '../runtime/compile-step-expr.js';
 import type { RuntimeContext } from '../runtime/context.js';
 import { keyString } from '../runtime/key-string.js';
-import { aggregateOperator, suppressOperator } from '../runtime/operators/aggregate.js';
-import { joinOperator } from '../runtime/operators/join.js';
-import { makeKeySerde, sinkOperator, sourceOperator } from '../runtime/operators/source-sink.js';
-import { filterOperator, flatMapOperator, logProcessingError, projectOperator, rekeyOperator } from '../runtime/operators/stateless.js';
+import { buildTopology } from '../runtime/build.js';
+import { makeKeySerde } from '../runtime/operators/source-sink.js';
+import { logProcessingError } from '../runtime/operators/stateless.js';
 import { toRow, type Emit, type Rec } from '../runtime/record.js';
 import type { AggregateStep, JoinStep, SourceStep, Step } from '../topology/topology.js';
 import { decodeValue, encodeValue } from './codec.js';
@@ -157,81 +155,22 @@ export function buildTaskTopology(root: Step, ctx: RuntimeContext, repartitions:
     if (!r) throw new Error(`no repartition topic planned for ${stepId}`);
     return r;
   };
-  const build = (step: Step, downstream: Emit): void => {
-    switch (step.kind) {
-      case 'Source':
-        sourceOperator(step, ctx, downstream);
-        return;
-      case 'Filter':
-        build(step.input, filterOperator(step, ctx, downstream));
-        return;
-      case 'Project':
-        build(step.input, projectOperator(step, ctx, downstream));
-        return;
-      case 'FlatMap':
-        build(step.input, flatMapOperator(step, ctx, downstream));
-        return;
-      case 'Rekey':
-        build(step.input, rekeyOperator(step, ctx, downstream));
-        return;
-      case 'Aggregate': {
-        const agg = aggregateOperator(step, ctx, downstream);
+  buildTopology(root, ctx, () => {}, {
+    input: (step, side, emit) => {
+      if (step.kind === 'Aggregate') {
         const r = cut(step.id);
-        readRepartition(ctx, r.topic, agg);
-        build(step.input, groupByRouter(step, ctx, r));
-        return;
+        readRepartition(ctx, r.topic, emit);
+        return groupByRouter(step, ctx, r);
       }
-      case 'Suppress': {
-        const agg = findAggregate(step.input);
-        const grace = agg?.window ? effectiveGrace(agg.window) : 0;
-        build(step.input, suppressOperator(step, ctx, downstream, grace));
-        return;
-      }
-      case 'Join': {
-        const { left, right } = joinOperator(step, ctx, downstream);
-        for (const [side, input, emit, other] of [
-          ['left', step.left, left, step.right],
-          ['right', step.right, right, step.left],
-        ] as const) {
-          if (!needsJoinRepartition(step, side)) {
-            build(input, emit);
-            continue;
-          }
-          const r = cut(`${step.id}-${side}`);
-          readRepartition(ctx, r.topic, emit);
-          build(input, joinKeyRouter(step, side, other, ctx, r));
-        }
-        return;
-      }
-      case 'Sink': {
-        const write = sinkOperator(step, ctx);
-        build(step.input, (rec) => {
-          write(rec);
-          downstream(rec);
-        });
-        return;
-      }
-    }
-  };
-  build(root, () => {});
+      const s = side === 'right' ? 'right' : 'left';
+      if (!needsJoinRepartition(step, s)) return emit;
+      const r = cut(`${step.id}-${s}`);
+      readRepartition(ctx, r.topic, emit);
+      return joinKeyRouter(step, s, s === 'left' ? step.right : step.left, ctx, r);
+    },
+  });
 }
 
-function findAggregate(step: Step): AggregateStep | null {
-  switch (step.kind) {
-    case 'Aggregate':
-      return step;
-    case 'Filter':
-    case 'Project':
-    case 'Suppress':
-    case 'FlatMap':
-    case 'Rekey':
-    case 'Sink':
-      return findAggregate(step.input);
-    case 'Source':
-    case 'Join':
-      return null;
-  }
-}
 
 // ------------------------------------------------------------ repartition records
 

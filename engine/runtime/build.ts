@@ -12,45 +12,56 @@ import type { Emit } from './record.js';
  * and subscribes the sources through the context. `emit` receives the root's
  * output (the sink writes to its topic itself and emits nothing further).
  */
-export function buildTopology(root: Step, ctx: RuntimeContext, emit: Emit = () => {}): void {
-  build(root, ctx, emit);
+export function buildTopology(root: Step, ctx: RuntimeContext, emit: Emit = () => {}, hooks: TopologyHooks = {}): void {
+  build(root, ctx, emit, hooks);
 }
 
-function build(step: Step, ctx: RuntimeContext, downstream: Emit): void {
+/** Where a distributed runtime changes the wiring (e.g. a repartition topic in front of an aggregation). */
+export interface TopologyHooks {
+  /**
+   * Called where an aggregation or a join side reads its input, with the operator's
+   * input `emit`; returns what the input step emits into (the same `emit` when unchanged).
+   */
+  readonly input?: (consumer: Extract<Step, { kind: 'Aggregate' | 'Join' }>, side: 'input' | 'left' | 'right', emit: Emit) => Emit;
+}
+
+function build(step: Step, ctx: RuntimeContext, downstream: Emit, hooks: TopologyHooks): void {
+  const input = hooks.input ?? ((_c: unknown, _s: unknown, e: Emit): Emit => e);
+  const next = (s: Step, d: Emit): void => build(s, ctx, d, hooks);
   switch (step.kind) {
     case 'Source':
       sourceOperator(step, ctx, downstream);
       return;
     case 'Filter':
-      build(step.input, ctx, filterOperator(step, ctx, downstream));
+      next(step.input, filterOperator(step, ctx, downstream));
       return;
     case 'Project':
-      build(step.input, ctx, projectOperator(step, ctx, downstream));
+      next(step.input, projectOperator(step, ctx, downstream));
       return;
     case 'FlatMap':
-      build(step.input, ctx, flatMapOperator(step, ctx, downstream));
+      next(step.input, flatMapOperator(step, ctx, downstream));
       return;
     case 'Rekey':
-      build(step.input, ctx, rekeyOperator(step, ctx, downstream));
+      next(step.input, rekeyOperator(step, ctx, downstream));
       return;
     case 'Aggregate':
-      build(step.input, ctx, aggregateOperator(step, ctx, downstream));
+      next(step.input, input(step, 'input', aggregateOperator(step, ctx, downstream)));
       return;
     case 'Suppress': {
       const agg = findAggregate(step.input);
       const grace = agg?.window ? effectiveGrace(agg.window) : 0;
-      build(step.input, ctx, suppressOperator(step, ctx, downstream, grace));
+      next(step.input, suppressOperator(step, ctx, downstream, grace));
       return;
     }
     case 'Join': {
       const { left, right } = joinOperator(step, ctx, downstream);
-      build(step.left, ctx, left);
-      build(step.right, ctx, right);
+      next(step.left, input(step, 'left', left));
+      next(step.right, input(step, 'right', right));
       return;
     }
     case 'Sink': {
       const write = sinkOperator(step, ctx);
-      build(step.input, ctx, (rec) => {
+      next(step.input, (rec) => {
         write(rec);
         downstream(rec);
       });
