@@ -1,3 +1,4 @@
+import { processingLogStreamSql } from '../runtime/processing-log.js';
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from '../catalog/data-source.js';
 import type { BrokerRecord, ProduceRecord, TopicInfo } from '../driver/broker.js';
@@ -102,6 +103,11 @@ export class KafkaEngine {
     }
     await engine.commandLog.start();
     await engine.#endReplay();
+    // the processing log as a stream users can query (ksqlDB's ksql.logging.processing.stream.auto.create)
+    const logTopic = engine.processingLogTopic;
+    if (logTopic && engine.executor.properties['ksql.logging.processing.stream.auto.create'] === 'true' && !engine.executor.metastore.source('KSQL_PROCESSING_LOG')) {
+      await engine.execute(processingLogStreamSql(logTopic));
+    }
     return engine;
   }
 

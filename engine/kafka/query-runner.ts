@@ -3,7 +3,7 @@ import type { BrokerRecord, ProduceRecord } from '../driver/broker.js';
 import { KsqlError } from '../errors.js';
 import type { FunctionRegistry } from '../functions/types.js';
 import type { RuntimeContext } from '../runtime/context.js';
-import type { ProcessingLogEntry, ProcessingLogger } from '../runtime/processing-log.js';
+import { processingLogValue, type ProcessingLogEntry, type ProcessingLogger } from '../runtime/processing-log.js';
 import type { SchemaRegistry } from '../serde/types.js';
 import type { Step } from '../topology/topology.js';
 import { ProbeStoreFactory, TaskStoreFactory } from './changelog-store.js';
@@ -241,7 +241,7 @@ export class QueryRunner {
     const log: ProcessingLogger = {
       log: (entry: ProcessingLogEntry) => {
         this.o.log.log(entry);
-        if (logTopic) task.out.push({ topic: logTopic, key: null, value: Buffer.from(JSON.stringify(processingLogRecord(entry))), timestamp: entry.time });
+        if (logTopic) task.out.push({ topic: logTopic, key: null, value: Buffer.from(JSON.stringify(processingLogValue(entry))), timestamp: entry.time });
       },
     };
     const ctx = this.#context(
@@ -412,18 +412,3 @@ function sessionOptions(p: Readonly<Record<string, string>>): { sessionTimeoutMs
   return { ...(session ? { sessionTimeoutMs: Number(session) } : {}), ...(heartbeat ? { heartbeatIntervalMs: Number(heartbeat) } : {}) };
 }
 
-/** A processing log entry as ksqlDB writes it to its processing log topic (JSON). */
-function processingLogRecord(e: ProcessingLogEntry): unknown {
-  return {
-    level: e.level,
-    logger: e.logger,
-    time: e.time,
-    message: {
-      type: ['DESERIALIZATION_ERROR', 'RECORD_PROCESSING_ERROR', 'PRODUCTION_ERROR', 'SERIALIZATION_ERROR'].indexOf(e.type),
-      errorType: e.type,
-      message: e.message,
-      topic: e.topic ?? null,
-      record: e.record ?? null,
-    },
-  };
-}

@@ -6,7 +6,7 @@ import type { RuntimeContext } from '../runtime/context.js';
 import { keyString } from '../runtime/key-string.js';
 import { buildTopology } from '../runtime/build.js';
 import { makeKeySerde } from '../runtime/operators/source-sink.js';
-import { logProcessingError } from '../runtime/operators/stateless.js';
+import { isTableStep, logProcessingError } from '../runtime/operators/stateless.js';
 import { toRow, type Emit, type Rec } from '../runtime/record.js';
 import type { AggregateStep, JoinStep, SourceStep, Step } from '../topology/topology.js';
 import { decodeValue, encodeValue } from './codec.js';
@@ -81,29 +81,12 @@ function needsJoinRepartition(step: JoinStep, side: 'left' | 'right'): boolean {
   const input = side === 'left' ? step.left : step.right;
   const keyExpr = side === 'left' ? step.leftKey : step.rightKey;
   if (input.kind === 'Join') return false;
-  if (isTableSide(input)) return false;
+  if (isTableStep(input)) return false;
   const keyCols = input.schema.key;
   if (keyCols.length === 1 && keyExpr.kind === 'ColumnRef' && keyExpr.name === keyCols[0]!.name && !hasRekey(input)) return false;
   return true;
 }
 
-function isTableSide(step: Step): boolean {
-  switch (step.kind) {
-    case 'Source':
-      return step.sourceType === 'TABLE';
-    case 'Aggregate':
-      return true;
-    case 'Join':
-      return step.variant !== 'STREAM_STREAM' && step.variant !== 'STREAM_TABLE';
-    case 'Filter':
-    case 'Project':
-    case 'FlatMap':
-    case 'Rekey':
-    case 'Suppress':
-    case 'Sink':
-      return isTableSide(step.input);
-  }
-}
 
 function hasRekey(step: Step): boolean {
   switch (step.kind) {
