@@ -162,7 +162,9 @@ export function planQuery(query: Query, ctx: PlanContext): PlannedQuery {
     }
     const inScope = rowScope(step.schema, pseudoQualifier);
     const groupTypes = groupBy.map((g) => inClause('GROUP BY', () => typeExpression(g, inScope, ctx.functions)).type);
-    const windowSpec = query.window ? toWindowSpec(query.window) : null;
+    const declared = query.window ? toWindowSpec(query.window) : null;
+    // EMIT FINAL without a GRACE PERIOD closes windows at their end (no 24-hour default grace)
+    const windowSpec = declared && query.emit === 'FINAL' && declared.graceMs === null ? { ...declared, graceMs: 0 } : declared;
     window = windowSpec ? { kind: windowSpec.kind, sizeMs: windowSpec.kind === 'SESSION' ? null : windowSpec.sizeMs } : null;
     // rewrite select + having over the aggregate's output
     const groupName = (i: number): string => `KSQL_GROUP_${i}`;
