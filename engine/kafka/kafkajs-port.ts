@@ -284,7 +284,32 @@ class KafkajsProducer implements KafkaProducer {
   }
 }
 
+/** Upper bound of one produce request, below the broker's default message.max.bytes (1 MiB). */
+const MAX_REQUEST_BYTES = 512 * 1024;
+
+/** Sends in order, in requests small enough for the broker to accept (a task's batch can be large). */
 async function sendBatch(
+  sender: Pick<Producer, 'sendBatch'>,
+  records: readonly OutRecord[],
+): Promise<RecordMetadata[]> {
+  const out: RecordMetadata[] = [];
+  let start = 0;
+  let bytes = 0;
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i]!;
+    const size = (r.key?.length ?? 0) + (r.value?.length ?? 0) + 64;
+    if (i > start && bytes + size > MAX_REQUEST_BYTES) {
+      out.push(...(await sendRequest(sender, records.slice(start, i))));
+      start = i;
+      bytes = 0;
+    }
+    bytes += size;
+  }
+  if (start < records.length) out.push(...(await sendRequest(sender, records.slice(start))));
+  return out;
+}
+
+async function sendRequest(
   sender: Pick<Producer, 'sendBatch'>,
   records: readonly OutRecord[],
 ): Promise<RecordMetadata[]> {
