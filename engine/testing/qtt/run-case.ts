@@ -135,7 +135,8 @@ function headersOf(h: readonly QttHeader[] | undefined): ProduceRecord['headers'
   return (h ?? []).map((x) => ({ key: x.KEY, value: x.VALUE === null || x.VALUE === undefined ? null : Buffer.from(x.VALUE, 'base64') }));
 }
 
-function produceInput(engine: KsqlEngine, ctx: CodecContext, r: QttRecord): void {
+/** Writes one test input record, encoded with the formats of the source that reads its topic. */
+export function produceInput(engine: KsqlEngine, ctx: CodecContext, r: QttRecord): void {
   const src = sourceForTopic(engine, r.topic);
   let key: Buffer | null;
   let value: Buffer | null;

@@ -1,10 +1,9 @@
 import { isLosslessNumber, parse, stringify } from 'lossless-json';
-import type { ProduceRecord } from '../../driver/broker.js';
 import type { InMemoryEngine } from '../../driver/in-memory-engine.js';
 import { diffValues, show } from '../qtt/compare.js';
-import { encodeSide, encodeWindowedKey, shapeOf, toNumber, type CodecContext, type SerdeApi } from '../qtt/codec.js';
+import { toNumber, type CodecContext, type SerdeApi } from '../qtt/codec.js';
 import { expandCases, loadQttFile, resolveQttPaths } from '../qtt/load.js';
-import { actualRecords, diffRecord, outputsByTopic, registerTopicSchemas, showRecord, sourceForTopic, topicsToCreate } from '../qtt/run-case.js';
+import { actualRecords, diffRecord, outputsByTopic, produceInput, registerTopicSchemas, showRecord, topicsToCreate } from '../qtt/run-case.js';
 import type { Json, QttCase, QttRecord, QttTest } from '../qtt/types.js';
 
 /**
@@ -384,29 +383,6 @@ function normalizeSql(s: string): string {
 
 
 
-function produceInput(engine: InMemoryEngine, ctx: CodecContext, r: QttRecord): void {
-  const src = sourceForTopic(engine, r.topic);
-  let key: Buffer | null;
-  let value: Buffer | null;
-  if (src) {
-    const shape = shapeOf(src);
-    key = encodeSide(ctx, r.key ?? null, shape.keyFormat, shape.keyColumns, src.topic, true);
-    if (r.window) key = encodeWindowedKey(ctx, key, r.window, shape.window);
-    value = encodeSide(ctx, r.value ?? null, shape.valueFormat, shape.valueColumns, src.topic, false);
-  } else {
-    const raw = (v: Json): Buffer | null => (v === undefined || v === null ? null : Buffer.from(typeof v === 'string' ? v : stringify(v) ?? '', 'utf8'));
-    key = raw(r.key);
-    value = raw(r.value);
-  }
-  const rec: ProduceRecord = {
-    key,
-    value,
-    timestamp: toNumber(r.timestamp, 0),
-    headers: (r.headers ?? []).map((h) => ({ key: h.KEY, value: h.VALUE === null || h.VALUE === undefined ? null : Buffer.from(h.VALUE, 'base64') })),
-    ...(r.partition !== undefined && r.partition !== null ? { partition: toNumber(r.partition) } : {}),
-  };
-  engine.broker.produce(r.topic, rec);
-}
 
 function checkOutputs(engine: InMemoryEngine, ctx: CodecContext, outputs: readonly QttRecord[]): string | null {
   for (const [topic, expected] of outputsByTopic(outputs)) {
