@@ -113,3 +113,14 @@ export function isOrderable(t: SqlType): boolean {
       return true;
   }
 }
+
+/** Java's ByteBuffer.compareTo: bytes compared as signed values, then by length. */
+export function compareSignedBytes(a: Buffer, b: Buffer): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = (a[i]! << 24) >> 24;
+    const y = (b[i]! << 24) >> 24;
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return a.length - b.length;
+}

@@ -1,3 +1,4 @@
+import { compareSignedBytes } from '../../types/compare.js';
 import { Decimal } from 'decimal.js';
 import type { SqlType } from '../../types/sql-type.js';
 import { formatType } from '../../types/sql-type.js';
@@ -113,7 +114,7 @@ export function compareValues(a: unknown, b: unknown): number {
   if (typeof a === 'string' && typeof b === 'string') return compareUtf16(a, b);
   if (typeof a === 'boolean' && typeof b === 'boolean') return a === b ? 0 : a ? 1 : -1;
   if (Decimal.isDecimal(a) && Decimal.isDecimal(b)) return (a as Decimal).comparedTo(b as Decimal);
-  if (Buffer.isBuffer(a) && Buffer.isBuffer(b)) return compareBytes(a, b);
+  if (Buffer.isBuffer(a) && Buffer.isBuffer(b)) return compareSignedBytes(a, b);
   throw new FunctionError(`cannot compare ${typeof a} with ${typeof b}`);
 }
 
@@ -122,16 +123,6 @@ function compareUtf16(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Java ByteBuffer.compareTo: signed byte comparison. */
-function compareBytes(a: Buffer, b: Buffer): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const x = (a[i]! << 24) >> 24;
-    const y = (b[i]! << 24) >> 24;
-    if (x !== y) return x < y ? -1 : 1;
-  }
-  return a.length - b.length;
-}
 
 /**
  * A canonical string for any SQL value, equal for equal values (struct fields in

@@ -1,3 +1,4 @@
+import { compareSignedBytes } from '../../types/compare.js';
 import { Decimal } from 'decimal.js';
 import { FunctionError } from '../types.js';
 import { BIGINT, DOUBLE, INTEGER } from '../../types/sql-type.js';
@@ -57,16 +58,6 @@ function truncDouble(x: number, places: number): number {
   return truncDecimal(doubleToDecimal(x), places).toNumber();
 }
 
-function cmpBytes(a: Buffer, b: Buffer): number {
-  // java.nio.ByteBuffer.compareTo compares signed bytes
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const x = (a[i]! << 24) >> 24;
-    const y = (b[i]! << 24) >> 24;
-    if (x !== y) return x < y ? -1 : 1;
-  }
-  return a.length - b.length;
-}
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- comparators are chosen by SQL type at resolve time
 type Cmp = (a: any, b: any) => number;
@@ -144,7 +135,7 @@ function greatestLeast(name: string, sign: 1 | -1): BuiltinScalar {
       v('DOUBLE', DOUBLE, cmpNum),
       v('DECIMAL', widestDecimal, cmpDec, (x, c) => atScale(x as Decimal, (widestDecimal(c) as { scale: number }).scale)),
       v('STRING', { kind: 'STRING' }, cmpStr),
-      v('BYTES', { kind: 'BYTES' }, cmpBytes as Cmp),
+      v('BYTES', { kind: 'BYTES' }, compareSignedBytes as Cmp),
       v('DATE', { kind: 'DATE' }, cmpNum),
       v('TIME', { kind: 'TIME' }, cmpNum),
       v('TIMESTAMP', { kind: 'TIMESTAMP' }, cmpNum),
