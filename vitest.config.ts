@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['**/*.test.ts'],
-    exclude: ['**/node_modules/**', '**/dist/**', '**/*.int.test.ts'],
+    exclude: ['**/node_modules/**', '**/dist/**', '**/*.int.test.ts', '**/*.e2e.test.ts'],
     pool: 'threads',
     poolOptions: { threads: { minThreads: 1, maxThreads: 2 } },
     // unit tests are fast; suites that run whole conformance files set their own timeout

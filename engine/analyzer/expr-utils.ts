@@ -1,4 +1,5 @@
 import type { ColumnRef, Expr, FunctionCall } from '../sql/ast/expression.js';
+import type { TypeNode } from '../sql/ast/type-node.js';
 
 /** Structural equality of two expressions, ignoring positions (qualify column references first). */
 export function exprEquals(a: Expr, b: Expr): boolean {
@@ -135,7 +136,7 @@ export function formatExpr(e: Expr): string {
     case 'SimpleCase':
       return `(CASE ${f(e.operand)} ${e.whens.map((w) => `WHEN ${f(w.when)} THEN ${f(w.then)}`).join(' ')}${e.else ? ` ELSE ${f(e.else)}` : ''} END)`;
     case 'Cast':
-      return `CAST(${f(e.operand)} AS ...)`;
+      return `CAST(${f(e.operand)} AS ${formatTypeNode(e.type)})`;
     case 'ArrayConstructor':
       return `ARRAY[${e.items.map(f).join(', ')}]`;
     case 'MapConstructor':
@@ -164,4 +165,22 @@ export function columnRefs(e: Expr): ColumnRef[] {
   };
   visit(e, new Set());
   return out;
+}
+
+/** A type as written in SQL text, ksqlDB's way: `DECIMAL(4, 2)`, `STRUCT<\`F\` INTEGER>`. */
+export function formatTypeNode(t: TypeNode): string {
+  switch (t.kind) {
+    case 'Primitive':
+      return t.name;
+    case 'Decimal':
+      return `DECIMAL(${t.precision}, ${t.scale})`;
+    case 'Array':
+      return `ARRAY<${formatTypeNode(t.element)}>`;
+    case 'Map':
+      return `MAP<${formatTypeNode(t.key)}, ${formatTypeNode(t.value)}>`;
+    case 'Struct':
+      return `STRUCT<${t.fields.map((x) => `\`${x.name}\` ${formatTypeNode(x.type)}`).join(', ')}>`;
+    case 'Named':
+      return t.name;
+  }
 }

@@ -35,6 +35,7 @@ Commands:
       --verbose          print every failing case with its first difference
       --strict           exit 1 when a case fails (default: exit 0, the run is a measurement)
   server --config FILE   run an engine process on Kafka with the REST API (config: .properties or .json; KSQL_* env)
+  operator [options]     run the Kubernetes operator (--kubeconfig, --namespace, --leader-elect, --health-port, --engine-endpoints)
   test                   run statements over input records (ksql-test-runner file shapes)
       --statements FILE  SQL statements
       --input FILE       {"inputs": [{topic, key, value, timestamp}]}
@@ -161,6 +162,9 @@ export async function main(argv: readonly string[], io: Io = consoleIo, loadDeps
         return await test(rest, io, loadDeps);
       case 'server':
         return await server(rest, io);
+      case 'operator':
+        // the Kubernetes operator (operator/main.ts), loaded only when asked for
+        return await (await import('../../operator/main.js')).runOperator(rest);
       case 'version':
       case '--version':
       case '-v':

@@ -138,6 +138,11 @@ const errorCases: readonly ErrorCase[] = [
   { name: 'TERMINATE an unknown query', sql: 'TERMINATE CSAS_NOPE_9;', error: ['Unknown queryId: CSAS_NOPE_9'] },
   { name: 'a stream DDL without KAFKA_TOPIC', sql: "CREATE STREAM X (A INT) WITH (VALUE_FORMAT='JSON');", error: ['Missing required property "KAFKA_TOPIC"'] },
   { name: 'a table without a PRIMARY KEY', sql: "CREATE TABLE X (A INT) WITH (KAFKA_TOPIC='x', VALUE_FORMAT='JSON');", error: ['Tables require a PRIMARY KEY'] },
+  // ALTER
+  { name: 'ALTER adds a column that exists', sql: 'ALTER STREAM S ADD COLUMN A INT;', error: ['Cannot add column `A` to schema. A column with the same name already exists.'] },
+  { name: 'ALTER on a query sink', setup: 'CREATE STREAM O AS SELECT * FROM S;', sql: 'ALTER STREAM O ADD COLUMN C INT;', error: ['ALTER command is not supported for CREATE ... AS statements.'] },
+  { name: 'ALTER TABLE on a stream', sql: 'ALTER TABLE S ADD COLUMN C INT;', error: ['Incompatible data source type is STREAM, but statement was ALTER TABLE'] },
+  { name: 'ALTER an unknown source', sql: 'ALTER STREAM NOPE ADD COLUMN C INT;', error: ['Source NOPE does not exist.'] },
 ];
 
 describe('executor error cases', () => {
@@ -149,6 +154,17 @@ describe('executor error cases', () => {
   };
   it.each(errorCases.filter((c) => !c.knownBug).map((c) => [c.name, c] as const))('%s', (_n, c) => check(c));
   it.fails.each(errorCases.filter((c) => c.knownBug).map((c) => [c.name, c] as const))('%s (known bug)', (_n, c) => check(c));
+});
+
+describe('ALTER', () => {
+  it('adds value columns that later queries read', () => {
+    const e = engine();
+    expect(e.execute('ALTER STREAM S ADD COLUMN C BIGINT, ADD COLUMN D STRING;')[0]!.message).toBe('Stream S altered.');
+    expect(e.source('S')!.columns.map((c) => c.name)).toEqual(['ID', 'A', 'B', 'C', 'D']);
+    e.execute('CREATE STREAM O AS SELECT ID, C, D FROM S;');
+    e.execute("INSERT INTO S (ID, A, C, D) VALUES ('k', 1, 7, 'x');");
+    expect(values(e, 'O').map((r) => r.value)).toEqual([{ C: 7, D: 'x' }]);
+  });
 });
 
 describe('DROP', () => {

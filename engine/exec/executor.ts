@@ -1,3 +1,4 @@
+import { columnRefs } from '../analyzer/expr-utils.js';
 import { resolveType } from '../analyzer/resolve-type.js';
 import { rowScope } from '../analyzer/scope.js';
 import type { Column, DataSource, TimestampColumn, WindowInfo } from '../catalog/data-source.js';
@@ -14,7 +15,7 @@ import { createSerde, schemaToColumns, windowedKeySerde } from '../serde/index.j
 import type { FormatInfo, FormatName, SchemaRegistry } from '../serde/types.js';
 import { parseScript } from '../sql/index.js';
 import type { Expr } from '../sql/ast/expression.js';
-import type { CreateAsSelect, CreateSource, InsertInto, InsertValues, Properties, PropertyValue, Statement } from '../sql/ast/statement.js';
+import type { AlterSource, CreateAsSelect, CreateSource, InsertInto, InsertValues, Properties, PropertyValue, Statement } from '../sql/ast/statement.js';
 import type { SinkStep, Step } from '../topology/topology.js';
 import { formatType, typeEquals, type SqlType } from '../types/sql-type.js';
 import { explainStep } from '../plan/explain.js';
@@ -165,13 +166,37 @@ export class StatementExecutor {
       case 'AssertStatement':
         return ok('');
       case 'AlterSource':
-        throw new KsqlError(`ALTER ${st.sourceType} is not supported for ${st.name}.`, st.loc, 'Unsupported');
+        this.alterSource(st);
+        return ok(`${st.sourceType === 'STREAM' ? 'Stream' : 'Table'} ${st.name} altered.`);
     }
   }
 
   // ------------------------------------------------------------- DDL
 
+  /** `ALTER STREAM|TABLE x ADD COLUMN ...`: value columns appended to a source that no query writes. */
+  alterSource(st: AlterSource): void {
+    const existing = this.metastore.source(st.name);
+    const kind = st.sourceType === 'STREAM' ? 'stream' : 'table';
+    if (!existing) throw new KsqlError(`Source ${st.name} does not exist.`, st.loc, 'NotFound');
+    if (existing.sourceType !== st.sourceType) throw new KsqlError(`Incompatible data source type is ${existing.sourceType}, but statement was ALTER ${st.sourceType}`, st.loc);
+    if (existing.isSource) throw new KsqlError(`Cannot alter ${kind} '${st.name}': ALTER operations are not supported on source ${kind}s.`, st.loc);
+    if (existing.isSink) throw new KsqlError('ALTER command is not supported for CREATE ... AS statements.', st.loc);
+    const columns = [...existing.columns];
+    for (const c of st.addColumns) {
+      if (columns.some((x) => x.name === c.name)) throw new KsqlError(`Cannot add column \`${c.name}\` to schema. A column with the same name already exists.`, c.loc);
+      if (c.constraint.kind !== 'None') throw new KsqlError(`Cannot add key column \`${c.name}\`: ALTER only adds value columns.`, c.loc);
+      const type = resolveType(c.type, (n) => this.metastore.type(n));
+      const firstHeader = columns.findIndex((x) => x.namespace === 'HEADERS');
+      columns.splice(firstHeader < 0 ? columns.length : firstHeader, 0, { name: c.name, type, namespace: 'VALUE' });
+    }
+    this.metastore.putSource({ ...existing, columns });
+  }
+
   createSource(st: CreateSource, props: Readonly<Record<string, string>>): DataSource {
+    if (st.orReplace && st.isSource) {
+      const kind = st.sourceType === 'STREAM' ? 'stream' : 'table';
+      throw new KsqlError(`Cannot add ${kind} '${st.name}': CREATE OR REPLACE is not supported on source ${kind}s.`, st.loc);
+    }
     const existing = this.metastore.source(st.name);
     if (existing) {
       if (st.ifNotExists) return existing;
@@ -293,6 +318,7 @@ export class StatementExecutor {
       throw new KsqlError(`Cannot add ${st.sourceType === 'STREAM' ? 'stream' : 'table'} '${st.name}': A ${kind} with the same name already exists`, st.loc, 'AlreadyExists');
     }
     const planned = planQuery(st.query, { source: (n) => this.metastore.source(n), functions: this.functions, sinkName: st.name, statementLabel: `CREATE ${st.sourceType} AS SELECT` });
+    rejectWindowedTableSources(planned, st.loc);
     if (planned.resultType !== st.sourceType) {
       throw new KsqlError(
         `Invalid result type. Your SELECT query produces a ${planned.resultType}. Please use CREATE ${planned.resultType} AS SELECT statement instead.`,
@@ -302,7 +328,7 @@ export class StatementExecutor {
     const p = propMap(st.properties);
     const prefix = props['ksql.output.topic.name.prefix'] ?? '';
     const topic = p['KAFKA_TOPIC'] ?? prefix + st.name;
-    const inherited = inheritFormats(planned);
+    const inherited = inheritFormats(planned, props);
     const { keyFormat, valueFormat } = formatsFrom(p, props, inherited, st.loc);
     const columns: Column[] = [
       ...planned.key.map((c) => ({ name: c.name, type: c.type, namespace: 'KEY' as const })),
@@ -341,10 +367,11 @@ export class StatementExecutor {
   insertInto(st: InsertInto, props: Readonly<Record<string, string>>): string {
     const target = this.metastore.source(st.target);
     if (!target) throw new KsqlError(`Cannot insert into an unknown stream/table: ${st.target}`, st.loc, 'NotFound');
-    if (target.isSource) throw new KsqlError(`Cannot insert into read-only ${target.sourceType.toLowerCase()}: ${target.name}`, st.loc);
     if (target.sourceType === 'TABLE') throw new KsqlError(`INSERT INTO can only be used to insert into a stream. ${target.name} is a table.`, st.loc);
+    if (target.isSource) throw new KsqlError(`Cannot insert into read-only ${target.sourceType.toLowerCase()}: ${target.name}`, st.loc);
     if (target.columns.some((c) => c.namespace === 'HEADERS')) throw new KsqlError(`Cannot insert into ${target.name} because it has header columns`, st.loc);
     const planned = planQuery(st.query, { source: (n) => this.metastore.source(n), functions: this.functions, sinkName: st.target });
+    rejectWindowedTableSources(planned, st.loc);
     if (planned.resultType !== 'STREAM') throw new KsqlError(`INSERT INTO can only be used to insert into a stream. ${target.name} is a table.`, st.loc);
     const want = target.columns.filter((c) => c.namespace !== 'HEADERS');
     const got = [...planned.key.map((c) => ({ ...c, ns: 'KEY' })), ...planned.value.map((c) => ({ ...c, ns: 'VALUE' }))];
@@ -389,7 +416,11 @@ export class StatementExecutor {
 
   insertValues(st: InsertValues): void {
     const target = this.metastore.source(st.target);
-    if (!target) throw new KsqlError(`Cannot insert values into an unknown stream/table: ${st.target}`, st.loc, 'NotFound');
+    if (!target) {
+      const upper = this.metastore.source(st.target.toUpperCase());
+      const hint = upper && upper.name !== st.target ? `\nDid you mean ${upper.name}? Hint: try removing double quotes from the source name.` : '';
+      throw new KsqlError(`Cannot insert values into an unknown stream/table: ${upper && upper.name !== st.target ? `\`${st.target}\`` : st.target}${hint}`, st.loc, 'NotFound');
+    }
     if (target.isSource) throw new KsqlError(`Cannot insert values into read-only ${target.sourceType.toLowerCase()}: ${target.name}`, st.loc);
     const writable = target.columns.filter((c) => c.namespace !== 'HEADERS');
     const headerCols = target.columns.filter((c) => c.namespace === 'HEADERS').map((c) => c.name);
@@ -397,7 +428,14 @@ export class StatementExecutor {
     if (named.length > 0) throw new KsqlError(`Cannot insert into HEADER columns: ${named.join(', ')}`, st.loc);
     const names = st.columns ?? writable.map((c) => c.name);
     if (names.length !== st.values.length) {
-      throw new KsqlError(`Failed to prepare statement: Expected number columns and values to match: [${names.join(', ')}], [${st.values.map(() => '?').join(', ')}]`, st.loc);
+      const detail = st.columns ? `${names.length}, ${st.values.length}` : `[${names.join(', ')}], [${st.values.map(() => '?').join(', ')}]`;
+      throw new KsqlError(`Failed to prepare statement: Expected number columns and values to match: ${detail}`, st.loc);
+    }
+    for (const n of names) if (n === 'ROWPARTITION' || n === 'ROWOFFSET') throw new KsqlError(`Inserting into column \`${n}\` is not allowed.`, st.loc);
+    for (const v of st.values) {
+      for (const r of columnRefs(v)) {
+        if (r.source) throw new KsqlError(`Failed to prepare statement: '${r.source}' is not a valid stream/table name or alias.`, r.loc);
+      }
     }
     const values = new Map<string, unknown>();
     let ts = Date.now();
@@ -537,10 +575,11 @@ function stripSchemaProps(p: Readonly<Record<string, string>>): Record<string, s
   return out;
 }
 
-function inheritFormats(planned: PlannedQuery): { keyFormat: FormatInfo; valueFormat: FormatInfo } {
+function inheritFormats(planned: PlannedQuery, props: Readonly<Record<string, string>>): { keyFormat: FormatInfo; valueFormat: FormatInfo } {
   const src = planned.primary;
   let keyFormat = src.keyFormat;
-  if (keyFormat.format === 'NONE' && planned.key.length > 0) keyFormat = { format: 'KAFKA', properties: {} };
+  // a key where the source had none: the configured default key format
+  if (keyFormat.format === 'NONE' && planned.key.length > 0) keyFormat = { format: (props['ksql.persistence.default.format.key']?.toUpperCase() as FormatName | undefined) ?? 'KAFKA', properties: {} };
   return { keyFormat: { format: keyFormat.format, properties: stripSchemaProps(keyFormat.properties) }, valueFormat: src.valueFormat };
 }
 
@@ -561,7 +600,7 @@ function parseDuration(text: string, loc: CreateSource['loc']): number {
   const n = Number(m[1]);
   const unit = m[2]!.toUpperCase().replace(/S$/, '');
   const mult: Record<string, number> = { MILLISECOND: 1, SECOND: 1000, MINUTE: 60000, HOUR: 3600000, DAY: 86400000 };
-  if (mult[unit] === undefined) throw new KsqlError(`Invalid duration: '${text}'`, loc);
+  if (mult[unit] === undefined) throw new KsqlError(`Configuration WINDOW_SIZE is invalid: Invalid duration: '${text}'. Unknown time unit: '${m[2]!.toUpperCase()}'`, loc);
   return n * mult[unit]!;
 }
 
@@ -577,13 +616,18 @@ function timestampFrom(p: Readonly<Record<string, string>>, columns: readonly Co
   return { column: name, format };
 }
 
+/** Persistent queries cannot read windowed tables (ksqlDB: a windowed table is only for pull queries). */
+function rejectWindowedTableSources(planned: PlannedQuery, loc: Statement['loc']): void {
+  if (planned.sources.some((x) => x.sourceType === 'TABLE' && x.window !== null)) throw new KsqlError('KSQL does not support persistent queries on windowed tables.', loc);
+}
+
 function validateFormats(s: DataSource, registry: SchemaRegistry, loc: CreateSource['loc']): void {
   const keys = s.columns.filter((c) => c.namespace === 'KEY');
   const values = s.columns.filter((c) => c.namespace === 'VALUE');
   for (const k of keys) {
     if (containsMap(k.type)) {
       throw new KsqlError(
-        `Map keys, including types that contain maps, are not supported as they may lead to unexpected behavior due to inconsistent serialization. Key column name: \`${k.name}\`. Column type: ${formatType(k.type)}. See https://github.com/confluentinc/ksql/issues/6621 for more.`,
+        `Map keys, including types that contain maps, are not supported as they may lead to unexpected behavior due to inconsistent serialization. Key column name: \`${k.name}\`. Column type: ${formatTypeForMessage(k.type)}. See https://github.com/confluentinc/ksql/issues/6621 for more.`,
         loc,
       );
     }

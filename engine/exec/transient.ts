@@ -502,9 +502,10 @@ export function parseDatetime(text: string): number | null {
 /** ksqlDB reports type errors of a pull query's WHERE with the clause that failed. */
 function wrapWhereError(e: unknown, query: Query): unknown {
   if (!(e instanceof KsqlError) || !query.where) return e;
-  if (/^(Cannot compare|Comparison with NULL)/.test(e.message)) {
+  const bare = e.message.startsWith('Error in WHERE expression: ') && !e.message.includes('\nStatement: ') ? e.message.slice('Error in WHERE expression: '.length) : e.message;
+  if (/^(Cannot compare|Comparison with NULL)/.test(bare)) {
     const alias = query.from.kind === 'Source' ? query.from.alias ?? query.from.name : null;
-    const message = alias ? e.message.split(`${alias}.`).join('') : e.message;
+    const message = alias ? bare.split(`${alias}.`).join('') : bare;
     return new KsqlError(`Error in WHERE expression: ${message}\nStatement: ${formatExpr(query.where)}`, e.loc, e.reason);
   }
   return e;

@@ -355,7 +355,7 @@ class Typer {
     const n = BigInt(text);
     if (n <= INT_MAX) return lit({ kind: 'INTEGER' }, Number(n));
     if (n <= LONG_MAX) return lit({ kind: 'BIGINT' }, n);
-    throw err(`Invalid numeric literal: ${text}`, loc, 'StatementError');
+    throw err(`Failed to prepare statement: ${loc ? `line ${loc.line}:${loc.column}: ` : ''}Invalid numeric literal: ${text}`, loc, 'StatementError');
   }
 
   column(source: string | null, name: string, loc: Loc): TypedExpr {
@@ -381,7 +381,7 @@ class Typer {
     if (matches.length > 1) {
       const alts = matches.map((i) => (cols[i]!.qualifier ? `${cols[i]!.qualifier}.${name}` : name));
       const list = alts.length === 2 ? alts.join(' or ') : `${alts.slice(0, -1).join(', ')} or ${alts[alts.length - 1]}`;
-      throw err(`Column '${name}' is ambiguous. Could be ${list}.`, loc, 'StatementError');
+      throw err(`${loc ? `Line: ${loc.line}, Col: ${loc.column}: ` : ''}Column '${name}' is ambiguous. Could be ${list}.`, loc, 'StatementError');
     }
     const i = matches[0]!;
     return { kind: 'Column', type: cols[i]!.type, index: i, name };

@@ -2,7 +2,7 @@ import { columnRefs, exprEquals, formatExpr, rewrite } from '../analyzer/expr-ut
 import { PSEUDO_TYPES, rowScope, type ExprScope } from '../analyzer/scope.js';
 import type { Column, DataSource, WindowInfo } from '../catalog/data-source.js';
 import { KsqlError } from '../errors.js';
-import { ColumnNotFoundError, typeExpression } from '../expr/typer.js';
+import { ColumnNotFoundError, describeExpr, typeExpression } from '../expr/typer.js';
 import type { AggregateImpl, FunctionRegistry } from '../functions/types.js';
 import type { ColumnRef, Expr, FunctionCall } from '../sql/ast/expression.js';
 import type { AliasedSource, Query, Relation, SelectItem } from '../sql/ast/query.js';
@@ -150,6 +150,11 @@ export function planQuery(query: Query, ctx: PlanContext): PlannedQuery {
         if (r.name === 'WINDOWSTART' || r.name === 'WINDOWEND') {
           throw new KsqlError(`Window bounds column ${r.name} can only be used in the SELECT clause of windowed aggregations`, r.loc);
         }
+      }
+    }
+    for (const r of having ? columnRefs(having) : []) {
+      if (!r.source && (r.name === 'WINDOWSTART' || r.name === 'WINDOWEND')) {
+        throw new KsqlError(`Window bounds column ${r.name} can only be used in the SELECT clause of windowed aggregations`, r.loc);
       }
     }
     groupBy.forEach((g, i) => {
@@ -408,7 +413,9 @@ function missingKeyMessage(sinkName: string | null, kind: 'SOURCE' | 'GROUP' | '
   const list = (xs: string[]): string => (xs.length === 1 ? xs[0]! : `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}`);
   switch (kind) {
     case 'SOURCE': {
-      const names = missing.map((eqs) => (eqs[0]!.kind === 'ColumnRef' ? (eqs[0] as ColumnRef).name : formatExpr(eqs[0]!)));
+      // ksqlDB names every key column of the source, not only the missing ones
+      void missing;
+      const names = from.keyEquivalents.map((eqs) => (eqs[0]!.kind === 'ColumnRef' ? (eqs[0] as ColumnRef).name : formatExpr(eqs[0]!)));
       return `${target} must include the key column${names.length > 1 ? 's' : ''} ${list(names)} in its projection (eg, SELECT ${names.join(', ')}...).`;
     }
     case 'GROUP': {
@@ -618,7 +625,7 @@ function resolveAggregateCall(c: FunctionCall, scope: ExprScope, ctx: PlanContex
   if (!fn || fn.kind !== 'aggregate') throw new KsqlError(`Can't find any functions with the name '${c.name}'`, c.loc);
   const args = c.args.map((a) => {
     const t = typeExpression(a, scope, ctx.functions);
-    return t.kind === 'Literal' ? { type: t.type, literal: t.value } : { type: t.type };
+    return t.kind === 'Literal' ? { type: t.type, literal: t.value } : { type: t.type, text: describeExpr(a, scope) };
   });
   try {
     return fn.resolve(args);
@@ -779,7 +786,7 @@ function planJoin(rel: Extract<Relation, { kind: 'Join' }>, query: Query, ctx: P
       );
     }
     if (rel.type === 'FULL' || rel.type === 'RIGHT') {
-      throw new KsqlError(`Invalid join type: ${rel.type === 'FULL' ? 'full-outer' : 'right'} join not supported for stream-table join. Got ${left.sources[0]!.source.name} [${rel.type}] JOIN ${rightSrc.source.name}.`, rel.loc);
+      throw new KsqlError(`Invalid join type: ${rel.type === 'FULL' ? 'full-outer' : 'right'} join not supported for stream-table join. Got ${left.sources[0]!.source.name} ${joinTypeText(rel.type)} JOIN ${rightSrc.source.name}.`, rel.loc);
     }
     variant = 'STREAM_TABLE';
   } else if (left.sourceType === 'TABLE' && right.sourceType === 'TABLE') {
@@ -792,17 +799,18 @@ function planJoin(rel: Extract<Relation, { kind: 'Join' }>, query: Query, ctx: P
     }
     if (leftIsKey) variant = 'TABLE_TABLE';
     else {
+      if (left.step.schema.window || right.step.schema.window) throw new KsqlError('Foreign-key table-table joins are not supported on windowed tables.', rel.loc);
       if (left.isJoin) {
-        throw new KsqlError(`Invalid join condition: foreign-key table-table joins are not supported as part of n-way joins. Got ${formatExpr(a)} = ${formatExpr(b)}.`, rel.on.loc);
+        throw new KsqlError(`Invalid join condition: foreign-key table-table joins are not supported as part of n-way joins. Got ${formatExpr(sa === 'L' ? leftKey : rightKey)} = ${formatExpr(sa === 'L' ? rightKey : leftKey)}.`, rel.on.loc);
       }
       if (rel.type === 'RIGHT') throw new KsqlError('RIGHT OUTER JOIN on a foreign key is not supported', rel.loc);
       if (rel.type !== 'INNER' && rel.type !== 'LEFT') {
-        throw new KsqlError(`Invalid join type: full-outer join not supported for foreign-key table-table join. Got ${left.sources[0]!.source.name} [${rel.type}] JOIN ${rightSrc.source.name}.`, rel.loc);
+        throw new KsqlError(`Invalid join type: full-outer join not supported for foreign-key table-table join. Got ${left.sources[0]!.source.name} ${joinTypeText(rel.type)} JOIN ${rightSrc.source.name}.`, rel.loc);
       }
       variant = 'FK_TABLE_TABLE';
     }
   } else {
-    throw new KsqlError(`Invalid join order: table-stream joins are not supported; only stream-table joins. Got ${left.sources[0]!.source.name} [${rel.type}] JOIN ${rightSrc.source.name}.`, rel.loc);
+    throw new KsqlError(`Invalid join order: table-stream joins are not supported; only stream-table joins. Got ${left.sources[0]!.source.name} ${joinTypeText(rel.type)} JOIN ${rightSrc.source.name}.`, rel.loc);
   }
   if (left.step.schema.window || right.step.schema.window) {
     const lw = left.step.schema.window;
@@ -813,7 +821,7 @@ function planJoin(rel: Extract<Relation, { kind: 'Join' }>, query: Query, ctx: P
     }
     if ((lw.kind === 'SESSION') !== (rw.kind === 'SESSION')) {
       throw new KsqlError(
-        `Incompatible windowed sources.\nLeft source: ${lw.kind}\nRight source: ${rw.kind}\nSession windowed sources can only be joined to other session windowed sources, and may still not result in expected behaviour as session bounds must be an exact match.`,
+        `Incompatible windowed sources.\nLeft source: ${lw.kind}\nRight source: ${rw.kind}\nSession windowed sources can only be joined to other session windowed sources, and may still not result in expected behaviour as session bounds must be an exact match for the join to work\nHopping and tumbling windowed sources can only be joined to other hopping and tumbling windowed sources`,
         rel.loc,
       );
     }
@@ -894,4 +902,18 @@ function dedupe(xs: Expr[]): Expr[] {
 function resolves(r: ColumnRef, scope: ExprScope, from: FromResult): boolean {
   if (r.source) return from.sources.some((s) => s.alias === r.source) && scope.columns.some((c) => c.name === r.name && c.qualifier === r.source);
   return scope.columns.some((c) => c.name === r.name && c.qualifier !== null);
+}
+
+/** ksqlDB's JoinType text in messages: `[INNER]`, `LEFT [OUTER]`, `RIGHT [OUTER]`, `[FULL] OUTER`. */
+function joinTypeText(t: 'INNER' | 'LEFT' | 'RIGHT' | 'FULL'): string {
+  switch (t) {
+    case 'INNER':
+      return '[INNER]';
+    case 'LEFT':
+      return 'LEFT [OUTER]';
+    case 'RIGHT':
+      return 'RIGHT [OUTER]';
+    case 'FULL':
+      return '[FULL] OUTER';
+  }
 }

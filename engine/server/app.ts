@@ -5,10 +5,11 @@ import { KsqlError } from '../errors.js';
 import { isPullQuery, runPullQuery, startPushQuery, type PushQueryHandle, type TransientColumn } from '../exec/transient.js';
 import { parseScript } from '../sql/index.js';
 import type { Statement } from '../sql/ast/statement.js';
-import { transientDepsOf, type KsqlBackend } from './backend.js';
+import { pullSnapshot, transientDepsOf, type KsqlBackend } from './backend.js';
 import { describeEntity, describeFunctionEntity, showEntity, type Entity } from './describe.js';
 import { insertRow } from './inserts.js';
 import { headerSchema, rowToJson, streamTypeName } from './json.js';
+import type { EngineMetrics } from './metrics.js';
 
 /**
  * A ksqlDB-compatible REST API over a KsqlBackend:
@@ -19,6 +20,7 @@ import { headerSchema, rowToJson, streamTypeName } from './json.js';
  * - POST /inserts-stream rows into a stream, acked one by one
  * - POST /close-query    stop a push query started by /query-stream
  * - GET  /info, /healthcheck, /clusterStatus, /status[/:type/:entity/:action]
+ * - GET  /ready (readiness), /metrics (Prometheus; both open even with basic auth)
  */
 export interface ServerOptions {
   readonly backend: KsqlBackend;
@@ -31,6 +33,8 @@ export interface ServerOptions {
   readonly health?: () => { isHealthy: boolean; details: Record<string, { isHealthy: boolean }> };
   /** readiness for GET /ready (default: always ready) */
   readonly ready?: () => boolean;
+  /** served at GET /metrics (Prometheus text), without authentication */
+  readonly metrics?: EngineMetrics;
 }
 
 interface CommandStatus {
@@ -105,6 +109,16 @@ export class KsqlRestServer {
       const ready = this.#opts.ready?.() ?? true;
       res.status(ready ? 200 : 503).json({ isReady: ready });
     });
+    app.get('/metrics', (_req, res, next) => {
+      const m = this.#opts.metrics;
+      if (!m) {
+        res.status(404).json({ '@type': 'generic_error', error_code: 40400, message: 'Not found' });
+        return;
+      }
+      m.text()
+        .then(({ contentType, body }) => res.type(contentType).send(body))
+        .catch(next);
+    });
     app.get('/info', (_req, res) => {
       res.json({ KsqlServerInfo: { version: this.#opts.version ?? '0.29.0', kafkaClusterId: 'ksetl-in-memory', ksqlServiceId: this.#backend.properties['ksql.service.id'] ?? 'default_', serverStatus: 'RUNNING' } });
     });
@@ -125,8 +139,8 @@ export class KsqlRestServer {
       res.json({ status: st.status, message: st.message, queryId: st.queryId });
     });
     app.post('/ksql', json, (req, res, next) => void this.#ksql(req, res).catch(next));
-    app.post('/query', json, (req, res) => this.#query(req, res));
-    app.post('/query-stream', json, (req, res) => this.#queryStream(req, res));
+    app.post('/query', json, (req, res, next) => void this.#query(req, res).catch(next));
+    app.post('/query-stream', json, (req, res, next) => void this.#queryStream(req, res).catch(next));
     app.post('/close-query', json, (req, res) => {
       const id = String((req.body as { queryId?: unknown })?.queryId ?? '');
       const h = this.#push.get(id);
@@ -151,7 +165,8 @@ export class KsqlRestServer {
 
   #auth(req: Request, res: Response, next: NextFunction): void {
     const auth = this.#opts.auth;
-    if (!auth || req.path === '/healthcheck') {
+    // probes and Prometheus scrapes carry no credentials (ksqlDB leaves /healthcheck open too)
+    if (!auth || req.path === '/healthcheck' || req.path === '/ready' || req.path === '/metrics') {
       next();
       return;
     }
@@ -276,16 +291,24 @@ export class KsqlRestServer {
     return st;
   }
 
-  #query(req: Request, res: Response): void {
+  /** Pull queries over a backend that reads asynchronously get their source read first. */
+  async #pullDeps(st: Statement & { kind: 'QueryStatement' }): Promise<ReturnType<typeof transientDepsOf>> {
+    const from = st.query.from;
+    const snapshot = await pullSnapshot(this.#backend, from.kind === 'Source' ? from.name : null);
+    return transientDepsOf(this.#backend, undefined, { snapshot });
+  }
+
+  async #query(req: Request, res: Response): Promise<void> {
     const body = (req.body ?? {}) as { ksql?: unknown; streamsProperties?: unknown; sessionVariables?: unknown };
     const text = typeof body.ksql === 'string' ? body.ksql : '';
     const props = this.#props(body.streamsProperties);
-    const deps = transientDepsOf(this.#backend);
+    const earliest = isEarliest(props);
+    const deps = transientDepsOf(this.#backend, undefined, { earliest });
     let st: Statement & { kind: 'QueryStatement' };
     try {
       st = this.#parseQuery(text, body.sessionVariables);
       if (isPullQuery(st.query)) {
-        const r = runPullQuery(deps, st, props);
+        const r = runPullQuery(await this.#pullDeps(st), st, props);
         const items = [
           JSON.stringify({ header: { queryId: r.queryId, schema: headerSchema(r.columns, true) } }),
           ...r.rows.map((row) => `{"row":{"columns":${rowToJson(row, r.columns)}}}`),
@@ -310,7 +333,6 @@ export class KsqlRestServer {
       if (handle) this.#push.delete(handle.queryId);
     };
     try {
-      const earliest = isEarliest(props);
       const queryId = pushQueryId(this.#backend, st, earliest);
       handle = startPushQuery(
         deps,
@@ -350,11 +372,12 @@ export class KsqlRestServer {
 
   // ---------------------------------------------------------------------------------- /query-stream
 
-  #queryStream(req: Request, res: Response): void {
+  async #queryStream(req: Request, res: Response): Promise<void> {
     const body = (req.body ?? {}) as { sql?: unknown; properties?: unknown; sessionVariables?: unknown };
     const text = typeof body.sql === 'string' ? body.sql : '';
     const props = this.#props(body.properties);
-    const deps = transientDepsOf(this.#backend);
+    const earliest = isEarliest(props);
+    const deps = transientDepsOf(this.#backend, undefined, { earliest });
     const asJson = accepts(req, 'application/json') && !accepts(req, DELIMITED);
     const meta = (queryId: string, columns: readonly TransientColumn[]): string =>
       JSON.stringify({ queryId, columnNames: columns.map((c) => c.name), columnTypes: columns.map((c) => streamTypeName(c.type)) });
@@ -362,7 +385,7 @@ export class KsqlRestServer {
     try {
       st = this.#parseQuery(text, body.sessionVariables);
       if (isPullQuery(st.query)) {
-        const r = runPullQuery(deps, st, props);
+        const r = runPullQuery(await this.#pullDeps(st), st, props);
         const lines = [meta(r.queryId, r.columns), ...r.rows.map((row) => rowToJson(row, r.columns))];
         if (asJson) res.type('application/json').send('[' + lines.join(',') + ']');
         else res.type(DELIMITED).send(lines.map((l) => l + '\n').join(''));
@@ -388,7 +411,6 @@ export class KsqlRestServer {
       if (handle) this.#push.delete(handle.queryId);
     };
     try {
-      const earliest = isEarliest(props);
       handle = startPushQuery(
         deps,
         st,

@@ -25,7 +25,14 @@ export interface KsqlBackend {
   topics(): readonly TopicInfo[];
   createTopic(name: string, partitions: number): void;
   readTopic(topic: string): readonly BrokerRecord[];
-  subscribeTopic(topic: string, handler: (r: BrokerRecord) => void): () => void;
+  /**
+   * Backends that cannot read a topic synchronously (Kafka) read it here, from
+   * its start to its current end: the server scans a pull query's source with
+   * it, and push queries from earliest subscribe from the start instead.
+   */
+  scanTopic?(topic: string): Promise<readonly BrokerRecord[]>;
+  /** `from` (default latest) is given only to backends with `scanTopic`. */
+  subscribeTopic(topic: string, handler: (r: BrokerRecord) => void, from?: 'earliest' | 'latest'): () => void;
   produce(topic: string, rec: ProduceRecord): void;
   close(): void;
 }
@@ -50,15 +57,33 @@ export function inMemoryBackend(engine: InMemoryEngine): KsqlBackend {
   };
 }
 
+export interface TransientReads {
+  /** topics already read (scanTopic) for a pull query */
+  readonly snapshot?: ReadonlyMap<string, readonly BrokerRecord[]>;
+  /** a push query from earliest over a backend with scanTopic: subscribe from the start, replay nothing */
+  readonly earliest?: boolean;
+}
+
 /** The transient-query ports of a backend. */
-export function transientDepsOf(b: KsqlBackend, log?: TransientDeps['log']): TransientDeps {
+export function transientDepsOf(b: KsqlBackend, log?: TransientDeps['log'], reads: TransientReads = {}): TransientDeps {
+  const fromStart = reads.earliest === true && b.scanTopic !== undefined;
   return {
     source: (name: string): DataSource | undefined => b.metastore.source(name),
     functions: b.functions,
     registry: b.registry,
     properties: b.properties,
-    readTopic: (t) => b.readTopic(t),
-    subscribeTopic: (t, h) => b.subscribeTopic(t, h),
+    readTopic: (t) => reads.snapshot?.get(t) ?? (fromStart ? [] : b.readTopic(t)),
+    subscribeTopic: (t, h) => (fromStart ? b.subscribeTopic(t, h, 'earliest') : b.subscribeTopic(t, h)),
     ...(log ? { log } : {}),
   };
+}
+
+/** Reads the source of a pull query through `scanTopic` (when the backend has one). */
+export async function pullSnapshot(b: KsqlBackend, sourceName: string | null): Promise<Map<string, readonly BrokerRecord[]>> {
+  const snapshot = new Map<string, readonly BrokerRecord[]>();
+  const source = sourceName !== null ? b.metastore.source(sourceName) : undefined;
+  if (!b.scanTopic || !source) return snapshot;
+  if (!b.topics().some((t) => t.name === source.topic)) return snapshot;
+  snapshot.set(source.topic, await b.scanTopic(source.topic));
+  return snapshot;
 }

@@ -105,7 +105,8 @@ export function registerTopicSchemas(registry: SchemaRegistry, t: QttTopic): voi
     const type = schemaTypeOf(fmt) ?? 'AVRO';
     const text = schemaText(schema, type);
     const withId = registry as SchemaRegistry & { registerWithId?: (s: string, t: typeof type, x: string, id?: number) => unknown };
-    if (id !== undefined && withId.registerWithId) withId.registerWithId(`${t.name}-${side}`, type, text, id);
+    // ids come from the lossless JSON reader as number objects
+    if (id !== undefined && id !== null && withId.registerWithId) withId.registerWithId(`${t.name}-${side}`, type, text, toNumber(id, 0));
     else registry.register(`${t.name}-${side}`, type, text);
   }
 }
@@ -320,9 +321,14 @@ export function runCase(c: QttCase, deps: RunnerDeps, limits: RunLimits = DEFAUL
     for (const t of test.topics ?? []) registerTopicSchemas(engine.registry, t);
     for (const [name, partitions] of topicsToCreate(test)) engine.broker.createTopic(name, partitions);
 
+    // ksqlDB's runner joins the statements with newlines into one script, so positions in
+    // messages count lines from the first statement: each statement is run at its line.
+    let line = 0;
     for (const [i, stmt] of test.statements.entries()) {
+      const at = line;
+      line += stmt.split('\n').length;
       try {
-        engine.execute(stmt, properties);
+        engine.execute('\n'.repeat(at) + stmt, properties);
       } catch (e) {
         if (e instanceof BudgetExceeded) throw e;
         const msg = errorMessage(e);
