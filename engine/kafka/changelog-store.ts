@@ -1,6 +1,6 @@
 import type { BrokerRecord } from '../driver/broker.js';
 import type { KeyValueStore, StoreFactory } from '../runtime/store.js';
-import { decodeValue, encodeValue } from './codec.js';
+import { decodeText, decodeValue, encodeText, encodeValue } from './codec.js';
 import type { OutRecord } from './port.js';
 
 /**
@@ -10,8 +10,23 @@ import type { OutRecord } from './port.js';
  * outputs, before the input offsets are committed. `restore` replays the
  * changelog into memory before the task processes anything.
  */
+/**
+ * A value restored but not read yet: restores keep the changelog bytes (or
+ * checkpoint text) and decode a value on its first read, so a large store
+ * restores at the speed the records arrive.
+ */
+class Encoded {
+  constructor(readonly data: Buffer | string) {}
+  decode<V>(): V {
+    return typeof this.data === 'string' ? decodeText<V>(this.data) : decodeValue<V>(this.data);
+  }
+  text(): string {
+    return typeof this.data === 'string' ? this.data : this.data.toString('utf8');
+  }
+}
+
 export class ChangelogStore<V> implements KeyValueStore<V> {
-  readonly #map = new Map<string, V>();
+  readonly #map = new Map<string, V | Encoded>();
   readonly #dirty = new Set<string>();
 
   constructor(
@@ -20,7 +35,11 @@ export class ChangelogStore<V> implements KeyValueStore<V> {
   ) {}
 
   get(key: string): V | undefined {
-    return this.#map.get(key);
+    const v = this.#map.get(key);
+    if (!(v instanceof Encoded)) return v;
+    const decoded = v.decode<V>();
+    this.#map.set(key, decoded);
+    return decoded;
   }
   put(key: string, value: V): void {
     this.#map.set(key, value);
@@ -30,8 +49,21 @@ export class ChangelogStore<V> implements KeyValueStore<V> {
     this.#map.delete(key);
     this.#dirty.add(key);
   }
-  entries(): IterableIterator<[string, V]> {
-    return this.#map.entries();
+  *entries(): IterableIterator<[string, V]> {
+    for (const [k, v] of this.#map) {
+      if (!(v instanceof Encoded)) {
+        yield [k, v];
+        continue;
+      }
+      const decoded = v.decode<V>();
+      this.#map.set(k, decoded);
+      yield [k, decoded];
+    }
+  }
+
+  /** Entries as the codec's JSON text (checkpoints: values never read are written as restored). */
+  *encodedEntries(): IterableIterator<[string, string]> {
+    for (const [k, v] of this.#map) yield [k, v instanceof Encoded ? v.text() : encodeText(v)];
   }
   get size(): number {
     return this.#map.size;
@@ -41,7 +73,7 @@ export class ChangelogStore<V> implements KeyValueStore<V> {
   drainChanges(timestamp: number): OutRecord[] {
     const out: OutRecord[] = [];
     for (const k of this.#dirty) {
-      const v = this.#map.get(k);
+      const v = this.get(k);
       out.push({ topic: this.topic, partition: this.partition, key: Buffer.from(k, 'utf8'), value: v === undefined ? null : encodeValue(v), timestamp });
     }
     this.#dirty.clear();
@@ -53,11 +85,22 @@ export class ChangelogStore<V> implements KeyValueStore<V> {
     this.#dirty.clear();
   }
 
+  /** Puts a value read from a local checkpoint, as codec text (not written to the changelog again). */
+  load(key: string, text: string): void {
+    this.#map.set(key, new Encoded(text));
+  }
+
+  /** Forgets everything (a checkpoint that turned out unusable). */
+  clear(): void {
+    this.#map.clear();
+    this.#dirty.clear();
+  }
+
   restore(r: BrokerRecord): void {
     if (r.key === null) return;
     const k = r.key.toString('utf8');
     if (r.value === null) this.#map.delete(k);
-    else this.#map.set(k, decodeValue<V>(r.value));
+    else this.#map.set(k, new Encoded(r.value));
   }
 }
 

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KafkaEngine } from './kafka-engine.js';
-import { bootstrap, newPort, readTopic, seed, stopOwnBroker, waitFor } from './int-test-support.js';
+import { bootstrap, json, newPort, readTopic, seed, stopOwnBroker, waitFor } from './int-test-support.js';
 import type { KafkaPort } from './port.js';
 import { startServer } from './server-main.js';
 
@@ -45,7 +45,6 @@ async function childEngine(serviceId: string, guarantee: string): Promise<ChildP
   return child;
 }
 
-const json = (v: unknown): Buffer => Buffer.from(JSON.stringify(v));
 
 async function produceLoad(topic: string, total: number, chunk: number, afterChunk: (i: number) => Promise<void> = async () => {}): Promise<void> {
   const producer = await admin.producer();
@@ -119,10 +118,10 @@ describe('Kafka driver: server, shared service id, failures', () => {
   });
 
   for (const guarantee of ['at_least_once', 'exactly_once_v2'] as const) {
-    // Known issue: under exactly-once, the survivor's new tasks for the killed process's
-    // partitions sometimes never become ready (transactional producer setup after the
-    // takeover; about half of full-suite runs). Until that is fixed the exactly-once case
-    // runs only on request (KSETL_EOS_KILL_TEST=1), so CI stays deterministic.
+    // The exactly-once case once hung after the takeover (tasks never ready). That hang did
+    // not reproduce in 13 runs since (alone, in the full suite, under CPU load; 10-17 s
+    // each); a suspected race (two transactional producer set-ups for one task's id, the
+    // older fencing the newer) is closed in QueryRunner. Still flaky on a clean-clone run (timed out once at 94 s): opt in with KSETL_EOS_KILL_TEST=1.
     const run = guarantee === 'at_least_once' || process.env['KSETL_EOS_KILL_TEST'] === '1' ? it : it.skip;
     run(`SIGKILL of one of two processes under load: ${guarantee === 'at_least_once' ? 'nothing lost' : 'nothing lost, nothing duplicated'}`, async () => {
       const s = seed();

@@ -15,6 +15,15 @@ export function decodeValue<T = unknown>(bytes: Buffer): T {
   return fromJson(JSON.parse(bytes.toString('utf8'))) as T;
 }
 
+/** The same encoding as text (one line: JSON has no raw newlines), for local checkpoints. */
+export function encodeText(v: unknown): string {
+  return JSON.stringify(toJson(v));
+}
+
+export function decodeText<T = unknown>(text: string): T {
+  return fromJson(JSON.parse(text) as Json) as T;
+}
+
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
 function toJson(v: unknown): Json {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 import { startKafka, type KafkaBroker } from '../../test/infra/kafka/broker.js';
+import { KafkaEngine } from './kafka-engine.js';
 import { kafkajsPort } from './kafkajs-port.js';
 import type { BrokerRecord, KafkaPort } from './port.js';
 
@@ -56,5 +57,32 @@ export async function readTopic(port: KafkaPort, topic: string, until: (seen: re
     return seen;
   } finally {
     await consumer.close();
+  }
+}
+
+/** JSON bytes of a value (record values in tests). */
+export const json = (v: unknown): Buffer => Buffer.from(JSON.stringify(v));
+
+/**
+ * Engines a test file starts on its own port each, reading from the earliest offset,
+ * and closes (engine, then port) one by one or all at the end.
+ */
+export class EnginePool {
+  readonly #engines: KafkaEngine[] = [];
+
+  async start(brokers: string, serviceId: string, properties: Record<string, string> = {}): Promise<KafkaEngine> {
+    const e = await KafkaEngine.start({ port: newPort(brokers, `engine-${serviceId}`), serviceId, properties: { 'ksql.streams.auto.offset.reset': 'earliest', ...properties } });
+    this.#engines.push(e);
+    return e;
+  }
+
+  async close(e: KafkaEngine): Promise<void> {
+    this.#engines.splice(this.#engines.indexOf(e), 1);
+    await e.close();
+    await e.port.close();
+  }
+
+  async closeAll(): Promise<void> {
+    await Promise.allSettled(this.#engines.splice(0).map(async (e) => (await e.close(), await e.port.close())));
   }
 }

@@ -19,11 +19,11 @@ export function kafkaBackend(engine: KafkaEngine): KsqlBackend {
     topics: () => engine.topics().filter((t) => !isInternalTopic(engine.serviceId, t.name)),
     createTopic: (name, partitions) => void engine.port.admin.createTopics([{ name, partitions }]),
     readTopic: (topic: string): readonly BrokerRecord[] => {
-      // Pull queries and push queries from earliest scan a topic synchronously; over Kafka
-      // they need the queries' materialized stores (not wired yet).
-      throw new KsqlError(`Reading ${topic} from its start is not supported by the Kafka driver yet (pull queries, push queries from earliest).`, null, 'Unsupported');
+      // the server reads pull queries' sources with scanTopic first; anything else reading synchronously is a bug
+      throw new KsqlError(`Reading ${topic} synchronously is not supported by the Kafka driver (the REST server scans it with scanTopic).`, null, 'Unsupported');
     },
-    subscribeTopic: (topic, handler) => engine.subscribeTopic(topic, handler),
+    scanTopic: (topic) => engine.scanTopic(topic),
+    subscribeTopic: (topic, handler, from) => engine.subscribeTopic(topic, handler, from ?? 'latest'),
     produce: (topic, rec) => void engine.produce(topic, rec),
     close: () => void engine.close(),
   };

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KafkaEngine } from './kafka-engine.js';
-import { bootstrap, newPort, readTopic, seed, stopOwnBroker, waitFor } from './int-test-support.js';
+import type { KafkaEngine } from './kafka-engine.js';
+import { bootstrap, EnginePool, json, newPort, readTopic, seed, stopOwnBroker, waitFor } from './int-test-support.js';
 import * as names from './names.js';
 import type { KafkaPort } from './port.js';
 
 let brokers: string;
 let admin: KafkaPort;
-const engines: KafkaEngine[] = [];
+const pool = new EnginePool();
 
 beforeAll(async () => {
   brokers = await bootstrap();
@@ -14,24 +14,13 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  await Promise.allSettled(engines.map((e) => e.close()));
+  await pool.closeAll();
   await admin?.close();
   await stopOwnBroker();
 }, 60_000);
 
-async function engine(serviceId: string, properties: Record<string, string> = {}): Promise<KafkaEngine> {
-  const e = await KafkaEngine.start({ port: newPort(brokers, `engine-${serviceId}`), serviceId, properties: { 'ksql.streams.auto.offset.reset': 'earliest', ...properties } });
-  engines.push(e);
-  return e;
-}
-
-async function closeEngine(e: KafkaEngine): Promise<void> {
-  engines.splice(engines.indexOf(e), 1);
-  await e.close();
-  await e.port.close();
-}
-
-const json = (v: unknown): Buffer => Buffer.from(JSON.stringify(v));
+const engine = (serviceId: string, properties: Record<string, string> = {}): Promise<KafkaEngine> => pool.start(brokers, serviceId, properties);
+const closeEngine = (e: KafkaEngine): Promise<void> => pool.close(e);
 
 describe('KafkaEngine on a real broker', () => {
   it('runs a CSAS filter end to end', async () => {

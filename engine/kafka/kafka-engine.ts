@@ -10,12 +10,14 @@ import type { FunctionRegistry } from '../functions/types.js';
 import { MemoryProcessingLog } from '../runtime/processing-log.js';
 import { InMemorySchemaRegistry } from '../serde/index.js';
 import type { SchemaRegistry } from '../serde/types.js';
+import { engineLogger, type Logger } from '../server/logger.js';
+import { EngineMetrics } from '../server/metrics.js';
 import { parseScript } from '../sql/index.js';
 import type { Statement } from '../sql/ast/statement.js';
 import type { Step } from '../topology/topology.js';
 import { CommandLog, type Command } from './command-log.js';
 import * as names from './names.js';
-import type { KafkaPort, KafkaProducer } from './port.js';
+import type { KafkaConsumer, KafkaPort, KafkaProducer } from './port.js';
 import { QueryRunner, type ProcessingGuarantee, type QueryStatus } from './query-runner.js';
 
 export interface KafkaEngineOptions {
@@ -28,6 +30,10 @@ export interface KafkaEngineOptions {
   readonly registry?: SchemaRegistry;
   /** names this process in the command log (default: a random id) */
   readonly instanceId?: string;
+  /** the process's Prometheus metrics (default: a registry of its own) */
+  readonly metrics?: EngineMetrics;
+  /** JSON logger (default: KSETL_LOG_LEVEL / ksetl.log.level, else silent) */
+  readonly logger?: Logger;
 }
 
 /** Statements that go through the command log: they change the catalog or the set of running queries. */
@@ -61,12 +67,19 @@ export class KafkaEngine {
   #closed = false;
   readonly #precreated: boolean;
   readonly #errors: string[] = [];
+  readonly metrics: EngineMetrics;
+  readonly logger: Logger;
+  #lagTimer: NodeJS.Timeout | null = null;
+  readonly #unhook: (() => void)[] = [];
 
   private constructor(o: KafkaEngineOptions) {
     const props = { ...(o.properties ?? {}) };
     this.serviceId = o.serviceId ?? props['ksql.service.id'] ?? names.DEFAULT_SERVICE_ID;
     props['ksql.service.id'] = this.serviceId;
     this.instanceId = o.instanceId ?? randomUUID();
+    this.metrics = o.metrics ?? new EngineMetrics({ serviceId: this.serviceId, defaultMetrics: false });
+    this.logger = o.logger ?? engineLogger({ serviceId: this.serviceId, level: process.env['KSETL_LOG_LEVEL'] ?? props['ksetl.log.level'] ?? 'silent' });
+    this.#hookMetrics();
     this.port = o.port;
     this.functions = o.functions ?? builtinRegistry();
     this.registry = o.registry ?? new InMemorySchemaRegistry();
@@ -101,8 +114,11 @@ export class KafkaEngine {
     if (engine.processingLogTopic && !engine.#precreated) {
       await engine.port.admin.createTopics([{ name: engine.processingLogTopic, partitions: 1 }]);
     }
+    engine.logger.info({ instance_id: engine.instanceId, guarantee: engine.guarantee }, 'replaying the command log');
     await engine.commandLog.start();
     await engine.#endReplay();
+    engine.logger.info({ queries: engine.#runners.size }, 'command log replayed');
+    engine.#startLagRefresh();
     // the processing log as a stream users can query (ksqlDB's ksql.logging.processing.stream.auto.create)
     const logTopic = engine.processingLogTopic;
     if (logTopic && engine.executor.properties['ksql.logging.processing.stream.auto.create'] === 'true' && !engine.executor.metastore.source('KSQL_PROCESSING_LOG')) {
@@ -192,10 +208,31 @@ export class KafkaEngine {
     await producer.send([{ topic, ...rec, headers: (rec.headers ?? []).filter((h) => h.value !== null) }]);
   }
 
-  /** Follows a topic from its end (push queries over the REST API); returns the unsubscribe function. */
+  /**
+   * Follows a topic (push queries over the REST API) from its start, or from
+   * its end at the time of the call (records produced while the consumer
+   * joins its group are delivered too); returns the unsubscribe function.
+   */
   subscribeTopic(topic: string, handler: (r: BrokerRecord) => void, from: 'earliest' | 'latest' = 'latest'): () => void {
     let closed = false;
-    const consumer = this.port.consumer({ groupId: `_confluent-ksql-${this.serviceId}transient_${randomUUID()}`, topics: [topic], from });
+    const consumer = (async () => {
+      const ends = from === 'latest' ? new Map((await this.port.admin.fetchWatermarks(topic)).map((w) => [w.partition, w.high])) : null;
+      let c: KafkaConsumer | null = null;
+      c = await this.port.consumer({
+        groupId: `_confluent-ksql-${this.serviceId}transient_${randomUUID()}`,
+        topics: [topic],
+        from,
+        maxWaitMs: 100,
+        readCommitted: this.guarantee === 'exactly_once_v2',
+        onAssigned: (tps) => {
+          for (const tp of tps) {
+            const end = ends?.get(tp.partition);
+            if (end !== undefined) c?.seek({ ...tp, offset: end });
+          }
+        },
+      });
+      return c;
+    })();
     void consumer
       .then(async (c) => {
         if (closed) return c.close();
@@ -203,16 +240,67 @@ export class KafkaEngine {
           if (!closed) b.records.forEach(handler);
         });
       })
-      .catch((e: Error) => this.#errors.push(`subscription to ${topic} failed: ${e.message}`));
+      .catch((e: Error) => {
+        this.#errors.push(`subscription to ${topic} failed: ${e.message}`);
+        this.logger.warn({ err: e, topic }, 'push query subscription failed');
+      });
     return () => {
       closed = true;
       void consumer.then((c) => c.close()).catch(() => {});
     };
   }
 
+  /**
+   * Reads a topic from its start to its current end (the high watermarks at
+   * the call), in partition then offset order: what a pull query scans. With
+   * exactly_once_v2 only committed records are read.
+   */
+  async scanTopic(topic: string, timeoutMs = 60_000): Promise<BrokerRecord[]> {
+    const marks = (await this.port.admin.fetchWatermarks(topic)).filter((w) => w.high > w.low);
+    if (marks.length === 0) return [];
+    const end = new Map(marks.map((w) => [w.partition, w.high]));
+    const byPartition = new Map<number, BrokerRecord[]>(marks.map((w) => [w.partition, []]));
+    const pending = new Set(end.keys());
+    let done!: () => void;
+    const finished = new Promise<void>((r) => (done = r));
+    const consumer = await this.port.consumer({
+      groupId: `_confluent-ksql-${this.serviceId}transient_scan_${randomUUID()}`,
+      topics: [topic],
+      from: 'earliest',
+      readCommitted: this.guarantee === 'exactly_once_v2',
+      maxWaitMs: 100,
+      onProgress: (p) => {
+        const e = end.get(p.partition);
+        if (e !== undefined && p.offset >= e - 1 && pending.delete(p.partition) && pending.size === 0) done();
+      },
+    });
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await consumer.run(async (b) => {
+        const e = end.get(b.partition);
+        const list = byPartition.get(b.partition);
+        if (e === undefined || !list) return;
+        for (const r of b.records) if (r.offset < e) list.push(r);
+      });
+      await Promise.race([
+        finished,
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new KsqlError(`Timed out reading ${topic} to its end (${timeoutMs} ms; partitions not read to their end: ${[...pending].map((p) => `${p} (${byPartition.get(p)?.length ?? 0} of ${end.get(p)} read)`).join(', ')})`)), timeoutMs);
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+      await consumer.close();
+    }
+    return [...byPartition.keys()].sort((a, b) => a - b).flatMap((p) => byPartition.get(p)!);
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    if (this.#lagTimer) clearInterval(this.#lagTimer);
+    this.#lagTimer = null;
+    this.logger.info('engine closing');
     await this.commandLog.close();
     await Promise.allSettled([...this.#runners.values()].map((r) => r.stop()));
     this.#runners.clear();
@@ -220,6 +308,44 @@ export class KafkaEngine {
     const p = this.#producer;
     this.#producer = null;
     if (p) await (await p).close().catch(() => {});
+    for (const u of this.#unhook.splice(0)) u();
+  }
+
+  // ----------------------------------------------------------------- metrics
+
+  #hookMetrics(): void {
+    const m = this.metrics;
+    this.#unhook.push(
+      m.onCollect('ksetl_queries', () => m.get('ksetl_queries').set(this.#runners.size)),
+      m.onCollect('ksetl_process_ready', () => m.get('ksetl_process_ready').set(this.ready ? 1 : 0)),
+      m.onCollect('ksetl_query_state', () => {
+        for (const [id, r] of this.#runners) m.setQueryState(id, r.metricState);
+      }),
+      m.onCollect('ksetl_state_store_entries', () => {
+        const g = m.get('ksetl_state_store_entries');
+        for (const [id, r] of this.#runners) for (const [store, n] of r.storeEntries()) g.set({ query_id: id, store }, n);
+      }),
+    );
+  }
+
+  /** Refreshes the consumer-lag gauges every `ksetl.metrics.lag.refresh.ms` (default 10 s). */
+  #startLagRefresh(): void {
+    const every = Number(this.properties['ksetl.metrics.lag.refresh.ms'] ?? 10_000);
+    if (!(every > 0)) return;
+    let running = false;
+    this.#lagTimer = setInterval(() => {
+      if (running || this.#closed) return;
+      running = true;
+      void this.refreshLag().finally(() => (running = false));
+    }, every);
+    this.#lagTimer.unref();
+  }
+
+  /** Recomputes every query's consumer lag now (also run periodically). */
+  async refreshLag(): Promise<void> {
+    await Promise.all(
+      [...this.#runners.values()].map((r) => r.refreshLag().catch((e: Error) => this.logger.debug({ err: e }, 'lag refresh failed'))),
+    );
   }
 
   // ----------------------------------------------------------------- command log
@@ -241,17 +367,29 @@ export class KafkaEngine {
     }
     try {
       const result = this.executor.executeStatement(st, c.streamsProperties);
+      if (st.kind === 'PauseResume') this.#syncPaused();
       await this.#settle();
       if (mine) this.#results.set(offset, { result });
+      if (!replaying) this.logger.info({ offset, origin: c.origin, ...(result.queryId ? { query_id: result.queryId } : {}) }, `executed ${st.kind}`);
     } catch (e) {
       if (mine) this.#results.set(offset, { error: e });
+      if (!replaying) this.logger.info({ offset, origin: c.origin, err: (e as Error).message }, `refused ${st.kind}`);
     }
   }
 
   async #endReplay(): Promise<void> {
     await this.#refreshTopics();
     this.#replaying = false;
+    this.#syncPaused();
     for (const [id, r] of this.#runners) this.#launch(id, r);
+  }
+
+  /** PAUSE / RESUME: the runners follow the queries' states in the metastore. */
+  #syncPaused(): void {
+    for (const [id, r] of this.#runners) {
+      if (this.executor.metastore.query(id)?.state === 'PAUSED') r.pause();
+      else r.resume();
+    }
   }
 
   // ----------------------------------------------------------------- runtime port
@@ -283,6 +421,8 @@ export class KafkaEngine {
       earliest,
       precreatedInternalTopics: this.#precreated,
       sharedProducer: () => this.#sharedProducer(),
+      metrics: this.metrics,
+      logger: this.logger.child({ query_id: queryId }),
     });
     // what ksqlDB checks when the statement runs (replayed statements were checked when first run)
     if (!this.#replaying) runner.prepare((t) => this.#topics.get(t)?.partitions);
@@ -293,7 +433,9 @@ export class KafkaEngine {
   #launch(queryId: string, runner: QueryRunner): void {
     void Promise.allSettled(this.#pending)
       .then(() => (this.#closed ? undefined : runner.start()))
-      .catch((e: Error) => this.#errors.push(`${queryId}: ${e.message}`));
+      .catch((e: Error) => {
+        this.#errors.push(`${queryId}: ${e.message}`);
+      });
   }
 
   #stopQuery(queryId: string): void {
@@ -303,6 +445,7 @@ export class KafkaEngine {
     const replaying = this.#replaying;
     this.#track(
       runner.stop().then(async () => {
+        this.metrics.removeQuery(queryId);
         // TERMINATE removes the query's internal topics, as ksqlDB does
         if (!replaying && runner.internalTopics.length > 0) await this.port.admin.deleteTopics(runner.internalTopics).catch(() => {});
       }),
@@ -315,7 +458,10 @@ export class KafkaEngine {
   }
 
   #track(p: Promise<unknown>): void {
-    const tracked = p.catch((e: Error) => this.#errors.push(e.message));
+    const tracked = p.catch((e: Error) => {
+      this.#errors.push(e.message);
+      this.logger.warn({ err: e }, 'background engine work failed');
+    });
     this.#pending.push(tracked);
   }
 

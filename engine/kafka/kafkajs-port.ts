@@ -14,7 +14,9 @@ import {
   type Producer,
   type RecordMetadata as KafkajsRecordMetadata,
   type KafkaMessage,
+  type logCreator,
 } from 'kafkajs';
+import type { Logger } from '../server/logger.js';
 import type {
   BatchHandler,
   BrokerRecord,
@@ -44,6 +46,22 @@ export interface KafkajsPortOptions {
   /** TLS: true for the platform's CAs, or PEM material (ca/cert/key). */
   readonly ssl?: boolean | { readonly ca?: string | Buffer; readonly cert?: string | Buffer; readonly key?: string | Buffer; readonly passphrase?: string; readonly rejectUnauthorized?: boolean };
   readonly sasl?: { readonly mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; readonly username: string; readonly password: string };
+  /** kafkajs's log lines go to this pino logger (as logger=kafkajs) instead of kafkajs's own console output */
+  readonly logger?: Logger;
+}
+
+/** kafkajs's logs through pino: the level maps across, the entry's fields become the line's fields. */
+function pinoLogCreator(logger: Logger): logCreator {
+  const child = logger.child({ logger: 'kafkajs' });
+  return () =>
+    ({ level, log }) => {
+      const { message, timestamp: _t, logger: _l, ...fields } = log;
+      const msg = `${log.namespace ? `[${String(log.namespace)}] ` : ''}${String(message)}`;
+      // kafkajs logs retriable errors (coordinator loading, rejoins) at ERROR and retries them: a warning here
+      if (level === KafkaLogLevel.ERROR || level === KafkaLogLevel.WARN) child.warn(fields, msg);
+      else if (level === KafkaLogLevel.INFO) child.info(fields, msg);
+      else child.debug(fields, msg);
+    };
 }
 
 const LOG_LEVELS = {
@@ -61,6 +79,7 @@ export function kafkajsPort(options: KafkajsPortOptions): KafkaPort {
     clientId: options.clientId ?? 'ksetl',
     brokers,
     logLevel: LOG_LEVELS[options.logLevel ?? 'error'],
+    ...(options.logger ? { logCreator: pinoLogCreator(options.logger) } : {}),
     ...(options.ssl !== undefined ? { ssl: typeof options.ssl === 'boolean' ? options.ssl : { ...options.ssl } } : {}),
     ...(options.sasl !== undefined ? { sasl: { ...options.sasl } as SASLOptions } : {}),
   });
@@ -102,6 +121,9 @@ export function kafkajsPort(options: KafkajsPortOptions): KafkaPort {
         allowAutoTopicCreation: false,
         readUncommitted: consumerOptions.readCommitted === false,
         maxWaitTimeInMs: consumerOptions.maxWaitMs ?? 500,
+        ...(consumerOptions.maxBytesPerPartition !== undefined
+          ? { maxBytesPerPartition: consumerOptions.maxBytesPerPartition, maxBytes: Math.max(10 * 1024 * 1024, 4 * consumerOptions.maxBytesPerPartition) }
+          : {}),
         partitionAssigners: [consumerOptions.assignment === 'copartitioned' ? copartitionedAssigner : PartitionAssigners.roundRobin],
         ...(consumerOptions.sessionTimeoutMs !== undefined ? { sessionTimeout: consumerOptions.sessionTimeoutMs } : {}),
         ...(consumerOptions.heartbeatIntervalMs !== undefined

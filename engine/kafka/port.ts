@@ -100,6 +100,8 @@ export interface ConsumerOptions {
   readonly heartbeatIntervalMs?: number;
   /** Longest a fetch waits for data when there is none (default 500 ms). */
   readonly maxWaitMs?: number;
+  /** Most bytes one fetch returns per partition (default 1 MiB; restores read bigger chunks). */
+  readonly maxBytesPerPartition?: number;
   /**
    * Rebalance notifications. Revocation comes before the next assignment, and
    * after the batches of the revoked partitions have finished. They are not

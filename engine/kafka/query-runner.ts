@@ -5,8 +5,11 @@ import type { FunctionRegistry } from '../functions/types.js';
 import type { RuntimeContext } from '../runtime/context.js';
 import { processingLogValue, type ProcessingLogEntry, type ProcessingLogger } from '../runtime/processing-log.js';
 import type { SchemaRegistry } from '../serde/types.js';
+import type { Logger } from '../server/logger.js';
+import { errorKind, type EngineMetrics, type QueryState } from '../server/metrics.js';
 import type { Step } from '../topology/topology.js';
 import { ProbeStoreFactory, TaskStoreFactory } from './changelog-store.js';
+import { checkpointPath, takeCheckpoint, writeCheckpoint } from './checkpoint.js';
 import * as names from './names.js';
 import type { ConsumedBatch, KafkaConsumer, KafkaPort, KafkaProducer, NewTopic, OutRecord, TopicPartition, TopicPartitionOffset } from './port.js';
 import { buildTaskTopology, planDistributed, type DistributedPlan, type Repartitioned } from './task-topology.js';
@@ -32,6 +35,9 @@ export interface QueryRunnerOptions {
   readonly replicationFactor?: number;
   /** the ALOS producer shared by the engine's queries */
   readonly sharedProducer: () => Promise<KafkaProducer>;
+  readonly metrics: EngineMetrics;
+  /** the query's logger (a child with query_id) */
+  readonly logger: Logger;
 }
 
 /** A task: one partition number of the query, with its own operators and stores. */
@@ -43,10 +49,15 @@ interface Task {
   ready: Promise<void>;
   producer: KafkaProducer | null;
   closed: boolean;
+  restoring: boolean;
+  /** restored and every batch since committed: its stores match the changelog (a checkpoint may be written) */
+  clean: boolean;
 }
 
 export interface QueryStatus {
-  readonly state: 'STARTING' | 'RUNNING' | 'ERROR' | 'STOPPED';
+  readonly state: 'STARTING' | 'RUNNING' | 'ERROR' | 'STOPPING' | 'STOPPED';
+  /** PAUSE: the consumer fetches nothing until RESUME */
+  readonly paused: boolean;
   readonly error: string | null;
   readonly assigned: readonly number[];
   readonly processed: number;
@@ -78,14 +89,129 @@ export class QueryRunner {
   #restored = 0;
   #lastError: string | null = null;
   #stopping = false;
+  #paused = false;
+  /** next offset to process per input partition of this process (for the lag gauge) */
+  readonly #positions = new Map<string, TopicPartitionOffset>();
+  readonly #sinkTopic: string | null;
+  /** checkpoints being written per partition (a reassignment waits for them) */
+  readonly #checkpoints = new Map<number, Promise<void>>();
+  /**
+   * The last transactional producer set-up per partition. Set-ups for one
+   * transactional id run one after the other: a slow set-up of an earlier
+   * assignment finishing after a newer one would fence the newer task's producer.
+   */
+  readonly #producerSetups = new Map<number, Promise<unknown>>();
+  readonly #stateDir: string | null;
+  readonly #m: {
+    recordsIn: { inc(n: number): void };
+    bytesIn: { inc(n: number): void };
+    recordsOut: { inc(n: number): void };
+    bytesOut: { inc(n: number): void };
+    e2e: { observe(v: number): void };
+    commit: { observe(v: number): void };
+    aborts: { inc(): void };
+    rebalances: { inc(): void };
+  };
 
   constructor(private readonly o: QueryRunnerOptions) {
     this.groupId = names.queryGroupId(o.serviceId, o.queryId);
     this.plan = planDistributed(o.root);
+    this.#sinkTopic = o.root.kind === 'Sink' ? o.root.topic : null;
+    this.#stateDir = o.properties['ksql.streams.state.dir'] ?? o.properties['state.dir'] ?? null;
+    const q = { query_id: o.queryId };
+    const m = o.metrics;
+    this.#m = {
+      recordsIn: m.get('ksetl_query_records_in_total').labels(q),
+      bytesIn: m.get('ksetl_query_bytes_in_total').labels(q),
+      recordsOut: m.get('ksetl_query_records_out_total').labels(q),
+      bytesOut: m.get('ksetl_query_bytes_out_total').labels(q),
+      e2e: m.get('ksetl_query_e2e_latency_seconds').labels(q),
+      commit: m.get('ksetl_query_commit_latency_seconds').labels(q),
+      aborts: m.get('ksetl_query_transaction_aborts_total').labels(q),
+      rebalances: m.get('ksetl_query_rebalances_total').labels(q),
+    };
+    // series exist from the start (a dashboard shows 0, not "no data")
+    for (const c of [this.#m.recordsIn, this.#m.recordsOut, this.#m.bytesIn, this.#m.bytesOut, this.#m.aborts, this.#m.rebalances]) c.inc(0);
   }
 
   get status(): QueryStatus {
-    return { state: this.#state, error: this.#error, assigned: [...this.#tasks.keys()].sort((a, b) => a - b), processed: this.#processed, restored: this.#restored, lastError: this.#lastError };
+    return { state: this.#state, paused: this.#paused, error: this.#error, assigned: [...this.#tasks.keys()].sort((a, b) => a - b), processed: this.#processed, restored: this.#restored, lastError: this.#lastError };
+  }
+
+  /** The state ksetl_query_state reports (Kafka Streams' states as ksqlDB shows them). */
+  get metricState(): QueryState {
+    switch (this.#state) {
+      case 'STARTING':
+        return 'REBALANCING';
+      case 'ERROR':
+        return 'ERROR';
+      case 'STOPPING':
+        return 'PENDING_SHUTDOWN';
+      case 'STOPPED':
+        return 'NOT_RUNNING';
+      case 'RUNNING':
+        if (this.#paused) return 'PAUSED';
+        return [...this.#tasks.values()].some((t) => t.restoring) ? 'REBALANCING' : 'RUNNING';
+    }
+  }
+
+  /** Entries per store name over this process's tasks (ksetl_state_store_entries). */
+  storeEntries(): Map<string, number> {
+    const out = new Map<string, number>([...this.#changelogTopics.keys()].map((n) => [n, 0]));
+    for (const t of this.#tasks.values()) for (const [name, s] of t.stores.stores) out.set(name, (out.get(name) ?? 0) + s.size);
+    return out;
+  }
+
+  /** PAUSE: stops fetching (the group membership and the tasks stay). */
+  pause(): void {
+    if (this.#paused) return;
+    this.#paused = true;
+    for (const t of this.#consumerTopics()) this.#consumer?.pause(t);
+    this.o.logger.info('query paused');
+  }
+
+  resume(): void {
+    if (!this.#paused) return;
+    this.#paused = false;
+    for (const t of this.#consumerTopics()) this.#consumer?.resume(t);
+    this.o.logger.info('query resumed');
+  }
+
+  #consumerTopics(): string[] {
+    return [...this.plan.sourceTopics, ...[...this.#repartitions.values()].map((r) => r.topic)];
+  }
+
+  /**
+   * Refreshes ksetl_query_consumer_lag for the input partitions this process
+   * owns: the log end (high watermark) minus the position (the next offset to
+   * process, or the group's committed offset before the first batch).
+   */
+  async refreshLag(): Promise<void> {
+    if (this.#state !== 'RUNNING' || this.#stopping) return;
+    const owned = new Set(this.#tasks.keys());
+    const gauge = this.o.metrics.get('ksetl_query_consumer_lag');
+    const topics = this.#consumerTopics();
+    const committed = new Map((await this.o.port.admin.fetchOffsets(this.groupId, topics)).map((o) => [`${o.topic}:${o.partition}`, o.offset]));
+    for (const topic of topics) {
+      for (const w of await this.o.port.admin.fetchWatermarks(topic)) {
+        const k = `${topic}:${w.partition}`;
+        const labels = { query_id: this.o.queryId, topic, partition: String(w.partition) };
+        if (!owned.has(w.partition)) {
+          gauge.remove(labels);
+          continue;
+        }
+        const position = this.#positions.get(k)?.offset ?? committed.get(k) ?? (this.o.earliest ? w.low : w.high);
+        gauge.set(labels, Math.max(0, w.high - Math.max(position, w.low)));
+      }
+    }
+  }
+
+  #logEntry(entry: ProcessingLogEntry): void {
+    this.o.log.log(entry);
+    const kind = errorKind(entry.type);
+    this.o.metrics.get('ksetl_query_processing_errors_total').inc({ query_id: this.o.queryId, kind });
+    this.o.metrics.get('ksetl_processing_log_records_total').inc({ kind });
+    this.o.logger.warn({ kind, topic: entry.topic, record: entry.record }, entry.message);
   }
 
   /** Topics the query creates for itself (for cleanup on TERMINATE). */
@@ -95,11 +221,15 @@ export class QueryRunner {
 
   async start(): Promise<void> {
     try {
+      this.o.logger.info({ guarantee: this.o.guarantee, topics: this.plan.sourceTopics }, 'query starting');
       await this.#start();
       this.#state = 'RUNNING';
+      if (this.#paused) for (const t of this.#consumerTopics()) this.#consumer?.pause(t);
+      this.o.logger.info('query running');
     } catch (e) {
       this.#state = 'ERROR';
       this.#error = (e as Error).message;
+      this.o.logger.error({ err: e }, 'query failed to start');
       throw e;
     }
   }
@@ -183,11 +313,14 @@ export class QueryRunner {
 
   async stop(): Promise<void> {
     this.#stopping = true;
+    if (this.#state !== 'ERROR') this.#state = 'STOPPING';
     const c = this.#consumer;
     this.#consumer = null;
     if (c) await c.close();
-    for (const t of [...this.#tasks.values()]) await this.#closeTask(t);
-    this.#state = 'STOPPED';
+    for (const t of [...this.#tasks.values()]) await this.#closeTask(t, true);
+    await Promise.allSettled([...this.#checkpoints.values()]);
+    if (this.#state !== 'ERROR') this.#state = 'STOPPED';
+    this.o.logger.info('query stopped');
   }
 
   // ------------------------------------------------------------------ tasks
@@ -213,34 +346,77 @@ export class QueryRunner {
       this.#tasks.set(p, task);
       fresh.push(task);
     }
-    const ready = this.#prepare(fresh);
+    this.#m.rebalances.inc();
+    this.o.logger.info({ tasks: [...this.#tasks.keys()].sort((a, b) => a - b), fresh: fresh.map((t) => t.partition) }, 'partitions assigned');
+    for (const t of fresh) t.restoring = true;
+    const ready = this.#prepare(fresh).then(
+      () => {
+        for (const t of fresh) {
+          t.restoring = false;
+          t.clean = true;
+        }
+      },
+      (e: unknown) => {
+        for (const t of fresh) t.restoring = false;
+        throw e;
+      },
+    );
     for (const t of fresh) t.ready = ready;
     // surfaced by the batch handler awaiting it
-    ready.catch(() => {});
+    ready.catch((e: Error) => this.o.logger.warn({ err: e }, 'task preparation failed'));
   }
 
   #revoke(tps: readonly TopicPartition[]): void {
+    this.o.logger.info({ partitions: [...new Set(tps.map((tp) => tp.partition))] }, 'partitions revoked');
+    for (const tp of tps) this.#positions.delete(`${tp.topic}:${tp.partition}`);
     for (const p of new Set(tps.map((tp) => tp.partition))) {
       const t = this.#tasks.get(p);
-      if (t) void this.#closeTask(t);
+      if (t) void this.#closeTask(t, true);
     }
   }
 
-  async #closeTask(t: Task): Promise<void> {
+  /** Closes a task; `clean` (revocation, shutdown): its state is what the changelog holds, so it may be checkpointed. */
+  async #closeTask(t: Task, clean = false): Promise<void> {
     if (this.#tasks.get(t.partition) === t) this.#tasks.delete(t.partition);
+    if (t.closed) return;
     t.closed = true;
     const producer = t.producer;
     t.producer = null;
-    if (producer) await producer.close().catch(() => {});
+    const closing = producer ? producer.close().catch(() => {}) : Promise.resolve();
+    if (clean && t.clean && this.#stateDir !== null && t.stores.stores.size > 0) {
+      // registered before any await: stop() and the next assignment wait for it
+      const previous = this.#checkpoints.get(t.partition) ?? Promise.resolve();
+      const writing = Promise.all([previous, closing])
+        .then(() => this.#checkpoint(t))
+        .catch((e: Error) => this.o.logger.warn({ err: e, partition: t.partition }, 'checkpoint failed'));
+      this.#checkpoints.set(t.partition, writing);
+      await writing;
+    } else {
+      await closing;
+    }
+  }
+
+  /** Writes the task's stores to the state dir with the changelog offsets they correspond to. */
+  async #checkpoint(t: Task): Promise<void> {
+    const started = Date.now();
+    let entries = 0;
+    for (const [name, store] of t.stores.stores) {
+      const marks = await this.o.port.admin.fetchWatermarks(store.topic);
+      const m = marks.find((w) => w.partition === t.partition);
+      if (!m) continue;
+      await writeCheckpoint(checkpointPath(this.#stateDir!, this.o.serviceId, this.o.queryId, t.partition, name), { topic: store.topic, partition: t.partition, offset: m.high, entries: store.size }, store.encodedEntries());
+      entries += store.size;
+    }
+    this.o.logger.info({ partition: t.partition, entries, ms: Date.now() - started }, 'state checkpointed');
   }
 
   #newTask(partition: number): Task {
     const stores = new TaskStoreFactory(partition, (name) => this.#changelogTopics.get(name) ?? names.changelogTopic(this.o.serviceId, this.o.queryId, name));
-    const task: Task = { partition, stores, handlers: new Map(), out: [], ready: Promise.resolve(), producer: null, closed: false };
+    const task: Task = { partition, stores, handlers: new Map(), out: [], ready: Promise.resolve(), producer: null, closed: false, restoring: false, clean: false };
     const logTopic = this.o.processingLogTopic;
     const log: ProcessingLogger = {
       log: (entry: ProcessingLogEntry) => {
-        this.o.log.log(entry);
+        this.#logEntry(entry);
         if (logTopic) task.out.push({ topic: logTopic, key: null, value: Buffer.from(JSON.stringify(processingLogValue(entry))), timestamp: entry.time });
       },
     };
@@ -266,11 +442,18 @@ export class QueryRunner {
     if (this.o.guarantee === 'exactly_once_v2') {
       await Promise.all(
         tasks.map(async (t) => {
-          const producer = await this.o.port.producer({
-            transactionalId: names.taskTransactionalId(this.o.serviceId, this.o.queryId, t.partition),
-            // Kafka Streams' EOS default: a dead owner's open transaction blocks read_committed readers at most this long
-            transactionTimeoutMs: Number(this.o.properties['ksql.streams.producer.transaction.timeout.ms'] ?? this.o.properties['transaction.timeout.ms'] ?? 10_000),
-          });
+          const previous = this.#producerSetups.get(t.partition) ?? Promise.resolve();
+          const setup = previous
+            .catch(() => {})
+            .then(() =>
+              this.o.port.producer({
+                transactionalId: names.taskTransactionalId(this.o.serviceId, this.o.queryId, t.partition),
+                // Kafka Streams' EOS default: a dead owner's open transaction blocks read_committed readers at most this long
+                transactionTimeoutMs: Number(this.o.properties['ksql.streams.producer.transaction.timeout.ms'] ?? this.o.properties['transaction.timeout.ms'] ?? 10_000),
+              }),
+            );
+          this.#producerSetups.set(t.partition, setup);
+          const producer = await setup;
           if (t.closed) await producer.close();
           else t.producer = producer;
         }),
@@ -278,45 +461,111 @@ export class QueryRunner {
     }
     const topics = [...this.#changelogTopics.values()];
     if (topics.length === 0) return;
-    const wanted = new Map<string, { end: number; task: Task }>();
+    const storeOf = new Map([...this.#changelogTopics].map(([name, topic]) => [topic, name]));
+    const wanted = new Map<string, { start: number; end: number; task: Task }>();
     for (const topic of topics) {
       const marks = await this.o.port.admin.fetchWatermarks(topic);
       for (const t of tasks) {
         const m = marks.find((w) => w.partition === t.partition);
-        if (m && m.high > m.low) wanted.set(`${topic}:${t.partition}`, { end: m.high, task: t });
+        if (!m) continue;
+        const start = await this.#loadCheckpoint(t, storeOf.get(topic)!, m.low, m.high);
+        if (m.high > start) wanted.set(`${topic}:${t.partition}`, { start, end: m.high, task: t });
       }
     }
     if (wanted.size === 0) return;
+    const started = Date.now();
+    const restoredCounter = this.o.metrics.get('ksetl_state_store_restore_records_total');
+    const remainingGauge = this.o.metrics.get('ksetl_state_store_restore_remaining_records');
+    // records still to replay per changelog partition, summed per store for the gauge
+    const remaining = new Map<string, number>();
+    for (const topic of topics) {
+      const marks = await this.o.port.admin.fetchWatermarks(topic);
+      for (const t of tasks) {
+        const m = marks.find((w) => w.partition === t.partition);
+        const w = wanted.get(`${topic}:${t.partition}`);
+        if (m && w) remaining.set(`${topic}:${t.partition}`, m.high - Math.max(m.low, w.start));
+      }
+    }
+    const publish = (): void => {
+      const byStore = new Map<string, number>();
+      for (const [k, n] of remaining) {
+        const store = storeOf.get(k.slice(0, k.lastIndexOf(':'))) ?? '';
+        byStore.set(store, (byStore.get(store) ?? 0) + n);
+      }
+      for (const [store, n] of byStore) remainingGauge.set({ query_id: this.o.queryId, store }, n);
+    };
+    publish();
+    this.o.logger.info({ partitions: [...wanted.keys()], records: [...remaining.values()].reduce((a, b) => a + b, 0) }, 'restoring state stores');
     const pending = new Set(wanted.keys());
     let done!: () => void;
     const finished = new Promise<void>((r) => (done = r));
     const progress = (p: TopicPartitionOffset): void => {
       const k = `${p.topic}:${p.partition}`;
       const w = wanted.get(k);
-      if (w && p.offset >= w.end - 1 && pending.delete(k) && pending.size === 0) done();
+      if (w) remaining.set(k, Math.max(0, w.end - 1 - p.offset));
+      if (w && p.offset >= w.end - 1 && pending.delete(k) && pending.size === 0) {
+        publish();
+        done();
+      }
     };
     const consumer = await this.o.port.consumer({
       groupId: names.restoreGroupId(this.o.serviceId, this.o.queryId, randomUUID()),
       topics,
       from: 'earliest',
       readCommitted: this.o.guarantee === 'exactly_once_v2',
+      maxBytesPerPartition: 8 * 1024 * 1024,
+      maxWaitMs: 100,
       onProgress: progress,
+      // after a local checkpoint, replay only what follows it
+      onAssigned: (tps) => {
+        for (const tp of tps) {
+          const w = wanted.get(`${tp.topic}:${tp.partition}`);
+          if (w && w.start > 0) consumer.seek({ ...tp, offset: w.start });
+        }
+      },
     });
     try {
       await consumer.run(async (batch) => {
         const w = wanted.get(`${batch.topic}:${batch.partition}`);
         if (!w) return;
         const store = w.task.stores.byTopic().get(batch.topic);
+        let n = 0;
         for (const r of batch.records) {
-          if (r.offset >= w.end || !store) continue;
+          if (r.offset >= w.end || r.offset < w.start || !store) continue;
           store.restore(r);
-          this.#restored++;
+          n++;
         }
+        this.#restored += n;
+        if (n > 0) restoredCounter.inc({ query_id: this.o.queryId, store: storeOf.get(batch.topic) ?? '' }, n);
+        publish();
       });
       await finished;
+      this.o.logger.info({ ms: Date.now() - started, restored: this.#restored }, 'state stores restored');
     } finally {
       await consumer.close();
     }
+  }
+
+  /**
+   * Loads a store from its local checkpoint, if there is a usable one;
+   * returns the changelog offset to replay from (0: everything).
+   */
+  async #loadCheckpoint(t: Task, storeName: string, low: number, high: number): Promise<number> {
+    if (this.#stateDir === null) return 0;
+    await this.#checkpoints.get(t.partition);
+    const store = t.stores.stores.get(storeName);
+    if (!store) return 0;
+    const path = checkpointPath(this.#stateDir, this.o.serviceId, this.o.queryId, t.partition, storeName);
+    const header = await takeCheckpoint(path, (k, v) => store.load(k, v));
+    if (header === null) return 0;
+    // the changelog was recreated or truncated past the checkpoint: replay it all
+    if (header.topic !== store.topic || header.partition !== t.partition || header.offset > high || header.offset < low) {
+      store.clear();
+      this.o.logger.info({ partition: t.partition, store: storeName }, 'checkpoint does not match the changelog; replaying it in full');
+      return 0;
+    }
+    this.o.logger.info({ partition: t.partition, store: storeName, entries: store.size, offset: header.offset, behind: high - header.offset }, 'store loaded from its checkpoint');
+    return header.offset;
   }
 
   // ------------------------------------------------------------------ processing
@@ -326,6 +575,7 @@ export class QueryRunner {
       await this.#process(batch);
     } catch (e) {
       this.#lastError = `${new Date().toISOString()} ${batch.topic}/${batch.partition}: ${(e as Error).message}`;
+      this.o.logger.warn({ err: e, topic: batch.topic, partition: batch.partition }, 'batch failed; the consumer rejoins and retries from the committed offsets');
       throw e;
     }
   }
@@ -340,12 +590,14 @@ export class QueryRunner {
     }
     await waitWithHeartbeats(task.ready, batch);
     const handlers = task.handlers.get(batch.topic) ?? [];
+    let bytesIn = 0;
     for (const r of batch.records) {
+      bytesIn += (r.key?.length ?? 0) + (r.value?.length ?? 0);
       for (const h of handlers) {
         try {
           h(r);
         } catch (e) {
-          this.o.log.log({
+          this.#logEntry({
             logger: `${this.o.queryId}.processing`,
             level: 'ERROR',
             time: Date.now(),
@@ -366,6 +618,7 @@ export class QueryRunner {
       await this.#closeTask(task);
       return;
     }
+    const commitStart = performance.now();
     try {
       if (this.o.guarantee === 'exactly_once_v2') {
         const tx = await task.producer!.beginTransaction();
@@ -374,6 +627,7 @@ export class QueryRunner {
           await tx.sendOffsets(this.groupId, offsets);
           await tx.commit();
         } catch (e) {
+          this.#m.aborts.inc();
           await tx.abort().catch(() => {});
           throw e;
         }
@@ -386,7 +640,26 @@ export class QueryRunner {
       await this.#closeTask(task);
       throw e;
     }
+    const now = Date.now();
+    this.#m.commit.observe((performance.now() - commitStart) / 1000);
     this.#processed += batch.records.length;
+    this.#m.recordsIn.inc(batch.records.length);
+    this.#m.bytesIn.inc(bytesIn);
+    let sunk = 0;
+    let bytesOut = 0;
+    for (const r of out) {
+      if (r.topic !== this.#sinkTopic) continue;
+      sunk++;
+      bytesOut += (r.key?.length ?? 0) + (r.value?.length ?? 0);
+      this.#m.e2e.observe(Math.max(0, now - r.timestamp) / 1000);
+    }
+    if (sunk > 0) {
+      this.#m.recordsOut.inc(sunk);
+      this.#m.bytesOut.inc(bytesOut);
+    }
+    const next = last.offset + 1;
+    this.#positions.set(`${batch.topic}:${batch.partition}`, { topic: batch.topic, partition: batch.partition, offset: next });
+    this.o.metrics.get('ksetl_query_consumer_lag').set({ query_id: this.o.queryId, topic: batch.topic, partition: String(batch.partition) }, Math.max(0, batch.highWatermark - next));
   }
 }
 

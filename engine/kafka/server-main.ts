@@ -1,4 +1,7 @@
+import type { DestinationStream } from 'pino';
 import { KsqlRestServer } from '../server/app.js';
+import { engineLogger, type Logger } from '../server/logger.js';
+import { EngineMetrics } from '../server/metrics.js';
 import { kafkaBackend } from './kafka-backend.js';
 import { KafkaEngine } from './kafka-engine.js';
 import { kafkajsPort } from './kafkajs-port.js';
@@ -10,6 +13,8 @@ export interface StartServerOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** last-word properties (tests: listeners=http://127.0.0.1:0) */
   readonly overrides?: Readonly<Record<string, string>>;
+  /** where the JSON log lines go (default stdout) */
+  readonly logDestination?: DestinationStream;
 }
 
 export interface RunningServer {
@@ -17,6 +22,8 @@ export interface RunningServer {
   readonly engine: KafkaEngine;
   readonly server: KsqlRestServer;
   readonly url: string;
+  readonly metrics: EngineMetrics;
+  readonly logger: Logger;
   close(): Promise<void>;
 }
 
@@ -24,20 +31,34 @@ export interface RunningServer {
  * `ksetl server --config FILE`: connects to Kafka, replays the command topic,
  * starts the service's queries, and serves the ksqlDB REST API with
  * GET /healthcheck (liveness: 503 once the engine failed or closed) and
- * GET /ready (readiness: the log is replayed and every query runs).
+ * GET /ready (readiness: the log is replayed and every query runs) and
+ * GET /metrics (Prometheus, see server/metrics.ts). Logs are JSON lines
+ * (pino) at KSETL_LOG_LEVEL / ksetl.log.level (default info), with
+ * namespace/cluster/service_id on every line and query_id on a query's.
  */
 export async function startServer(options: StartServerOptions = {}): Promise<RunningServer> {
-  const config = await loadServerConfig(options.configFile ?? null, options.env ?? process.env, options.overrides ?? {});
+  const env = options.env ?? process.env;
+  const config = await loadServerConfig(options.configFile ?? null, env, options.overrides ?? {});
+  const labels = { namespace: env['KSETL_NAMESPACE'] ?? '', cluster: env['KSETL_CLUSTER'] ?? '', serviceId: config.serviceId };
+  const logger = engineLogger({
+    ...labels,
+    level: env['KSETL_LOG_LEVEL'] ?? config.properties['ksetl.log.level'] ?? 'info',
+    ...(options.logDestination ? { destination: options.logDestination } : {}),
+  });
+  const metrics = new EngineMetrics(labels);
   const port = kafkajsPort({
     brokers: config.bootstrapServers,
     clientId: `ksetl-${config.serviceId}`,
+    logger,
+    logLevel: logger.isLevelEnabled('debug') ? 'info' : 'error',
     ...(config.ssl !== undefined ? { ssl: config.ssl } : {}),
     ...(config.sasl !== undefined ? { sasl: config.sasl } : {}),
   });
   let engine: KafkaEngine;
   try {
-    engine = await KafkaEngine.start({ port, serviceId: config.serviceId, properties: config.properties });
+    engine = await KafkaEngine.start({ port, serviceId: config.serviceId, properties: config.properties, metrics, logger });
   } catch (e) {
+    logger.error({ err: e }, 'engine failed to start');
     await port.close().catch(() => {});
     throw e;
   }
@@ -50,16 +71,21 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       details: { metastore: { isHealthy: true }, kafka: { isHealthy: !closed }, commandRunner: { isHealthy: !closed } },
     }),
     ready: () => engine.ready,
+    metrics,
   });
   const { url } = await server.listen(config.listener.port, config.listener.host);
+  logger.info({ url, guarantee: config.processingGuarantee }, 'listening');
   return {
     config,
     engine,
     server,
     url,
+    metrics,
+    logger,
     async close() {
       if (closed) return;
       closed = true;
+      logger.info('shutting down');
       await server.close();
       await engine.close();
       await port.close();
@@ -70,7 +96,6 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
 /** Runs the server until SIGTERM/SIGINT, then closes it (what the CLI calls). */
 export async function runServer(options: StartServerOptions = {}): Promise<void> {
   const running = await startServer(options);
-  console.log(`ksetl server for service ${running.config.serviceId} listening on ${running.url}`);
   await new Promise<void>((resolve) => {
     const stop = (): void => {
       process.off('SIGTERM', stop);

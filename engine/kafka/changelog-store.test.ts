@@ -1,0 +1,55 @@
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ChangelogStore } from './changelog-store.js';
+import { checkpointPath, takeCheckpoint, writeCheckpoint } from './checkpoint.js';
+import { encodeValue } from './codec.js';
+
+const rec = (key: string, value: unknown, offset: number) => ({
+  topic: 'cl',
+  partition: 0,
+  offset,
+  key: Buffer.from(key),
+  value: value === null ? null : encodeValue(value),
+  timestamp: 0,
+  headers: [],
+});
+
+describe('ChangelogStore', () => {
+  it('restores lazily: values decode on first read, in-place changes stick, tombstones delete', () => {
+    const s = new ChangelogStore<{ n: bigint; tags: Set<string> }>('cl', 0);
+    s.restore(rec('a', { n: 1n, tags: new Set(['x']) }, 0));
+    s.restore(rec('b', { n: 2n, tags: new Set() }, 1));
+    s.restore(rec('b', null, 2));
+    expect(s.size).toBe(1);
+    const a = s.get('a')!;
+    expect(a).toEqual({ n: 1n, tags: new Set(['x']) });
+    a.n = 5n;
+    expect(s.get('a')!.n).toBe(5n);
+    expect([...s.entries()]).toEqual([['a', { n: 5n, tags: new Set(['x']) }]]);
+    expect(s.drainChanges(0)).toEqual([]);
+    s.put('c', { n: 3n, tags: new Set() });
+    expect(s.drainChanges(7).map((r) => r.key!.toString())).toEqual(['c']);
+  });
+
+  it('checkpoints round-trip through the state dir and are used once', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ksetl-ckpt-'));
+    try {
+      const s = new ChangelogStore<unknown>('cl', 3);
+      s.restore(rec('k1', { v: 1.5, d: new Date(5) }, 0));
+      s.put('k\t2\n', [1n, 'two']);
+      const path = checkpointPath(dir, 'svc_', 'CTAS_X_0', 3, 'Aggregate-store');
+      await writeCheckpoint(path, { topic: 'cl', partition: 3, offset: 42, entries: s.size }, s.encodedEntries());
+      const back = new ChangelogStore<unknown>('cl', 3);
+      const header = await takeCheckpoint(path, (k, v) => back.load(k, v));
+      expect(header).toEqual({ topic: 'cl', partition: 3, offset: 42, entries: 2 });
+      expect(Object.fromEntries(back.entries())).toEqual({ k1: { v: 1.5, d: new Date(5) }, 'k\t2\n': [1n, 'two'] });
+      expect(back.drainChanges(0)).toEqual([]);
+      await expect(stat(path)).rejects.toThrow();
+      expect(await takeCheckpoint(path, () => {})).toBeNull();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
