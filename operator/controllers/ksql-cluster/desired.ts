@@ -365,10 +365,16 @@ export function renderStatefulSet(kc: KsqlCluster, opts: RenderOptions, hash: st
   };
 }
 
-/** Every object of a cluster. */
-export function renderCluster(kc: KsqlCluster, opts: RenderOptions): DesiredClusterObjects {
+/**
+ * Every object of a cluster. `secretsHash` (a digest of the Kafka credential
+ * Secrets' data, computed by the reconciler) goes into the pod template's
+ * config hash, so rotating a credential rolls the pods as a configuration
+ * change does.
+ */
+export function renderCluster(kc: KsqlCluster, opts: RenderOptions, secretsHash?: string): DesiredClusterObjects {
   const configMap = renderConfigMap(kc);
-  const hash = configHash(configMap.data?.[CONFIG_FILE] ?? '');
+  const content = configMap.data?.[CONFIG_FILE] ?? '';
+  const hash = configHash(secretsHash === undefined ? content : `${content}\n# secrets ${secretsHash}`);
   return {
     serviceAccount: renderServiceAccount(kc),
     configMap,

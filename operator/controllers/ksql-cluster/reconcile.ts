@@ -1,0 +1,184 @@
+/**
+ * The KsqlCluster controller: observe (the resource, its credential
+ * Secrets) → desired (desired.ts, pure) → server-side apply of every owned
+ * object (owner references make the garbage collector remove them with the
+ * cluster) → status. Re-applying on every owned-object event corrects
+ * drift. On delete, the cluster's KsqlQueries go first (their finalizers
+ * terminate the queries on the still-running engines), then the finalizer
+ * is removed.
+ */
+import { createHash } from 'node:crypto';
+import type { V1StatefulSet } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { Condition } from '../../api/conditions.js';
+import type { KsqlCluster } from '../../api/ksql-cluster.js';
+import { formatErrors, parseKsqlCluster } from '../../api/parse.js';
+import type { EventRecorder } from '../../kube/events.js';
+import type { KubeObject, KubePort } from '../../kube/port.js';
+import { RESOURCE } from '../../kube/resources.js';
+import type { ReconcileResult } from '../../kube/workqueue.js';
+import type { OperatorMetrics } from '../../metrics.js';
+import { engineSelector, internalTopicPrefix, restEndpoint, selectorString, serviceId } from '../../names.js';
+import { mergeConditions, transitions, type ConditionInput } from '../conditions.js';
+import { CLUSTER_FINALIZER, applyFinalizer, hasFinalizer } from '../finalizers.js';
+import { applyStatusIfChanged } from '../status.js';
+import { ANNOTATION } from '../../names.js';
+import { clusterObjectsInApplyOrder, renderCluster, type RenderOptions } from './desired.js';
+
+export interface ClusterReconcilerDeps {
+  readonly kube: KubePort;
+  readonly events: EventRecorder;
+  readonly log: Logger;
+  readonly render: RenderOptions;
+  readonly metrics?: OperatorMetrics;
+  readonly now?: () => Date;
+  /** how often a cluster that is not ready yet is looked at again (owned-object events trigger sooner) */
+  readonly pollMs?: number;
+}
+
+type RawCluster = KubeObject & { status?: { conditions?: Condition[]; configHash?: string } };
+
+/** What the StatefulSet says about the rollout. Pure. */
+export function rolloutConditions(sts: V1StatefulSet | undefined, desiredReplicas: number, missingSecrets: readonly string[]): ConditionInput[] {
+  const st = sts?.status;
+  const ready = st?.readyReplicas ?? 0;
+  const observed = (st?.observedGeneration ?? 0) >= (sts?.metadata?.generation ?? 1);
+  const updated = desiredReplicas === 0 || ((st?.updatedReplicas ?? 0) >= desiredReplicas && (!st?.updateRevision || st.currentRevision === st.updateRevision));
+  const rolledOut = observed && updated && (st?.replicas ?? 0) <= desiredReplicas;
+  const allReady = ready >= desiredReplicas && rolledOut;
+  const counts = `${ready}/${desiredReplicas} engine pods ready`;
+  const out: ConditionInput[] = [];
+  if (allReady) out.push({ type: 'Ready', status: 'True', reason: desiredReplicas === 0 ? 'ScaledToZero' : 'AllReplicasReady', message: counts });
+  else out.push({ type: 'Ready', status: 'False', reason: rolledOut ? 'ReplicasNotReady' : 'RollingOut', message: counts });
+  if (!rolledOut) out.push({ type: 'Progressing', status: 'True', reason: 'RollingOut', message: `${st?.updatedReplicas ?? 0}/${desiredReplicas} engine pods updated` });
+  else if (!allReady) out.push({ type: 'Progressing', status: 'True', reason: 'WaitingForReplicas', message: counts });
+  else out.push({ type: 'Progressing', status: 'False', reason: 'RolloutComplete', message: '' });
+  if (missingSecrets.length > 0) out.push({ type: 'Degraded', status: 'True', reason: 'SecretNotFound', message: `missing Secret(s): ${missingSecrets.join(', ')}` });
+  else out.push({ type: 'Degraded', status: 'False', reason: 'AsExpected', message: '' });
+  return out;
+}
+
+interface SecretLike extends KubeObject {
+  data?: Record<string, string>;
+}
+
+/** A digest of the Kafka credential Secrets' data (sorted keys), and the ones that are missing. */
+async function observeSecrets(kube: KubePort, kc: KsqlCluster): Promise<{ hash: string | undefined; missing: string[] }> {
+  const names = [...new Set([kc.spec.kafka.sasl?.secretRef.name, kc.spec.kafka.tls?.secretRef?.name].filter((n): n is string => !!n))].sort();
+  if (names.length === 0) return { hash: undefined, missing: [] };
+  const h = createHash('sha256');
+  const missing: string[] = [];
+  for (const name of names) {
+    const s = await kube.get<SecretLike>(RESOURCE.Secret, kc.metadata.namespace, name);
+    if (!s) {
+      missing.push(name);
+      h.update(`${name}:missing\n`);
+      continue;
+    }
+    const data = s.data ?? {};
+    h.update(`${name}:${JSON.stringify(Object.keys(data).sort().map((k) => [k, data[k]]))}\n`);
+  }
+  return { hash: h.digest('hex').slice(0, 16), missing };
+}
+
+export async function reconcileCluster(deps: ClusterReconcilerDeps, namespace: string, name: string): Promise<ReconcileResult> {
+  const { kube, events } = deps;
+  const now = deps.now ?? (() => new Date());
+  const log = deps.log.child({ ksqlcluster: `${namespace}/${name}` });
+  const raw = await kube.get<RawCluster>(RESOURCE.KsqlCluster, namespace, name);
+  if (!raw) {
+    deps.metrics?.setConditions('KsqlCluster', namespace, name, []);
+    return {};
+  }
+  const generation = raw.metadata?.generation;
+  const oldConditions = raw.status?.conditions;
+
+  const writeStatus = async (status: Record<string, unknown>, conditions: ConditionInput[]): Promise<void> => {
+    const merged = mergeConditions(oldConditions, conditions, now(), generation);
+    for (const c of transitions(oldConditions, merged)) {
+      const good = c.type === 'Degraded' ? c.status === 'False' : c.type === 'Ready' ? c.status === 'True' : true;
+      events.record(raw, good ? 'Normal' : 'Warning', c.reason, 'Reconcile', `${c.type}=${c.status}${c.message ? `: ${c.message}` : ''}`);
+    }
+    await applyStatusIfChanged(kube, raw, { ...status, observedGeneration: generation ?? 0, conditions: merged });
+    deps.metrics?.setConditions('KsqlCluster', namespace, name, merged);
+  };
+
+  if (raw.metadata?.deletionTimestamp) return await finalize(deps, raw, log);
+
+  const parsed = parseKsqlCluster(raw);
+  if (!parsed.ok) {
+    const message = formatErrors(parsed.errors);
+    log.warn({ errors: parsed.errors }, 'invalid spec');
+    await writeStatus({}, [
+      { type: 'Ready', status: 'False', reason: 'InvalidSpec', message },
+      { type: 'Degraded', status: 'True', reason: 'InvalidSpec', message },
+    ]);
+    return {};
+  }
+  const kc = parsed.value;
+  if (!hasFinalizer(raw, CLUSTER_FINALIZER)) await applyFinalizer(kube, raw, CLUSTER_FINALIZER, true);
+
+  const secrets = await observeSecrets(kube, kc);
+  const desired = renderCluster(kc, deps.render, secrets.hash);
+  let sts: V1StatefulSet | undefined;
+  try {
+    for (const obj of clusterObjectsInApplyOrder(desired)) {
+      const applied = await kube.apply(obj as KubeObject);
+      if (obj.kind === 'StatefulSet') sts = applied as V1StatefulSet;
+    }
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    await writeStatus({}, [
+      { type: 'Ready', status: 'False', reason: 'ApplyFailed', message },
+      { type: 'Degraded', status: 'True', reason: 'ApplyFailed', message },
+    ]).catch(() => undefined);
+    throw e;
+  }
+  const hash = desired.statefulSet.spec?.template.metadata?.annotations?.[ANNOTATION.configHash];
+  if (hash && raw.status?.configHash && raw.status.configHash !== hash) {
+    events.record(raw, 'Normal', 'ConfigChanged', 'Apply', `engine configuration changed (hash ${raw.status.configHash} → ${hash}); rolling the engine pods`);
+  }
+  const conditions = rolloutConditions(sts, kc.spec.replicas, secrets.missing);
+  const id = serviceId(kc);
+  await writeStatus(
+    {
+      replicas: sts?.status?.replicas ?? 0,
+      readyReplicas: sts?.status?.readyReplicas ?? 0,
+      selector: selectorString(engineSelector(name)),
+      restEndpoint: restEndpoint(name, namespace),
+      serviceId: id,
+      internalTopicPrefix: internalTopicPrefix(id),
+      ...(hash ? { configHash: hash } : {}),
+    },
+    conditions,
+  );
+  const ready = conditions.find((c) => c.type === 'Ready')?.status === 'True';
+  return ready ? {} : { requeueAfterMs: deps.pollMs ?? 15_000 };
+}
+
+interface QueryRef extends KubeObject {
+  spec?: { clusterRef?: { name?: string } };
+}
+
+/** Deletes the cluster's KsqlQueries, waits until they are gone, then lets the cluster go. */
+async function finalize(deps: ClusterReconcilerDeps, raw: RawCluster, log: Logger): Promise<ReconcileResult> {
+  if (!hasFinalizer(raw, CLUSTER_FINALIZER)) return {};
+  const { kube } = deps;
+  const namespace = raw.metadata?.namespace ?? 'default';
+  const name = raw.metadata?.name ?? '';
+  const { items } = await kube.list<QueryRef>(RESOURCE.KsqlQuery, namespace);
+  const mine = items.filter((q) => q.spec?.clusterRef?.name === name);
+  for (const q of mine) {
+    if (q.metadata?.deletionTimestamp) continue;
+    await kube.delete(RESOURCE.KsqlQuery, namespace, q.metadata?.name ?? '');
+  }
+  if (mine.length > 0) {
+    deps.events.record(raw, 'Normal', 'DeletingQueries', 'Delete', `waiting for ${mine.length} KsqlQuery object(s) to terminate: ${mine.map((q) => q.metadata?.name).join(', ')}`);
+    log.info({ queries: mine.map((q) => q.metadata?.name) }, 'waiting for the cluster\'s queries to go');
+    return { requeueAfterMs: 2_000 };
+  }
+  await applyFinalizer(kube, raw, CLUSTER_FINALIZER, false);
+  deps.events.record(raw, 'Normal', 'Finalized', 'Delete', 'queries terminated; the engine objects go with the cluster (garbage collection)');
+  deps.metrics?.setConditions('KsqlCluster', namespace, name, []);
+  return {};
+}

@@ -1,0 +1,340 @@
+/**
+ * The KsqlQuery controller: observe (the resource, its cluster, the
+ * engine's sources and queries) → compile and validate the SQL with the
+ * engine library (nothing is submitted when it is wrong) → decide by the
+ * upgrade policy (plan.ts, pure) → submit through the cluster's REST API →
+ * status (query ids, states, errors, figures; requeued to poll). The
+ * finalizer terminates the queries (and drops their streams/tables, with
+ * their sink topics under `deletionPolicy: Delete`) before the object goes.
+ */
+import type { Logger } from 'pino';
+import type { Condition } from '../../api/conditions.js';
+import type { KsqlQueryStatus, PersistentQueryState, QueryStats, QueryStatus, SqlError } from '../../api/ksql-query.js';
+import { formatErrors, parseKsqlQuery } from '../../api/parse.js';
+import type { EventRecorder } from '../../kube/events.js';
+import type { KubeObject, KubePort } from '../../kube/port.js';
+import { RESOURCE } from '../../kube/resources.js';
+import type { ReconcileResult } from '../../kube/workqueue.js';
+import type { OperatorMetrics } from '../../metrics.js';
+import { mergeConditions, transitions, type ConditionInput } from '../conditions.js';
+import type { EngineEndpoints } from '../engine-endpoints.js';
+import { QUERY_FINALIZER, applyFinalizer, hasFinalizer } from '../finalizers.js';
+import { applyStatusIfChanged } from '../status.js';
+import { EngineClient, EngineStatementError, EngineUnavailableError, parsePrometheusText, queryFigures, type EngineSnapshot } from './engine-client.js';
+import {
+  alreadyApplied,
+  classifySqlChange,
+  compileSql,
+  createdSources,
+  decideUpgrade,
+  ownedByStatements,
+  submissions,
+  withPosition,
+  type EngineQuery,
+  type PlannedStatement,
+  type SqlProblem,
+} from './plan.js';
+import { validateSemantics } from './validate.js';
+
+export interface QueryReconcilerDeps {
+  readonly kube: KubePort;
+  readonly events: EventRecorder;
+  readonly log: Logger;
+  readonly endpoints: EngineEndpoints;
+  readonly metrics?: OperatorMetrics;
+  readonly now?: () => Date;
+  /** how often running queries are polled for state, errors and figures */
+  readonly pollMs?: number;
+  /** engine clients by URL list (tests may swap in their own) */
+  readonly engineClient?: (urls: readonly string[]) => EngineClient;
+}
+
+type RawQuery = KubeObject & { status?: KsqlQueryStatus; spec?: { clusterRef?: { name?: string } } };
+type RawCluster = KubeObject & { status?: { conditions?: Condition[] } };
+
+const ENGINE_STATE: Record<string, PersistentQueryState> = {
+  RUNNING: 'Running',
+  PAUSED: 'Paused',
+  ERROR: 'Error',
+  PENDING_SHUTDOWN: 'Pending',
+  REBALANCING: 'Running',
+  NOT_RUNNING: 'Pending',
+  UNRESPONSIVE: 'Unresponsive',
+};
+
+/** Rate samples per KsqlQuery, for messages per second (kept in memory; a restart starts over). */
+const lastFigures = new Map<string, { at: number; recordsIn: number; recordsOut: number }>();
+
+function sqlError(p: SqlProblem, now: Date): SqlError {
+  return { message: withPosition(p), reason: p.reason, ...(p.line !== undefined ? { line: p.line } : {}), ...(p.column !== undefined ? { column: p.column } : {}), time: iso(now) };
+}
+
+const iso = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+/** Where a statement the engine refused sits in spec.sql. */
+function locate(statements: readonly PlannedStatement[], text: string): { line: number; column: number } | undefined {
+  const st = statements.find((s) => s.text === text || text.includes(s.text) || s.text.includes(text.trim()));
+  return st ? { line: st.line, column: st.column } : undefined;
+}
+
+export async function reconcileQuery(deps: QueryReconcilerDeps, namespace: string, name: string): Promise<ReconcileResult> {
+  const { kube, events } = deps;
+  const now = deps.now ?? (() => new Date());
+  const log = deps.log.child({ ksqlquery: `${namespace}/${name}` });
+  const raw = await kube.get<RawQuery>(RESOURCE.KsqlQuery, namespace, name);
+  if (!raw) {
+    deps.metrics?.setConditions('KsqlQuery', namespace, name, []);
+    lastFigures.delete(`${namespace}/${name}`);
+    return {};
+  }
+  const generation = raw.metadata?.generation;
+  const old = raw.status ?? {};
+
+  const writeStatus = async (status: Partial<KsqlQueryStatus>, conditions: ConditionInput[]): Promise<void> => {
+    const merged = mergeConditions(old.conditions, conditions, now(), generation);
+    for (const c of transitions(old.conditions, merged)) {
+      const good = c.type === 'Degraded' ? c.status === 'False' : c.status === 'True';
+      events.record(raw, good ? 'Normal' : 'Warning', c.reason, 'Reconcile', `${c.type}=${c.status}${c.message ? `: ${c.message}` : ''}`);
+    }
+    await applyStatusIfChanged(kube, raw, { ...status, observedGeneration: generation ?? 0, conditions: merged });
+    deps.metrics?.setConditions('KsqlQuery', namespace, name, merged);
+  };
+
+  if (raw.metadata?.deletionTimestamp) return await finalize(deps, raw, log);
+
+  const parsed = parseKsqlQuery(raw);
+  if (!parsed.ok) {
+    const message = formatErrors(parsed.errors);
+    await writeStatus({}, [
+      { type: 'Ready', status: 'False', reason: 'InvalidSpec', message },
+      { type: 'Degraded', status: 'True', reason: 'InvalidSpec', message },
+    ]);
+    return {};
+  }
+  const kq = parsed.value;
+  if (!hasFinalizer(raw, QUERY_FINALIZER)) await applyFinalizer(kube, raw, QUERY_FINALIZER, true);
+
+  // 1. syntax, with the engine's parser: nothing else is touched when it fails
+  const compiled = compileSql(kq.spec.sql);
+  if (!compiled.ok) {
+    const err = sqlError(compiled.error, now());
+    log.info({ error: err }, 'invalid SQL');
+    await writeStatus({ lastError: err }, [
+      { type: 'SqlValid', status: 'False', reason: compiled.error.reason, message: err.message },
+      { type: 'Ready', status: old.lastAppliedSql ? 'Unknown' : 'False', reason: 'SqlInvalid', message: 'spec.sql does not compile; the queries last applied (if any) keep running' },
+    ]);
+    return {};
+  }
+  const wanted = compiled.statements;
+
+  // 2. the cluster and its engine
+  const clusterName = kq.spec.clusterRef.name;
+  const cluster = await kube.get<RawCluster>(RESOURCE.KsqlCluster, namespace, clusterName);
+  if (!cluster) {
+    await writeStatus({}, [{ type: 'Ready', status: 'False', reason: 'ClusterNotFound', message: `KsqlCluster ${clusterName} does not exist in ${namespace}` }]);
+    return { requeueAfterMs: 30_000 };
+  }
+  let engine: EngineClient;
+  let snap: EngineSnapshot;
+  try {
+    const urls = await deps.endpoints.urls(namespace, clusterName);
+    engine = (deps.engineClient ?? ((u) => new EngineClient(u)))(urls);
+    snap = await engine.snapshot();
+  } catch (e) {
+    if (!(e instanceof EngineUnavailableError)) throw e;
+    await writeStatus({}, [
+      { type: 'Ready', status: 'False', reason: 'EngineUnavailable', message: e.message },
+      { type: 'SqlValid', status: 'Unknown', reason: 'ValidationPending', message: 'the SQL parses; checking it against the cluster\'s streams and tables waits for an engine' },
+    ]);
+    return { requeueAfterMs: 10_000 };
+  }
+
+  // 3. semantics on an in-memory engine seeded with the cluster's sources (minus the ones this KsqlQuery made)
+  const applied = old.lastAppliedSql !== undefined ? compileSql(old.lastAppliedSql) : null;
+  const appliedStatements = applied && applied.ok ? applied.statements : null;
+  const mine = new Set([...createdSources(appliedStatements ?? []).map((s) => s.target), ...alreadyApplied(wanted, snap.state)]);
+  const baseProps = kq.spec.properties ?? {};
+  const semantic = validateSemantics(kq.spec.sql, snap.seed, mine, baseProps);
+  if (semantic) {
+    const err = sqlError(semantic, now());
+    await writeStatus({ lastError: err }, [
+      { type: 'SqlValid', status: 'False', reason: semantic.reason, message: err.message },
+      { type: 'Ready', status: old.lastAppliedSql ? 'Unknown' : 'False', reason: 'SqlInvalid', message: 'spec.sql does not compile against the cluster; the queries last applied (if any) keep running' },
+    ]);
+    return { requeueAfterMs: 60_000 };
+  }
+
+  // 4. the upgrade policy
+  const change = classifySqlChange(appliedStatements, wanted);
+  const action = decideUpgrade(change, kq.spec.upgradePolicy);
+  let running: readonly PlannedStatement[] = wanted;
+  let degraded: ConditionInput = { type: 'Degraded', status: 'False', reason: 'AsExpected', message: '' };
+  let lastError: SqlError | undefined;
+  let lastAppliedSql = old.lastAppliedSql;
+  let state = snap.state;
+  try {
+    if (action.kind === 'Refuse') {
+      running = appliedStatements ?? [];
+      degraded = { type: 'Degraded', status: 'True', reason: action.reason, message: action.message };
+    } else {
+      if (action.kind === 'Recreate' && appliedStatements) {
+        events.record(raw, 'Normal', 'Recreating', 'Recreate', `terminating and recreating the queries: ${action.why}`);
+        await dropOwned(engine, appliedStatements, state, false, (m) => events.record(raw, 'Warning', 'DropRefused', 'Recreate', m));
+        state = (await engine.snapshot()).state;
+      }
+      const mode = action.kind === 'Apply' ? action.mode : 'create';
+      for (const sub of submissions(wanted, state, mode, baseProps)) {
+        log.info({ statement: sub.text }, 'submitting');
+        await engine.ksql(sub.text, sub.properties);
+        events.record(raw, 'Normal', 'Submitted', 'Submit', `${sub.statement.kind} ${sub.statement.target}`);
+      }
+      lastAppliedSql = kq.spec.sql;
+      if (change.kind !== 'Unchanged' && change.kind !== 'Create') events.record(raw, 'Normal', 'Upgraded', 'Submit', `spec.sql applied (${change.kind})`);
+      state = (await engine.snapshot()).state;
+    }
+  } catch (e) {
+    if (!(e instanceof EngineStatementError)) throw e;
+    const at = locate(wanted, e.statementText);
+    lastError = { message: at ? `line ${at.line}:${at.column}: ${e.message}` : e.message, reason: 'EngineRejected', ...(at ?? {}), time: iso(now()) };
+    const reason = action.kind === 'Apply' && action.mode === 'replace' ? 'UpgradeNotInPlace' : 'SubmitFailed';
+    degraded = { type: 'Degraded', status: 'True', reason, message: lastError.message };
+    running = appliedStatements ?? wanted;
+    state = (await engine.snapshot()).state;
+  }
+
+  // 5. state: pause/resume to match spec.state, then read back
+  const owned = ownedByStatements(running, state).queries;
+  const want = kq.spec.state === 'Paused' ? 'PAUSED' : 'RUNNING';
+  let toggled = false;
+  for (const q of owned) {
+    if (q.state === 'RUNNING' && want === 'PAUSED') {
+      await engine.ksql(`PAUSE ${q.id};`);
+      events.record(raw, 'Normal', 'Paused', 'Pause', `query ${q.id} paused`);
+      toggled = true;
+    } else if (q.state === 'PAUSED' && want === 'RUNNING') {
+      await engine.ksql(`RESUME ${q.id};`);
+      events.record(raw, 'Normal', 'Resumed', 'Resume', `query ${q.id} resumed`);
+      toggled = true;
+    }
+  }
+  const finalQueries = toggled ? ownedByStatements(running, (await engine.snapshot()).state).queries : owned;
+  const queries = await queryStatuses(engine, finalQueries);
+  const stats = await figures(engine, `${namespace}/${name}`, finalQueries, now());
+
+  // 6. conditions
+  const expected = running.filter((s) => s.kind === 'CreateAsSelect' || s.kind === 'InsertInto').length;
+  const wantState: PersistentQueryState = kq.spec.state === 'Paused' ? 'Paused' : 'Running';
+  const errored = queries.filter((q) => q.state === 'Error');
+  const allThere = queries.length >= expected && queries.every((q) => q.state === wantState);
+  const ready: ConditionInput = allThere
+    ? { type: 'Ready', status: 'True', reason: expected === 0 ? 'SourcesDeclared' : wantState === 'Paused' ? 'QueriesPaused' : 'QueriesRunning', message: `${queries.length} persistent quer${queries.length === 1 ? 'y' : 'ies'} ${wantState === 'Paused' ? 'paused' : 'running'}` }
+    : { type: 'Ready', status: 'False', reason: errored.length ? 'QueryError' : 'QueriesNotRunning', message: queries.map((q) => `${q.id}=${q.state}`).join(', ') || 'no query running yet' };
+  if (errored.length && degraded.status === 'False') degraded = { type: 'Degraded', status: 'True', reason: 'QueryError', message: errored.map((q) => `${q.id}: ${q.error ?? 'ERROR'}`).join('; ') };
+  const status: Partial<KsqlQueryStatus> = {
+    queries,
+    sinkTopics: [...new Set(finalQueries.flatMap((q) => q.sinkTopics))].sort(),
+    ...(lastAppliedSql !== undefined ? { lastAppliedSql } : {}),
+    ...(stats ? { stats } : {}),
+  };
+  if (lastError) status.lastError = lastError;
+  await writeStatus(status, [{ type: 'SqlValid', status: 'True', reason: 'SqlValid', message: `${wanted.length} statement(s) compile` }, ready, degraded]);
+  return { requeueAfterMs: deps.pollMs ?? 15_000 };
+}
+
+async function queryStatuses(engine: EngineClient, queries: readonly EngineQuery[]): Promise<QueryStatus[]> {
+  const out: QueryStatus[] = [];
+  for (const q of [...queries].sort((a, b) => (a.id < b.id ? -1 : 1))) {
+    const state = ENGINE_STATE[q.state] ?? 'Unknown';
+    const errors = state === 'Error' ? await engine.queryErrors(q.id) : [];
+    out.push({ id: q.id, state, ...(q.sinks.length ? { sinks: [...q.sinks] } : {}), ...(errors.length ? { error: errors[errors.length - 1]!.slice(0, 4096) } : {}) });
+  }
+  return out;
+}
+
+async function figures(engine: EngineClient, key: string, queries: readonly EngineQuery[], now: Date): Promise<QueryStats | undefined> {
+  if (queries.length === 0) return undefined;
+  const texts = await engine.metrics();
+  const samples = texts.flatMap((t) => parsePrometheusText(t, 'ksetl_query_'));
+  const f = queryFigures(samples, new Set(queries.map((q) => q.id)));
+  if (!f.seen) return undefined;
+  const at = now.getTime();
+  const prev = lastFigures.get(key);
+  lastFigures.set(key, { at, recordsIn: f.recordsIn, recordsOut: f.recordsOut });
+  const rate = (a: number, b: number | undefined): number | undefined => {
+    if (!prev || b === undefined || at <= prev.at || a < b) return undefined;
+    return Math.round(((a - b) / ((at - prev.at) / 1000)) * 100) / 100;
+  };
+  const inRate = rate(f.recordsIn, prev?.recordsIn);
+  const outRate = rate(f.recordsOut, prev?.recordsOut);
+  return {
+    ...(inRate !== undefined ? { messagesInPerSecond: inRate } : {}),
+    ...(outRate !== undefined ? { messagesOutPerSecond: outRate } : {}),
+    processingErrors: Math.round(f.errors),
+    consumerLag: Math.round(f.lag),
+    observedAt: iso(now),
+  };
+}
+
+/**
+ * Terminates the queries of `statements` and drops the streams/tables they
+ * created, last first. Sink topics go only with `deleteTopics` and only for
+ * CREATE ... AS SELECT sinks (never the topics of declared sources). A drop
+ * the engine refuses (another query reads the source) is reported, not fatal.
+ */
+async function dropOwned(engine: EngineClient, statements: readonly PlannedStatement[], state: EngineSnapshot['state'], deleteTopics: boolean, refused: (m: string) => void): Promise<void> {
+  const { queries } = ownedByStatements(statements, state);
+  for (const q of queries) await engine.ksql(`TERMINATE ${q.id};`);
+  for (const s of [...createdSources(statements)].reverse()) {
+    if (!state.sources.has(s.target)) continue;
+    const topic = deleteTopics && s.kind === 'CreateAsSelect' ? ' DELETE TOPIC' : '';
+    try {
+      await engine.ksql(`DROP ${s.sourceType} IF EXISTS ${quoteName(s.target)}${topic};`);
+    } catch (e) {
+      if (!(e instanceof EngineStatementError)) throw e;
+      refused(`could not drop ${s.target}: ${e.message}`);
+    }
+  }
+}
+
+/** A source name as SQL: quoted unless it is a plain upper-case identifier. */
+function quoteName(n: string): string {
+  return /^[A-Z_][A-Z0-9_]*$/.test(n) ? n : `\`${n.replace(/`/g, '``')}\``;
+}
+
+async function finalize(deps: QueryReconcilerDeps, raw: RawQuery, log: Logger): Promise<ReconcileResult> {
+  if (!hasFinalizer(raw, QUERY_FINALIZER)) return {};
+  const { kube, events } = deps;
+  const namespace = raw.metadata?.namespace ?? 'default';
+  const name = raw.metadata?.name ?? '';
+  const clusterName = raw.spec?.clusterRef?.name ?? '';
+  const sql = raw.status?.lastAppliedSql ?? (raw.spec as { sql?: string } | undefined)?.sql ?? '';
+  const compiled = compileSql(sql);
+  const statements = compiled.ok ? compiled.statements : [];
+  const deletionPolicy = (raw.spec as { deletionPolicy?: string } | undefined)?.deletionPolicy ?? 'Keep';
+  const cluster = await kube.get<RawCluster>(RESOURCE.KsqlCluster, namespace, clusterName);
+  const release = async (why: string): Promise<ReconcileResult> => {
+    await applyFinalizer(kube, raw, QUERY_FINALIZER, false);
+    events.record(raw, 'Normal', 'Finalized', 'Delete', why);
+    deps.metrics?.setConditions('KsqlQuery', namespace, name, []);
+    lastFigures.delete(`${namespace}/${name}`);
+    return {};
+  };
+  if (!cluster) return await release(`KsqlCluster ${clusterName} is gone; nothing to terminate`);
+  try {
+    const engine = (deps.engineClient ?? ((u) => new EngineClient(u)))(await deps.endpoints.urls(namespace, clusterName));
+    const { state } = await engine.snapshot();
+    // the queries the status lists, and those of the SQL (a reconcile may have stopped before writing status)
+    const ids = new Set([...(raw.status?.queries ?? []).map((q) => q.id)]);
+    for (const q of state.queries) if (ids.has(q.id)) await engine.ksql(`TERMINATE ${q.id};`).catch(() => undefined);
+    const after = (await engine.snapshot()).state;
+    await dropOwned(engine, statements, after, deletionPolicy === 'Delete', (m) => events.record(raw, 'Warning', 'DropRefused', 'Delete', m));
+    events.record(raw, 'Normal', 'Terminated', 'Delete', `queries terminated${deletionPolicy === 'Delete' ? ', sink topics deleted' : ''}`);
+    return await release('queries terminated');
+  } catch (e) {
+    if (e instanceof EngineUnavailableError && cluster.metadata?.deletionTimestamp) {
+      log.info('engine gone with its cluster; releasing the finalizer');
+      return await release(`KsqlCluster ${clusterName} is being deleted and its engines are gone`);
+    }
+    throw e;
+  }
+}
