@@ -9,10 +9,12 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { conformanceGenerator } from './generators/conformance.js';
 import { crdsGenerator } from './generators/crds.js';
+import { dashboardsGenerator } from './generators/dashboards.js';
+import { metricsGenerator } from './generators/metrics.js';
 import type { Generator } from './generators/types.js';
 
 /** Add generators here (CRDs from operator/api, dashboards, ...). */
-export const GENERATORS: readonly Generator[] = [conformanceGenerator, crdsGenerator];
+export const GENERATORS: readonly Generator[] = [conformanceGenerator, crdsGenerator, dashboardsGenerator, metricsGenerator];
 
 async function run(): Promise<number> {
   const { values } = parseArgs({ options: { check: { type: 'boolean', default: false }, only: { type: 'string' } } });
