@@ -18,12 +18,32 @@ import type { CompiledExpr, TypedExpr } from './typed-expr.js';
  * function) propagate to the caller.
  */
 export function compileExpression(e: TypedExpr): CompiledExpr {
-  const g = new Gen();
+  return compileWithLayout<CompiledExpr>(e, ROW_LAYOUT);
+}
+
+/**
+ * Where a compiled expression finds its column slots: the generated
+ * function's parameters (named `p_*`) and the JavaScript expression that reads
+ * slot `index`. The default reads one row array; callers holding the columns in
+ * other shapes (the runtime's key and value arrays) read them in place instead
+ * of copying them into a row per record.
+ */
+export interface SlotLayout {
+  readonly params: readonly string[];
+  readonly slot: (index: number) => string;
+}
+
+const ROW_LAYOUT: SlotLayout = { params: ['p_row'], slot: (i) => `p_row[${i}]` };
+
+/** Compiles `e` into a function of the layout's parameters. */
+export function compileWithLayout<F extends (...args: never[]) => unknown>(e: TypedExpr, layout: SlotLayout): F {
+  for (const p of layout.params) if (!/^p_[A-Za-z0-9_]+$/.test(p)) throw new Error(`invalid layout parameter ${p}`);
+  const g = new Gen(layout.slot);
   const body: Line[] = [];
   const v = g.emit(e, body);
   const src = `${g.declare()}\n${flatten(body).join('\n')}\nreturn ${v} === undefined ? null : ${v};`;
   const names = ['H', 'k'];
-  const factory = new Function(...names, `return function compiled(row) {\n${src}\n};`) as (h: typeof HELPERS, k: unknown[]) => CompiledExpr;
+  const factory = new Function(...names, `return function compiled(${layout.params.join(', ')}) {\n${src}\n};`) as (h: typeof HELPERS, k: unknown[]) => F;
   return factory(HELPERS, g.consts);
 }
 
@@ -237,6 +257,11 @@ class Gen {
   #temps: string[] = [];
   #n = 0;
   #level = 0;
+  readonly #slot: (index: number) => string;
+
+  constructor(slot: (index: number) => string = ROW_LAYOUT.slot) {
+    this.#slot = slot;
+  }
 
   declare(): string {
     return this.#temps.length ? `let ${this.#temps.join(', ')};` : '';
@@ -265,7 +290,7 @@ class Gen {
         return this.literal(e.value);
       case 'Column': {
         const v = this.tmp();
-        out.push(`${v} = row[${e.index}]; if (${v} === undefined) ${v} = null;`);
+        out.push(`${v} = ${this.#slot(e.index)}; if (${v} === undefined) ${v} = null;`);
         return v;
       }
       case 'LambdaParam':

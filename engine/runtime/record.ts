@@ -47,3 +47,21 @@ export function toRow(key: readonly unknown[], value: readonly unknown[], rec: R
   row[i++] = rec.window ? BigInt(rec.window.end) : null;
   return row;
 }
+
+/**
+ * The record with another value (and previous value): one object literal of
+ * the record's full shape, so operators stay monomorphic (no spread copies).
+ */
+export function withValue(rec: Rec, value: readonly unknown[] | null, old: readonly unknown[] | null | undefined): Rec {
+  return {
+    key: rec.key,
+    value,
+    old,
+    ts: rec.ts,
+    partition: rec.partition,
+    offset: rec.offset,
+    window: rec.window,
+    headers: rec.headers,
+    nullKey: rec.nullKey,
+  };
+}

@@ -1,15 +1,14 @@
 import { rowScope } from '../../analyzer/scope.js';
-import { compileExpression } from '../../expr/compile.js';
+import { compileWithLayout } from '../../expr/compile.js';
 import { typeExpression } from '../../expr/typer.js';
-import type { CompiledExpr } from '../../expr/typed-expr.js';
 import type { AggregateImpl } from '../../functions/types.js';
 import { effectiveGrace } from '../../plan/plan-query.js';
 import type { WindowBounds } from '../../serde/types.js';
 import type { AggregateStep, SuppressStep } from '../../topology/topology.js';
-import { pseudoQualifierOf } from '../compile-step-expr.js';
+import { pseudoQualifierOf, recordLayout, type RecordExpr } from '../compile-step-expr.js';
 import type { RuntimeContext } from '../context.js';
 import { keyString } from '../key-string.js';
-import { toRow, type Emit, type Rec } from '../record.js';
+import type { Emit, Rec } from '../record.js';
 import { logProcessingError } from './stateless.js';
 
 interface AggState {
@@ -25,19 +24,20 @@ interface SessionState {
 
 interface CompiledAgg {
   readonly impl: AggregateImpl & { readonly valueArgs: number };
-  readonly args: readonly CompiledExpr[];
+  readonly args: readonly RecordExpr[];
 }
 
 /** GROUP BY with aggregates over a stream (optionally windowed) or a table (with retraction). */
 export function aggregateOperator(step: AggregateStep, ctx: RuntimeContext, emit: Emit): Emit {
   const scope = rowScope(step.input.schema, pseudoQualifierOf(step.input));
-  const groupFns = step.groupBy.map((g) => compileExpression(typeExpression(g, scope, ctx.functions)));
+  const layout = recordLayout(step.input.schema.key.length, step.input.schema.value.length);
+  const groupFns = step.groupBy.map((g) => compileWithLayout<RecordExpr>(typeExpression(g, scope, ctx.functions), layout));
   const aggs: CompiledAgg[] = step.aggregates.map((a) => {
     const fn = ctx.functions.get(a.name);
     if (!fn || fn.kind !== 'aggregate') throw new Error(`not an aggregate function: ${a.name}`);
     const typed = a.args.map((x) => typeExpression(x, scope, ctx.functions));
     const impl = fn.resolve(typed.map((t) => (t.kind === 'Literal' ? { type: t.type, literal: t.value } : { type: t.type })));
-    return { impl, args: typed.slice(0, impl.valueArgs).map((t) => compileExpression(t)) };
+    return { impl, args: typed.slice(0, impl.valueArgs).map((t) => compileWithLayout<RecordExpr>(t, layout)) };
   });
   const store = ctx.stores.keyValue<AggState>(`${step.id}-store`);
   // session state lives in its own store, created only for SESSION windows (each store is a changelog topic on Kafka)
@@ -48,18 +48,30 @@ export function aggregateOperator(step: AggregateStep, ctx: RuntimeContext, emit
   let streamTime = Number.NEGATIVE_INFINITY;
 
   const results = (accs: readonly unknown[]): unknown[] => accs.map((a, i) => aggs[i]!.impl.result(a));
-  const argsOf = (row: readonly unknown[]): unknown[][] | null => {
+  const argsOf = (key: readonly unknown[], values: readonly unknown[], rec: Rec): unknown[][] | null => {
     try {
-      return aggs.map((a) => a.args.map((f) => f(row)));
+      const out = new Array<unknown[]>(aggs.length);
+      for (let i = 0; i < aggs.length; i++) {
+        const fs = aggs[i]!.args;
+        const a = new Array<unknown>(fs.length);
+        for (let j = 0; j < fs.length; j++) a[j] = fs[j]!(key, values, rec);
+        out[i] = a;
+      }
+      return out;
     } catch (e) {
       logProcessingError(ctx, 'aggregate argument', e);
       return null;
     }
   };
-  const groupOf = (row: readonly unknown[]): unknown[] | null => {
+  const groupOf = (key: readonly unknown[], values: readonly unknown[], rec: Rec): unknown[] | null => {
     try {
-      const key = groupFns.map((f) => f(row) ?? null);
-      return key.some((k) => k === null) ? null : key;
+      const group = new Array<unknown>(groupFns.length);
+      for (let i = 0; i < groupFns.length; i++) {
+        const g = groupFns[i]!(key, values, rec);
+        if (g === null) return null;
+        group[i] = g;
+      }
+      return group;
     } catch (e) {
       logProcessingError(ctx, 'GROUP BY', e);
       return null;
@@ -68,10 +80,9 @@ export function aggregateOperator(step: AggregateStep, ctx: RuntimeContext, emit
 
   /** Applies one row to its group; returns the group's key string when it changed (non-windowed), else null. */
   const apply = (rec: Rec, values: readonly unknown[], op: 'add' | 'remove', emitNow = true): { key: unknown[]; k: string } | null => {
-    const row = toRow(rec.key, values, rec);
-    const key = groupOf(row);
+    const key = groupOf(rec.key, values, rec);
     if (!key) return null;
-    const args = argsOf(row);
+    const args = argsOf(rec.key, values, rec);
     if (!args) return null;
     const actx = { sequence: sequence++, timestamp: rec.ts };
     if (!window) {

@@ -1,20 +1,19 @@
-import type { CompiledExpr } from '../../expr/typed-expr.js';
 import type { JoinStep, Step } from '../../topology/topology.js';
-import { compileOver } from '../compile-step-expr.js';
+import { compileOverRecord, type RecordExpr } from '../compile-step-expr.js';
 import type { RuntimeContext } from '../context.js';
 import { keyString } from '../key-string.js';
-import { toRow, type Emit, type Rec } from '../record.js';
+import type { Emit, Rec } from '../record.js';
 import { logProcessingError } from './stateless.js';
 
 interface Side {
-  readonly keyFn: CompiledExpr;
+  readonly keyFn: RecordExpr;
   /** the columns this side contributes to the joined row */
   readonly width: number;
   readonly rowOf: (rec: Rec, value: readonly unknown[]) => unknown[];
 }
 
 function side(step: Step, keyExpr: JoinStep['leftKey'], ctx: RuntimeContext): Side {
-  const { fn } = compileOver(keyExpr, step, ctx.functions);
+  const { fn } = compileOverRecord(keyExpr, step, ctx.functions);
   const isJoin = step.kind === 'Join';
   const windowed = step.schema.window !== null;
   const width = isJoin ? step.schema.value.length : step.schema.key.length + step.schema.value.length + (windowed ? 5 : 3);
@@ -35,8 +34,7 @@ export function joinOperator(step: JoinStep, ctx: RuntimeContext, emit: Emit): {
   const nullsR = new Array<unknown>(R.width).fill(null);
   const keyOf = (s: Side, rec: Rec, value: readonly unknown[]): unknown => {
     try {
-      const v = s.keyFn(toRow(rec.key, value, rec));
-      return v === undefined ? null : v;
+      return s.keyFn(rec.key, value, rec);
     } catch (e) {
       logProcessingError(ctx, 'join key', e);
       return null;
@@ -45,12 +43,14 @@ export function joinOperator(step: JoinStep, ctx: RuntimeContext, emit: Emit): {
   const out = (key: readonly unknown[], l: readonly unknown[] | null, r: readonly unknown[] | null, base: Rec, ts: number): void => {
     emit({
       key,
-      value: l === null && r === null ? null : [...(l ?? nullsL), ...(r ?? nullsR)],
+      value: l === null && r === null ? null : concat(l ?? nullsL, r ?? nullsR),
+      old: undefined,
       ts,
       partition: base.partition,
       offset: base.offset,
       window: base.window,
       headers: base.headers,
+      nullKey: undefined,
     });
   };
   switch (step.variant) {
@@ -63,6 +63,13 @@ export function joinOperator(step: JoinStep, ctx: RuntimeContext, emit: Emit): {
     case 'FK_TABLE_TABLE':
       return fkJoin(step, ctx, L, R, keyOf, out);
   }
+}
+
+function concat(a: readonly unknown[], b: readonly unknown[]): unknown[] {
+  const out = new Array<unknown>(a.length + b.length);
+  for (let i = 0; i < a.length; i++) out[i] = a[i];
+  for (let i = 0; i < b.length; i++) out[a.length + i] = b[i];
+  return out;
 }
 
 type KeyOf = (s: Side, rec: Rec, value: readonly unknown[]) => unknown;

@@ -118,7 +118,7 @@ export function sourceOperator(step: SourceStep, ctx: RuntimeContext, emit: Emit
       }
     }
     if (ts < 0) return; // Kafka Streams drops records with negative timestamps
-    const base = { key: key.values, ts, partition: r.partition, offset: r.offset, window: key.window, headers: r.headers, ...(r.key === null ? { nullKey: true } : {}) };
+    const nullKey = r.key === null ? true : undefined;
     if (store) {
       if (keyCols.length > 0 && key.values.every((v) => v === null)) return; // a table row needs a key
       const k = keyString(key.values) + (key.window ? `@${key.window.start}` : '');
@@ -127,10 +127,11 @@ export function sourceOperator(step: SourceStep, ctx: RuntimeContext, emit: Emit
         if (old === null) return;
         store.delete(k);
       } else store.put(k, value);
-      emit({ ...base, value, old });
+      emit({ key: key.values, value, old, ts, partition: r.partition, offset: r.offset, window: key.window, headers: r.headers, nullKey });
       return;
     }
-    emit({ ...base, value }); // a stream passes a null value on as a null row
+    // a stream passes a null value on as a null row
+    emit({ key: key.values, value, old: undefined, ts, partition: r.partition, offset: r.offset, window: key.window, headers: r.headers, nullKey });
   });
 }
 
@@ -151,13 +152,16 @@ export function sinkOperator(step: SinkStep, ctx: RuntimeContext): Emit {
   const valueSerde = makeValueSerde(ctx, step.topic, step.valueFormat, valueCols);
   const valueIdx = valueCols.map((c) => step.input.schema.value.findIndex((v) => v.name === c.name));
   const tsIdx = step.timestamp ? step.input.schema.value.findIndex((v) => v.name === step.timestamp!.column) : -1;
+  // the sink's value columns are usually its input's, in order: written as they are
+  const identity = valueIdx.length === step.input.schema.value.length && valueIdx.every((x, i) => x === i);
+  const values = (v: readonly unknown[]): readonly unknown[] => (identity && !v.includes(undefined) ? v : valueIdx.map((i) => v[i] ?? null));
   return (rec: Rec) => {
     let key: Buffer | null;
     let value: Buffer | null;
     let ts = rec.ts;
     try {
       key = rec.nullKey && rec.key.every((v) => v === null) ? null : keySerde.serialize(rec.key, rec.window);
-      value = rec.value === null ? null : valueSerde.serialize(valueIdx.map((i) => rec.value![i] ?? null));
+      value = rec.value === null ? null : valueSerde.serialize(values(rec.value));
       if (tsIdx >= 0 && rec.value !== null) {
         const t = rec.value[tsIdx];
         if (t !== null && t !== undefined) ts = Number(t);

@@ -1,8 +1,8 @@
 import type { FilterStep, FlatMapStep, ProjectStep, RekeyStep } from '../../topology/topology.js';
-import { compileOver } from '../compile-step-expr.js';
+import { compileOverRecord } from '../compile-step-expr.js';
 import type { RuntimeContext } from '../context.js';
 import { keyString } from '../key-string.js';
-import { toRow, type Emit, type Rec } from '../record.js';
+import { toRow, withValue, type Emit, type Rec } from '../record.js';
 import type { TableImpl } from '../../functions/types.js';
 import { typeExpression } from '../../expr/typer.js';
 import { compileExpression } from '../../expr/compile.js';
@@ -25,12 +25,12 @@ export function logProcessingError(ctx: RuntimeContext, what: string, e: unknown
 }
 
 export function filterOperator(step: FilterStep, ctx: RuntimeContext, emit: Emit): Emit {
-  const { fn, pseudo } = compileOver(step.predicate, step.input, ctx.functions);
+  const { fn } = compileOverRecord(step.predicate, step.input, ctx.functions);
   const isTable = isTableStep(step);
   const present = ctx.stores.keyValue<true>(`${step.id}-present`);
   const test = (key: readonly unknown[], value: readonly unknown[], rec: Rec): boolean => {
     try {
-      return fn(toRow(key, value, rec, pseudo)) === true;
+      return fn(key, value, rec) === true;
     } catch (e) {
       logProcessingError(ctx, step.clause, e);
       return false;
@@ -49,23 +49,19 @@ export function filterOperator(step: FilterStep, ctx: RuntimeContext, emit: Emit
     if (passes) present.put(k, true);
     else if (present.get(k)) present.delete(k);
     else return;
-    const out: Rec = { ...rec, value: passes ? rec.value : null };
-    emit(old === undefined ? out : { ...out, old });
+    emit(withValue(rec, passes ? rec.value : null, old === undefined ? rec.old : old));
   };
 }
 
 export function projectOperator(step: ProjectStep, ctx: RuntimeContext, emit: Emit): Emit {
-  const compiled = step.exprs.map((e) => compileOver(e, step.input, ctx.functions));
-  const fns = compiled.map((c) => c.fn);
-  const pseudo = compiled.some((c) => c.pseudo);
+  const fns = step.exprs.map((e) => compileOverRecord(e, step.input, ctx.functions).fn);
   const names = step.schema.value.map((c) => c.name);
+  const n = fns.length;
   const project = (key: readonly unknown[], value: readonly unknown[], rec: Rec): unknown[] => {
-    const row = toRow(key, value, rec, pseudo);
-    const out = new Array<unknown>(fns.length);
-    for (let i = 0; i < fns.length; i++) {
+    const out = new Array<unknown>(n);
+    for (let i = 0; i < n; i++) {
       try {
-        const v = fns[i]!(row);
-        out[i] = v === undefined ? null : v;
+        out[i] = fns[i]!(key, value, rec);
       } catch (e) {
         logProcessingError(ctx, names[i]!, e);
         out[i] = null;
@@ -75,8 +71,8 @@ export function projectOperator(step: ProjectStep, ctx: RuntimeContext, emit: Em
   };
   return (rec) => {
     const value = rec.value === null ? null : project(rec.key, rec.value, rec);
-    const old = rec.old === undefined ? undefined : rec.old === null ? null : project(rec.key, rec.old, rec);
-    emit(old === undefined ? { ...rec, value } : { ...rec, value, old });
+    const old = rec.old === undefined || rec.old === null ? rec.old : project(rec.key, rec.old, rec);
+    emit(withValue(rec, value, old));
   };
 }
 
@@ -111,14 +107,13 @@ export function flatMapOperator(step: FlatMapStep, ctx: RuntimeContext, emit: Em
 }
 
 export function rekeyOperator(step: RekeyStep, ctx: RuntimeContext, emit: Emit): Emit {
-  const fns = step.keyExprs.map((e) => compileOver(e, step.input, ctx.functions).fn);
+  const fns = step.keyExprs.map((e) => compileOverRecord(e, step.input, ctx.functions).fn);
   const nulls = new Array<unknown>(step.input.schema.value.length).fill(null);
   return (rec) => {
-    const row = toRow(rec.key, rec.value ?? nulls, rec);
+    const value = rec.value ?? nulls;
     const key = fns.map((f) => {
       try {
-        const v = f(row);
-        return v === undefined ? null : v;
+        return f(rec.key, value, rec);
       } catch (e) {
         logProcessingError(ctx, 'PARTITION BY', e);
         return null;
