@@ -19,6 +19,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { InMemoryEngine } from '../../engine/driver/in-memory-engine.js';
+import { tuneYoungGeneration } from '../../engine/server/heap.js';
+
+// the young generation an engine server process runs with (engine/server/heap.ts)
+const semiSpaceMb = tuneYoungGeneration();
 
 interface Workload {
   readonly name: string;
@@ -184,7 +188,7 @@ function main(): void {
   let file = values.out ?? join(dir, `engine-${date}.json`);
   for (let n = 2; values.out === undefined && existsSync(file); n++) file = join(dir, `engine-${date}-${n}.json`);
   const machine = { cpus: cpus().length, cpu: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30) };
-  writeFileSync(file, JSON.stringify({ date, node: process.version, commit: gitCommit(here), repeat, machine, results }, null, 2) + '\n');
+  writeFileSync(file, JSON.stringify({ date, node: process.version, commit: gitCommit(here), semiSpaceMb, repeat, machine, results }, null, 2) + '\n');
   console.log(`results: ${file}`);
 }
 

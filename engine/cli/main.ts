@@ -7,6 +7,7 @@
  *   ksetl version
  *   ksetl help
  */
+import { tuneYoungGeneration } from '../server/heap.js';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -161,6 +162,7 @@ export async function main(argv: readonly string[], io: Io = consoleIo, loadDeps
       case 'test':
         return await test(rest, io, loadDeps);
       case 'server':
+        tuneYoungGeneration();
         return await server(rest, io);
       case 'operator':
         // the Kubernetes operator (operator/main.ts), loaded only when asked for
