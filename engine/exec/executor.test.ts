@@ -264,3 +264,21 @@ describe('INSERT VALUES', () => {
     expect(values(e, 'n').map((r) => r.value)).toEqual([{ L: 1, D: 2 }]);
   });
 });
+
+describe('default key format', () => {
+  const KEYLESS = `CREATE STREAM K0 (A INT, B STRING) WITH (KAFKA_TOPIC='k0', KEY_FORMAT='NONE', VALUE_FORMAT='JSON');`;
+
+  it('gives a keyless source grouped by a column the configured key format', () => {
+    const e = createInMemoryEngine({ properties: { 'ksql.persistence.default.format.key': 'json' } });
+    e.execute(`${KEYLESS} CREATE TABLE C AS SELECT B, COUNT(*) AS N FROM K0 GROUP BY B;`);
+    e.execute(`INSERT INTO K0 (A, B) VALUES (1, 'x');`);
+    expect(e.broker.readInOrder('C').map((r) => r.key?.toString('utf8'))).toEqual(['"x"']);
+  });
+
+  it('refuses an unknown configured key format with a position', () => {
+    const e = createInMemoryEngine({ properties: {} });
+    e.execute(KEYLESS);
+    e.execute(`SET 'ksql.persistence.default.format.key'='bogus';`);
+    expect(errorOf(e, `CREATE TABLE C AS SELECT B, COUNT(*) AS N FROM K0 GROUP BY B;`)).toMatch(/Unknown format: BOGUS/);
+  });
+});

@@ -328,7 +328,7 @@ export class StatementExecutor {
     const p = propMap(st.properties);
     const prefix = props['ksql.output.topic.name.prefix'] ?? '';
     const topic = p['KAFKA_TOPIC'] ?? prefix + st.name;
-    const inherited = inheritFormats(planned, props);
+    const inherited = inheritFormats(planned, props, st.loc);
     const { keyFormat, valueFormat } = formatsFrom(p, props, inherited, st.loc);
     const columns: Column[] = [
       ...planned.key.map((c) => ({ name: c.name, type: c.type, namespace: 'KEY' as const })),
@@ -575,11 +575,14 @@ function stripSchemaProps(p: Readonly<Record<string, string>>): Record<string, s
   return out;
 }
 
-function inheritFormats(planned: PlannedQuery, props: Readonly<Record<string, string>>): { keyFormat: FormatInfo; valueFormat: FormatInfo } {
+function inheritFormats(planned: PlannedQuery, props: Readonly<Record<string, string>>, loc: CreateSource['loc']): { keyFormat: FormatInfo; valueFormat: FormatInfo } {
   const src = planned.primary;
   let keyFormat = src.keyFormat;
   // a key where the source had none: the configured default key format
-  if (keyFormat.format === 'NONE' && planned.key.length > 0) keyFormat = { format: (props['ksql.persistence.default.format.key']?.toUpperCase() as FormatName | undefined) ?? 'KAFKA', properties: {} };
+  if (keyFormat.format === 'NONE' && planned.key.length > 0) {
+    const configured = props['ksql.persistence.default.format.key'];
+    keyFormat = { format: configured === undefined ? 'KAFKA' : parseFormat(configured, loc), properties: {} };
+  }
   return { keyFormat: { format: keyFormat.format, properties: stripSchemaProps(keyFormat.properties) }, valueFormat: src.valueFormat };
 }
 
