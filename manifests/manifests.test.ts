@@ -15,6 +15,7 @@ import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { parseKsqlCluster } from '../operator/api/index.js';
 import { clusterObjectsInApplyOrder, renderCluster } from '../operator/controllers/ksql-cluster/desired.js';
+import { MONITORING_RESOURCE, monitoringObjectsInApplyOrder } from '../operator/controllers/ksql-cluster/monitoring.js';
 import { RESOURCE } from '../operator/kube/resources.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -162,6 +163,22 @@ describe('ClusterRole', () => {
       expect(resource, o.kind).toBeDefined();
       // server-side apply is a PATCH that creates when the object is missing: both verbs
       for (const verb of ['get', 'list', 'watch', 'create', 'patch', 'delete']) expect(allows(rules, group, resource!, verb), `${verb} ${group}/${resource}`).toBe(true);
+    }
+  });
+
+  it('applies, lists (discovery, pruning) and deletes every monitoring object a KsqlCluster renders', () => {
+    const kc = parseKsqlCluster({
+      apiVersion: 'ksetl.io/v1alpha1',
+      kind: 'KsqlCluster',
+      metadata: { name: 'a', namespace: 'team-a', uid: '00000000-0000-4000-8000-000000000000' },
+      spec: { kafka: { bootstrapServers: ['k:9092'] }, monitoring: { scrape: { mode: 'PodMonitor' } }, logging: { sidecar: { loki: { url: 'http://loki' } } } },
+    });
+    if (!kc.ok) throw new Error('example cluster does not parse');
+    const { monitoring } = renderCluster(kc.value, { defaultImage: 'ksetl', prometheusOperator: true });
+    const kinds = new Set(monitoringObjectsInApplyOrder(monitoring).map((o) => o.kind));
+    expect([...kinds].sort()).toEqual(['ConfigMap', 'PodMonitor', 'PrometheusRule']);
+    for (const t of [RESOURCE.ConfigMap, ...Object.values(MONITORING_RESOURCE)]) {
+      for (const verb of ['get', 'list', 'create', 'patch', 'delete']) expect(allows(rules, t.group, t.plural, verb), `${verb} ${t.group}/${t.plural}`).toBe(true);
     }
   });
 

@@ -161,7 +161,8 @@ export const KsqlCluster = z
 export type KsqlCluster = z.infer<typeof KsqlCluster>;
 export type KsqlClusterInput = z.input<typeof KsqlCluster>;
 
-export const KsqlClusterConditionType = CommonConditionType;
+/** `MonitoringReady`: the dashboards, scrape configuration and alert rules asked for are provisioned as asked. */
+export const KsqlClusterConditionType = { ...CommonConditionType, MonitoringReady: 'MonitoringReady' } as const;
 
 export const KSQL_CLUSTER_CRD: CrdInfo = {
   kind: KSQL_CLUSTER_KIND,

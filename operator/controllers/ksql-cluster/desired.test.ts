@@ -49,6 +49,10 @@ const FIXTURES: Record<string, KsqlCluster> = {
     monitoring: { scrape: { mode: 'Annotations' } },
     logging: { kafkaTopic: { enabled: true, topic: 'ads-processing-log' } },
   }),
+  'log-shipper': cluster({
+    kafka: { bootstrapServers: ['kafka.kafka.svc:9092'], sasl: { mechanism: 'SCRAM-SHA-512', secretRef: { name: 'ads-kafka' } } },
+    logging: { sidecar: { type: 'fluent-bit', loki: { url: 'http://loki-gateway.logging.svc', secretRef: { name: 'ads-loki' } } } },
+  }),
 };
 
 describe('renderCluster (golden)', () => {
@@ -74,6 +78,25 @@ describe('renderCluster', () => {
     expect(hashOf(cluster({ processingGuarantee: 'exactly_once_v2' }))).not.toBe(base);
   });
 
+  it('rolls the pods when the log shipper\'s configuration changes (shippers read it at start)', () => {
+    const loki = (url: string) => cluster({ logging: { sidecar: { loki: { url } } } });
+    expect(hashOf(loki('http://loki-a'))).not.toBe(hashOf(loki('http://loki-b')));
+    expect(hashOf(loki('http://loki-a'))).not.toBe(hashOf(cluster()));
+  });
+
+  it('runs the log shipper beside the engine, its ConfigMap applied before the StatefulSet, the engine writing the file it tails', () => {
+    const d = renderCluster(FIXTURES['log-shipper']!, opts);
+    const order = clusterObjectsInApplyOrder(d).map((o) => `${o.kind}/${o.metadata?.name}`);
+    expect(order.indexOf('ConfigMap/ads-ksetl-log-shipper')).toBeGreaterThanOrEqual(0);
+    expect(order.indexOf('ConfigMap/ads-ksetl-log-shipper')).toBeLessThan(order.indexOf('StatefulSet/ads-ksetl'));
+    const pod = d.statefulSet.spec!.template.spec!;
+    expect(pod.containers.map((c) => c.name)).toEqual(['engine', 'log-shipper']);
+    const engine = pod.containers[0]!;
+    expect(engine.env?.find((e) => e.name === 'KSETL_LOG_FILE')?.value).toBe('/var/log/ksetl/engine.log');
+    expect(engine.volumeMounts?.find((m) => m.name === 'engine-logs')?.mountPath).toBe('/var/log/ksetl');
+    expect(pod.volumes?.map((v) => v.name)).toEqual(expect.arrayContaining(['engine-logs', 'log-shipper-state', 'log-shipper-config']));
+  });
+
   it('owns every object and labels it with the cluster', () => {
     for (const o of clusterObjectsInApplyOrder(renderCluster(cluster(), opts))) {
       expect(o.metadata?.ownerReferences).toEqual([
@@ -94,6 +117,15 @@ describe('renderCluster', () => {
     const annotations = (o: RenderOptions) => renderCluster(cluster(), o).statefulSet.spec?.template.metadata?.annotations ?? {};
     expect(annotations(opts)['prometheus.io/scrape']).toBe('true');
     expect(annotations({ ...opts, prometheusOperator: true })['prometheus.io/scrape']).toBeUndefined();
+    // one owner of the scrape annotations: the monitoring render
+    const d = renderCluster(cluster(), opts);
+    expect(d.statefulSet.spec?.template.metadata?.annotations).toMatchObject(d.monitoring.podTemplate.annotations);
+  });
+
+  it('gives the engine the namespace and cluster its metrics and log lines carry', () => {
+    const env = renderCluster(cluster(), opts).statefulSet.spec!.template.spec!.containers[0]!.env ?? [];
+    expect(env.find((e) => e.name === 'KSETL_CLUSTER')?.value).toBe('ads');
+    expect(env.find((e) => e.name === 'KSETL_NAMESPACE')?.valueFrom?.fieldRef?.fieldPath).toBe('metadata.namespace');
   });
 
   it('keeps the selector labels when pod template overrides try to change them', () => {

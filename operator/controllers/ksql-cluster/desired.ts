@@ -21,7 +21,6 @@ import type {
 } from '@kubernetes/client-node';
 import type { Quantity } from '../../api/common.js';
 import type { KsqlCluster } from '../../api/ksql-cluster.js';
-import { Monitoring } from '../../api/monitoring.js';
 import {
   ANNOTATION,
   ENGINE_PORT,
@@ -33,13 +32,23 @@ import {
   podHost,
   serviceId,
 } from '../../names.js';
+import {
+  CONFIG_DIR,
+  CONFIG_FILE,
+  ENGINE_CONTAINER,
+  ENV_KAFKA_PASSWORD,
+  ENV_KAFKA_USERNAME,
+  HEALTH_PATH,
+  KAFKA_TLS_DIR,
+  METRICS_PATH,
+  STATE_DIR,
+} from './engine-pod.js';
+import { desiredMonitoring, type DesiredMonitoring, type MonitoringOptions, type PodTemplateAdditions } from './monitoring.js';
 
 /** What the render needs beyond the resource: operator-wide settings and what the API server offers. */
-export interface RenderOptions {
+export interface RenderOptions extends MonitoringOptions {
   /** engine image when spec.image is unset (the operator's own version) */
   readonly defaultImage: string;
-  /** whether the Prometheus Operator CRDs exist (decides `scrape.mode: Auto`) */
-  readonly prometheusOperator: boolean;
 }
 
 export interface DesiredClusterObjects {
@@ -49,17 +58,11 @@ export interface DesiredClusterObjects {
   readonly clientService: V1Service;
   readonly statefulSet: V1StatefulSet;
   readonly podDisruptionBudget: V1PodDisruptionBudget;
+  /** monitoring and log shipping (monitoring.ts); its pod-template additions are already in the StatefulSet */
+  readonly monitoring: DesiredMonitoring;
 }
 
-export const CONFIG_DIR = '/etc/ksetl';
-export const CONFIG_FILE = 'server.properties';
-export const STATE_DIR = '/var/lib/ksetl/state';
-export const KAFKA_TLS_DIR = '/etc/ksetl/kafka-tls';
-export const ENGINE_CONTAINER = 'engine';
-export const HEALTH_PATH = '/healthcheck';
-export const METRICS_PATH = '/metrics';
-export const ENV_KAFKA_USERNAME = 'KSETL_KAFKA_USERNAME';
-export const ENV_KAFKA_PASSWORD = 'KSETL_KAFKA_PASSWORD';
+export { CONFIG_DIR, CONFIG_FILE, ENGINE_CONTAINER, ENV_KAFKA_PASSWORD, ENV_KAFKA_USERNAME, HEALTH_PATH, KAFKA_TLS_DIR, METRICS_PATH, STATE_DIR };
 
 const RUN_AS = 1000;
 
@@ -134,21 +137,6 @@ function meta(kc: KsqlCluster, name: string, extra: Partial<V1ObjectMeta> = {}):
 
 const quantities = (q: Readonly<Record<string, Quantity>> | undefined): Record<string, string> | undefined =>
   q === undefined ? undefined : Object.fromEntries(Object.entries(q).map(([k, v]) => [k, String(v)]));
-
-/** Whether the pods carry `prometheus.io/*` scrape annotations (the fallback without the Prometheus Operator). */
-export function usesScrapeAnnotations(kc: KsqlCluster, opts: RenderOptions): boolean {
-  const m = kc.spec.monitoring ?? Monitoring.parse({});
-  if (!m.enabled) return false;
-  switch (m.scrape.mode) {
-    case 'Annotations':
-      return true;
-    case 'Auto':
-      return !opts.prometheusOperator;
-    case 'ServiceMonitor':
-    case 'PodMonitor':
-      return false;
-  }
-}
 
 // ---- objects -------------------------------------------------------------
 
@@ -230,7 +218,7 @@ function tlsKeys(kc: KsqlCluster): string[] {
   return [tls?.caKey, tls?.certKey, tls?.keyKey].filter((k): k is string => k !== undefined);
 }
 
-function engineContainer(kc: KsqlCluster, opts: RenderOptions): V1Container {
+function engineContainer(kc: KsqlCluster, opts: RenderOptions, add: PodTemplateAdditions): V1Container {
   const names = clusterObjectNames(kc.metadata.name);
   const mounts: V1VolumeMount[] = [
     { name: 'config', mountPath: CONFIG_DIR, readOnly: true },
@@ -238,6 +226,7 @@ function engineContainer(kc: KsqlCluster, opts: RenderOptions): V1Container {
     { name: 'tmp', mountPath: '/tmp' },
   ];
   if (tlsKeys(kc).length > 0) mounts.push({ name: 'kafka-tls', mountPath: KAFKA_TLS_DIR, readOnly: true });
+  mounts.push(...add.engineVolumeMounts);
   const probe = () => ({ httpGet: { path: HEALTH_PATH, port: ENGINE_PORT_NAME }, periodSeconds: 10, timeoutSeconds: 5 });
   const resources = kc.spec.resources;
   return {
@@ -246,7 +235,7 @@ function engineContainer(kc: KsqlCluster, opts: RenderOptions): V1Container {
     ...(kc.spec.imagePullPolicy ? { imagePullPolicy: kc.spec.imagePullPolicy } : {}),
     command: ['ksetl', 'server', '--config', `${CONFIG_DIR}/${CONFIG_FILE}`],
     ports: [{ name: ENGINE_PORT_NAME, containerPort: ENGINE_PORT, protocol: 'TCP' }],
-    env: engineEnv(kc),
+    env: [...engineEnv(kc), ...add.engineEnv],
     ...(resources ? { resources: { ...(resources.requests ? { requests: quantities(resources.requests) } : {}), ...(resources.limits ? { limits: quantities(resources.limits) } : {}) } } : {}),
     readinessProbe: { ...probe(), failureThreshold: 3 },
     // state restore can take a while: liveness only restarts a process that stopped answering
@@ -313,13 +302,16 @@ export function applyPodTemplateOverrides(template: V1PodTemplateSpec, overrides
   };
 }
 
-export function renderStatefulSet(kc: KsqlCluster, opts: RenderOptions, hash: string): V1StatefulSet {
+/**
+ * The engine StatefulSet. `add` (monitoring.ts) brings scrape annotations,
+ * the engine's monitoring environment and the log-shipper sidecar; it goes
+ * in before `spec.podTemplate`, so a team's overrides still have the last
+ * word.
+ */
+export function renderStatefulSet(kc: KsqlCluster, opts: RenderOptions, hash: string, add: PodTemplateAdditions): V1StatefulSet {
   const { name } = kc.metadata;
   const names = clusterObjectNames(name);
-  const annotations: Record<string, string> = { [ANNOTATION.configHash]: hash };
-  if (usesScrapeAnnotations(kc, opts)) {
-    Object.assign(annotations, { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(ENGINE_PORT), 'prometheus.io/path': METRICS_PATH });
-  }
+  const annotations: Record<string, string> = { [ANNOTATION.configHash]: hash, ...add.annotations };
   const template = applyPodTemplateOverrides(
     {
       metadata: { labels: clusterLabels(name), annotations },
@@ -328,8 +320,8 @@ export function renderStatefulSet(kc: KsqlCluster, opts: RenderOptions, hash: st
         automountServiceAccountToken: false,
         terminationGracePeriodSeconds: 60,
         securityContext: { runAsNonRoot: true, runAsUser: RUN_AS, runAsGroup: RUN_AS, fsGroup: RUN_AS, seccompProfile: { type: 'RuntimeDefault' } },
-        containers: [engineContainer(kc, opts)],
-        volumes: engineVolumes(kc),
+        containers: [engineContainer(kc, opts, add), ...add.containers],
+        volumes: [...engineVolumes(kc), ...add.volumes],
       },
     },
     kc.spec.podTemplate,
@@ -369,23 +361,34 @@ export function renderStatefulSet(kc: KsqlCluster, opts: RenderOptions, hash: st
  * Every object of a cluster. `secretsHash` (a digest of the Kafka credential
  * Secrets' data, computed by the reconciler) goes into the pod template's
  * config hash, so rotating a credential rolls the pods as a configuration
- * change does.
+ * change does; so does a change of the log shipper's configuration (the
+ * shippers read it once, at start).
  */
 export function renderCluster(kc: KsqlCluster, opts: RenderOptions, secretsHash?: string): DesiredClusterObjects {
   const configMap = renderConfigMap(kc);
-  const content = configMap.data?.[CONFIG_FILE] ?? '';
-  const hash = configHash(secretsHash === undefined ? content : `${content}\n# secrets ${secretsHash}`);
+  const monitoring = desiredMonitoring(kc, opts);
+  const parts = [configMap.data?.[CONFIG_FILE] ?? ''];
+  const shipper = monitoring.logShipperConfig?.data;
+  if (shipper) for (const k of Object.keys(shipper).sort()) parts.push(`# log shipper ${k}\n${shipper[k]}`);
+  if (secretsHash !== undefined) parts.push(`# secrets ${secretsHash}`);
+  const hash = configHash(parts.join('\n'));
   return {
     serviceAccount: renderServiceAccount(kc),
     configMap,
     headlessService: renderHeadlessService(kc),
     clientService: renderClientService(kc),
-    statefulSet: renderStatefulSet(kc, opts, hash),
+    statefulSet: renderStatefulSet(kc, opts, hash, monitoring.podTemplate),
     podDisruptionBudget: renderPodDisruptionBudget(kc),
+    monitoring,
   };
 }
 
-/** The objects in apply order (what pods need exists before the StatefulSet). */
+/**
+ * The engine objects in apply order: what the pods need (the log shipper's
+ * configuration included) exists before the StatefulSet. The rest of the
+ * monitoring objects are optional and applied after (monitoringObjectsInApplyOrder).
+ */
 export function clusterObjectsInApplyOrder(o: DesiredClusterObjects) {
-  return [o.serviceAccount, o.configMap, o.headlessService, o.clientService, o.podDisruptionBudget, o.statefulSet] as const;
+  const shipper = o.monitoring.logShipperConfig;
+  return [o.serviceAccount, o.configMap, ...(shipper ? [shipper] : []), o.headlessService, o.clientService, o.podDisruptionBudget, o.statefulSet] as const;
 }

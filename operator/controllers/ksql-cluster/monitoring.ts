@@ -12,8 +12,10 @@
  *   only as environment variables from Secret references;
  * - what the engine pod template needs for all that (env, volumes, sidecar).
  *
- * No I/O; the reconciler applies the objects (owned by the KsqlCluster, so
- * they are garbage-collected with it) and merges the pod-template additions.
+ * No I/O. desired.ts merges the pod-template additions into the engine
+ * StatefulSet (this module is the one owner of the scrape annotations);
+ * provision.ts applies the objects (owned by the KsqlCluster, so they are
+ * garbage-collected with it) and prunes those the spec dropped.
  */
 import { createHash } from 'node:crypto';
 import type { V1ConfigMap, V1Container, V1EnvVar, V1ObjectMeta, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
@@ -22,12 +24,28 @@ import { engineAlerts, ruleGroups } from '../../../dashboards/alerts.js';
 import { DASHBOARDS, dashboardJson } from '../../../dashboards/index.js';
 import { processingLogTopic } from '../../../engine/kafka/names.js';
 import type { KsqlCluster } from '../../api/ksql-cluster.js';
+import type { ResourceType } from '../../kube/resources.js';
 import { Logging } from '../../api/logging.js';
 import { Monitoring } from '../../api/monitoring.js';
 import { ENGINE_PORT, ENGINE_PORT_NAME, clusterLabels, clusterObjectNames, engineSelector, ownerReference, serviceId } from '../../names.js';
-import { ENV_KAFKA_PASSWORD, ENV_KAFKA_USERNAME, KAFKA_TLS_DIR, METRICS_PATH } from './desired.js';
+import { ENV_KAFKA_PASSWORD, ENV_KAFKA_USERNAME, KAFKA_TLS_DIR, METRICS_PATH } from './engine-pod.js';
 
-export const MONITORING_API_VERSION = 'monitoring.coreos.com/v1';
+export const MONITORING_GROUP = 'monitoring.coreos.com';
+export const MONITORING_API_VERSION = `${MONITORING_GROUP}/v1`;
+
+/** The Prometheus Operator's resource types (present only when its CRDs are installed). */
+export const MONITORING_RESOURCE = {
+  ServiceMonitor: { group: MONITORING_GROUP, version: 'v1', kind: 'ServiceMonitor', plural: 'servicemonitors', namespaced: true },
+  PodMonitor: { group: MONITORING_GROUP, version: 'v1', kind: 'PodMonitor', plural: 'podmonitors', namespaced: true },
+  PrometheusRule: { group: MONITORING_GROUP, version: 'v1', kind: 'PrometheusRule', plural: 'prometheusrules', namespaced: true },
+} as const satisfies Record<string, ResourceType>;
+
+/**
+ * On every object this module renders: what the reconciler lists to find
+ * the monitoring objects a spec no longer asks for (the engine's own
+ * ConfigMap does not carry it).
+ */
+export const MONITORING_LABEL = 'ksetl.io/monitoring';
 
 /** The engine reads these (engine/server/metrics.ts, logger.ts): constant labels of every metric and log line. */
 export const ENV_NAMESPACE = 'KSETL_NAMESPACE';
@@ -63,7 +81,7 @@ export interface MonitoringOptions {
 /** A Prometheus Operator object (no typed client for these CRDs). */
 export interface MonitoringObject {
   readonly apiVersion: typeof MONITORING_API_VERSION;
-  readonly kind: 'ServiceMonitor' | 'PodMonitor' | 'PrometheusRule';
+  readonly kind: keyof typeof MONITORING_RESOURCE;
   readonly metadata: V1ObjectMeta;
   readonly spec: Record<string, unknown>;
 }
@@ -128,7 +146,7 @@ function meta(kc: KsqlCluster, name: string, extra: { labels?: Record<string, st
   return {
     name,
     namespace: kc.metadata.namespace,
-    labels: { ...(extra.labels ?? {}), ...clusterLabels(kc.metadata.name) },
+    labels: { ...(extra.labels ?? {}), ...clusterLabels(kc.metadata.name), [MONITORING_LABEL]: 'true' },
     ...(extra.annotations ? { annotations: extra.annotations } : {}),
     ownerReferences: [ownerReference(kc)],
   };
@@ -586,13 +604,16 @@ export function desiredMonitoring(kc: KsqlCluster, opts: MonitoringOptions): Des
   };
 }
 
-/** The objects to apply, in order (the sidecar's ConfigMap before the pods that mount it). */
+/**
+ * What the cluster offers beside the engine: dashboards, scrape config,
+ * alert rules. None of it is needed to run the engine, so the reconciler
+ * applies these after the StatefulSet and reports failures in a condition.
+ */
+export function provisionedMonitoringObjects(d: DesiredMonitoring): (V1ConfigMap | MonitoringObject)[] {
+  return [...d.dashboards, ...(d.serviceMonitor ? [d.serviceMonitor] : []), ...(d.podMonitor ? [d.podMonitor] : []), ...(d.prometheusRule ? [d.prometheusRule] : [])];
+}
+
+/** Every object, in apply order (the sidecar's ConfigMap before the pods that mount it). */
 export function monitoringObjectsInApplyOrder(d: DesiredMonitoring): (V1ConfigMap | MonitoringObject)[] {
-  return [
-    ...(d.logShipperConfig ? [d.logShipperConfig] : []),
-    ...d.dashboards,
-    ...(d.serviceMonitor ? [d.serviceMonitor] : []),
-    ...(d.podMonitor ? [d.podMonitor] : []),
-    ...(d.prometheusRule ? [d.prometheusRule] : []),
-  ];
+  return [...(d.logShipperConfig ? [d.logShipperConfig] : []), ...provisionedMonitoringObjects(d)];
 }

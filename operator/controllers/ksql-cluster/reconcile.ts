@@ -1,9 +1,11 @@
 /**
  * The KsqlCluster controller: observe (the resource, its credential
- * Secrets) → desired (desired.ts, pure) → server-side apply of every owned
- * object (owner references make the garbage collector remove them with the
- * cluster) → status. Re-applying on every owned-object event corrects
- * drift. On delete, the cluster's KsqlQueries go first (their finalizers
+ * Secrets, the monitoring objects and whether the Prometheus Operator is
+ * installed) → desired (desired.ts and monitoring.ts, pure) → server-side
+ * apply of every owned object (owner references make the garbage collector
+ * remove them with the cluster), then the optional monitoring objects, and
+ * pruning of those the spec dropped (provision.ts) → status. Re-applying on
+ * every owned-object event corrects drift. On delete, the cluster's KsqlQueries go first (their finalizers
  * terminate the queries on the still-running engines), then the finalizer
  * is removed.
  */
@@ -24,12 +26,14 @@ import { CLUSTER_FINALIZER, applyFinalizer, hasFinalizer } from '../finalizers.j
 import { applyStatusIfChanged } from '../status.js';
 import { ANNOTATION } from '../../names.js';
 import { clusterObjectsInApplyOrder, renderCluster, type RenderOptions } from './desired.js';
+import { MONITORING_CONDITION, monitoringCondition, observeMonitoring, provisionMonitoring } from './provision.js';
 
 export interface ClusterReconcilerDeps {
   readonly kube: KubePort;
   readonly events: EventRecorder;
   readonly log: Logger;
-  readonly render: RenderOptions;
+  /** `prometheusOperator` is observed (provision.ts); a value given here is ignored */
+  readonly render: Omit<RenderOptions, 'prometheusOperator'> & { readonly prometheusOperator?: boolean };
   readonly metrics?: OperatorMetrics;
   readonly now?: () => Date;
   /** how often a cluster that is not ready yet is looked at again (owned-object events trigger sooner) */
@@ -96,7 +100,7 @@ export async function reconcileCluster(deps: ClusterReconcilerDeps, namespace: s
   const writeStatus = async (status: Record<string, unknown>, conditions: ConditionInput[]): Promise<void> => {
     const merged = mergeConditions(oldConditions, conditions, now(), generation);
     for (const c of transitions(oldConditions, merged)) {
-      const good = c.type === 'Degraded' ? c.status === 'False' : c.type === 'Ready' ? c.status === 'True' : true;
+      const good = c.type === 'Degraded' ? c.status === 'False' : c.type === 'Ready' || c.type === MONITORING_CONDITION ? c.status === 'True' : true;
       events.record(raw, good ? 'Normal' : 'Warning', c.reason, 'Reconcile', `${c.type}=${c.status}${c.message ? `: ${c.message}` : ''}`);
     }
     await applyStatusIfChanged(kube, raw, { ...status, observedGeneration: generation ?? 0, conditions: merged });
@@ -119,7 +123,8 @@ export async function reconcileCluster(deps: ClusterReconcilerDeps, namespace: s
   if (!hasFinalizer(raw, CLUSTER_FINALIZER)) await applyFinalizer(kube, raw, CLUSTER_FINALIZER, true);
 
   const secrets = await observeSecrets(kube, kc);
-  const desired = renderCluster(kc, deps.render, secrets.hash);
+  const observedMonitoring = await observeMonitoring(kube, kc);
+  const desired = renderCluster(kc, { ...deps.render, prometheusOperator: observedMonitoring.prometheusOperator === 'Installed' }, secrets.hash);
   let sts: V1StatefulSet | undefined;
   try {
     for (const obj of clusterObjectsInApplyOrder(desired)) {
@@ -138,7 +143,8 @@ export async function reconcileCluster(deps: ClusterReconcilerDeps, namespace: s
   if (hash && raw.status?.configHash && raw.status.configHash !== hash) {
     events.record(raw, 'Normal', 'ConfigChanged', 'Apply', `engine configuration changed (hash ${raw.status.configHash} → ${hash}); rolling the engine pods`);
   }
-  const conditions = rolloutConditions(sts, kc.spec.replicas, secrets.missing);
+  const failures = await provisionMonitoring(kube, kc, desired.monitoring, observedMonitoring, log);
+  const conditions = [...rolloutConditions(sts, kc.spec.replicas, secrets.missing), monitoringCondition(desired.monitoring, observedMonitoring, failures)];
   const id = serviceId(kc);
   await writeStatus(
     {
@@ -149,11 +155,12 @@ export async function reconcileCluster(deps: ClusterReconcilerDeps, namespace: s
       serviceId: id,
       internalTopicPrefix: internalTopicPrefix(id),
       ...(hash ? { configHash: hash } : {}),
+      ...(desired.monitoring.dashboardRefs.length > 0 ? { dashboards: desired.monitoring.dashboardRefs } : {}),
     },
     conditions,
   );
   const ready = conditions.find((c) => c.type === 'Ready')?.status === 'True';
-  return ready ? {} : { requeueAfterMs: deps.pollMs ?? 15_000 };
+  return ready && !failures.some((f) => f.retryable) ? {} : { requeueAfterMs: deps.pollMs ?? 15_000 };
 }
 
 interface QueryRef extends KubeObject {
