@@ -22,6 +22,7 @@ export class KubeEventRecorder implements EventRecorder {
   readonly #log: Logger;
   readonly #dedupMs: number;
   readonly #recent = new Map<string, number>();
+  #seq = 0;
 
   constructor(kube: KubePort, instance: string, log: Logger, dedupMs = 10 * 60_000) {
     this.#kube = kube;
@@ -42,7 +43,7 @@ export class KubeEventRecorder implements EventRecorder {
     const event = {
       apiVersion: 'events.k8s.io/v1',
       kind: 'Event',
-      metadata: { generateName: `${m.name ?? 'object'}.`, namespace: ns },
+      metadata: { name: this.#eventName(m.name ?? 'object', now), namespace: ns },
       eventTime: microTime(new Date(now)),
       reportingController: REPORTING_CONTROLLER,
       reportingInstance: this.#instance,
@@ -55,5 +56,16 @@ export class KubeEventRecorder implements EventRecorder {
     };
     this.#log.info({ event: { type, reason, action, note }, object: `${regarding.kind}/${ns}/${m.name}` }, 'event');
     this.#kube.create(event).catch((e: unknown) => this.#log.warn({ err: e, reason }, 'could not record event'));
+  }
+
+  /**
+   * `<object>.<hex nanoseconds>`, as client-go's recorder names events. Not
+   * `generateName: "<object>."`: the API server validates a generateName as
+   * a name prefix and refuses one ending in a dot. A per-recorder sequence
+   * keeps two events of the same millisecond apart.
+   */
+  #eventName(object: string, nowMs: number): string {
+    const suffix = (BigInt(nowMs) * 1_000_000n + BigInt(this.#seq++ % 1_000_000)).toString(16);
+    return `${object.slice(0, 253 - suffix.length - 1)}.${suffix}`;
   }
 }
