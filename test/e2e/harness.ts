@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import type { KubeObject, KubeRest } from '../infra/pod-runner/kube-rest.js';
+import { waitFor } from '../infra/wait.js';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const FIELD_MANAGER = 'ksetl-e2e';
@@ -20,20 +21,15 @@ export const OPERATOR_SERVICE_ACCOUNT = 'ksetl-operator';
 /** Whether the operator exists in this checkout (the e2e tests of its behaviour skip without it). */
 export const operatorAvailable = existsSync(join(REPO, 'operator', 'main.ts'));
 
-/** Polls `check` until it returns something other than undefined; fails with `what` (and the last error) at the deadline. */
-export async function eventually<T>(what: string, check: () => Promise<T | undefined> | T | undefined, ms = 120_000, everyMs = 500): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}${last ? `: ${(last as Error).message ?? String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
+export { waitFor } from '../infra/wait.js';
+
+/**
+ * waitFor with positional deadline and interval, for the callers outside
+ * test/e2e that still use it (scripts/local-up.ts, the monitoring e2e); new
+ * code calls waitFor (test/infra/wait.ts).
+ */
+export function eventually<T>(what: string, check: () => Promise<T | undefined> | T | undefined, ms = 120_000, everyMs = 500): Promise<T> {
+  return waitFor(what, check, { timeoutMs: ms, intervalMs: everyMs });
 }
 
 // ---- manifests -------------------------------------------------------------------
@@ -67,7 +63,7 @@ export async function installCrdsAndRbac(api: KubeRest): Promise<void> {
   const crds = ['ksqlclusters.ksetl.io.yaml', 'ksqlqueries.ksetl.io.yaml'].flatMap((f) => readDocs(join(REPO, 'crds', f)));
   await applyAll(api, crds);
   for (const crd of crds) {
-    await eventually(`CRD ${crd.metadata?.name} Established`, async () => {
+    await waitFor(`CRD ${crd.metadata?.name} Established`, async () => {
       const o = await api.get<{ status?: { conditions?: { type: string; status: string }[] } }>(`/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata?.name}`);
       return o.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ? true : undefined;
     });
@@ -83,7 +79,7 @@ export async function installCrdsAndRbac(api: KubeRest): Promise<void> {
  * can do with it is exactly what manifests/base's RBAC grants.
  */
 export async function serviceAccountKubeconfig(api: KubeRest, adminKubeconfig: string, out: string, namespace = OPERATOR_NAMESPACE, serviceAccount = OPERATOR_SERVICE_ACCOUNT): Promise<string> {
-  const tr = await eventually('a ServiceAccount token', () =>
+  const tr = await waitFor('a ServiceAccount token', () =>
     api.create<{ status: { token: string } }>(`/api/v1/namespaces/${namespace}/serviceaccounts/${serviceAccount}/token`, {
       apiVersion: 'authentication.k8s.io/v1',
       kind: 'TokenRequest',

@@ -18,7 +18,8 @@ import { clusterObjectsInApplyOrder, renderCluster } from '../../operator/contro
 import { clusterObjectNames } from '../../operator/names.js';
 import { KubeRest, type KubeObject } from '../infra/pod-runner/kube-rest.js';
 import { startPodRunner, type PodRunner } from '../infra/pod-runner/runner.js';
-import { FIELD_MANAGER, REPO, condition, eventually } from './harness.js';
+import { waitFor } from '../infra/wait.js';
+import { FIELD_MANAGER, REPO, condition } from './harness.js';
 
 const kubeconfig = inject('kubeconfig');
 const bootstrap = inject('kafkaBootstrap');
@@ -34,7 +35,7 @@ describe.skipIf(!kubeconfig || !bootstrap)('pod runner: engine pods of a Statefu
   const logs: string[] = [];
 
   const readyPod = (uidNot?: string) =>
-    eventually(`pod ${podName} Ready${uidNot ? ' (a new one)' : ''}`, async () => {
+    waitFor(`pod ${podName} Ready${uidNot ? ' (a new one)' : ''}`, async () => {
       const pod = await api.find<V1Pod & KubeObject>(podPath);
       if (!pod || (uidNot && pod.metadata?.uid === uidNot) || pod.metadata?.deletionTimestamp) return undefined;
       return condition(pod, 'Ready')?.status === 'True' ? pod : undefined;
@@ -81,7 +82,7 @@ describe.skipIf(!kubeconfig || !bootstrap)('pod runner: engine pods of a Statefu
 
   it('is found through the EndpointSlice of the client Service', async () => {
     const pod = await readyPod();
-    await eventually('an EndpointSlice with the pod IP, ready', async () => {
+    await waitFor('an EndpointSlice with the pod IP, ready', async () => {
       const list = await api.get<{ items: { endpoints?: { addresses: string[]; conditions?: { ready?: boolean } }[] }[] }>(
         `/apis/discovery.k8s.io/v1/namespaces/${namespace}/endpointslices?labelSelector=${encodeURIComponent(`kubernetes.io/service-name=${names.clientService}`)}`,
       );
@@ -102,7 +103,7 @@ describe.skipIf(!kubeconfig || !bootstrap)('pod runner: engine pods of a Statefu
   it('restarts a crashed process and counts the restart', async () => {
     const before = await readyPod();
     expect(runner.crash(namespace, podName)).toBe(true);
-    const after = await eventually('restartCount 1 and Ready again', async () => {
+    const after = await waitFor('restartCount 1 and Ready again', async () => {
       const pod = await api.get<V1Pod & KubeObject>(podPath);
       const cs = pod.status?.containerStatuses?.[0];
       return cs && cs.restartCount >= 1 && cs.ready ? pod : undefined;
@@ -124,6 +125,6 @@ describe.skipIf(!kubeconfig || !bootstrap)('pod runner: engine pods of a Statefu
 
   it('kills the processes when the StatefulSet scales to zero', async () => {
     await api.mergePatch(`/apis/apps/v1/namespaces/${namespace}/statefulsets/${names.statefulSet}`, { spec: { replicas: 0 } });
-    await eventually('no pods', async () => ((await api.find(podPath)) === null && runner.pods().length === 0 ? true : undefined), 120_000);
+    await waitFor('no pods', async () => ((await api.find(podPath)) === null && runner.pods().length === 0 ? true : undefined), 120_000);
   });
 });

@@ -11,25 +11,10 @@ import {
   setHeaderOptions,
 } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { waitFor } from '../wait.js';
 import { kubeBinaries } from './control-plane.js';
 
 const run = promisify(execFile);
-
-/** Polls `check` until it returns a value other than undefined, or fails after `ms`. */
-async function eventually<T>(what: string, check: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 /** HTTP status of a failed call (ApiException.code), or 200 when it succeeded. */
 async function statusOf(call: () => Promise<unknown>): Promise<number> {
@@ -54,7 +39,7 @@ describe('control plane (etcd + kube-apiserver + kube-controller-manager)', () =
   beforeAll(async () => {
     await core.createNamespace({ body: { metadata: { name: namespace } } });
     // Pods need the namespace's default ServiceAccount (serviceaccount controller).
-    await eventually('the default ServiceAccount', async () =>
+    await waitFor('the default ServiceAccount', async () =>
       core.readNamespacedServiceAccount({ name: 'default', namespace }),
     );
   });
@@ -108,7 +93,7 @@ describe('control plane (etcd + kube-apiserver + kube-controller-manager)', () =
       },
     });
     await core.deleteNamespacedConfigMap({ name: 'owner', namespace, propagationPolicy: 'Background' });
-    await eventually('the owned ConfigMap to be collected', async () =>
+    await waitFor('the owned ConfigMap to be collected', async () =>
       (await statusOf(() => core.readNamespacedConfigMap({ name: 'owned', namespace }))) === 404 ? true : undefined,
     );
   });
@@ -130,7 +115,7 @@ describe('control plane (etcd + kube-apiserver + kube-controller-manager)', () =
         },
       },
     });
-    const pod = await eventually('pod smoke-0', async () => {
+    const pod = await waitFor('pod smoke-0', async () => {
       const list = await core.listNamespacedPod({ namespace, labelSelector: 'app=smoke' });
       return list.items.find((p) => p.metadata?.name === 'smoke-0');
     });
@@ -180,7 +165,7 @@ describe('control plane (etcd + kube-apiserver + kube-controller-manager)', () =
       },
     });
     // The authorizer's RBAC cache follows the binding within moments.
-    await eventually('the RoleBinding to take effect', async () => ((await statusOf(list)) === 200 ? true : undefined), 30_000);
+    await waitFor('the RoleBinding to take effect', async () => ((await statusOf(list)) === 200 ? true : undefined), 30_000);
     // Still no more than the Role allows.
     expect(await statusOf(() => asReader.listNamespacedSecret({ namespace }))).toBe(403);
   });
