@@ -141,13 +141,14 @@ export async function startPodRunner(options: PodRunnerOptions): Promise<PodRunn
   // (root, iproute2) pods get private addresses added to `lo` (10.244.X.N/32), which reach
   // each other and the broker like loopback does; otherwise 127.0.X.N (no EndpointSlices).
   const onLo = options.ipPrefix === undefined && canAddLoopbackAddresses();
-  const ipPrefix = options.ipPrefix ?? (onLo ? `10.244.${20 + Math.floor(Math.random() * 200)}.` : `127.0.${20 + Math.floor(Math.random() * 200)}.`);
+  const ipPrefix = options.ipPrefix ?? (onLo ? `10.244.${freeLoopbackSubnet()}.` : `127.0.${20 + Math.floor(Math.random() * 200)}.`);
+  /** addresses this runner added to `lo` (and removes when it stops); one that was there already belongs to someone else */
   const addedIps = new Set<string>();
   const addIp = (ip: string): void => {
     if (!onLo || addedIps.has(ip)) return;
     const r = spawnSync('ip', ['addr', 'add', `${ip}/32`, 'dev', 'lo'], { encoding: 'utf8' });
-    if (r.status === 0 || /File exists/.test(r.stderr)) addedIps.add(ip);
-    else throw new Error(`ip addr add ${ip}/32 dev lo: ${r.stderr.trim()}`);
+    if (r.status === 0) addedIps.add(ip);
+    else if (!/File exists/.test(r.stderr)) throw new Error(`ip addr add ${ip}/32 dev lo: ${r.stderr.trim()}`);
   };
   const removeIps = (): void => {
     for (const ip of addedIps) spawnSync('ip', ['addr', 'del', `${ip}/32`, 'dev', 'lo']);
@@ -163,6 +164,8 @@ export async function startPodRunner(options: PodRunnerOptions): Promise<PodRunn
   const binding = new Set<string>();
   /** pods between "bound to us" and "in `pods`" (an address being allocated) */
   const starting = new Set<string>();
+  /** pods deleted while starting: their start gives up instead of spawning */
+  const cancelled = new Set<string>();
   const ipsInUse = new Set<string>();
   const abort = new AbortController();
   let stopped = false;
@@ -242,16 +245,28 @@ export async function startPodRunner(options: PodRunnerOptions): Promise<PodRunn
       s.once('error', () => resolve(false));
       s.listen(port, ip, () => s.close(() => resolve(true)));
     });
+  /**
+   * The first address of the prefix that no pod of ours holds and whose
+   * port nobody listens on. The address is reserved before the awaits (two
+   * pods starting at once never get the same one) and given back whatever
+   * goes wrong (`ip addr add` failing, the port taken), so a failure leaks
+   * nothing.
+   */
   async function allocateIp(port: number): Promise<string> {
+    let lastError: unknown;
     for (let n = 2; n < 255; n++) {
       const ip = `${ipPrefix}${n}`;
       if (ipsInUse.has(ip)) continue;
       ipsInUse.add(ip);
-      addIp(ip);
-      if (await portFree(ip, port)) return ip;
+      try {
+        addIp(ip);
+        if (await portFree(ip, port)) return ip;
+      } catch (e) {
+        lastError = e;
+      }
       ipsInUse.delete(ip);
     }
-    throw new Error(`no free address in ${ipPrefix}0/24 for port ${port}`);
+    throw new Error(`no free address in ${ipPrefix}0/24 for port ${port}${lastError ? ` (last: ${(lastError as Error).message})` : ''}`);
   }
 
   // ---- volumes and env -----------------------------------------------------------------
@@ -338,6 +353,11 @@ export async function startPodRunner(options: PodRunnerOptions): Promise<PodRunn
     const name = pod.metadata!.name!;
     const first = pod.spec!.containers[0]!;
     const ip = await allocateIp(listenPort(first, 8088));
+    if (cancelled.has(uid) || stopped) {
+      ipsInUse.delete(ip);
+      log(`${podKey(pod)}: deleted while starting`);
+      return;
+    }
     const p: PodProc = {
       pod,
       key: podKey(pod),
@@ -380,6 +400,8 @@ export async function startPodRunner(options: PodRunnerOptions): Promise<PodRunn
     mkdirSync(p.dir, { recursive: true });
     const { dirs, files } = await materialiseVolumes(pod, p.dir);
     const sources = await envSources(pod);
+    // deleted (or the runner stopped) while volumes and env were read: spawn nothing
+    if (p.deleting || stopped) return;
     const containers = pod.spec!.containers;
     // one mount map for the pod's files (they may be read by any container)
     const podMounts = mountMap(containers.flatMap((c) => (c.volumeMounts ?? []).map((m) => [m.mountPath, join(dirs.get(m.name) ?? p.dir, m.subPath ?? '')] as const)));
@@ -543,6 +565,7 @@ export async function startPodRunner(options: PodRunnerOptions): Promise<PodRunn
     terminating.add(uid);
     try {
       const p = pods.get(uid);
+      if (!p && starting.has(uid)) cancelled.add(uid);
       if (p) {
         const grace = pod.metadata?.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
         log(`${p.key}: terminating (grace ${grace} s)`);
@@ -582,6 +605,7 @@ export async function startPodRunner(options: PodRunnerOptions): Promise<PodRunn
     if (!uid) return;
     if (deleted) {
       const p = pods.get(uid);
+      if (!p && starting.has(uid)) cancelled.add(uid);
       if (p && !p.deleting) void killPod(p, 2).then(() => release(p));
       binding.delete(uid);
       return;
@@ -606,7 +630,10 @@ export async function startPodRunner(options: PodRunnerOptions): Promise<PodRunn
     starting.add(uid);
     void startPod(pod)
       .catch((e: unknown) => log(`${podKey(pod)}: ${(e as Error).message}`))
-      .finally(() => starting.delete(uid));
+      .finally(() => {
+        starting.delete(uid);
+        cancelled.delete(uid);
+      });
   }
 
   // ---- watch -----------------------------------------------------------------------------
@@ -673,6 +700,18 @@ export async function startPodRunner(options: PodRunnerOptions): Promise<PodRunn
       }
     },
   };
+}
+
+/**
+ * A third octet X such that no address of 10.244.X.0/24 is on `lo` yet:
+ * two pod runners on one machine (e2e runs side by side) never share a
+ * pod address.
+ */
+function freeLoopbackSubnet(): number {
+  const shown = spawnSync('ip', ['-o', '-4', 'addr', 'show', 'dev', 'lo'], { encoding: 'utf8' }).stdout ?? '';
+  const taken = new Set([...shown.matchAll(/inet 10\.244\.(\d+)\./g)].map((m) => Number(m[1])));
+  const free = Array.from({ length: 200 }, (_, i) => 20 + i).filter((x) => !taken.has(x));
+  return free.length > 0 ? free[Math.floor(Math.random() * free.length)]! : 20 + Math.floor(Math.random() * 200);
 }
 
 /** Whether this process may add addresses to `lo` (root with iproute2). */
