@@ -279,3 +279,33 @@ export function alreadyApplied(statements: readonly PlannedStatement[], engine: 
     })
     .map((s) => s.target);
 }
+
+/**
+ * Whether the engine runs exactly these statements: every stream/table they
+ * create exists with the same text, every CREATE ... AS SELECT has a query
+ * writing its sink, every INSERT INTO its query, every type exists. Pure.
+ *
+ * The reconciler uses it to recognise a Recreate that completed before the
+ * operator could record it (killed between the submissions and the status
+ * write): the engine runs the wanted SQL and no longer the applied one, so
+ * there is nothing to terminate and recreate again.
+ */
+export function engineRuns(statements: readonly PlannedStatement[], engine: EngineState): boolean {
+  return statements.every((st) => {
+    switch (st.kind) {
+      case 'SetProperty':
+      case 'UnsetProperty':
+        return true;
+      case 'CreateType':
+        return engine.types.has(st.target.toUpperCase());
+      case 'CreateSource':
+      case 'CreateAsSelect': {
+        const existing = engine.sources.get(st.target);
+        if (!existing || canonical(existing.statement) !== canonical(st.text)) return false;
+        return st.kind === 'CreateSource' || engine.queries.some((q) => q.sinks.includes(st.target));
+      }
+      case 'InsertInto':
+        return engine.queries.some((q) => canonical(q.sql) === canonical(st.text));
+    }
+  });
+}

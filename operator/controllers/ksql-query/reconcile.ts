@@ -27,6 +27,7 @@ import {
   compileSql,
   createdSources,
   decideUpgrade,
+  engineRuns,
   ownedByStatements,
   submissions,
   withPosition,
@@ -178,9 +179,14 @@ export async function reconcileQuery(deps: QueryReconcilerDeps, namespace: strin
       degraded = { type: 'Degraded', status: 'True', reason: action.reason, message: action.message };
     } else {
       if (action.kind === 'Recreate' && appliedStatements) {
-        events.record(raw, 'Normal', 'Recreating', 'Recreate', `terminating and recreating the queries: ${action.why}`);
-        await dropOwned(engine, appliedStatements, state, false, (m) => events.record(raw, 'Warning', 'DropRefused', 'Recreate', m));
-        state = (await engine.snapshot()).state;
+        if (!engineRuns(appliedStatements, state) && engineRuns(wanted, state)) {
+          // recreated by a reconcile that stopped before writing status (an operator killed midway): done already
+          log.info({ why: action.why }, 'the engine already runs the recreated SQL');
+        } else {
+          events.record(raw, 'Normal', 'Recreating', 'Recreate', `terminating and recreating the queries: ${action.why}`);
+          await dropOwned(engine, appliedStatements, state, false, (m) => events.record(raw, 'Warning', 'DropRefused', 'Recreate', m));
+          state = (await engine.snapshot()).state;
+        }
       }
       const mode = action.kind === 'Apply' ? action.mode : 'create';
       for (const sub of submissions(wanted, state, mode, baseProps)) {
