@@ -66,7 +66,9 @@ interface QueryStatus {
   observedGeneration?: number;
 }
 
-describe.skipIf(!operatorAvailable || !kubeconfig || !bootstrap)('operator end to end', () => {
+// Each step waits with its own deadline (waitFor, readUntil); a test holds several steps, so its
+// bound is their sum on a loaded 2-core CI machine, not vitest's default.
+describe.skipIf(!operatorAvailable || !kubeconfig || !bootstrap)('operator end to end', { timeout: 600_000 }, () => {
   const seed = randomBytes(3).toString('hex');
   const ns = `e2e-${seed}`;
   const dir = mkdtempSync(join(tmpdir(), 'ksetl-e2e-'));

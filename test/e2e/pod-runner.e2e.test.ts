@@ -24,7 +24,8 @@ import { FIELD_MANAGER, REPO, condition } from './harness.js';
 const kubeconfig = inject('kubeconfig');
 const bootstrap = inject('kafkaBootstrap');
 
-describe.skipIf(!kubeconfig || !bootstrap)('pod runner: engine pods of a StatefulSet as local processes', () => {
+// A test's bound is the sum of its steps' deadlines on a loaded 2-core CI machine.
+describe.skipIf(!kubeconfig || !bootstrap)('pod runner: engine pods of a StatefulSet as local processes', { timeout: 420_000 }, () => {
   const namespace = `runner-${randomBytes(3).toString('hex')}`;
   const cluster = 'solo';
   const names = clusterObjectNames(cluster);
