@@ -4,11 +4,15 @@
  * scraping two real engine processes (`node bin/ksetl.js server --config F`)
  * that run the seed examples (manifests/examples/) on the real broker, with
  * records (and a malformed one) produced to their inputs and one engine
- * restarted midway (restarts, restores, rebalances). Each expression must
- * return at least one series; alert rules are conditions that return nothing
- * while healthy, so their threshold-free expressions are asserted and the
- * whole rule is reported. Operator expressions need an operator process;
- * without one (KSETL_OPERATOR_METRICS_TARGET unset) they are reported, not asserted.
+ * restarted midway (restarts, restores, rebalances), and a real operator
+ * process (`node bin/ksetl.js operator`, with its ServiceAccount's token on
+ * the e2e kube-apiserver) reconciling a KsqlCluster and a KsqlQuery of the
+ * same namespace and cluster name, so its reconcile, work-queue and
+ * condition series exist. Each expression must return at least one series;
+ * alert rules are conditions that return nothing while healthy, so their
+ * threshold-free expressions are asserted and the whole rule is reported.
+ * Without a kube-apiserver (no `kubeconfig` injected) the operator
+ * expressions are reported, not asserted.
  *
  * The report: $KSETL_TEST_OUTPUT (default <tmp>/ksetl-test-output)/promql-report.md,
  * and dashboards/generated/promql-report.md with UPDATE_REPORT=1.
@@ -22,15 +26,19 @@ import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel, type Message } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
+import { installCrdsAndRbac, operatorAvailable, serviceAccountKubeconfig, startOperator, type OperatorProcess } from '../test/e2e/harness.js';
+import { KubeRest } from '../test/infra/pod-runner/kube-rest.js';
 import { freePort, startPrometheus, type RunningPrometheus } from '../test/infra/prometheus/prometheus.js';
+import { waitFor } from '../test/infra/wait.js';
 import { ALERTS_FILE, alertExpr, allAlertGroups } from './alerts.js';
 import { DASHBOARDS, panelExpressions, variableQueries } from './index.js';
 import { metricNames, substituteVariables } from './promql.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const NAMESPACE = 'team-e2e';
-const CLUSTER = 'promql';
 const run = randomBytes(4).toString('hex');
+// a Kubernetes namespace too: per run, as the API server may outlive one
+const NAMESPACE = `team-e2e-${run}`;
+const CLUSTER = 'promql';
 const SERVICE_ID = `promql_${run}_`;
 const topic = (name: string): string => `${name}-${run}`;
 
@@ -115,21 +123,10 @@ interface Engine {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor<T>(what: string, f: () => Promise<T | undefined>, timeoutMs = 90_000, log?: () => string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await f();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}${log ? `\n${log()}` : ''}`);
-    await sleep(250);
-  }
-}
+const POLL_MS = 250;
+/** test/infra/wait.ts's waitFor, polling at Prometheus' scrape pace. */
+const wait = <T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 90_000, detail?: () => string): Promise<T> =>
+  waitFor(what, check, { timeoutMs, intervalMs: POLL_MS, ...(detail ? { detail } : {}) });
 
 function spawnEngine(e: Engine): void {
   const child = spawn(process.execPath, [join(root, 'bin', 'ksetl.js'), 'server', '--config', e.configFile], {
@@ -166,8 +163,7 @@ async function waitReady(e: Engine): Promise<void> {
       const r = await fetch(`${e.url}/ready`);
       return r.ok ? true : undefined;
     },
-    150_000,
-    () => e.output,
+    { timeoutMs: 150_000, intervalMs: POLL_MS, detail: () => e.output },
   );
 }
 
@@ -203,7 +199,10 @@ describe('PromQL of the dashboards and alerts on live engines', () => {
   let prom: RunningPrometheus;
   const engines: Engine[] = [];
   const timings: Record<string, number> = {};
-  const operatorTarget = process.env['KSETL_OPERATOR_METRICS_TARGET'];
+  const kubeconfig = inject('kubeconfig');
+  let operatorTarget: string | undefined;
+  let operator: OperatorProcess | undefined;
+  let api: KubeRest | undefined;
 
   beforeAll(async () => {
     const brokers = inject('kafkaBootstrap') ?? process.env['KSETL_KAFKA_BOOTSTRAP'];
@@ -222,6 +221,30 @@ describe('PromQL of the dashboards and alerts on live engines', () => {
 
     engines.push(await startEngine('engine-a', dir, brokers), await startEngine('engine-b', dir, brokers));
     timings['engines ready (s)'] = (Date.now() - t) / 1000;
+
+    // the operator, as test/e2e runs it: CRDs and manifests/base RBAC installed, its ServiceAccount's token
+    if (operatorAvailable && kubeconfig) {
+      t = Date.now();
+      api = await KubeRest.fromFile(kubeconfig);
+      await installCrdsAndRbac(api);
+      const operatorKubeconfig = await serviceAccountKubeconfig(api, kubeconfig, join(dir, 'operator.kubeconfig'));
+      await api.create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE } });
+      const port = await freePort();
+      operatorTarget = `127.0.0.1:${port}`;
+      // no pods run here (no node): the KsqlQuery controller reaches the first engine process directly
+      const op = startOperator({ kubeconfig: operatorKubeconfig, logFile: join(dir, 'operator.log'), args: ['--health-port', String(port), '--engine-url-override', engines[0]!.url] });
+      operator = op;
+      await wait(
+        'the operator ready',
+        async () => {
+          if (op.child.exitCode !== null) throw new Error(`the operator exited with ${op.child.exitCode}`);
+          return (await fetch(`http://${operatorTarget}/readyz`)).ok ? true : undefined;
+        },
+        60_000,
+        () => op.log(),
+      );
+      timings['operator ready (s)'] = (Date.now() - t) / 1000;
+    }
 
     t = Date.now();
     prom = await startPrometheus({
@@ -244,6 +267,22 @@ describe('PromQL of the dashboards and alerts on live engines', () => {
       expect(r.status, `${e.file}: ${await r.clone().text()}`).toBe(200);
     }
 
+    // what the operator reconciles: a KsqlCluster named as the engines' cluster label (its pods never
+    // run here: Ready=False), and a KsqlQuery declaring a stream on the first engine (Ready=True)
+    if (api) {
+      const manager = 'ksetl-promql-e2e';
+      await api.apply({ apiVersion: 'ksetl.io/v1alpha1', kind: 'KsqlCluster', metadata: { name: CLUSTER, namespace: NAMESPACE }, spec: { kafka: { bootstrapServers: [brokers] } } }, manager);
+      await api.apply(
+        {
+          apiVersion: 'ksetl.io/v1alpha1',
+          kind: 'KsqlQuery',
+          metadata: { name: 'operator-probe', namespace: NAMESPACE },
+          spec: { clusterRef: { name: CLUSTER }, sql: `CREATE STREAM OPERATOR_PROBE (ID STRING KEY, V INT) WITH (KAFKA_TOPIC='${topic('operator-probe')}', PARTITIONS=1, VALUE_FORMAT='JSON');` },
+        },
+        manager,
+      );
+    }
+
     const producer = kafka.producer();
     await producer.connect();
     const sel = `namespace="${NAMESPACE}", cluster="${CLUSTER}"`;
@@ -257,21 +296,27 @@ describe('PromQL of the dashboards and alerts on live engines', () => {
     // nothing, and the platinum filter downstream would never produce.
     const customersTopic = topic('customers');
     await producer.send({ topic: customersTopic, messages: records[customersTopic]! });
-    await waitFor('the customers table loaded by the enrichment join', () =>
+    await wait('the customers table loaded by the enrichment join', () =>
       has(`sum(ksetl_query_records_in_total{${sel}, query_id=~".*RATINGS_WITH_CUSTOMER_DATA.*"})`, records[customersTopic]!.length),
     );
     for (const tp of Object.keys(records).filter((tp) => tp !== customersTopic)) await producer.send({ topic: tp, messages: records[tp]! });
 
     t = Date.now();
-    const queries = (await waitFor('the queries in RUNNING', async () => {
+    const queries = (await wait('the queries in RUNNING', async () => {
       const s = await prom.query(`count(count by (query_id) (ksetl_query_state{${sel}, state="RUNNING"} == 1))`);
       return s.length > 0 && Number(s[0]!.value[1]) >= 6 ? Number(s[0]!.value[1]) : undefined;
     })) as number;
-    await waitFor('every query producing', () => has(`count(sum by (query_id) (ksetl_query_records_out_total{${sel}}) > 0)`, queries), 120_000, () =>
+    await wait('every query producing', () => has(`count(sum by (query_id) (ksetl_query_records_out_total{${sel}}) > 0)`, queries), 120_000, () =>
       engines.map((e) => `--- ${e.name}\n${e.output}`).join('\n'),
     );
-    await waitFor('the malformed record counted', () => has(`sum(ksetl_query_processing_errors_total{${sel}})`));
+    await wait('the malformed record counted', () => has(`sum(ksetl_query_processing_errors_total{${sel}})`));
     timings['records through every query (s)'] = (Date.now() - t) / 1000;
+    if (operator) {
+      const op = operator;
+      const scope = `namespace="${NAMESPACE}", name=~"${CLUSTER}|operator-probe"`;
+      await wait('the operator\'s conditions of both resources', () => has(`count(count by (kind) (ksetl_operator_resource_condition{${scope}, type="Ready"}))`, 2), 90_000, () => op.log());
+      await wait('reconciles of both controllers timed', () => has(`count(sum by (controller) (ksetl_operator_reconcile_duration_seconds_count) > 0)`, 2), 60_000, () => op.log());
+    }
 
     // restart one engine: a restart for the restart panels, restores of its stores, rebalances
     t = Date.now();
@@ -288,15 +333,17 @@ describe('PromQL of the dashboards and alerts on live engines', () => {
       messages: [0, 1].map((partition) => ({ partition, key: `bad-${partition}`, value: Buffer.from('{still not json'), timestamp: String(late) })),
     });
     await producer.disconnect();
-    await waitFor('the restart seen by Prometheus', () => has(`sum(changes(process_start_time_seconds{${sel}}[15m]))`), 60_000);
-    await waitFor('live processing-error series', () => has(`count(count_over_time(ksetl_query_processing_errors_total{${sel}}[15s]) >= 3)`), 60_000);
+    await wait('the restart seen by Prometheus', () => has(`sum(changes(process_start_time_seconds{${sel}}[15m]))`), 60_000);
+    await wait('live processing-error series', () => has(`count(count_over_time(ksetl_query_processing_errors_total{${sel}}[15s]) >= 3)`), 60_000);
     // a few more scrapes of both engines, so every rate() has samples after the restart
-    await waitFor('5 scrapes of each engine since the restart', () => has(`min(count_over_time(ksetl_process_ready{${sel}}[6s]))`, 5), 60_000);
+    await wait('5 scrapes of each engine since the restart', () => has(`min(count_over_time(ksetl_process_ready{${sel}}[6s]))`, 5), 60_000);
   }, 600_000);
 
   afterAll(async () => {
+    await operator?.stop();
     for (const e of engines) await stopEngine(e).catch(() => {});
     await prom?.stop();
+    await api?.delete(`/api/v1/namespaces/${NAMESPACE}`).catch(() => {});
   }, 120_000);
 
   it('every dashboard panel and alert expression returns at least one series', async () => {
@@ -353,6 +400,7 @@ describe('PromQL of the dashboards and alerts on live engines', () => {
     writeFileSync(join(outDir, 'promql-report.md'), report);
     if (process.env['UPDATE_REPORT'] === '1') writeFileSync(join(root, 'dashboards', 'generated', 'promql-report.md'), report);
     for (const e of engines) writeFileSync(join(outDir, `promql-${e.name}.log`), e.output);
+    if (operator) writeFileSync(join(outDir, 'promql-operator.log'), operator.log());
     console.log(`[promql] report: ${join(outDir, 'promql-report.md')}`);
 
     expect(rules.filter((r) => r.health !== 'ok').map((r) => `${r.name}: ${r.lastError ?? r.health}`)).toEqual([]);
@@ -382,7 +430,11 @@ function renderReport(o: {
     '',
     `${o.version.split(' (')[0]}; two \`ksetl server\` processes (service id \`${SERVICE_ID}\`, namespace \`${NAMESPACE}\`, cluster \`${CLUSTER}\`)`,
     'on a real broker running the seed examples of manifests/examples/, with records and one malformed record produced to',
-    'their inputs and one engine restarted midway; scraped every second.',
+    'their inputs and one engine restarted midway' +
+      (o.operatorTarget
+        ? '; and a `ksetl operator` process on a real kube-apiserver (its ServiceAccount bound to manifests/base\'s ClusterRole) reconciling a KsqlCluster of that name (no pods run: Ready=False) and a KsqlQuery declaring a stream on the first engine'
+        : '') +
+      '; scraped every second.',
     '',
     `Variables: \`namespace=${NAMESPACE}\`, \`cluster=${CLUSTER}\`, \`query_id\` = every query (${o.queryIds.map((q) => `\`${q}\``).join(', ')}), \`$__rate_interval=1m\`.`,
     '',
