@@ -190,16 +190,21 @@ export interface EngineQuery {
   state: string;
 }
 
-/** SHOW QUERIES on an engine (at a pod IP from the pod runner). */
-export async function showQueries(endpoint: string): Promise<EngineQuery[]> {
+/** Statements on an engine's REST API (at a pod IP from the pod runner); the entities it answers. */
+export async function ksql(endpoint: string, sql: string, streamsProperties: Record<string, string> = {}): Promise<unknown[]> {
   const res = await fetch(`${endpoint}/ksql`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/vnd.ksql.v1+json' },
-    body: JSON.stringify({ ksql: 'SHOW QUERIES;', streamsProperties: {} }),
+    body: JSON.stringify({ ksql: sql, streamsProperties }),
   });
-  if (!res.ok) throw new Error(`SHOW QUERIES: ${res.status} ${await res.text()}`);
-  const body = (await res.json()) as { queries?: EngineQuery[] }[];
-  return body[0]?.queries ?? [];
+  if (!res.ok) throw new Error(`${sql.slice(0, 80)}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as unknown[];
+}
+
+/** SHOW QUERIES on an engine. */
+export async function showQueries(endpoint: string): Promise<EngineQuery[]> {
+  const [first] = (await ksql(endpoint, 'SHOW QUERIES;')) as { queries?: EngineQuery[] }[];
+  return first?.queries ?? [];
 }
 
 // ---- Kafka ---------------------------------------------------------------------------------

@@ -15,7 +15,8 @@
  * - deleting a query terminates it (sink topic deleted under
  *   deletionPolicy: Delete);
  * - the operator killed mid-reconcile and restarted converges with no
- *   duplicate queries;
+ *   duplicate queries; what an interrupted reconcile submitted is adopted
+ *   (the deterministic form of the same case);
  * - deleting the cluster leaves no objects behind.
  *
  * Skipped while operator/main.ts does not exist. Logs (operator, pod
@@ -38,6 +39,7 @@ import {
   condition,
   createTopics,
   installCrdsAndRbac,
+  ksql,
   listTopics,
   operatorAvailable,
   pointAtBroker,
@@ -225,6 +227,19 @@ describe.skipIf(!operatorAvailable || !kubeconfig || !bootstrap)('operator end t
     expect(sinks.filter((s) => s === 'RESTARTED')).toHaveLength(1);
     // every sink is written by one query only
     expect(new Set(sinks).size).toBe(sinks.length);
+  });
+
+  it('adopts what an interrupted reconcile already submitted (found by sink and statement) instead of running it twice', async () => {
+    // what a reconcile killed after its submissions and before its status write leaves on the engine
+    const sql = projection('user_id, service', 'adopted', 'src_adopt');
+    await ksql(engine(), sql, { 'auto.offset.reset': 'earliest' });
+    const existing = (await showQueries(engine())).filter((q) => q.sinks.map((s) => s.toUpperCase()).includes('ADOPTED'));
+    expect(existing).toHaveLength(1);
+    await applyAll(api, [query('adopt', sql)]);
+    const q = await waitKq('adopt', 'Ready', ready);
+    expect(q.status!.queries!.map((x) => x.id)).toEqual([existing[0]!.id]);
+    const sinks = (await showQueries(engine())).flatMap((x) => x.sinks.map((s) => s.toUpperCase()));
+    expect(sinks.filter((s) => s === 'ADOPTED')).toHaveLength(1);
   });
 
   it('deletes the cluster with its queries and leaves no objects behind', async () => {
