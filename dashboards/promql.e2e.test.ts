@@ -346,6 +346,29 @@ describe('PromQL of the dashboards and alerts on live engines', () => {
     await api?.delete(`/api/v1/namespaces/${NAMESPACE}`).catch(() => {});
   }, 120_000);
 
+  it.skipIf(!operatorAvailable || !kubeconfig)('the operator provisioned the cluster\'s dashboards and scrape annotations, and says why there are no alert rules', async () => {
+    type Cluster = { status?: { dashboards?: { name: string; uid: string }[]; conditions?: { type: string; status: string; reason: string }[] } };
+    const kc = await wait('status.dashboards on the KsqlCluster', async () => {
+      const o = await api!.find<Cluster>(`/apis/ksetl.io/v1alpha1/namespaces/${NAMESPACE}/ksqlclusters/${CLUSTER}`);
+      return o?.status?.dashboards?.length ? o : undefined;
+    });
+    expect(kc.status?.dashboards?.map((d) => d.name)).toEqual(['cluster-overview', 'query']);
+    // no Prometheus Operator CRDs on this API server: no ServiceMonitor nor PrometheusRule, and the condition says so
+    expect(kc.status?.conditions?.find((c) => c.type === 'MonitoringReady')).toMatchObject({ status: 'False', reason: 'PrometheusOperatorMissing' });
+    type ConfigMaps = { items: { metadata: { name: string; labels?: Record<string, string> }; data?: Record<string, string> }[] };
+    const cms = await api!.get<ConfigMaps>(`/api/v1/namespaces/${NAMESPACE}/configmaps?labelSelector=grafana_dashboard%3D1`);
+    for (const ref of kc.status!.dashboards!) {
+      const cm = cms.items.find((c) => c.data?.[`${ref.uid}.json`]);
+      expect(cm, `the ConfigMap of dashboard ${ref.uid}`).toBeDefined();
+      expect((JSON.parse(cm!.data![`${ref.uid}.json`]!) as { uid: string }).uid).toBe(ref.uid);
+    }
+    type Sts = { spec: { template: { metadata: { annotations?: Record<string, string> }; spec: { containers: { name: string; env?: { name: string; value?: string }[] }[] } } } };
+    const sts = await api!.get<Sts>(`/apis/apps/v1/namespaces/${NAMESPACE}/statefulsets/${CLUSTER}-ksetl`);
+    expect(sts.spec.template.metadata.annotations?.['prometheus.io/scrape']).toBe('true');
+    const env = sts.spec.template.spec.containers.find((c) => c.name === 'engine')?.env ?? [];
+    expect(env.find((e) => e.name === 'KSETL_CLUSTER')?.value).toBe(CLUSTER);
+  });
+
   it('every dashboard panel and alert expression returns at least one series', async () => {
     const ids = await prom.series(`ksetl_query_state{namespace="${NAMESPACE}", cluster="${CLUSTER}"}`);
     const queryIds = [...new Set(ids.map((s) => s['query_id']!))].sort();
