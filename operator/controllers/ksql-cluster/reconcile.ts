@@ -5,9 +5,9 @@
  * apply of every owned object (owner references make the garbage collector
  * remove them with the cluster), then the optional monitoring objects, and
  * pruning of those the spec dropped (provision.ts) → status. Re-applying on
- * every owned-object event corrects drift. On delete, the cluster's KsqlQueries go first (their finalizers
- * terminate the queries on the still-running engines), then the finalizer
- * is removed.
+ * every owned-object event corrects drift. On delete, the cluster's
+ * KsqlQueries go first (their finalizers terminate the queries on the
+ * still-running engines), then the finalizer is removed.
  */
 import { createHash } from 'node:crypto';
 import type { V1StatefulSet } from '@kubernetes/client-node';
