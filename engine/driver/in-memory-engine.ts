@@ -23,7 +23,7 @@ export class InMemoryEngine implements KsqlEngine {
   readonly functions: FunctionRegistry;
   readonly processingLog = new MemoryProcessingLog();
   readonly executor: StatementExecutor;
-  readonly #running = new Map<string, { unsubscribe: (() => void)[]; paused: boolean }>();
+  readonly #running = new Map<string, { unsubscribe: (() => void)[]; paused: boolean; stores: InMemoryStoreFactory }>();
 
   constructor(opts: Partial<EngineOptions> = {}) {
     this.broker = opts.broker ?? new InMemoryBroker();
@@ -62,20 +62,27 @@ export class InMemoryEngine implements KsqlEngine {
     return this.executor.metastore.sources();
   }
 
+  /** Entries per state store of a running query (store name → entries), as the Kafka runtime reports them. */
+  storeEntries(queryId: string): Map<string, number> {
+    const q = this.#running.get(queryId);
+    return new Map(q ? [...q.stores.stores].map(([name, store]) => [name, store.size]) : []);
+  }
+
   close(): void {
     for (const id of [...this.#running.keys()]) this.#stop(id);
   }
 
   #start(queryId: string, root: Step, earliest: boolean): void {
     const unsubscribe: (() => void)[] = [];
-    const state = { unsubscribe, paused: false };
+    const stores = new InMemoryStoreFactory();
+    const state = { unsubscribe, paused: false, stores };
     const replay: (() => void)[] = [];
     const ctx: RuntimeContext = {
       queryId,
       functions: this.functions,
       registry: this.registry,
       log: this.#log,
-      stores: new InMemoryStoreFactory(),
+      stores,
       properties: this.executor.properties,
       subscribe: (topic, handler) => {
         if (earliest) {

@@ -227,3 +227,19 @@ describe('foreign-key joins', () => {
     ]);
   });
 });
+
+describe('stream-stream join state', () => {
+  it('sweeps buffered records past the window and grace out of the store, also for keys that never come again', () => {
+    const e = engine(`${STREAMS}
+      CREATE STREAM J AS SELECT L.ID, A, B FROM L JOIN R WITHIN 1 SECOND GRACE PERIOD 1 SECOND ON L.ID = R.ID;`);
+    const id = e.executor.metastore.queries()[0]!.id;
+    const buffered = (): number => [...e.storeEntries(id)].filter(([name]) => /-(left|right)$/.test(name)).reduce((n, [, size]) => n + size, 0);
+    for (let i = 0; i < 50; i++) send(e, 'l', `once-${i}`, { A: `a${i}` }, i);
+    send(e, 'r', 'once-0', { B: 'b' }, 100);
+    expect(buffered()).toBe(51);
+    // stream time moves on far beyond window + grace; only the recent key stays
+    for (let t = 10_000; t <= 20_000; t += 1000) send(e, 'l', 'recent', { A: 'r' }, t);
+    expect(buffered()).toBe(1);
+    expect(read(e, 'J')).toEqual([{ key: 'once-0', value: { A: 'a0', B: 'b' }, ts: 100 }]);
+  });
+});

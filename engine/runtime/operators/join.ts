@@ -3,6 +3,8 @@ import { compileOverRecord, type RecordExpr } from '../compile-step-expr.js';
 import type { RuntimeContext } from '../context.js';
 import { keyString } from '../key-string.js';
 import type { Emit, Rec } from '../record.js';
+import { MinHeap } from '../min-heap.js';
+import type { KeyValueStore } from '../store.js';
 import { logProcessingError } from './stateless.js';
 
 interface Side {
@@ -91,16 +93,18 @@ function streamStream(step: JoinStep, ctx: RuntimeContext, L: Side, R: Side, key
   const rightOuter = step.joinType === 'RIGHT' || step.joinType === 'FULL';
   let streamTime = Number.NEGATIVE_INFINITY;
   const retention = within.beforeMs + within.afterMs + (grace ?? 24 * 3600 * 1000);
-  const unmatched: { buf: Buffered; isLeft: boolean; key: unknown }[] = [];
+  // outer-join records waiting for their window to close, in timestamp order (as Kafka Streams scans its outer-join store)
+  const unmatched = new MinHeap<{ buf: Buffered; isLeft: boolean; key: unknown }>((a, b) => a.buf.rec.ts - b.buf.rec.ts);
+  // buffered records older than the retention can no longer join: swept out by stream time, so keys that never recur do not stay forever
+  let nextSweep = Number.NEGATIVE_INFINITY;
+  const sweepEvery = Math.max(1000, Math.floor(retention / 2));
 
   const flushUnmatched = (): void => {
     if (grace === null) return;
-    unmatched.sort((a, b) => a.buf.rec.ts - b.buf.rec.ts);
-    while (unmatched.length > 0) {
-      const u = unmatched[0]!;
+    for (let u = unmatched.peek(); u !== undefined; u = unmatched.peek()) {
       const closeAt = u.isLeft ? u.buf.rec.ts + within.afterMs + grace : u.buf.rec.ts + within.beforeMs + grace;
       if (closeAt >= streamTime) break;
-      unmatched.shift();
+      unmatched.pop();
       if (!u.buf.matched && !u.buf.emitted) {
         u.buf.emitted = true;
         if (u.isLeft) out([u.key], u.buf.row, null, u.buf.rec, u.buf.rec.ts);
@@ -144,13 +148,41 @@ function streamStream(step: JoinStep, ctx: RuntimeContext, L: Side, R: Side, key
       else out([key], null, row, rec, rec.ts);
     }
     const mine = isLeft ? leftBuf : rightBuf;
-    const list = (mine.get(k) ?? []).filter((b) => b.rec.ts >= streamTime - retention);
+    const cutoff = streamTime - retention;
+    const existing = mine.get(k);
+    const list = existing === undefined ? [] : unexpired(existing, cutoff);
     list.push(buf);
     mine.put(k, list);
     if (outer && grace !== null && !buf.matched) unmatched.push({ buf, isLeft, key });
     flushUnmatched();
+    if (streamTime >= nextSweep) {
+      if (nextSweep !== Number.NEGATIVE_INFINITY) {
+        sweep(leftBuf, cutoff);
+        sweep(rightBuf, cutoff);
+      }
+      nextSweep = streamTime + sweepEvery;
+    }
   };
   return { left: (rec) => process(rec, true), right: (rec) => process(rec, false) };
+}
+
+/** The buffered records at or after `cutoff`: the same array when none is older. */
+function unexpired(list: Buffered[], cutoff: number): Buffered[] {
+  for (const b of list) if (b.rec.ts < cutoff) return list.filter((x) => x.rec.ts >= cutoff);
+  return list;
+}
+
+/** Drops buffered records older than `cutoff` from every key of a join buffer. */
+function sweep(store: KeyValueStore<Buffered[]>, cutoff: number): void {
+  const changes: [string, Buffered[]][] = [];
+  for (const [k, list] of store.entries()) {
+    const kept = unexpired(list, cutoff);
+    if (kept !== list) changes.push([k, kept]);
+  }
+  for (const [k, kept] of changes) {
+    if (kept.length === 0) store.delete(k);
+    else store.put(k, kept);
+  }
 }
 
 function streamTable(step: JoinStep, ctx: RuntimeContext, L: Side, R: Side, keyOf: KeyOf, out: Out): { left: Emit; right: Emit } {
