@@ -179,3 +179,34 @@ describe('stream aggregation with HAVING', () => {
     ]);
   });
 });
+
+describe('window retention', () => {
+  const entries = (e: ReturnType<typeof createInMemoryEngine>): number => {
+    const id = e.executor.metastore.queries()[0]!.id;
+    return [...e.storeEntries(id)].reduce((n, [, size]) => n + size, 0);
+  };
+
+  it('drops windows that start before stream time - RETENTION from the store', () => {
+    const e = engine(`${CLICKS}
+      CREATE TABLE C AS SELECT USER_ID, COUNT(*) AS N FROM CLICKS
+        WINDOW TUMBLING (SIZE 1 SECOND, RETENTION 10 SECONDS, GRACE PERIOD 0 SECONDS) GROUP BY USER_ID;`);
+    for (let i = 0; i < 20; i++) send(e, 'clicks', `u${i}`, { PAGE: 'p', MS: 1 }, i * 100);
+    expect(entries(e)).toBe(20);
+    for (let t = 30_000; t <= 40_000; t += 1000) send(e, 'clicks', 'late-user', { PAGE: 'p', MS: 1 }, t);
+    // only windows starting after 40 s - 10 s remain
+    expect(entries(e)).toBeLessThanOrEqual(10);
+    expect(read(e, 'C', 'time', 1000)).toHaveLength(31);
+  });
+
+  it('keeps session windows until their end passes the retention', () => {
+    const e = engine(`${CLICKS}
+      CREATE TABLE S AS SELECT USER_ID, COUNT(*) AS N FROM CLICKS
+        WINDOW SESSION (5 SECONDS, GRACE PERIOD 0 SECONDS) GROUP BY USER_ID;`);
+    send(e, 'clicks', 'a', { PAGE: 'p', MS: 1 }, 0);
+    send(e, 'clicks', 'a', { PAGE: 'p', MS: 1 }, 3000);
+    expect(entries(e)).toBe(1);
+    // retention = gap + grace = 5 s: the session [0, 3000] goes once stream time passes 8 s
+    for (let t = 20_000; t <= 30_000; t += 1000) send(e, 'clicks', 'b', { PAGE: 'p', MS: 1 }, t);
+    expect(entries(e)).toBe(1);
+  });
+});

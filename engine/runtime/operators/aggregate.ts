@@ -46,6 +46,31 @@ export function aggregateOperator(step: AggregateStep, ctx: RuntimeContext, emit
   const grace = window ? effectiveGrace(window) : 0;
   let sequence = 0;
   let streamTime = Number.NEGATIVE_INFINITY;
+  // Kafka Streams' windowed store retention: RETENTION, else window size (session gap) + grace.
+  // Windows that start before stream time - retention are dropped, swept as stream time advances.
+  const retention = window ? (window.retentionMs ?? window.sizeMs + grace) : 0;
+  const sweepEvery = Math.max(1000, Math.floor(retention / 2));
+  let nextSweep = Number.NEGATIVE_INFINITY;
+  const sweepWindows = (): void => {
+    const cutoff = streamTime - retention + 1;
+    const expired: string[] = [];
+    // window state keys end in '@' + window start (see apply)
+    for (const [k] of store.entries()) {
+      const at = k.lastIndexOf('@');
+      if (at >= 0 && Number(k.slice(at + 1)) < cutoff) expired.push(k);
+    }
+    for (const k of expired) store.delete(k);
+    if (!sessionStore) return;
+    const changed: [string, SessionState][] = [];
+    for (const [k, state] of sessionStore.entries()) {
+      const kept = state.sessions.filter((x) => x.end >= cutoff);
+      if (kept.length !== state.sessions.length) changed.push([k, { key: state.key, sessions: kept }]);
+    }
+    for (const [k, state] of changed) {
+      if (state.sessions.length === 0) sessionStore.delete(k);
+      else sessionStore.put(k, state);
+    }
+  };
 
   const results = (accs: readonly unknown[]): unknown[] => accs.map((a, i) => aggs[i]!.impl.result(a));
   const argsOf = (key: readonly unknown[], values: readonly unknown[], rec: Rec): unknown[][] | null => {
@@ -99,6 +124,10 @@ export function aggregateOperator(step: AggregateStep, ctx: RuntimeContext, emit
       return { key, k };
     }
     streamTime = Math.max(streamTime, rec.ts);
+    if (streamTime >= nextSweep) {
+      if (nextSweep !== Number.NEGATIVE_INFINITY) sweepWindows();
+      nextSweep = streamTime + sweepEvery;
+    }
     if (window.kind === 'SESSION') {
       sessionWindow(key, args, rec, actx);
       return null;
