@@ -28,6 +28,10 @@ export const RESOURCE = {
   Lease: rt('coordination.k8s.io', 'v1', 'Lease', 'leases'),
   Event: rt('events.k8s.io', 'v1', 'Event', 'events'),
   EndpointSlice: rt('discovery.k8s.io', 'v1', 'EndpointSlice', 'endpointslices'),
+  // the Prometheus Operator's kinds, provisioned per cluster when its CRDs are installed
+  ServiceMonitor: rt('monitoring.coreos.com', 'v1', 'ServiceMonitor', 'servicemonitors'),
+  PodMonitor: rt('monitoring.coreos.com', 'v1', 'PodMonitor', 'podmonitors'),
+  PrometheusRule: rt('monitoring.coreos.com', 'v1', 'PrometheusRule', 'prometheusrules'),
 } as const;
 
 export type ResourceName = keyof typeof RESOURCE;

@@ -24,7 +24,7 @@ import { engineAlerts, ruleGroups } from '../../../dashboards/alerts.js';
 import { DASHBOARDS, dashboardJson } from '../../../dashboards/index.js';
 import { processingLogTopic } from '../../../engine/kafka/names.js';
 import type { KsqlCluster } from '../../api/ksql-cluster.js';
-import type { ResourceType } from '../../kube/resources.js';
+import { RESOURCE, type ResourceType } from '../../kube/resources.js';
 import { Logging } from '../../api/logging.js';
 import { Monitoring } from '../../api/monitoring.js';
 import { ENGINE_PORT, ENGINE_PORT_NAME, clusterLabels, clusterObjectNames, engineSelector, ownerReference, serviceId } from '../../names.js';
@@ -35,9 +35,9 @@ export const MONITORING_API_VERSION = `${MONITORING_GROUP}/v1`;
 
 /** The Prometheus Operator's resource types (present only when its CRDs are installed). */
 export const MONITORING_RESOURCE = {
-  ServiceMonitor: { group: MONITORING_GROUP, version: 'v1', kind: 'ServiceMonitor', plural: 'servicemonitors', namespaced: true },
-  PodMonitor: { group: MONITORING_GROUP, version: 'v1', kind: 'PodMonitor', plural: 'podmonitors', namespaced: true },
-  PrometheusRule: { group: MONITORING_GROUP, version: 'v1', kind: 'PrometheusRule', plural: 'prometheusrules', namespaced: true },
+  ServiceMonitor: RESOURCE.ServiceMonitor,
+  PodMonitor: RESOURCE.PodMonitor,
+  PrometheusRule: RESOURCE.PrometheusRule,
 } as const satisfies Record<string, ResourceType>;
 
 /**
