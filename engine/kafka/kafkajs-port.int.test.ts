@@ -180,4 +180,42 @@ describe('kafkajs port against a real broker', () => {
     await uncommittedRead.consumer.close();
     await producer.close();
   });
+
+  it('keeps consuming after a batch fails on a fenced transactional producer (a non-retriable error): the batch comes again', async () => {
+    const input = name('fenced-in');
+    const output = name('fenced-out');
+    const group = name('fenced-group');
+    await port.admin.createTopics([
+      { name: input, partitions: 1 },
+      { name: output, partitions: 1 },
+    ]);
+    const plain = await port.producer();
+    await plain.send([1, 2, 3].map((i) => ({ topic: input, key: null, value: Buffer.from(`r${i}`), timestamp: i })));
+    await plain.close();
+    // a zombie: the same transactional id initialized again by its successor
+    const zombie = await port.producer({ transactionalId: name('fenced-tx') });
+    const successor = await port.producer({ transactionalId: name('fenced-tx') });
+    const attempts: string[] = [];
+    let fenced: Error | null = null;
+    const consumer = await port.consumer({ groupId: group, topics: [input], maxWaitMs: 100 });
+    await consumer.run(async (batch) => {
+      attempts.push(batch.records.map((r) => r.value!.toString()).join(','));
+      const tx = await (fenced ? successor : zombie).beginTransaction();
+      try {
+        await tx.send(batch.records.map((r) => ({ topic: output, key: null, value: r.value, timestamp: r.timestamp })));
+        await tx.sendOffsets(group, [{ topic: input, partition: batch.partition, offset: batch.records[batch.records.length - 1]!.offset + 1 }]);
+        await tx.commit();
+      } catch (e) {
+        fenced = e as Error;
+        await tx.abort().catch(() => {});
+        throw e;
+      }
+    });
+    await waitFor('the batch committed by the successor', async () => ((await port.admin.fetchOffsets(group, [input]))[0]?.offset === 3 ? true : undefined));
+    expect((fenced as unknown as { retriable?: boolean }).retriable).toBe(false);
+    expect(attempts).toEqual(['r1,r2,r3', 'r1,r2,r3']);
+    const out = await consumeAll(name('fenced-reader'), output, (seen) => seen.length >= 3);
+    expect(out.seen.map((r) => r.value!.toString())).toEqual(['r1', 'r2', 'r3']);
+    await Promise.all([out.consumer.close(), consumer.close(), zombie.close(), successor.close()]);
+  });
 });

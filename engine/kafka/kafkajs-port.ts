@@ -113,6 +113,11 @@ export function kafkajsPort(options: KafkajsPortOptions): KafkaPort {
           : {}),
       });
       await producer.connect();
+      // Java's initTransactions(): kafkajs asks for the transactional producer id
+      // only when the first transaction begins. Asking now fences the id's
+      // previous owner and finishes its open transaction (committing or
+      // aborting it), before the new owner restores state or reads offsets.
+      if (transactional) await (await producer.transaction()).abort();
       return track(new KafkajsProducer(producer, transactional));
     },
     async consumer(consumerOptions) {
@@ -368,7 +373,10 @@ function toKafkajsHeaders(headers: readonly Header[]): IHeaders {
 
 function fromKafkajsHeaders(headers: IHeaders | undefined): Header[] {
   const out: Header[] = [];
-  for (const [key, value] of Object.entries(headers ?? {})) {
+  if (headers === undefined) return out;
+  // most records have none: no entries array per record
+  for (const key in headers) {
+    const value = headers[key];
     for (const v of Array.isArray(value) ? value : [value]) {
       out.push({ key, value: v === undefined || v === null ? null : Buffer.isBuffer(v) ? v : Buffer.from(v) });
     }
@@ -398,6 +406,32 @@ function toBrokerRecord(topic: string, partition: number, m: KafkaMessage): Brok
   };
 }
 
+/**
+ * A batch handler's failure, as kafkajs must see it to retry: kafkajs stops a
+ * consumer for good (no restart, no error anywhere but its log) when a
+ * handler throws an error it deems non-retriable — a TypeError, or a Kafka
+ * error such as a fenced transactional producer's INVALID_PRODUCER_EPOCH.
+ * Wrapped, the batch is fetched again from the last resolved offset (a few
+ * times, then the consumer restarts and rejoins). Rebalance errors keep their
+ * type: kafkajs rejoins on them.
+ */
+class BatchFailed extends Error {
+  override readonly name = 'KsetlBatchFailed';
+  readonly retriable = true;
+  readonly type: string | undefined;
+  constructor(cause: Error & { type?: string }) {
+    super(cause.message, { cause });
+    this.type = cause.type;
+  }
+}
+
+function retriable(e: unknown): unknown {
+  if (!(e instanceof Error)) return e;
+  const err = e as Error & { retriable?: boolean };
+  const unrecoverable = ['RangeError', 'ReferenceError', 'SyntaxError', 'TypeError'].includes(err.name);
+  return err.retriable === false || unrecoverable ? new BatchFailed(err) : e;
+}
+
 class KafkajsConsumer implements KafkaConsumer {
   /** partitions assigned and not yet reported revoked */
   #assigned: TopicPartition[] = [];
@@ -406,6 +440,10 @@ class KafkajsConsumer implements KafkaConsumer {
     private readonly consumer: Consumer,
     private readonly options: ConsumerOptions,
   ) {
+    // What kafkajs does not restart from (authorization errors, a broker gone for good) ends the consumer: say so.
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (!payload.restart) this.options.onCrash?.(payload.error);
+    });
     // kafkajs uses the eager protocol: every rebalance revokes the whole
     // assignment. It announces a rebalance (REBALANCING) once the running
     // batches have finished, and the new assignment once joined (GROUP_JOIN);
@@ -431,14 +469,18 @@ class KafkajsConsumer implements KafkaConsumer {
       autoCommit: false,
       eachBatchAutoResolve: true,
       eachBatch: async ({ batch, heartbeat, isStale }) => {
-        await handler({
-          topic: batch.topic,
-          partition: batch.partition,
-          records: batch.messages.map((m) => toBrokerRecord(batch.topic, batch.partition, m)),
-          highWatermark: Number(batch.highWatermark),
-          heartbeat,
-          isStale,
-        });
+        try {
+          await handler({
+            topic: batch.topic,
+            partition: batch.partition,
+            records: batch.messages.map((m) => toBrokerRecord(batch.topic, batch.partition, m)),
+            highWatermark: Number(batch.highWatermark),
+            heartbeat,
+            isStale,
+          });
+        } catch (e) {
+          throw retriable(e);
+        }
       },
     });
   }

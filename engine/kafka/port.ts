@@ -67,7 +67,11 @@ export interface RecordMetadata extends TopicPartition {
 }
 
 export interface ProducerOptions {
-  /** Makes the producer transactional (and idempotent); one id per task, stable across restarts. */
+  /**
+   * Makes the producer transactional (and idempotent); one id per task, stable
+   * across restarts. The producer is returned once the id is initialized: any
+   * earlier producer with this id is fenced, and its open transaction finished.
+   */
   readonly transactionalId?: string;
   /** Default 60 000 ms, as in Kafka's producer. */
   readonly transactionTimeoutMs?: number;
@@ -123,6 +127,12 @@ export interface ConsumerOptions {
    * reach the handler): how a reader knows it reached a partition's end.
    */
   readonly onProgress?: (position: TopicPartitionOffset) => void;
+  /**
+   * The consumer stopped for good on an error it does not retry (authorization,
+   * a cluster gone). A batch handler's own errors never stop it: the batch is
+   * fetched again, and after repeated failures the consumer rejoins its group.
+   */
+  readonly onCrash?: (error: Error) => void;
 }
 
 export interface ConsumedBatch extends TopicPartition {
@@ -142,8 +152,9 @@ export interface KafkaConsumer {
    * Starts fetching and hands each partition's batch to the handler. Offsets
    * are never committed automatically: commit them with `commit` or with a
    * transaction's `sendOffsets`. The position moves past a batch once its
-   * handler resolves; a handler that throws makes the consumer rejoin and
-   * restart from the last committed offsets.
+   * handler resolves; a handler that throws gets the batch again (from the
+   * position before it), and after repeated failures the consumer rejoins and
+   * restarts from the last committed offsets.
    */
   run(handler: BatchHandler): Promise<void>;
   commit(offsets: readonly TopicPartitionOffset[]): Promise<void>;
