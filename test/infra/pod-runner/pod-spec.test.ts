@@ -68,13 +68,29 @@ describe('localArgv', () => {
   it('runs other programs as they are', () => {
     expect(localArgv({ command: ['sh', '-c', 'true'] }, {}, opts)).toEqual(['sh', '-c', 'true']);
   });
+  it('rewrites mount paths in the container’s words only, not in the runner’s own paths (a checkout under a mounted /tmp)', () => {
+    const mounts = mountMap([
+      ['/tmp', '/work/pod/volumes/tmp'],
+      ['/etc/ksetl', '/work/pod/volumes/config'],
+    ]);
+    const c = { command: ['ksetl', 'server', '--config', '/etc/ksetl/server.properties', '--scratch', '/tmp/x'] };
+    expect(localArgv(c, {}, { nodePath: '/usr/bin/node', ksetlBin: '/tmp/ci/ksetl/bin/ksetl.js', mounts })).toEqual([
+      '/usr/bin/node',
+      '/tmp/ci/ksetl/bin/ksetl.js',
+      'server',
+      '--config',
+      '/work/pod/volumes/config/server.properties',
+      '--scratch',
+      '/work/pod/volumes/tmp/x',
+    ]);
+  });
 });
 
 describe('containerEnv', () => {
   it('resolves the downward API fields the engine pod uses', () => {
     const pod = enginePod();
     const env = containerEnv(pod, pod.spec!.containers[0]!, noSources, '127.0.9.2', '127.0.0.1');
-    expect(env).toEqual({ POD_NAME: 'ads-ksetl-0', POD_NAMESPACE: 'team-ads' });
+    expect(env).toEqual({ POD_NAME: 'ads-ksetl-0', POD_NAMESPACE: 'team-ads', KSETL_NAMESPACE: 'team-ads', KSETL_CLUSTER: 'ads' });
   });
 
   it('resolves Secret and ConfigMap references, envFrom first, then env in order with $(VAR)', () => {

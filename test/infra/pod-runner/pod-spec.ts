@@ -38,10 +38,15 @@ export function expandVars(s: string, env: Readonly<Record<string, string>>): st
  * The local argv of a container: the image runs `ksetl` (its launcher is on
  * PATH), so a leading `ksetl` becomes `node <repo>/bin/ksetl.js`; an empty
  * command is the image's default (`ksetl` with the args). Other programs run as they are.
+ *
+ * `mounts` rewrites the container's own words (mount paths to local
+ * directories), never the runner's node and bin/ksetl.js: a checkout under
+ * /tmp must not become `<pod>/volumes/tmp/...` because the pod mounts /tmp.
  */
-export function localArgv(container: Pick<V1Container, 'command' | 'args'>, env: Readonly<Record<string, string>>, opts: { nodePath: string; ksetlBin: string }): string[] {
-  const command = (container.command ?? []).map((s) => expandVars(s, env));
-  const args = (container.args ?? []).map((s) => expandVars(s, env));
+export function localArgv(container: Pick<V1Container, 'command' | 'args'>, env: Readonly<Record<string, string>>, opts: { nodePath: string; ksetlBin: string; mounts?: MountMap }): string[] {
+  const local = (s: string): string => (opts.mounts ? rewritePaths(expandVars(s, env), opts.mounts) : expandVars(s, env));
+  const command = (container.command ?? []).map(local);
+  const args = (container.args ?? []).map(local);
   const argv = command.length > 0 ? [...command, ...args] : ['ksetl', ...args];
   if (argv[0] === 'ksetl' || argv[0]?.endsWith('/ksetl')) return [opts.nodePath, opts.ksetlBin, ...argv.slice(1)];
   return argv;

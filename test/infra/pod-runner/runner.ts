@@ -427,7 +427,7 @@ export async function startPodRunner(options: PodRunnerOptions): Promise<PodRunn
       KSQL_LISTENERS: `http://${p.ip}:${port}`,
       KSQL_KSQL_ADVERTISED_LISTENER: `http://${p.ip}:${port}`,
     };
-    const argv = localArgv(c.spec, env, { nodePath: process.execPath, ksetlBin }).map((a) => rewritePaths(a, mounts));
+    const argv = localArgv(c.spec, env, { nodePath: process.execPath, ksetlBin, mounts });
     const logFile = logPath(p.pod.metadata!.namespace!, p.pod.metadata!.name!, c.spec.name);
     const fd = openSync(logFile, 'a');
     writeSync(fd, `\n---- ${now()} pod-runner: ${argv.join(' ')} (pod IP ${p.ip}, restart ${c.run.restartCount})\n`);
