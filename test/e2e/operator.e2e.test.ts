@@ -24,7 +24,7 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -82,11 +82,25 @@ describe.skipIf(!operatorAvailable || !kubeconfig || !bootstrap)('operator end t
   const runnerLog: string[] = [];
 
   const kq = (name: string) => api.find<KubeObject & { status?: QueryStatus; spec: { sql: string } }>(KQ(ns, name));
+  /** What a timed-out wait shows: the object's status, the pod runner's log, the tails of the engine and operator logs. */
+  const diagnostics = async (path?: string): Promise<string> => {
+    const tail = (file: string, n = 15) => (existsSync(file) ? readFileSync(file, 'utf8').trimEnd().split('\n').slice(-n).join('\n') : '(none)');
+    const logs = join(dir, 'pods', 'logs');
+    const obj = path ? await api.find(path).catch(() => null) : null;
+    return [
+      ...(path ? [`--- ${path} status:`, JSON.stringify(obj?.['status'] ?? null)] : []),
+      '--- pod runner:',
+      runnerLog.slice(-15).join('\n'),
+      ...(existsSync(logs) ? readdirSync(logs).flatMap((f) => [`--- ${f}:`, tail(join(logs, f))]) : []),
+      '--- operator:',
+      tail(join(dir, 'operator.log')),
+    ].join('\n');
+  };
   const waitKq = (name: string, what: string, ok: (q: KubeObject & { status?: QueryStatus }) => boolean, ms = 180_000) =>
     waitFor(`KsqlQuery ${name}: ${what}`, async () => {
       const q = await kq(name);
       return q && ok(q) ? q : undefined;
-    }, ms);
+    }, { timeoutMs: ms, detail: () => diagnostics(KQ(ns, name)) });
   const ready = (o: KubeObject) => condition(o, 'Ready')?.status === 'True' && (o['status'] as QueryStatus | undefined)?.observedGeneration === o.metadata?.generation;
   /** the engine of cluster `hk01` (one pod): its REST endpoint at the pod IP */
   const engine = () => {
@@ -129,7 +143,7 @@ describe.skipIf(!operatorAvailable || !kubeconfig || !bootstrap)('operator end t
     const kc = await waitFor('KsqlCluster hk01 Ready', async () => {
       const o = await api.find(KC(ns, 'hk01'));
       return o && condition(o, 'Ready')?.status === 'True' ? o : undefined;
-    }, 300_000);
+    }, { timeoutMs: 300_000, detail: () => diagnostics(KC(ns, 'hk01')) });
     expect((kc['status'] as { readyReplicas?: number }).readyReplicas).toBe(1);
     const q = await waitKq('new-users-per-service', 'Ready', ready);
     expect(q.status?.queries).toHaveLength(1);

@@ -35,12 +35,18 @@ describe.skipIf(!kubeconfig || !bootstrap)('pod runner: engine pods of a Statefu
   let runner: PodRunner;
   const logs: string[] = [];
 
+  /** What a timed-out wait shows: the runner's log and the tail of the engine's. */
+  const diagnostics = (): string => {
+    const file = runner.logFile(namespace, podName);
+    const engine = existsSync(file) ? readFileSync(file, 'utf8').trimEnd().split('\n').slice(-20).join('\n') : '(no engine log)';
+    return `--- pod runner:\n${logs.slice(-20).join('\n')}\n--- ${file}:\n${engine}`;
+  };
   const readyPod = (uidNot?: string) =>
     waitFor(`pod ${podName} Ready${uidNot ? ' (a new one)' : ''}`, async () => {
       const pod = await api.find<V1Pod & KubeObject>(podPath);
       if (!pod || (uidNot && pod.metadata?.uid === uidNot) || pod.metadata?.deletionTimestamp) return undefined;
       return condition(pod, 'Ready')?.status === 'True' ? pod : undefined;
-    }, 180_000);
+    }, { timeoutMs: 180_000, detail: diagnostics });
 
   beforeAll(async () => {
     api = await KubeRest.fromFile(kubeconfig);
