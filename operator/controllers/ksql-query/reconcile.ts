@@ -91,12 +91,21 @@ export async function reconcileQuery(deps: QueryReconcilerDeps, namespace: strin
   const generation = raw.metadata?.generation;
   const old = raw.status ?? {};
 
-  const writeStatus = async (status: Partial<KsqlQueryStatus>, conditions: ConditionInput[]): Promise<void> => {
+  /**
+   * Writes the whole status: server-side apply removes the fields its
+   * manager applied before and leaves out now. `carry` (the paths that stop
+   * early: invalid SQL, no engine) keeps what they learnt nothing new about
+   * from the last status — lastAppliedSql above all, which the upgrade
+   * policy diffs against; losing it to an engine outage would turn the next
+   * SQL change into a blind CREATE.
+   */
+  const writeStatus = async (update: Partial<KsqlQueryStatus>, conditions: ConditionInput[], carry = true): Promise<void> => {
     const merged = mergeConditions(old.conditions, conditions, now(), generation);
     for (const c of transitions(old.conditions, merged)) {
       const good = c.type === 'Degraded' ? c.status === 'False' : c.status === 'True';
       events.record(raw, good ? 'Normal' : 'Warning', c.reason, 'Reconcile', `${c.type}=${c.status}${c.message ? `: ${c.message}` : ''}`);
     }
+    const status = carry ? carriedStatus(old, update) : update;
     await applyStatusIfChanged(kube, raw, { ...status, observedGeneration: generation ?? 0, conditions: merged });
     deps.metrics?.setConditions('KsqlQuery', namespace, name, merged);
   };
@@ -243,8 +252,14 @@ export async function reconcileQuery(deps: QueryReconcilerDeps, namespace: strin
     ...(stats ? { stats } : {}),
   };
   if (lastError) status.lastError = lastError;
-  await writeStatus(status, [{ type: 'SqlValid', status: 'True', reason: 'SqlValid', message: `${wanted.length} statement(s) compile` }, ready, degraded]);
+  await writeStatus(status, [{ type: 'SqlValid', status: 'True', reason: 'SqlValid', message: `${wanted.length} statement(s) compile` }, ready, degraded], false);
   return { requeueAfterMs: deps.pollMs ?? 15_000 };
+}
+
+/** The last status's fields (not its conditions and generation, which a write always sets) under `update`. Pure. */
+export function carriedStatus(old: KsqlQueryStatus, update: Partial<KsqlQueryStatus>): Partial<KsqlQueryStatus> {
+  const { conditions: _conditions, observedGeneration: _generation, ...rest } = old;
+  return { ...rest, ...update };
 }
 
 async function queryStatuses(engine: EngineClient, queries: readonly EngineQuery[]): Promise<QueryStatus[]> {

@@ -1,0 +1,158 @@
+/**
+ * reconcileQuery against an in-memory API object (status written as
+ * server-side apply with one manager writes it: the applied status replaces
+ * the last one) and a fake engine that keeps streams, tables and queries.
+ */
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import type { KsqlQueryStatus } from '../../api/ksql-query.js';
+import type { EventRecorder } from '../../kube/events.js';
+import type { KubeObject, KubePort } from '../../kube/port.js';
+import { EngineClient, EngineUnavailableError, type EngineSnapshot } from './engine-client.js';
+import { compileSql, type EngineQuery } from './plan.js';
+import { reconcileQuery } from './reconcile.js';
+
+type Obj = KubeObject & { status?: KsqlQueryStatus; spec?: Record<string, unknown> };
+
+/** The API server, for one KsqlQuery and its KsqlCluster. */
+class FakeKube implements KubePort {
+  constructor(
+    public query: Obj,
+    readonly cluster: Obj,
+  ) {}
+  async get<T extends KubeObject>(t: { kind: string }): Promise<T | null> {
+    return structuredClone(t.kind === 'KsqlQuery' ? this.query : this.cluster) as T;
+  }
+  async apply<T extends KubeObject>(o: T): Promise<T> {
+    this.query = { ...this.query, metadata: { ...this.query.metadata, finalizers: o.metadata?.finalizers ?? [] } };
+    return o;
+  }
+  async applyStatus<T extends KubeObject>(o: KubeObject): Promise<T> {
+    this.query = { ...this.query, status: structuredClone(o['status']) as KsqlQueryStatus };
+    return o as T;
+  }
+  list = unused;
+  create = unused;
+  replace = unused;
+  delete = unused;
+  watch = unused;
+  /** a spec change: the API server bumps the generation */
+  edit(spec: Record<string, unknown>): void {
+    const generation = (this.query.metadata?.generation ?? 1) + 1;
+    this.query = { ...this.query, metadata: { ...this.query.metadata, generation }, spec: { ...this.query.spec, ...spec } };
+  }
+}
+
+function unused(): never {
+  throw new Error('not used by reconcileQuery');
+}
+
+/** An engine: each statement creates or drops what it names; CSAS statements start a query. */
+class FakeEngine extends EngineClient {
+  readonly sources = new Map<string, { statement: string; sourceType: 'STREAM' | 'TABLE'; topic: string }>();
+  readonly queries: EngineQuery[] = [];
+  readonly submitted: string[] = [];
+  #n = 0;
+  constructor() {
+    super(['http://engine.test:8088']);
+  }
+  override async ksql(sql: string): Promise<Record<string, unknown>[]> {
+    this.submitted.push(sql);
+    const terminate = /^TERMINATE (\S+);$/.exec(sql);
+    const drop = /^DROP (?:STREAM|TABLE) IF EXISTS (\S+?)(?: DELETE TOPIC)?;$/.exec(sql);
+    if (terminate) this.queries.splice(this.queries.findIndex((q) => q.id === terminate[1]), 1);
+    else if (drop) this.sources.delete(drop[1]!);
+    else {
+      const compiled = compileSql(sql);
+      if (!compiled.ok) throw new Error(compiled.error.message);
+      for (const st of compiled.statements) {
+        if (st.kind !== 'CreateSource' && st.kind !== 'CreateAsSelect') continue;
+        this.sources.set(st.target, { statement: st.text.replace(/^CREATE OR REPLACE /i, 'CREATE '), sourceType: st.sourceType!, topic: st.target.toLowerCase() });
+        if (st.kind === 'CreateAsSelect' && !this.queries.some((q) => q.sinks.includes(st.target))) {
+          this.queries.push({ id: `CSAS_${st.target}_${this.#n++}`, sql: st.text, sinks: [st.target], sinkTopics: [st.target.toLowerCase()], state: 'RUNNING' });
+        }
+      }
+    }
+    return [];
+  }
+  override async snapshot(): Promise<EngineSnapshot> {
+    const seed = [...this.sources].map(([name, s]) => ({ name, statement: s.statement, topic: s.topic, partitions: 1 }));
+    return { state: { sources: new Map(this.sources), queries: [...this.queries], types: new Set() }, seed };
+  }
+  override async queryErrors(): Promise<string[]> {
+    return [];
+  }
+  override async metrics(): Promise<string[]> {
+    return [];
+  }
+}
+
+const SRC = `CREATE STREAM src (user_id VARCHAR KEY, service VARCHAR) WITH (KAFKA_TOPIC='signups', PARTITIONS=1, VALUE_FORMAT='JSON');`;
+const sql = (cols: string) => `${SRC}\nCREATE STREAM by_service WITH (KAFKA_TOPIC='by-service', VALUE_FORMAT='JSON') AS SELECT ${cols} FROM src EMIT CHANGES;`;
+const condition = (o: Obj, type: string) => o.status?.conditions?.find((c) => c.type === type);
+
+function setup(spec: Record<string, unknown>) {
+  const meta = { namespace: 'team-a', uid: 'u-1', generation: 1, resourceVersion: '1' };
+  const kube = new FakeKube(
+    { apiVersion: 'ksetl.io/v1alpha1', kind: 'KsqlQuery', metadata: { name: 'q', ...meta }, spec: { clusterRef: { name: 'c' }, ...spec } },
+    { apiVersion: 'ksetl.io/v1alpha1', kind: 'KsqlCluster', metadata: { name: 'c', ...meta }, spec: {} },
+  );
+  const engine = new FakeEngine();
+  const events: EventRecorder = { record: () => undefined };
+  let up = true;
+  const deps = {
+    kube,
+    events,
+    log: pino({ level: 'silent' }),
+    endpoints: { urls: async () => (up ? ['http://engine.test:8088'] : []) },
+    engineClient: (urls: readonly string[]) => {
+      if (urls.length === 0) throw new EngineUnavailableError('no engine endpoint is ready');
+      return engine;
+    },
+  };
+  return { kube, engine, reconcile: () => reconcileQuery(deps, 'team-a', 'q'), setEngineUp: (v: boolean) => (up = v) };
+}
+
+describe('reconcileQuery', () => {
+  it('keeps lastAppliedSql and the queries through an engine outage, so the upgrade policy still applies after it', async () => {
+    const { kube, engine, reconcile, setEngineUp } = setup({ sql: sql('user_id, service'), upgradePolicy: 'Refuse' });
+    await reconcile();
+    const applied = kube.query.status!;
+    expect(condition(kube.query, 'Ready')?.status).toBe('True');
+    expect(applied.lastAppliedSql).toBe(sql('user_id, service'));
+    expect(applied.queries?.map((q) => q.id)).toEqual(['CSAS_BY_SERVICE_0']);
+
+    setEngineUp(false);
+    await reconcile();
+    expect(condition(kube.query, 'Ready')?.reason).toBe('EngineUnavailable');
+    expect(kube.query.status?.lastAppliedSql).toBe(applied.lastAppliedSql);
+    expect(kube.query.status?.queries).toEqual(applied.queries);
+
+    setEngineUp(true);
+    kube.edit({ sql: sql('user_id, UCASE(service) AS service_uc') });
+    await reconcile();
+    expect(condition(kube.query, 'Degraded')?.reason).toBe('SqlChangeRefused');
+    expect(kube.query.status?.lastAppliedSql).toBe(applied.lastAppliedSql);
+    expect(engine.queries.map((q) => q.id)).toEqual(['CSAS_BY_SERVICE_0']);
+  });
+
+  it('clears lastError once the SQL is fixed (a complete status replaces the last one)', async () => {
+    const { kube, reconcile } = setup({ sql: `${SRC}\nCREATE STREAM oops AS SELEC * FROM src EMIT CHANGES;` });
+    await reconcile();
+    expect(condition(kube.query, 'SqlValid')?.status).toBe('False');
+    expect(kube.query.status?.lastError?.line).toBe(2);
+    kube.edit({ sql: sql('user_id, service') });
+    await reconcile();
+    expect(condition(kube.query, 'SqlValid')?.status).toBe('True');
+    expect(kube.query.status?.lastError).toBeUndefined();
+  });
+
+  it('submits nothing again when run twice (a repeated reconcile is idempotent)', async () => {
+    const { engine, reconcile } = setup({ sql: sql('user_id, service') });
+    await reconcile();
+    const first = [...engine.submitted];
+    await reconcile();
+    expect(engine.submitted.filter((s) => !s.startsWith('SHOW'))).toEqual(first.filter((s) => !s.startsWith('SHOW')));
+    expect(engine.queries).toHaveLength(1);
+  });
+});
