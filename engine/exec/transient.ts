@@ -18,7 +18,7 @@ import type { Query, SelectItem } from '../sql/ast/query.js';
 import type { QueryStatement } from '../sql/ast/statement.js';
 import type { Rec } from '../runtime/record.js';
 import { makeKeySerde } from '../runtime/operators/source-sink.js';
-import type { AggregateStep, ProjectStep, Step, SuppressStep } from '../topology/topology.js';
+import type { AggregateStep, ProjectStep, Step } from '../topology/topology.js';
 import type { SqlType } from '../types/sql-type.js';
 
 /**
@@ -256,8 +256,7 @@ export function planTransient(query: Query, deps: TransientDeps, mode: 'pull' | 
     exprs,
     schema: { key: input.schema.key, value: columns.map((c) => ({ name: c.name, qualifier: null, type: c.type })), window: input.schema.window },
   };
-  const root: Step = planned.root.kind === 'Suppress' ? ({ ...planned.root, input: projectStep, schema: projectStep.schema } satisfies SuppressStep) : projectStep;
-  return { root, columns, keyIndex, source: primary, resultType: planned.resultType, limit: query.limit };
+  return { root: projectStep, columns, keyIndex, source: primary, resultType: planned.resultType, limit: query.limit };
 }
 
 // --------------------------------------------------------------------------------------- pull queries
@@ -611,7 +610,6 @@ function firstSourceName(rel: Query['from']): string {
 
 function findProject(step: Step): ProjectStep {
   if (step.kind === 'Project') return step;
-  if (step.kind === 'Suppress' && step.input.kind === 'Project') return step.input;
   throw new Error(`transient plan: unexpected root ${step.kind}`);
 }
 

@@ -130,6 +130,7 @@ export function planQuery(query: Query, ctx: PlanContext): PlannedQuery {
 
   let keyEquivalents: readonly (readonly Expr[])[] = from.keyEquivalents;
   let window: WindowInfo | null = step.schema.window;
+  let suppressed = false;
   let pseudoQualifier = from.pseudoQualifier;
   let keyKind: 'SOURCE' | 'GROUP' | 'PARTITION' | 'JOIN' = from.isJoin ? 'JOIN' : 'SOURCE';
 
@@ -247,6 +248,11 @@ export function planQuery(query: Query, ctx: PlanContext): PlannedQuery {
       },
     };
     step = aggStep;
+    // EMIT FINAL holds the aggregation's results until their window closes; HAVING and the projection see final rows
+    if (query.emit === 'FINAL' && windowSpec) {
+      step = { kind: 'Suppress', id: nextId('Suppress'), input: step, schema: step.schema } satisfies SuppressStep;
+      suppressed = true;
+    }
     sourceType = 'TABLE';
     pseudoQualifier = null;
     keyKind = 'GROUP';
@@ -392,10 +398,7 @@ export function planQuery(query: Query, ctx: PlanContext): PlannedQuery {
   const project: ProjectStep = { kind: 'Project', id: nextId('Project'), input: step, exprs: valueCols.map((v) => v.expr), schema: outSchema };
   step = project;
 
-  if (query.emit === 'FINAL') {
-    if (!window) throw new KsqlError('EMIT FINAL is only supported for windowed aggregations.', query.loc);
-    step = { kind: 'Suppress', id: nextId('Suppress'), input: step, schema: step.schema } satisfies SuppressStep;
-  }
+  if (query.emit === 'FINAL' && !suppressed) throw new KsqlError('EMIT FINAL is only supported for windowed aggregations.', query.loc);
 
   return {
     root: step,

@@ -1,4 +1,3 @@
-import { effectiveGrace } from '../plan/plan-query.js';
 import type { Step } from '../topology/topology.js';
 import type { RuntimeContext } from './context.js';
 import { aggregateOperator, suppressOperator } from './operators/aggregate.js';
@@ -48,9 +47,9 @@ function build(step: Step, ctx: RuntimeContext, downstream: Emit, hooks: Topolog
       next(step.input, input(step, 'input', aggregateOperator(step, ctx, downstream)));
       return;
     case 'Suppress': {
-      const agg = findAggregate(step.input);
-      const grace = agg?.window ? effectiveGrace(agg.window) : 0;
-      next(step.input, suppressOperator(step, ctx, downstream, grace));
+      const window = findAggregate(step.input)?.window;
+      if (!window) throw new Error(`${step.id}: EMIT FINAL needs a windowed aggregation below it`);
+      next(step.input, suppressOperator(step, ctx, downstream, window));
       return;
     }
     case 'Join': {

@@ -87,6 +87,82 @@ describe('tumbling windows', () => {
   });
 });
 
+describe('EMIT FINAL', () => {
+  const FINAL = (window: string, having = ''): string => `${CLICKS}
+      CREATE TABLE C AS SELECT PAGE, COUNT(*) AS N FROM CLICKS WINDOW ${window} GROUP BY PAGE ${having} EMIT FINAL;`;
+
+  it('loses a window whose close stream time jumps past: with the default retention (size + grace) it expired at its close', () => {
+    const e = engine(FINAL('TUMBLING (SIZE 10 SECONDS, GRACE PERIOD 2 SECONDS)'));
+    send(e, 'clicks', 'u', { PAGE: 'a' }, 1000);
+    send(e, 'clicks', 'u', { PAGE: 'a' }, 11000);
+    send(e, 'clicks', 'u', { PAGE: 'a' }, 15000); // [0,10s) closed at 12000, expired by 15000
+    send(e, 'clicks', 'u', { PAGE: 'a' }, 22000); // [10s,20s) closes exactly now
+    expect(read(e, 'C', 'time', 10000)).toEqual([{ key: 'a', value: { N: 2 }, ts: 15000, window: [10000, 20000] }]);
+  });
+
+  it('emits a window closed by a jump while RETENTION still keeps it', () => {
+    const e = engine(FINAL('TUMBLING (SIZE 10 SECONDS, RETENTION 1 MINUTE, GRACE PERIOD 2 SECONDS)'));
+    send(e, 'clicks', 'u', { PAGE: 'a' }, 1000);
+    send(e, 'clicks', 'u', { PAGE: 'b' }, 2000);
+    send(e, 'clicks', 'u', { PAGE: 'a' }, 15000);
+    expect(read(e, 'C', 'time', 10000)).toEqual([
+      { key: 'a', value: { N: 1 }, ts: 1000, window: [0, 10000] },
+      { key: 'b', value: { N: 1 }, ts: 2000, window: [0, 10000] },
+    ]);
+    send(e, 'clicks', 'u', { PAGE: 'a' }, 80000); // [10s,20s) expired at 20000 + 60000 > 80000? no: start 10000 < 80000 - 60000
+    expect(read(e, 'C', 'time', 10000)).toHaveLength(2);
+  });
+
+  it('hopping windows close one by one, in window order', () => {
+    const e = engine(FINAL('HOPPING (SIZE 10 SECONDS, ADVANCE BY 5 SECONDS, GRACE PERIOD 0 SECONDS)'));
+    send(e, 'clicks', 'u', { PAGE: 'a' }, 1000);
+    send(e, 'clicks', 'u', { PAGE: 'a' }, 6000);
+    send(e, 'clicks', 'u', { PAGE: 'a' }, 10000); // closes [0,10s)
+    send(e, 'clicks', 'u', { PAGE: 'a' }, 15000); // closes [5s,15s)
+    expect(read(e, 'C', 'time', 10000)).toEqual([
+      { key: 'a', value: { N: 2 }, ts: 6000, window: [0, 10000] },
+      { key: 'a', value: { N: 2 }, ts: 10000, window: [5000, 15000] },
+    ]);
+  });
+
+  it('applies HAVING to final rows; a row HAVING filters out still advances stream time', () => {
+    const e = engine(FINAL('TUMBLING (SIZE 10 SECONDS, GRACE PERIOD 0 SECONDS)', 'HAVING COUNT(*) > 1'));
+    send(e, 'clicks', 'u', { PAGE: 'a' }, 1000);
+    send(e, 'clicks', 'u', { PAGE: 'a' }, 2000);
+    send(e, 'clicks', 'u', { PAGE: 'b' }, 3000);
+    send(e, 'clicks', 'u', { PAGE: 'c' }, 10000); // count 1 for c: filtered, but closes [0,10s)
+    expect(read(e, 'C', 'time', 10000)).toEqual([{ key: 'a', value: { N: 2 }, ts: 2000, window: [0, 10000] }]);
+  });
+
+  it('emits a session once stream time passes its end + gap + grace, not the sessions merged into it', () => {
+    const e = engine(FINAL('SESSION (5 SECONDS, GRACE PERIOD 1 SECOND)'));
+    send(e, 'clicks', 'u', { PAGE: 'a' }, 0);
+    send(e, 'clicks', 'u', { PAGE: 'a' }, 4000);
+    send(e, 'clicks', 'u', { PAGE: 'b' }, 9000);
+    send(e, 'clicks', 'u', { PAGE: 'a' }, 8000); // extends [0, 4000]: it closes at 4000 + 5000 + 1000 + 1 > 9000
+    expect(read(e, 'C', 'session')).toEqual([]);
+    send(e, 'clicks', 'u', { PAGE: 'c' }, 30000);
+    expect(read(e, 'C', 'session')).toEqual([
+      { key: 'a', value: { N: 3 }, ts: 8000, window: [0, 8000] },
+      { key: 'b', value: { N: 1 }, ts: 9000, window: [9000, 9000] },
+    ]);
+  });
+
+  it('a session past retention (gap + grace) is not extended: a record within its gap starts a new one', () => {
+    const e = engine(`${CLICKS}
+      CREATE TABLE S AS SELECT USER_ID, COUNT(*) AS N FROM CLICKS WINDOW SESSION (30 SECONDS, GRACE PERIOD 60 SECONDS) GROUP BY USER_ID;`);
+    send(e, 'clicks', 'u', { PAGE: 'a' }, 0);
+    send(e, 'clicks', 'v', { PAGE: 'a' }, 100010);
+    send(e, 'clicks', 'u', { PAGE: 'a' }, 10009); // late: 10009 + 30 s + 60 s < 100010
+    send(e, 'clicks', 'u', { PAGE: 'a' }, 10010); // not late, and [0, 0] expired: a session of its own
+    expect(read(e, 'S', 'session')).toEqual([
+      { key: 'u', value: { N: 1 }, ts: 0, window: [0, 0] },
+      { key: 'v', value: { N: 1 }, ts: 100010, window: [100010, 100010] },
+      { key: 'u', value: { N: 1 }, ts: 10010, window: [10010, 10010] },
+    ]);
+  });
+});
+
 describe('hopping windows', () => {
   it('adds a record to every window that contains it, in window-start order, none before time 0', () => {
     const e = engine(`${CLICKS}

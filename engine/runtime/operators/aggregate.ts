@@ -4,10 +4,11 @@ import { typeExpression } from '../../expr/typer.js';
 import type { AggregateImpl } from '../../functions/types.js';
 import { effectiveGrace } from '../../plan/plan-query.js';
 import type { WindowBounds } from '../../serde/types.js';
-import type { AggregateStep, SuppressStep } from '../../topology/topology.js';
+import type { AggregateStep, SuppressStep, WindowSpec } from '../../topology/topology.js';
 import { pseudoQualifierOf, recordLayout, type RecordExpr } from '../compile-step-expr.js';
 import type { RuntimeContext } from '../context.js';
 import { keyString } from '../key-string.js';
+import { MinHeap } from '../min-heap.js';
 import type { Emit, Rec } from '../record.js';
 import { logProcessingError } from './stateless.js';
 
@@ -133,7 +134,7 @@ export function aggregateOperator(step: AggregateStep, ctx: RuntimeContext, emit
       return null;
     }
     for (const w of windowsFor(rec.ts, window.sizeMs, window.advanceMs)) {
-      if (w.end + grace <= streamTime) continue; // the window closed: a late record is dropped
+      if (closesAt(window, w) <= streamTime) continue; // the window closed: a late record is dropped
       const k = keyString(key) + '@' + w.start;
       const state = store.get(k) ?? { key, accs: aggs.map((a) => a.impl.init()), ts: rec.ts };
       // the accumulator array belongs to the state: update it in place
@@ -156,10 +157,11 @@ export function aggregateOperator(step: AggregateStep, ctx: RuntimeContext, emit
     const t = rec.ts;
     const k = keyString(key);
     const state = sessionStore!.get(k) ?? { key, sessions: [] };
-    const overlapping = state.sessions.filter((s) => s.end + gap >= t && s.start - gap <= t);
+    // sessions past retention are gone even before the sweep removes them
+    const overlapping = state.sessions.filter((s) => s.end + gap >= t && s.start - gap <= t && s.end >= streamTime - retention);
     const start = Math.min(t, ...overlapping.map((s) => s.start));
     const end = Math.max(t, ...overlapping.map((s) => s.end));
-    if (end < streamTime - grace) return; // late
+    if (closesAt(window!, { start, end }) <= streamTime) return; // late
     let accs = aggs.map((a) => a.impl.init());
     let ts = t;
     for (const s of overlapping) {
@@ -191,6 +193,17 @@ export function aggregateOperator(step: AggregateStep, ctx: RuntimeContext, emit
   };
 }
 
+/**
+ * The first stream time at which a window is closed: records for it are late,
+ * and EMIT FINAL emits it. A time window closes at end + grace; a session at
+ * end + gap + grace + 1, since a record within the gap could still extend it
+ * until then.
+ */
+export function closesAt(window: WindowSpec, bounds: WindowBounds): number {
+  const grace = effectiveGrace(window);
+  return window.kind === 'SESSION' ? bounds.end + window.sizeMs + grace + 1 : bounds.end + grace;
+}
+
 export function windowsFor(ts: number, size: number, advance: number): WindowBounds[] {
   const out: WindowBounds[] = [];
   const lastStart = ts - (((ts % advance) + advance) % advance);
@@ -201,22 +214,50 @@ export function windowsFor(ts: number, size: number, advance: number): WindowBou
   return out.reverse();
 }
 
-/** EMIT FINAL: holds the latest result per window until stream time passes the window's end plus grace. */
-export function suppressOperator(step: SuppressStep, ctx: RuntimeContext, emit: Emit, graceMs: number): Emit {
+/**
+ * EMIT FINAL, Kafka Streams' emit on window close: the latest result of each
+ * window is held and emitted once, when stream time reaches its close (see
+ * closesAt; `streamTime` is the aggregation's: every record that advances it
+ * updates a window, so its result comes through here).
+ *
+ * A time window is emitted only if the store still retains it then: its start
+ * is at least stream time - retention (RETENTION, else size + grace). With the
+ * default retention a window expires at its close, so when stream time jumps
+ * past a window's close in one record, the window is gone, as in ksqlDB.
+ * Sessions are emitted once closed.
+ */
+export function suppressOperator(step: SuppressStep, ctx: RuntimeContext, emit: Emit, window: WindowSpec): Emit {
   const buffer = ctx.stores.keyValue<Rec>(`${step.id}-buffer`);
+  const retention = window.kind === 'SESSION' ? Number.POSITIVE_INFINITY : (window.retentionMs ?? window.sizeMs + effectiveGrace(window));
+  const closeOf = (w: WindowBounds): number => closesAt(window, w);
+  // buffered windows by close time; an entry is stale once its window was emitted or a session grew
+  const closing = new MinHeap<{ readonly at: number; readonly k: string }>((a, b) => a.at - b.at);
+  let indexed = false;
   let streamTime = Number.NEGATIVE_INFINITY;
   return (rec) => {
-    streamTime = Math.max(streamTime, rec.ts);
+    if (!indexed) {
+      // after a restore the buffer holds windows the heap does not know yet
+      for (const [k, r] of buffer.entries()) if (r.window) closing.push({ at: closeOf(r.window), k });
+      indexed = true;
+    }
+    if (rec.ts > streamTime) streamTime = rec.ts;
     if (rec.window) {
       const k = keyString(rec.key) + '@' + rec.window.start;
-      if (rec.window.end + graceMs > streamTime || rec.value === null) buffer.put(k, rec);
+      if (rec.value === null) {
+        buffer.delete(k); // a session merged into another one
+      } else {
+        const before = buffer.get(k);
+        buffer.put(k, rec);
+        const at = closeOf(rec.window);
+        if (!before?.window || closeOf(before.window) !== at) closing.push({ at, k });
+      }
     }
-    const ready: [string, Rec][] = [];
-    for (const [k, r] of buffer.entries()) if (r.window && r.window.end + graceMs <= streamTime) ready.push([k, r]);
-    ready.sort((a, b) => a[1].window!.end - b[1].window!.end);
-    for (const [k, r] of ready) {
-      buffer.delete(k);
-      if (r.value !== null) emit(r);
+    for (let top = closing.peek(); top !== undefined && top.at <= streamTime; top = closing.peek()) {
+      closing.pop();
+      const r = buffer.get(top.k);
+      if (!r?.window || closeOf(r.window) !== top.at) continue;
+      buffer.delete(top.k);
+      if (r.window.start >= streamTime - retention) emit(r);
     }
   };
 }
