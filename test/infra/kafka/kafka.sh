@@ -155,6 +155,9 @@ share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 log.segment.bytes=16777216
 log.retention.check.interval.ms=300000
+# test records carry old timestamps (QTT-style data starts near 0): with time
+# retention, every retention check (5 min) deleted whatever a test was reading
+log.retention.ms=-1
 EOF
   # shellcheck disable=SC2046
   java -cp "$cp" $(java_opts) kafka.tools.StorageTool format \
