@@ -52,6 +52,12 @@ interface Task {
   restoring: boolean;
   /** restored and every batch since committed: its stores match the changelog (a checkpoint may be written) */
   clean: boolean;
+  /**
+   * Exactly-once: the group's committed offset per input topic, read once the
+   * task's transactional producer was initialized (so no transaction of a
+   * previous owner is still pending). Records below it were processed already.
+   */
+  readonly startOffsets: Map<string, number>;
 }
 
 export interface QueryStatus {
@@ -307,6 +313,11 @@ export class QueryRunner {
       ...sessionOptions(this.o.properties),
       onAssigned: (tps) => this.#assign(tps),
       onRevoked: (tps) => this.#revoke(tps),
+      onCrash: (e) => {
+        this.#state = 'ERROR';
+        this.#error = e.message;
+        this.o.logger.error({ err: e }, 'query consumer stopped');
+      },
     });
     await this.#consumer.run((batch) => this.#onBatch(batch));
   }
@@ -349,12 +360,14 @@ export class QueryRunner {
     this.#m.rebalances.inc();
     this.o.logger.info({ tasks: [...this.#tasks.keys()].sort((a, b) => a - b), fresh: fresh.map((t) => t.partition) }, 'partitions assigned');
     for (const t of fresh) t.restoring = true;
+    const started = Date.now();
     const ready = this.#prepare(fresh).then(
       () => {
         for (const t of fresh) {
           t.restoring = false;
           t.clean = true;
         }
+        if (fresh.length > 0) this.o.logger.info({ tasks: fresh.map((t) => t.partition), ms: Date.now() - started }, 'tasks ready');
       },
       (e: unknown) => {
         for (const t of fresh) t.restoring = false;
@@ -412,7 +425,7 @@ export class QueryRunner {
 
   #newTask(partition: number): Task {
     const stores = new TaskStoreFactory(partition, (name) => this.#changelogTopics.get(name) ?? names.changelogTopic(this.o.serviceId, this.o.queryId, name));
-    const task: Task = { partition, stores, handlers: new Map(), out: [], ready: Promise.resolve(), producer: null, closed: false, restoring: false, clean: false };
+    const task: Task = { partition, stores, handlers: new Map(), out: [], ready: Promise.resolve(), producer: null, closed: false, restoring: false, clean: false, startOffsets: new Map() };
     const logTopic = this.o.processingLogTopic;
     const log: ProcessingLogger = {
       log: (entry: ProcessingLogEntry) => {
@@ -458,18 +471,19 @@ export class QueryRunner {
           else t.producer = producer;
         }),
       );
+      await this.#readStartOffsets(tasks);
     }
     const topics = [...this.#changelogTopics.values()];
     if (topics.length === 0) return;
     const storeOf = new Map([...this.#changelogTopics].map(([name, topic]) => [topic, name]));
-    const wanted = new Map<string, { start: number; end: number; task: Task }>();
+    const wanted = new Map<string, { topic: string; start: number; end: number; task: Task }>();
     for (const topic of topics) {
       const marks = await this.o.port.admin.fetchWatermarks(topic);
       for (const t of tasks) {
         const m = marks.find((w) => w.partition === t.partition);
         if (!m) continue;
         const start = await this.#loadCheckpoint(t, storeOf.get(topic)!, m.low, m.high);
-        if (m.high > start) wanted.set(`${topic}:${t.partition}`, { start, end: m.high, task: t });
+        if (m.high > start) wanted.set(`${topic}:${t.partition}`, { topic, start, end: m.high, task: t });
       }
     }
     if (wanted.size === 0) return;
@@ -498,7 +512,9 @@ export class QueryRunner {
     this.o.logger.info({ partitions: [...wanted.keys()], records: [...remaining.values()].reduce((a, b) => a + b, 0) }, 'restoring state stores');
     const pending = new Set(wanted.keys());
     let done!: () => void;
-    const finished = new Promise<void>((r) => (done = r));
+    let fail!: (e: Error) => void;
+    const finished = new Promise<void>((resolve, reject) => ((done = resolve), (fail = reject)));
+    finished.catch(() => {}); // awaited below; a crash may come first
     const progress = (p: TopicPartitionOffset): void => {
       const k = `${p.topic}:${p.partition}`;
       const w = wanted.get(k);
@@ -507,24 +523,30 @@ export class QueryRunner {
         publish();
         done();
       }
+      // revoked while restoring: the next owner restores them
+      if (tasks.every((t) => t.closed)) done();
     };
-    const consumer = await this.o.port.consumer({
-      groupId: names.restoreGroupId(this.o.serviceId, this.o.queryId, randomUUID()),
-      topics,
-      from: 'earliest',
-      readCommitted: this.o.guarantee === 'exactly_once_v2',
-      maxBytesPerPartition: 8 * 1024 * 1024,
-      maxWaitMs: 100,
-      onProgress: progress,
-      // after a local checkpoint, replay only what follows it
-      onAssigned: (tps) => {
-        for (const tp of tps) {
-          const w = wanted.get(`${tp.topic}:${tp.partition}`);
-          if (w && w.start > 0) consumer.seek({ ...tp, offset: w.start });
-        }
-      },
-    });
-    try {
+    // One consumer per changelog topic: one fetches while another's batch is applied.
+    const restoreFrom = async (topic: string): Promise<KafkaConsumer> => {
+      const consumer = await this.o.port.consumer({
+        groupId: names.restoreGroupId(this.o.serviceId, this.o.queryId, randomUUID()),
+        topics: [topic],
+        from: 'earliest',
+        readCommitted: this.o.guarantee === 'exactly_once_v2',
+        maxBytesPerPartition: 8 * 1024 * 1024,
+        maxWaitMs: 100,
+        onProgress: progress,
+        onCrash: (e) => fail(e),
+        onAssigned: (tps) => {
+          for (const tp of tps) {
+            const w = wanted.get(`${tp.topic}:${tp.partition}`);
+            // other processes' partitions (and ones with nothing to replay) are not read at all
+            if (!w) consumer.pause(tp.topic, [tp.partition]);
+            // after a local checkpoint, replay only what follows it
+            else if (w.start > 0) consumer.seek({ ...tp, offset: w.start });
+          }
+        },
+      });
       await consumer.run(async (batch) => {
         const w = wanted.get(`${batch.topic}:${batch.partition}`);
         if (!w) return;
@@ -539,11 +561,32 @@ export class QueryRunner {
         if (n > 0) restoredCounter.inc({ query_id: this.o.queryId, store: storeOf.get(batch.topic) ?? '' }, n);
         publish();
       });
+      return consumer;
+    };
+    const consumers = await Promise.allSettled([...new Set([...wanted.values()].map((w) => w.topic))].map(restoreFrom));
+    try {
+      for (const c of consumers) if (c.status === 'rejected') throw c.reason;
       await finished;
       this.o.logger.info({ ms: Date.now() - started, restored: this.#restored }, 'state stores restored');
     } finally {
-      await consumer.close();
+      await Promise.all(consumers.map((c) => (c.status === 'fulfilled' ? c.value.close() : undefined)));
     }
+  }
+
+  /**
+   * Exactly-once: reads the group's committed input offsets of the tasks.
+   *
+   * kafkajs reads a new assignment's committed offsets as soon as it joins,
+   * without KIP-447's require-stable flag, so it can see an offset that a
+   * previous owner's transaction is committing right then (that owner was
+   * killed after asking to commit): the records of that transaction would be
+   * processed again. Initializing the task's transactional producer finishes
+   * any such transaction first; offsets read after it are stable, and the
+   * batch handler skips what lies below them.
+   */
+  async #readStartOffsets(tasks: readonly Task[]): Promise<void> {
+    const byPartition = new Map(tasks.map((t) => [t.partition, t]));
+    for (const o of await this.o.port.admin.fetchOffsets(this.groupId, this.#consumerTopics())) byPartition.get(o.partition)?.startOffsets.set(o.topic, o.offset);
   }
 
   /**
@@ -588,10 +631,23 @@ export class QueryRunner {
       this.#assign([{ topic: batch.topic, partition: batch.partition }]);
       task = this.#tasks.get(batch.partition)!;
     }
-    await waitWithHeartbeats(task.ready, batch);
+    try {
+      await waitWithHeartbeats(task.ready, batch);
+    } catch (e) {
+      // a failed preparation (or a rebalance): the next batch of this partition prepares a new task
+      await this.#closeTask(task);
+      throw e;
+    }
+    let records = batch.records;
+    const start = task.startOffsets.get(batch.topic);
+    if (start !== undefined) {
+      if (records[records.length - 1]!.offset + 1 >= start) task.startOffsets.delete(batch.topic);
+      if (records[0]!.offset < start) records = records.filter((r) => r.offset >= start);
+      if (records.length === 0) return;
+    }
     const handlers = task.handlers.get(batch.topic) ?? [];
     let bytesIn = 0;
-    for (const r of batch.records) {
+    for (const r of records) {
       bytesIn += (r.key?.length ?? 0) + (r.value?.length ?? 0);
       for (const h of handlers) {
         try {
@@ -609,7 +665,7 @@ export class QueryRunner {
         }
       }
     }
-    const last = batch.records[batch.records.length - 1]!;
+    const last = records[records.length - 1]!;
     const offsets: TopicPartitionOffset[] = [{ topic: batch.topic, partition: batch.partition, offset: last.offset + 1 }];
     const out = [...task.out, ...task.stores.drainChanges(last.timestamp)];
     task.out = [];
@@ -642,8 +698,8 @@ export class QueryRunner {
     }
     const now = Date.now();
     this.#m.commit.observe((performance.now() - commitStart) / 1000);
-    this.#processed += batch.records.length;
-    this.#m.recordsIn.inc(batch.records.length);
+    this.#processed += records.length;
+    this.#m.recordsIn.inc(records.length);
     this.#m.bytesIn.inc(bytesIn);
     let sunk = 0;
     let bytesOut = 0;
