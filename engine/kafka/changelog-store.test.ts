@@ -33,6 +33,24 @@ describe('ChangelogStore', () => {
     expect(s.drainChanges(7).map((r) => r.key!.toString())).toEqual(['c']);
   });
 
+  it('keeps each key once, restored or decoded: writes, deletes and replays over restored values', () => {
+    const s = new ChangelogStore<number[]>('cl', 0);
+    for (let i = 0; i < 4; i++) s.restore(rec(`k${i}`, [i], i));
+    s.load('k4', '[4]');
+    expect(s.get('k1')).toEqual([1]);
+    s.put('k2', [20]);
+    s.delete('k3');
+    s.restore(rec('k1', [10], 5));
+    expect(s.size).toBe(4);
+    expect(s.get('k1')).toEqual([10]);
+    expect(Object.fromEntries(s.entries())).toEqual({ k0: [0], k1: [10], k2: [20], k4: [4] });
+    expect(Object.fromEntries(s.encodedEntries())).toEqual({ k0: '[0]', k1: '[10]', k2: '[20]', k4: '[4]' });
+    expect(s.drainChanges(0).map((r) => [r.key!.toString(), r.value?.toString() ?? null])).toEqual([
+      ['k2', '[20]'],
+      ['k3', null],
+    ]);
+  });
+
   it('checkpoints round-trip through the state dir and are used once', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'ksetl-ckpt-'));
     try {

@@ -10,23 +10,19 @@ import type { OutRecord } from './port.js';
  * outputs, before the input offsets are committed. `restore` replays the
  * changelog into memory before the task processes anything.
  */
-/**
- * A value restored but not read yet: restores keep the changelog bytes (or
- * checkpoint text) and decode a value on its first read, so a large store
- * restores at the speed the records arrive.
- */
-class Encoded {
-  constructor(readonly data: Buffer | string) {}
-  decode<V>(): V {
-    return typeof this.data === 'string' ? decodeText<V>(this.data) : decodeValue<V>(this.data);
-  }
-  text(): string {
-    return typeof this.data === 'string' ? this.data : this.data.toString('utf8');
-  }
-}
-
 export class ChangelogStore<V> implements KeyValueStore<V> {
-  readonly #map = new Map<string, V | Encoded>();
+  /** values read or written since the restore */
+  readonly #map = new Map<string, V>();
+  /**
+   * Values restored and not read yet, in the codec's encoding: the changelog
+   * record's bytes (a view of the fetched response, not a copy) or a
+   * checkpoint's text. They are decoded on their first read, so a large store
+   * restores at the speed its records arrive. A key is in one map or the
+   * other, never both; no wrapper object per entry (a large restore's entries
+   * all survive into the old generation, and every object there costs the
+   * garbage collector a copy or two).
+   */
+  readonly #encoded = new Map<string, Buffer | string>();
   readonly #dirty = new Set<string>();
 
   constructor(
@@ -36,37 +32,41 @@ export class ChangelogStore<V> implements KeyValueStore<V> {
 
   get(key: string): V | undefined {
     const v = this.#map.get(key);
-    if (!(v instanceof Encoded)) return v;
-    const decoded = v.decode<V>();
-    this.#map.set(key, decoded);
-    return decoded;
+    if (v !== undefined || this.#encoded.size === 0) return v;
+    const encoded = this.#encoded.get(key);
+    if (encoded === undefined) return undefined;
+    return this.#decoded(key, encoded);
   }
+
+  #decoded(key: string, encoded: Buffer | string): V {
+    const value = typeof encoded === 'string' ? decodeText<V>(encoded) : decodeValue<V>(encoded);
+    this.#encoded.delete(key);
+    this.#map.set(key, value);
+    return value;
+  }
+
   put(key: string, value: V): void {
     this.#map.set(key, value);
+    if (this.#encoded.size > 0) this.#encoded.delete(key);
     this.#dirty.add(key);
   }
   delete(key: string): void {
     this.#map.delete(key);
+    this.#encoded.delete(key);
     this.#dirty.add(key);
   }
   *entries(): IterableIterator<[string, V]> {
-    for (const [k, v] of this.#map) {
-      if (!(v instanceof Encoded)) {
-        yield [k, v];
-        continue;
-      }
-      const decoded = v.decode<V>();
-      this.#map.set(k, decoded);
-      yield [k, decoded];
-    }
+    yield* this.#map;
+    for (const [k, encoded] of this.#encoded) yield [k, this.#decoded(k, encoded)];
   }
 
   /** Entries as the codec's JSON text (checkpoints: values never read are written as restored). */
   *encodedEntries(): IterableIterator<[string, string]> {
-    for (const [k, v] of this.#map) yield [k, v instanceof Encoded ? v.text() : encodeText(v)];
+    for (const [k, v] of this.#map) yield [k, encodeText(v)];
+    for (const [k, encoded] of this.#encoded) yield [k, typeof encoded === 'string' ? encoded : encoded.toString('utf8')];
   }
   get size(): number {
-    return this.#map.size;
+    return this.#map.size + this.#encoded.size;
   }
 
   /** Changelog records for the keys written since the last call (values encoded now, so later in-place changes are caught). */
@@ -87,20 +87,28 @@ export class ChangelogStore<V> implements KeyValueStore<V> {
 
   /** Puts a value read from a local checkpoint, as codec text (not written to the changelog again). */
   load(key: string, text: string): void {
-    this.#map.set(key, new Encoded(text));
+    this.#encoded.set(key, text);
+    if (this.#map.size > 0) this.#map.delete(key);
   }
 
   /** Forgets everything (a checkpoint that turned out unusable). */
   clear(): void {
     this.#map.clear();
+    this.#encoded.clear();
     this.#dirty.clear();
   }
 
+  /** Replays one changelog record (the latest value of its key, or a tombstone). */
   restore(r: BrokerRecord): void {
     if (r.key === null) return;
     const k = r.key.toString('utf8');
-    if (r.value === null) this.#map.delete(k);
-    else this.#map.set(k, new Encoded(r.value));
+    if (r.value === null) {
+      this.#map.delete(k);
+      this.#encoded.delete(k);
+      return;
+    }
+    this.#encoded.set(k, r.value);
+    if (this.#map.size > 0) this.#map.delete(k);
   }
 }
 
