@@ -189,6 +189,40 @@ describe('table-table joins', () => {
   });
 });
 
+describe('aggregations over table joins', () => {
+  it('table-table: an update retracts the row joined before it from its group', () => {
+    const e = engine(`${TABLES}
+      CREATE TABLE N AS SELECT B, COUNT(*) AS C FROM LT LEFT JOIN RT ON LT.ID = RT.ID GROUP BY B;`);
+    send(e, 'lt', 'k', { A: 'a1' }, 1); // group null: dropped
+    send(e, 'rt', 'k', { B: 'x' }, 2);
+    send(e, 'rt', 'k', { B: 'y' }, 3); // leaves x
+    send(e, 'lt', 'k', null, 4); // leaves y
+    expect(read(e, 'N')).toEqual([
+      { key: 'x', value: { C: 1 }, ts: 2 },
+      { key: 'x', value: { C: 0 }, ts: 3 },
+      { key: 'y', value: { C: 1 }, ts: 3 },
+      { key: 'y', value: { C: 0 }, ts: 4 },
+    ]);
+  });
+
+  it('foreign-key: left and right updates retract the row joined before them', () => {
+    const e = engine(`
+      CREATE TABLE ORDERS (ORDER_ID STRING PRIMARY KEY, CUSTOMER_ID STRING, TOTAL INT) WITH (KAFKA_TOPIC='orders', VALUE_FORMAT='JSON');
+      CREATE TABLE CUSTOMERS (ID STRING PRIMARY KEY, REGION STRING) WITH (KAFKA_TOPIC='customers', VALUE_FORMAT='JSON');
+      CREATE TABLE BY_REGION AS SELECT REGION, SUM(TOTAL) AS T FROM ORDERS O JOIN CUSTOMERS C ON O.CUSTOMER_ID = C.ID GROUP BY REGION;`);
+    send(e, 'customers', 'c1', { REGION: 'EU' }, 1);
+    send(e, 'orders', 'o1', { CUSTOMER_ID: 'c1', TOTAL: 10 }, 2);
+    send(e, 'orders', 'o1', { CUSTOMER_ID: 'c1', TOTAL: 15 }, 3);
+    send(e, 'customers', 'c1', { REGION: 'US' }, 4);
+    expect(read(e, 'BY_REGION')).toEqual([
+      { key: 'EU', value: { T: 10 }, ts: 2 },
+      { key: 'EU', value: { T: 15 }, ts: 3 },
+      { key: 'EU', value: { T: 0 }, ts: 4 },
+      { key: 'US', value: { T: 15 }, ts: 4 },
+    ]);
+  });
+});
+
 describe('foreign-key joins', () => {
   const FK = `
     CREATE TABLE ORDERS (ORDER_ID STRING PRIMARY KEY, CUSTOMER_ID STRING, TOTAL INT) WITH (KAFKA_TOPIC='orders', VALUE_FORMAT='JSON');

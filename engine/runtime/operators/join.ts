@@ -42,11 +42,11 @@ export function joinOperator(step: JoinStep, ctx: RuntimeContext, emit: Emit): {
       return null;
     }
   };
-  const out = (key: readonly unknown[], l: readonly unknown[] | null, r: readonly unknown[] | null, base: Rec, ts: number): void => {
+  const out: Out = (key, l, r, base, ts, old) => {
     emit({
       key,
       value: l === null && r === null ? null : concat(l ?? nullsL, r ?? nullsR),
-      old: undefined,
+      old: old === undefined ? undefined : old === null ? null : concat(old.l ?? nullsL, old.r ?? nullsR),
       ts,
       partition: base.partition,
       offset: base.offset,
@@ -75,7 +75,17 @@ function concat(a: readonly unknown[], b: readonly unknown[]): unknown[] {
 }
 
 type KeyOf = (s: Side, rec: Rec, value: readonly unknown[]) => unknown;
-type Out = (key: readonly unknown[], l: readonly unknown[] | null, r: readonly unknown[] | null, base: Rec, ts: number) => void;
+/** The sides of a joined row; a side without a match is null. */
+interface Joined {
+  readonly l: readonly unknown[] | null;
+  readonly r: readonly unknown[] | null;
+}
+/**
+ * Emits a joined row (a delete when both sides are null). Table joins pass
+ * `old`, the row previously joined for the key (null: none), so that a table
+ * aggregation downstream can retract it.
+ */
+type Out = (key: readonly unknown[], l: readonly unknown[] | null, r: readonly unknown[] | null, base: Rec, ts: number, old?: Joined | null) => void;
 
 interface Buffered {
   readonly row: unknown[];
@@ -209,7 +219,7 @@ function tableTable(step: JoinStep, ctx: RuntimeContext, L: Side, R: Side, keyOf
   const rt = ctx.stores.keyValue<unknown[]>(`${step.id}-right`);
   const type = step.joinType;
   const current = new Set<string>();
-  const emitFor = (key: unknown, l: unknown[] | null, r: unknown[] | null, rec: Rec, fromLeft: boolean): void => {
+  const emitFor = (key: unknown, l: unknown[] | null, r: unknown[] | null, rec: Rec, fromLeft: boolean, old: Joined): void => {
     let lv = l;
     let rv = r;
     switch (type) {
@@ -235,10 +245,12 @@ function tableTable(step: JoinStep, ctx: RuntimeContext, L: Side, R: Side, keyOf
         break;
     }
     const k = keyString([key]);
+    const had = current.has(k);
     if (lv === null && rv === null) {
-      if (!current.delete(k)) return; // nothing was joined for this key: no delete to send
+      if (!had) return; // nothing was joined for this key: no delete to send
+      current.delete(k);
     } else current.add(k);
-    out([key], lv, rv, rec, rec.ts);
+    out([key], lv, rv, rec, rec.ts, had ? old : null);
   };
   return {
     left: (rec) => {
@@ -246,17 +258,21 @@ function tableTable(step: JoinStep, ctx: RuntimeContext, L: Side, R: Side, keyOf
       if (key === null) return;
       const k = keyString([key]);
       const row = rec.value === null ? null : L.rowOf(rec, rec.value);
+      const r = rt.get(k) ?? null;
+      const old: Joined = { l: lt.get(k)?.row ?? null, r };
       if (row) lt.put(k, { key, row });
       else lt.delete(k);
-      emitFor(key, row, rt.get(k) ?? null, rec, true);
+      emitFor(key, row, r, rec, true, old);
     },
     right: (rec) => {
       const key = rec.key[0] ?? null;
       const k = keyString(rec.key);
       const row = rec.value === null ? null : R.rowOf(rec, rec.value);
+      const l = lt.get(k)?.row ?? null;
+      const old: Joined = { l, r: rt.get(k) ?? null };
       if (row) rt.put(k, row);
       else rt.delete(k);
-      emitFor(key, lt.get(k)?.row ?? null, row, rec, false);
+      emitFor(key, l, row, rec, false, old);
     },
   };
 }
@@ -266,14 +282,17 @@ function fkJoin(step: JoinStep, ctx: RuntimeContext, L: Side, R: Side, keyOf: Ke
   const rt = ctx.stores.keyValue<unknown[]>(`${step.id}-right`);
   const index = ctx.stores.keyValue<Set<string>>(`${step.id}-fk-index`);
   const inner = step.joinType === 'INNER';
+  // the row joined for a left row while the right side is `r`
+  const joined = (l: unknown[], r: unknown[] | undefined): Joined | null => (r ? { l, r } : inner ? null : { l, r: null });
   return {
     left: (rec) => {
       const lk = keyString(rec.key);
       const prev = lt.get(lk);
+      const old = prev ? joined(prev.row, prev.fk === null ? undefined : rt.get(keyString([prev.fk]))) : null;
       if (prev && prev.fk !== null) index.get(keyString([prev.fk]))?.delete(lk);
       if (rec.value === null) {
         lt.delete(lk);
-        if (prev) out(rec.key, null, null, rec, rec.ts);
+        if (prev) out(rec.key, null, null, rec, rec.ts, old);
         return;
       }
       const fk = keyOf(L, rec, rec.value);
@@ -286,21 +305,23 @@ function fkJoin(step: JoinStep, ctx: RuntimeContext, L: Side, R: Side, keyOf: Ke
         index.put(fkk, set);
       }
       const r = fk === null ? undefined : rt.get(keyString([fk]));
-      if (r) out(rec.key, row, r, rec, rec.ts);
-      else if (!inner) out(rec.key, row, null, rec, rec.ts);
-      else if (prev) out(rec.key, null, null, rec, rec.ts);
+      if (r) out(rec.key, row, r, rec, rec.ts, old);
+      else if (!inner) out(rec.key, row, null, rec, rec.ts, old);
+      else if (prev) out(rec.key, null, null, rec, rec.ts, old);
     },
     right: (rec) => {
       const rk = keyString(rec.key);
       const row = rec.value === null ? null : R.rowOf(rec, rec.value);
+      const prevRow = rt.get(rk);
       if (row) rt.put(rk, row);
       else rt.delete(rk);
       for (const lk of index.get(rk) ?? []) {
         const l = lt.get(lk);
         if (!l) continue;
-        if (row) out(l.key, l.row, row, rec, rec.ts);
-        else if (inner) out(l.key, null, null, rec, rec.ts);
-        else out(l.key, l.row, null, rec, rec.ts);
+        const old = joined(l.row, prevRow);
+        if (row) out(l.key, l.row, row, rec, rec.ts, old);
+        else if (inner) out(l.key, null, null, rec, rec.ts, old);
+        else out(l.key, l.row, null, rec, rec.ts, old);
       }
     },
   };
