@@ -29,6 +29,8 @@ describe('typeExpression', () => {
     expect(t('0.05')).toBe('DECIMAL(2, 2)');
     expect(t('1.5E3')).toBe('DOUBLE');
     fails('9223372036854775808', 'Invalid numeric literal: 9223372036854775808');
+    // the literal starts at column 5; ksqlDB's AST-builder errors print one more
+    fails('1 + 9223372036854775808', 'line 1:6: Invalid numeric literal');
   });
   it('resolves columns', () => {
     const c = typeOf('I1.F0', S);

@@ -355,7 +355,8 @@ class Typer {
     const n = BigInt(text);
     if (n <= INT_MAX) return lit({ kind: 'INTEGER' }, Number(n));
     if (n <= LONG_MAX) return lit({ kind: 'BIGINT' }, n);
-    throw err(`Failed to prepare statement: ${loc ? `line ${loc.line}:${loc.column}: ` : ''}Invalid numeric literal: ${text}`, loc, 'StatementError');
+    // ksqlDB raises this while building its AST, and that error text counts the node's (already 1-based) column from 1 again
+    throw err(`Failed to prepare statement: ${loc ? `line ${loc.line}:${loc.column + 1}: ` : ''}Invalid numeric literal: ${text}`, loc, 'StatementError');
   }
 
   column(source: string | null, name: string, loc: Loc): TypedExpr {
