@@ -371,17 +371,20 @@ function toKafkajsHeaders(headers: readonly Header[]): IHeaders {
   return out;
 }
 
-function fromKafkajsHeaders(headers: IHeaders | undefined): Header[] {
-  const out: Header[] = [];
-  if (headers === undefined) return out;
-  // most records have none: no entries array per record
+/** Shared by every consumed record without headers (most): one array, not one per record. */
+const NO_HEADERS: readonly Header[] = Object.freeze([]);
+
+function fromKafkajsHeaders(headers: IHeaders | undefined): readonly Header[] {
+  if (headers === undefined) return NO_HEADERS;
+  let out: Header[] | null = null;
   for (const key in headers) {
+    out ??= [];
     const value = headers[key];
     for (const v of Array.isArray(value) ? value : [value]) {
       out.push({ key, value: v === undefined || v === null ? null : Buffer.isBuffer(v) ? v : Buffer.from(v) });
     }
   }
-  return out;
+  return out ?? NO_HEADERS;
 }
 
 function toTopicOffsets(offsets: readonly TopicPartitionOffset[]) {
