@@ -216,6 +216,11 @@ describe.skipIf(!operatorAvailable || !kubeconfig || !bootstrap)('operator end t
     const refused = await waitKq('refuse', 'Degraded (SqlChangeRefused)', (o) => condition(o, 'Degraded')?.reason === 'SqlChangeRefused');
     expect(refused.status?.lastAppliedSql).toBe(oldSql);
     expect(refused.status!.queries!.map((q) => q.id)).toEqual([id]);
+    // each transition is a Kubernetes Event about the KsqlQuery
+    await waitFor('a SqlChangeRefused Event about KsqlQuery refuse', async () => {
+      const { items } = await api.get<{ items: { reason?: string; type?: string; regarding?: { kind?: string; name?: string } }[] }>(`/apis/events.k8s.io/v1/namespaces/${ns}/events`);
+      return items.some((e) => e.regarding?.kind === 'KsqlQuery' && e.regarding.name === 'refuse' && e.reason === 'SqlChangeRefused' && e.type === 'Warning') ? true : undefined;
+    }, 60_000);
 
     await api.mergePatch(KQ(ns, 'refuse'), { spec: { upgradePolicy: 'Recreate' } });
     const recreated = await waitKq('refuse', 'Ready on the new SQL', (o) => ready(o) && o.status?.lastAppliedSql === newSql);
