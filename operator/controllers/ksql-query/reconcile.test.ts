@@ -147,6 +147,23 @@ describe('reconcileQuery', () => {
     expect(kube.query.status?.lastError).toBeUndefined();
   });
 
+  it('does not recreate again what a killed reconcile already recreated (engine on the new SQL, status on the old)', async () => {
+    const { kube, engine, reconcile } = setup({ sql: sql('user_id, service'), upgradePolicy: 'Recreate' });
+    await reconcile();
+    // the operator recreated the query for the new SQL and died before its status write
+    await engine.ksql('TERMINATE CSAS_BY_SERVICE_0;');
+    await engine.ksql('DROP STREAM IF EXISTS BY_SERVICE;');
+    await engine.ksql(sql('user_id, UCASE(service) AS service_uc'));
+    const recreated = engine.queries.map((q) => q.id);
+    kube.edit({ sql: sql('user_id, UCASE(service) AS service_uc') });
+    engine.submitted.length = 0;
+    await reconcile();
+    expect(engine.submitted.filter((s) => !s.startsWith('SHOW'))).toEqual([]);
+    expect(engine.queries.map((q) => q.id)).toEqual(recreated);
+    expect(kube.query.status?.lastAppliedSql).toBe(sql('user_id, UCASE(service) AS service_uc'));
+    expect(condition(kube.query, 'Ready')?.status).toBe('True');
+  });
+
   it('submits nothing again when run twice (a repeated reconcile is idempotent)', async () => {
     const { engine, reconcile } = setup({ sql: sql('user_id, service') });
     await reconcile();
