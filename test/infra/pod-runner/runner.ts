@@ -638,8 +638,10 @@ export async function startPodRunner(options: PodRunnerOptions): Promise<PodRunn
 
   // ---- watch -----------------------------------------------------------------------------
 
+  /** a process exiting without stop(): no orphan engines, no addresses left on `lo` */
   const killAll = () => {
     for (const c of children) c.kill('SIGKILL');
+    removeIps();
   };
   process.on('exit', killAll);
 
