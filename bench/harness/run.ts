@@ -16,6 +16,7 @@
  * Options: --quick  --records N  --guarantee at_least_once|exactly_once_v2
  *          --workloads filter,join,...  --variants ksetl-1,kstreams-1t,...  --ceilings none|kafkajs-passthrough,...
  *          --rates 20000,50000  --latency-seconds S  --no-latency  --out DIR
+ *          --cpu-prof DIR  (ksetl processes write V8 CPU profiles there; stopped with SIGTERM)
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -52,6 +53,7 @@ const { values: args } = parseArgs({
     'latency-workloads': { type: 'string' },
     'no-latency': { type: 'boolean', default: false },
     out: { type: 'string' },
+    'cpu-prof': { type: 'string' },
   },
 });
 const quick = args.quick!;
@@ -221,7 +223,7 @@ async function main(): Promise<void> {
         if (values.length) peak = Math.max(peak ?? 0, ...values);
       };
       try {
-        engine = await startVariant(v, w, { bootstrap: broker.bootstrap, guarantee, classpath, tag, topics });
+        engine = await startVariant(v, w, { bootstrap: broker.bootstrap, guarantee, classpath, tag, topics, ...(args['cpu-prof'] ? { cpuProfileDir: args['cpu-prof'] } : {}) });
         startedAt = Date.now();
         running.add(engine);
         processes = engine.procs.length;
@@ -302,7 +304,7 @@ async function main(): Promise<void> {
       let offered = false;
       const base = { workload: w.id, variant: v, offered: rate };
       try {
-        engine = await startVariant(v, w, { bootstrap: broker.bootstrap, guarantee, classpath, tag, topics });
+        engine = await startVariant(v, w, { bootstrap: broker.bootstrap, guarantee, classpath, tag, topics, ...(args['cpu-prof'] ? { cpuProfileDir: args['cpu-prof'] } : {}) });
         running.add(engine);
         await readyOrFailed(engine, 120_000);
         offered = true;
