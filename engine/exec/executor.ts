@@ -10,7 +10,7 @@ import { castValue, formatTypeForMessage } from '../types/cast.js';
 import { compileExpression } from '../expr/compile.js';
 import { typeExpression } from '../expr/typer.js';
 import type { FunctionRegistry } from '../functions/types.js';
-import { planQuery, type PlannedQuery } from '../plan/plan-query.js';
+import { planQuery, type PlanContext, type PlannedQuery } from '../plan/plan-query.js';
 import { createSerde, schemaToColumns, windowedKeySerde } from '../serde/index.js';
 import type { FormatInfo, FormatName, SchemaRegistry } from '../serde/types.js';
 import { parseScript } from '../sql/index.js';
@@ -50,6 +50,11 @@ export class StatementExecutor {
     properties: Readonly<Record<string, string>> = {},
   ) {
     this.#props = { ...properties };
+  }
+
+  /** what the planner reads: sources, functions, topic partition counts */
+  #catalog(): Pick<PlanContext, 'source' | 'functions' | 'partitions'> {
+    return { source: (n) => this.metastore.source(n), functions: this.functions, partitions: (t) => this.runtime.topicPartitions(t) };
   }
 
   get properties(): Readonly<Record<string, string>> {
@@ -151,7 +156,7 @@ export class StatementExecutor {
         if (inner.kind !== 'CreateAsSelect' && inner.kind !== 'InsertInto' && inner.kind !== 'QueryStatement') {
           throw new KsqlError('The provided statement does not run a ksql query', st.loc);
         }
-        const planned = planQuery(inner.query, { source: (n) => this.metastore.source(n), functions: this.functions, sinkName: inner.kind === 'QueryStatement' ? null : inner.kind === 'InsertInto' ? inner.target : inner.name });
+        const planned = planQuery(inner.query, { ...this.#catalog(), sinkName: inner.kind === 'QueryStatement' ? null : inner.kind === 'InsertInto' ? inner.target : inner.name });
         if (inner.kind === 'CreateAsSelect' && planned.resultType !== inner.sourceType) {
           throw new KsqlError(
             `Invalid result type. Your SELECT query produces a ${planned.resultType}. Please use CREATE ${planned.resultType} AS SELECT statement instead.`,
@@ -161,7 +166,7 @@ export class StatementExecutor {
         return ok(explainStep(planned.root));
       }
       case 'QueryStatement':
-        planQuery(st.query, { source: (n) => this.metastore.source(n), functions: this.functions, sinkName: null });
+        planQuery(st.query, { ...this.#catalog(), sinkName: null });
         return ok('');
       case 'AssertStatement':
         return ok('');
@@ -317,7 +322,7 @@ export class StatementExecutor {
       const kind = existing.sourceType === 'STREAM' ? 'stream' : 'table';
       throw new KsqlError(`Cannot add ${st.sourceType === 'STREAM' ? 'stream' : 'table'} '${st.name}': A ${kind} with the same name already exists`, st.loc, 'AlreadyExists');
     }
-    const planned = planQuery(st.query, { source: (n) => this.metastore.source(n), functions: this.functions, sinkName: st.name, statementLabel: `CREATE ${st.sourceType} AS SELECT` });
+    const planned = planQuery(st.query, { ...this.#catalog(), sinkName: st.name, statementLabel: `CREATE ${st.sourceType} AS SELECT` });
     rejectWindowedTableSources(planned, st.loc);
     if (planned.resultType !== st.sourceType) {
       throw new KsqlError(
@@ -370,7 +375,7 @@ export class StatementExecutor {
     if (target.sourceType === 'TABLE') throw new KsqlError(`INSERT INTO can only be used to insert into a stream. ${target.name} is a table.`, st.loc);
     if (target.isSource) throw new KsqlError(`Cannot insert into read-only ${target.sourceType.toLowerCase()}: ${target.name}`, st.loc);
     if (target.columns.some((c) => c.namespace === 'HEADERS')) throw new KsqlError(`Cannot insert into ${target.name} because it has header columns`, st.loc);
-    const planned = planQuery(st.query, { source: (n) => this.metastore.source(n), functions: this.functions, sinkName: st.target });
+    const planned = planQuery(st.query, { ...this.#catalog(), sinkName: st.target });
     rejectWindowedTableSources(planned, st.loc);
     if (planned.resultType !== 'STREAM') throw new KsqlError(`INSERT INTO can only be used to insert into a stream. ${target.name} is a table.`, st.loc);
     const want = target.columns.filter((c) => c.namespace !== 'HEADERS');

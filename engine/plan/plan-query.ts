@@ -29,6 +29,8 @@ export interface PlanContext {
   readonly sinkName: string | null;
   /** e.g. "CREATE TABLE AS SELECT", for messages */
   readonly statementLabel?: string;
+  /** a topic's partition count, when known: sources joined without a repartition must match */
+  readonly partitions?: (topic: string) => number | undefined;
 }
 
 /** What a query produces, before it is bound to a sink. */
@@ -55,6 +57,8 @@ interface FromResult {
   readonly isJoin: boolean;
   /** the left table of a foreign-key join (its primary key is the result's key) */
   readonly fkLeft: string | null;
+  /** joins that read both sides as partitioned (no repartition): left-most source of the left side, and the right source */
+  readonly copartitioned: readonly (readonly [DataSource, DataSource])[];
 }
 
 let stepCounter = 0;
@@ -65,6 +69,7 @@ function nextId(kind: string): string {
 /** Plans a SELECT into a dataflow. Errors are KsqlErrors worded as ksqlDB's. */
 export function planQuery(query: Query, ctx: PlanContext): PlannedQuery {
   stepCounter = 0;
+  checkJoinCriteria(query.from, ctx);
   const from = planFrom(query.from, query, ctx);
   let step: Step = from.step;
   let sourceType = from.sourceType;
@@ -399,6 +404,7 @@ export function planQuery(query: Query, ctx: PlanContext): PlannedQuery {
   step = project;
 
   if (query.emit === 'FINAL' && !suppressed) throw new KsqlError('EMIT FINAL is only supported for windowed aggregations.', query.loc);
+  checkCopartitioned(from, ctx);
 
   return {
     root: step,
@@ -670,9 +676,62 @@ function planFrom(rel: Relation, query: Query, ctx: PlanContext): FromResult {
   return planJoin(rel, query, ctx);
 }
 
+/**
+ * ksqlDB analyses the criteria of every join before it plans any of them:
+ * each side of the equality references exactly one source, not the same one,
+ * and one side references the source being joined. What does not resolve
+ * (unknown sources or columns, self joins) is left to planJoin's messages.
+ */
+function checkJoinCriteria(rel: Relation, ctx: PlanContext): { alias: string; scope: ExprScope }[] | null {
+  if (rel.kind === 'Source') {
+    const src = ctx.source(rel.name);
+    if (!src) return null;
+    const alias = rel.alias ?? rel.name;
+    return [{ alias, scope: rowScope(sourceSchema(src, alias), alias) }];
+  }
+  const left = checkJoinCriteria(rel.left, ctx);
+  const right = checkJoinCriteria(rel.right, ctx);
+  if (!left || !right) return null;
+  const all = [...left, ...right];
+  if (new Set(all.map((s) => s.alias)).size !== all.length) return null;
+  const on = rel.on;
+  if (on.kind !== 'Comparison' || on.op !== '=') return all;
+  // the sources an expression reads; null when a column does not resolve to exactly one
+  const sourcesOf = (e: Expr): Set<string> | null => {
+    const out = new Set<string>();
+    for (const r of columnRefs(e)) {
+      const has = (s: { alias: string; scope: ExprScope }): boolean => s.scope.columns.some((c) => c.name === r.name && c.qualifier === s.alias);
+      const hits = all.filter((s) => (r.source === null || s.alias === r.source) && has(s));
+      if (hits.length !== 1) return null;
+      out.add(hits[0]!.alias);
+    }
+    return out;
+  };
+  const a = sourcesOf(on.left);
+  const b = sourcesOf(on.right);
+  if (!a || !b) return all;
+  for (const [side, used] of [[on.left, a] as const, [on.right, b] as const]) {
+    if (used.size !== 1) {
+      throw new KsqlError(
+        `Invalid comparison expression '${formatExpr(side)}' in join '${formatExpr(on)}'. Each side of the join comparision must contain references from exactly one source.`,
+        on.loc,
+      );
+    }
+  }
+  const [sa] = a;
+  const [sb] = b;
+  if (sa === sb) throw new KsqlError(`Each side of the join must reference exactly one source and not the same source. Left side references \`${sa}\` and right references \`${sb}\``, on.loc);
+  const joined = rel.right.alias ?? rel.right.name;
+  if (sa !== joined && sb !== joined) {
+    throw new KsqlError(
+      `A join criteria is expected to reference the source (\`${joined}\`) in the FROM clause, instead the right source references \`${sb}\` and the left source references \`${sa}\``,
+      on.loc,
+    );
+  }
+  return all;
+}
+
 export function sourceStep(src: DataSource, alias: string): SourceStep {
-  const keys = src.columns.filter((c) => c.namespace === 'KEY');
-  const values = src.columns.filter((c) => c.namespace !== 'KEY');
   return {
     kind: 'Source',
     id: nextId('Source'),
@@ -685,11 +744,17 @@ export function sourceStep(src: DataSource, alias: string): SourceStep {
     columns: src.columns,
     timestamp: src.timestamp,
     materialize: src.sourceType === 'TABLE',
-    schema: {
-      key: keys.map((c) => ({ name: c.name, qualifier: alias, type: c.type })),
-      value: values.map((c: Column) => ({ name: c.name, qualifier: alias, type: c.type })),
-      window: src.window,
-    },
+    schema: sourceSchema(src, alias),
+  };
+}
+
+function sourceSchema(src: DataSource, alias: string): StepSchema {
+  const keys = src.columns.filter((c) => c.namespace === 'KEY');
+  const values = src.columns.filter((c) => c.namespace !== 'KEY');
+  return {
+    key: keys.map((c) => ({ name: c.name, qualifier: alias, type: c.type })),
+    value: values.map((c: Column) => ({ name: c.name, qualifier: alias, type: c.type })),
+    window: src.window,
   };
 }
 
@@ -706,6 +771,7 @@ function planSource(rel: AliasedSource, ctx: PlanContext): FromResult {
     pseudoQualifier: alias,
     isJoin: false,
     fkLeft: null,
+    copartitioned: [],
   };
 }
 
@@ -878,6 +944,7 @@ function planJoin(rel: Extract<Relation, { kind: 'Join' }>, query: Query, ctx: P
       pseudoQualifier: null,
       isJoin: true,
       fkLeft: left.sources[0]!.source.name,
+      copartitioned: left.copartitioned,
     };
   } else {
     const prev = leftIsKey ? left.keyEquivalents[0]! : [];
@@ -893,7 +960,26 @@ function planJoin(rel: Extract<Relation, { kind: 'Join' }>, query: Query, ctx: P
     pseudoQualifier: null,
     isJoin: true,
     fkLeft: null,
+    // a stream side joined on something else than its key is repartitioned (to the other side's partition count)
+    copartitioned:
+      (left.sourceType === 'TABLE' || leftIsKey) && (right.sourceType === 'TABLE' || rightIsKey)
+        ? [...left.copartitioned, [left.sources[0]!.source, rightSrc.source] as const]
+        : left.copartitioned,
   };
+}
+
+/** Physical planning's check, after every other: sides joined without a repartition have as many partitions. */
+function checkCopartitioned(from: FromResult, ctx: PlanContext): void {
+  if (!ctx.partitions) return;
+  for (const [l, r] of from.copartitioned) {
+    const lp = ctx.partitions(l.topic);
+    const rp = ctx.partitions(r.topic);
+    if (lp === undefined || rp === undefined || lp === rp) continue;
+    throw new KsqlError(
+      `Can't join \`${l.name}\` with \`${r.name}\` since the number of partitions don't match. \`${l.name}\` partitions = ${lp}; \`${r.name}\` partitions = ${rp}. Please repartition either one so that the number of partitions match.`,
+      null,
+    );
+  }
 }
 
 function dedupe(xs: Expr[]): Expr[] {

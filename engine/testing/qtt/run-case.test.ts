@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { BIGINT, INTEGER, STRING } from '../../types/sql-type.js';
 import { col, fakeDeps, source } from './fake-engine.test-support.js';
 import { parseLossless } from './load.js';
-import { runCase } from './run-case.js';
+import { runCase, topicsToCreate } from './run-case.js';
 import type { QttCase, QttTest } from './types.js';
 
 const INPUT = source('INPUT', 'input', [col('K', STRING, 'KEY'), col('V', INTEGER)]);
@@ -112,5 +112,22 @@ describe('runCase', () => {
     const skip = runCase(kase({ statements: [], topics: [{ name: 't', valueFormat: 'PROTOBUF', valueSchema: 'x', valueSchemaReferences: [{ name: 'a' }] }] }), deps);
     expect(skip).toMatchObject({ status: 'skipped' });
     expect(skip.message).toMatch(/schema references/);
+  });
+
+  it('pre-creates undeclared topics with 4 partitions, declared ones as declared, none for PARTITIONS=', () => {
+    const t = kase({
+      statements: [
+        "CREATE STREAM A (K STRING KEY, V INT) WITH (KAFKA_TOPIC='a', VALUE_FORMAT='JSON');",
+        "CREATE STREAM B (K STRING KEY, V INT) WITH (KAFKA_TOPIC='b', VALUE_FORMAT='JSON', PARTITIONS=2);",
+        "CREATE STREAM C AS SELECT * FROM A;",
+      ],
+      topics: [{ name: 'declared', partitions: 3 }],
+      inputs: [{ topic: 'in', key: 'k', value: 1 }],
+    }).test;
+    expect([...topicsToCreate(t)]).toEqual([
+      ['declared', 3],
+      ['in', 4],
+      ['a', 4],
+    ]);
   });
 });

@@ -114,15 +114,20 @@ export function registerTopicSchemas(registry: SchemaRegistry, t: QttTopic): voi
 const CREATE_SOURCE = /^\s*CREATE\s+(?:OR\s+REPLACE\s+)?(?:SOURCE\s+)?(?:STREAM|TABLE)\b/i;
 const KAFKA_TOPIC = /KAFKA_TOPIC\s*=\s*'([^']*)'/i;
 
-/** Topics a ksqlDB test pre-creates: declared ones, input topics, and topics of CREATE STREAM/TABLE without PARTITIONS. */
+/**
+ * Topics a ksqlDB test pre-creates: declared ones, input topics, and topics of
+ * CREATE STREAM/TABLE without PARTITIONS; undeclared ones with 4 partitions, as
+ * ksqlDB's harness does (its topology test driver still reads every input
+ * record from partition 0: see produceInput).
+ */
 export function topicsToCreate(test: QttTest): Map<string, number> {
   const topics = new Map<string, number>();
   for (const t of test.topics ?? []) topics.set(t.name, toNumber(t.partitions, 1) || 1);
-  for (const r of test.inputs ?? []) if (!topics.has(r.topic)) topics.set(r.topic, 1);
+  for (const r of test.inputs ?? []) if (!topics.has(r.topic)) topics.set(r.topic, 4);
   for (const s of test.statements) {
     if (!CREATE_SOURCE.test(s) || /\bAS\s+SELECT\b/i.test(s) || /\bPARTITIONS\s*=/i.test(s)) continue;
     const m = KAFKA_TOPIC.exec(s);
-    if (m && !topics.has(m[1]!)) topics.set(m[1]!, 1);
+    if (m && !topics.has(m[1]!)) topics.set(m[1]!, 4);
   }
   return topics;
 }
@@ -157,7 +162,7 @@ export function produceInput(engine: KsqlEngine, ctx: CodecContext, r: QttRecord
     value,
     timestamp: toNumber(r.timestamp, 0),
     headers: headersOf(r.headers),
-    ...(r.partition !== undefined && r.partition !== null ? { partition: toNumber(r.partition) } : {}),
+    partition: r.partition !== undefined && r.partition !== null ? toNumber(r.partition) : 0,
   };
   engine.broker.produce(r.topic, rec);
 }

@@ -1,4 +1,5 @@
--- A stream-table join on a value column of the stream (the stream is rekeyed).
-CREATE STREAM RATINGS (RATING_ID STRING KEY, CUSTOMER_ID STRING, STARS INT) WITH (KAFKA_TOPIC='ratings', VALUE_FORMAT='JSON');
+-- A stream-table join on a value column of the stream (the stream is rekeyed,
+-- into as many partitions as the table has: the counts need not match).
+CREATE STREAM RATINGS (RATING_ID STRING KEY, CUSTOMER_ID STRING, STARS INT) WITH (KAFKA_TOPIC='ratings', VALUE_FORMAT='JSON', PARTITIONS=3);
 CREATE TABLE CUSTOMERS (ID STRING PRIMARY KEY, NAME STRING, CLUB_STATUS STRING) WITH (KAFKA_TOPIC='customers', VALUE_FORMAT='JSON');
 EXPLAIN CREATE STREAM RATINGS_WITH_CUSTOMER AS SELECT R.CUSTOMER_ID, R.STARS, C.NAME FROM RATINGS R JOIN CUSTOMERS C ON R.CUSTOMER_ID = C.ID;
