@@ -57,6 +57,8 @@ interface FromResult {
   readonly isJoin: boolean;
   /** the left table of a foreign-key join (its primary key is the result's key) */
   readonly fkLeft: string | null;
+  /** the synthetic key column of a join keyed by neither side's column (ROWKEY, or ROWKEY_n when a source has it) */
+  readonly syntheticKey: string | null;
   /** joins that read both sides as partitioned (no repartition): left-most source of the left side, and the right source */
   readonly copartitioned: readonly (readonly [DataSource, DataSource])[];
 }
@@ -342,8 +344,9 @@ export function planQuery(query: Query, ctx: PlanContext): PlannedQuery {
     if (item.alias) return item.alias;
     let name = naturalName(item.original, from.isJoin, uniqueNames);
     if (name === null) {
+      // generated names skip the columns of the sources too (as ksqlDB's generator does)
       do name = `KSQL_COL_${generated++}`;
-      while (taken.has(name));
+      while (taken.has(name) || sourceNames.has(name));
     } else if (item.original.kind === 'Dereference' && (sourceNames.has(name) || taken.has(name))) {
       // a struct field named like an existing column gets the next free suffix
       let n = 1;
@@ -446,7 +449,7 @@ function missingKeyMessage(sinkName: string | null, kind: 'SOURCE' | 'GROUP' | '
       }
       const eqs = missing[0]!.map(formatExpr);
       const alts = eqs.length === 1 ? eqs[0]! : `${eqs.slice(0, -1).join(', ')} or ${eqs[eqs.length - 1]}`;
-      const synthetic = eqs.length === 1 && eqs[0] === 'ROWKEY' ? '\nROWKEY was added as a synthetic key column because the join criteria did not match any source column.' : '';
+      const synthetic = eqs.length === 1 && eqs[0] === from.syntheticKey ? `\n${from.syntheticKey} was added as a synthetic key column because the join criteria did not match any source column.` : '';
       return `${target} must include the join expression${eqs.length > 1 ? 's' : ''} ${alts} in its projection (eg, SELECT ${eqs[0]}...).${synthetic}`;
     }
   }
@@ -507,8 +510,8 @@ function expandSelect(items: readonly SelectItem[], from: FromResult, scope: Exp
       }
       continue;
     }
-    if (!wanted && from.isJoin && from.step.schema.key[0]?.name === 'ROWKEY') {
-      const ref: ColumnRef = { kind: 'ColumnRef', source: null, name: 'ROWKEY', loc: item.loc };
+    if (!wanted && from.syntheticKey) {
+      const ref: ColumnRef = { kind: 'ColumnRef', source: null, name: from.syntheticKey, loc: item.loc };
       out.push({ expr: ref, alias: null, original: ref });
     }
     for (const c of scope.columns) {
@@ -771,6 +774,7 @@ function planSource(rel: AliasedSource, ctx: PlanContext): FromResult {
     pseudoQualifier: alias,
     isJoin: false,
     fkLeft: null,
+    syntheticKey: null,
     copartitioned: [],
   };
 }
@@ -915,7 +919,7 @@ function planJoin(rel: Extract<Relation, { kind: 'Join' }>, query: Query, ctx: P
   const rightCols = withPseudo(right);
   // FULL joins, and joins on expressions of neither side's columns, key their result by a synthetic ROWKEY.
   const synthetic = variant !== 'FK_TABLE_TABLE' && (rel.type === 'FULL' || (leftKey.kind !== 'ColumnRef' && rightKey.kind !== 'ColumnRef'));
-  const keyName = synthetic ? 'ROWKEY' : 'KSQL_JOIN_KEY';
+  const keyName = synthetic ? syntheticKeyName([...leftCols, ...rightCols]) : 'KSQL_JOIN_KEY';
 
   const step: JoinStep = {
     kind: 'Join',
@@ -944,13 +948,14 @@ function planJoin(rel: Extract<Relation, { kind: 'Join' }>, query: Query, ctx: P
       pseudoQualifier: null,
       isJoin: true,
       fkLeft: left.sources[0]!.source.name,
+      syntheticKey: null,
       copartitioned: left.copartitioned,
     };
   } else {
     const prev = leftIsKey ? left.keyEquivalents[0]! : [];
     // earlier joins' key columns keep their preference, then this join's left and right columns
     keyEquivalents = dedupe([...prev, leftKey, rightKey]).filter((e) => e.kind === 'ColumnRef');
-    if (synthetic) keyEquivalents = [{ kind: 'ColumnRef', source: null, name: 'ROWKEY', loc: rel.loc } satisfies ColumnRef];
+    if (synthetic) keyEquivalents = [{ kind: 'ColumnRef', source: null, name: keyName, loc: rel.loc } satisfies ColumnRef];
   }
   return {
     step,
@@ -960,6 +965,7 @@ function planJoin(rel: Extract<Relation, { kind: 'Join' }>, query: Query, ctx: P
     pseudoQualifier: null,
     isJoin: true,
     fkLeft: null,
+    syntheticKey: synthetic ? keyName : null,
     // a stream side joined on something else than its key is repartitioned (to the other side's partition count)
     copartitioned:
       (left.sourceType === 'TABLE' || leftIsKey) && (right.sourceType === 'TABLE' || rightIsKey)
@@ -980,6 +986,15 @@ function checkCopartitioned(from: FromResult, ctx: PlanContext): void {
       null,
     );
   }
+}
+
+/** ROWKEY, or ROWKEY_n with the smallest n no column of the joined sources is named (as ksqlDB generates it). */
+function syntheticKeyName(columns: readonly SchemaColumn[]): string {
+  const used = new Set(columns.map((c) => c.name));
+  if (!used.has('ROWKEY')) return 'ROWKEY';
+  let n = 1;
+  while (used.has(`ROWKEY_${n}`)) n++;
+  return `ROWKEY_${n}`;
 }
 
 function dedupe(xs: Expr[]): Expr[] {
