@@ -5,8 +5,9 @@
  *
  * 1. An engine runs a stream-table join (RATINGS ⋈ CUSTOMERS); CUSTOMERS gets
  *    N distinct keys, so the join's table store (and its changelog) holds N entries.
- * 2. That engine closes; a new process of the same service starts, replays the
- *    command log and restores the store from the changelog before processing.
+ * 2. That engine closes; a new process of the same service (a child process:
+ *    a fresh heap, as a restarted pod has) starts, replays the command log and
+ *    restores the store from the changelog before processing.
  *    The figure is the time from the new engine's start until its tasks are
  *    restored and running (it includes the command-log replay and the
  *    consumer-group join).
@@ -15,12 +16,17 @@
  *    to local disk when it closes; a third start loads the checkpoint and
  *    replays only the changelog after it (a restart on the same disk).
  *
+ * Each figure is wall time; `cpuSeconds` (this process's CPU time over the
+ * same span) is steadier on a shared machine.
+ *
  * Usage: tsx bench/restore/run.ts [--keys 1000000]
  * KSETL_KAFKA_BOOTSTRAP: use a running broker; otherwise one is started.
- * Results: bench/results/kafka-restore-<date>.json.
+ * Results: bench/results/kafka-restore-<date>[-n].json.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,11 +34,14 @@ import { parseArgs } from 'node:util';
 import { KafkaEngine } from '../../engine/kafka/kafka-engine.js';
 import { kafkajsPort } from '../../engine/kafka/kafkajs-port.js';
 import type { KafkaPort } from '../../engine/kafka/port.js';
+import { tuneYoungGeneration } from '../../engine/server/heap.js';
 import { startKafka } from '../../test/infra/kafka/broker.js';
 
-const { values } = parseArgs({ options: { keys: { type: 'string', default: '1000000' } } });
+// the young generation an engine server process runs with (engine/server/heap.ts)
+const semiSpaceMb = tuneYoungGeneration();
+
+const { values } = parseArgs({ options: { keys: { type: 'string', default: '1000000' }, restart: { type: 'string' } } });
 const keys = Number(values.keys);
-const stateDir = mkdtempSync(join(tmpdir(), 'ksetl-restore-bench-'));
 const PARTITIONS = 4;
 const s = randomBytes(3).toString('hex');
 const serviceId = `restore_${s}_`;
@@ -67,11 +76,58 @@ async function waitUntil(what: string, check: () => boolean, timeoutMs: number, 
   }
 }
 
+interface Restart {
+  readonly from: 'changelog' | 'local checkpoint';
+  readonly bootstrap: string;
+  readonly serviceId: string;
+  readonly queryId: string;
+  readonly stateDir: string;
+  readonly keys: number;
+  /** store entries the first engine materialized */
+  readonly entries: number;
+}
+
+/** One restart in this process (`--restart <json>`): prints `RESULT <json>` once restored, running and closed again. */
+async function restart(r: Restart): Promise<void> {
+  const { queryId: id } = r;
+  // the machine is shared: the load when the restart begins says how far wall time is from CPU time
+  const loadAverage1m = Number(loadavg()[0]!.toFixed(1));
+  const restartStarted = Date.now();
+  const cpuStarted = process.cpuUsage();
+  const engine = await KafkaEngine.start({ port: kafkajsPort({ brokers: r.bootstrap, logLevel: 'nothing' }), serviceId: r.serviceId, properties: { 'ksql.streams.auto.offset.reset': 'earliest', 'ksql.streams.state.dir': r.stateDir } });
+  const restored = (): number => [...(engine.runner(id)?.storeEntries().values() ?? [])].reduce((a, b) => a + b, 0);
+  await waitUntil(`restoring from the ${r.from}`, () => engine.runner(id)?.metricState === 'RUNNING' && (engine.queryStatus(id)?.assigned.length ?? 0) === PARTITIONS && restored() >= r.entries, 300_000, () => `${engine.queryStatus(id)?.restored} changelog records replayed, ${restored()} entries, ${engine.runner(id)?.metricState}`);
+  const secs = (Date.now() - restartStarted) / 1000;
+  const cpu = process.cpuUsage(cpuStarted);
+  const cpuSeconds = Number(((cpu.user + cpu.system) / 1e6).toFixed(2));
+  const replayed = engine.queryStatus(id)?.restored ?? 0;
+  const result = { from: r.from, keys: r.keys, stores: r.entries / r.keys, entries: restored(), changelogRecordsReplayed: replayed, seconds: secs, cpuSeconds, loadAverage1m, entriesPerSec: Math.round(restored() / secs) };
+  const internal = engine.runner(id)?.internalTopics ?? [];
+  const closeStarted = Date.now();
+  await engine.close();
+  await engine.port.close();
+  console.log(`RESULT ${JSON.stringify({ result, closeSeconds: (Date.now() - closeStarted) / 1000, internal })}`);
+}
+
+/** Runs `restart` in a child process (a fresh heap, as a restarted pod has). */
+async function restartInNewProcess(r: Restart): Promise<{ result: Record<string, unknown>; closeSeconds: number; internal: string[] }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--restart', JSON.stringify(r)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+    for (const line of d.toString().split('\n')) if (line.trim() && !line.startsWith('RESULT ')) console.log(line);
+  });
+  const [code] = (await once(child, 'exit')) as [number | null];
+  const line = out.split('\n').find((l) => l.startsWith('RESULT '));
+  if (code !== 0 || !line) throw new Error(`restart from the ${r.from} failed (exit ${code})`);
+  return JSON.parse(line.slice('RESULT '.length)) as { result: Record<string, unknown>; closeSeconds: number; internal: string[] };
+}
+
 async function main(): Promise<void> {
   const given = process.env['KSETL_KAFKA_BOOTSTRAP'];
   const broker = given ? { bootstrap: given, stop: async () => {} } : await startKafka();
+  const stateDir = mkdtempSync(join(tmpdir(), 'ksetl-restore-bench-'));
   const properties: Record<string, string> = { 'ksql.streams.auto.offset.reset': 'earliest' };
-  const withStateDir = { ...properties, 'ksql.streams.state.dir': stateDir };
   const results: Record<string, unknown>[] = [];
   try {
     const admin = kafkajsPort({ brokers: broker.bootstrap, logLevel: 'nothing' });
@@ -98,19 +154,12 @@ async function main(): Promise<void> {
     // 2. a new process restores from the changelog; 3. one on the same disk from its checkpoint
     let internal: string[] = [];
     for (const from of ['changelog', 'local checkpoint'] as const) {
-      const restartStarted = Date.now();
-      const engine = await KafkaEngine.start({ port: kafkajsPort({ brokers: broker.bootstrap, logLevel: 'nothing' }), serviceId, properties: withStateDir });
-      const restored = (): number => [...(engine.runner(id)?.storeEntries().values() ?? [])].reduce((a, b) => a + b, 0);
-      await waitUntil(`restoring from the ${from}`, () => engine.runner(id)?.metricState === 'RUNNING' && (engine.queryStatus(id)?.assigned.length ?? 0) === PARTITIONS && restored() >= entries, 300_000, () => `${engine.queryStatus(id)?.restored} changelog records replayed, ${restored()} entries, ${engine.runner(id)?.metricState}`);
-      const secs = (Date.now() - restartStarted) / 1000;
-      const replayed = engine.queryStatus(id)?.restored ?? 0;
-      console.log(`restart from the ${from}: ${restored()} entries (${entries / keys} stores of ${keys} keys) ready in ${secs.toFixed(2)} s, ${replayed} changelog records replayed`);
-      results.push({ from, keys, stores: entries / keys, entries: restored(), changelogRecordsReplayed: replayed, seconds: secs, entriesPerSec: Math.round(restored() / secs) });
-      internal = engine.runner(id)?.internalTopics ?? [];
-      const closeStarted = Date.now();
-      await engine.close();
-      await engine.port.close();
-      if (from === 'changelog') console.log(`  close with checkpoint: ${((Date.now() - closeStarted) / 1000).toFixed(2)} s`);
+      const r = await restartInNewProcess({ from, bootstrap: broker.bootstrap, serviceId, queryId: id, stateDir, keys, entries });
+      const x = r.result;
+      console.log(`restart from the ${from}: ${x['entries']} entries (${x['stores']} stores of ${keys} keys) ready in ${Number(x['seconds']).toFixed(2)} s (${x['cpuSeconds']} CPU s), ${x['changelogRecordsReplayed']} changelog records replayed`);
+      if (from === 'changelog') console.log(`  close with checkpoint: ${r.closeSeconds.toFixed(2)} s`);
+      results.push(x);
+      internal = r.internal;
     }
     results.push({ materializeSeconds: materializeSecs });
     await admin.admin.deleteTopics([`customers-${s}`, `ratings-${s}`, ...internal]).catch(() => {});
@@ -122,12 +171,23 @@ async function main(): Promise<void> {
   const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'results');
   mkdirSync(dir, { recursive: true });
   const date = new Date().toISOString().slice(0, 10);
-  const file = join(dir, `kafka-restore-${date}.json`);
+  // a second run on one day writes kafka-restore-<date>-2.json and so on (earlier files are kept)
+  let file = join(dir, `kafka-restore-${date}.json`);
+  for (let n = 2; existsSync(file); n++) file = join(dir, `kafka-restore-${date}-${n}.json`);
   writeFileSync(
     file,
-    JSON.stringify({ date, node: process.version, partitions: PARTITIONS, machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), loadAverage1m: Number(loadavg()[0]!.toFixed(1)) }, results }, null, 2) + '\n',
+    JSON.stringify({ date, node: process.version, commit: gitCommit(), semiSpaceMb, partitions: PARTITIONS, machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), loadAverage1m: Number(loadavg()[0]!.toFixed(1)) }, results }, null, 2) + '\n',
   );
   console.log(`results: ${file}`);
 }
 
-await main();
+function gitCommit(): string | null {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: dirname(fileURLToPath(import.meta.url)), encoding: 'utf8' }).trim();
+  } catch {
+    return null;
+  }
+}
+
+if (values.restart) await restart(JSON.parse(values.restart) as Restart);
+else await main();
