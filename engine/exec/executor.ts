@@ -10,14 +10,14 @@ import { castValue, formatTypeForMessage } from '../types/cast.js';
 import { compileExpression } from '../expr/compile.js';
 import { typeExpression } from '../expr/typer.js';
 import type { FunctionRegistry } from '../functions/types.js';
-import { planQuery, type PlanContext, type PlannedQuery } from '../plan/plan-query.js';
+import { mapKeyMessage, planQuery, type PlanContext, type PlannedQuery } from '../plan/plan-query.js';
 import { createSerde, schemaToColumns, windowedKeySerde } from '../serde/index.js';
 import type { FormatInfo, FormatName, SchemaRegistry } from '../serde/types.js';
 import { parseScript } from '../sql/index.js';
 import type { Expr } from '../sql/ast/expression.js';
 import type { AlterSource, CreateAsSelect, CreateSource, InsertInto, InsertValues, Properties, PropertyValue, Statement } from '../sql/ast/statement.js';
 import type { SinkStep, Step } from '../topology/topology.js';
-import { formatType, typeEquals, type SqlType } from '../types/sql-type.js';
+import { containsMap, formatType, typeEquals, type SqlType } from '../types/sql-type.js';
 import { explainStep } from '../plan/explain.js';
 
 /** What the executor needs from a runtime (in-memory or Kafka). */
@@ -634,10 +634,7 @@ function validateFormats(s: DataSource, registry: SchemaRegistry, loc: CreateSou
   const values = s.columns.filter((c) => c.namespace === 'VALUE');
   for (const k of keys) {
     if (containsMap(k.type)) {
-      throw new KsqlError(
-        `Map keys, including types that contain maps, are not supported as they may lead to unexpected behavior due to inconsistent serialization. Key column name: \`${k.name}\`. Column type: ${formatTypeForMessage(k.type)}. See https://github.com/confluentinc/ksql/issues/6621 for more.`,
-        loc,
-      );
+      throw new KsqlError(mapKeyMessage(k.name, k.type), loc);
     }
   }
   if (s.valueFormat.properties['WRAP_SINGLE_VALUE'] !== undefined && values.length !== 1) {
@@ -657,15 +654,3 @@ function validateFormats(s: DataSource, registry: SchemaRegistry, loc: CreateSou
   }
 }
 
-function containsMap(t: SqlType): boolean {
-  switch (t.kind) {
-    case 'MAP':
-      return true;
-    case 'ARRAY':
-      return containsMap(t.element);
-    case 'STRUCT':
-      return t.fields.some((f) => containsMap(f.type));
-    default:
-      return false;
-  }
-}

@@ -20,7 +20,8 @@ import type {
   SuppressStep,
   WindowSpec,
 } from '../topology/topology.js';
-import { formatType, type SqlType } from '../types/sql-type.js';
+import { containsMap, formatType, type SqlType } from '../types/sql-type.js';
+import { formatTypeForMessage } from '../types/cast.js';
 
 export interface PlanContext {
   readonly source: (name: string) => DataSource | undefined;
@@ -382,7 +383,7 @@ export function planQuery(query: Query, ctx: PlanContext): PlannedQuery {
     const aliases = keyAliases[i]!;
     if (aliases.length > 1) {
       if (keyKind === 'GROUP') throw new KsqlError(`The projection contains a key column more than once: ${aliases.map((a) => `\`${a}\``).join(' and ')}.`, query.loc);
-      throw new KsqlError(`The projection contains a key column (\`${aliases[0]}\`) more than once, aliased as: ${[...aliases].sort().join(' and ')}.`, query.loc);
+      throw new KsqlError(`The projection contains a key column (\`${from.isJoin ? joinedName(eqs[0]!) : aliases[0]}\`) more than once, aliased as: ${[...aliases].sort().join(' and ')}.`, query.loc);
     }
     keyCols.push({ name: aliases[0] ?? '', type: step.schema.key[i]!.type });
   });
@@ -407,6 +408,7 @@ export function planQuery(query: Query, ctx: PlanContext): PlannedQuery {
   step = project;
 
   if (query.emit === 'FINAL' && !suppressed) throw new KsqlError('EMIT FINAL is only supported for windowed aggregations.', query.loc);
+  checkJoinKeys(step);
   checkCopartitioned(from, ctx);
 
   return {
@@ -985,6 +987,38 @@ function checkCopartitioned(from: FromResult, ctx: PlanContext): void {
       `Can't join \`${l.name}\` with \`${r.name}\` since the number of partitions don't match. \`${l.name}\` partitions = ${lp}; \`${r.name}\` partitions = ${rp}. Please repartition either one so that the number of partitions match.`,
       null,
     );
+  }
+}
+
+/** A column as ksqlDB names it in a join's schema: prefixed by its source (L.ID is L_ID). */
+function joinedName(e: Expr): string {
+  return e.kind === 'ColumnRef' && e.source ? `${e.source}_${e.name}` : formatExpr(e);
+}
+
+/** ksqlDB refuses keys that are or contain maps (their serialized form is not stable). */
+export function mapKeyMessage(name: string, type: SqlType): string {
+  return `Map keys, including types that contain maps, are not supported as they may lead to unexpected behavior due to inconsistent serialization. Key column name: \`${name}\`. Column type: ${formatTypeForMessage(type)}. See https://github.com/confluentinc/ksql/issues/6621 for more.`;
+}
+
+/** A stream joined on a map (or what contains one) would be repartitioned by it: refused, naming the joined column. */
+function checkJoinKeys(step: Step): void {
+  switch (step.kind) {
+    case 'Source':
+      return;
+    case 'Join':
+      checkJoinKeys(step.left);
+      checkJoinKeys(step.right);
+      if (step.variant !== 'FK_TABLE_TABLE' && containsMap(step.schema.key[0]!.type)) throw new KsqlError(mapKeyMessage(joinedName(step.leftKey), step.schema.key[0]!.type), null);
+      return;
+    case 'Filter':
+    case 'Project':
+    case 'FlatMap':
+    case 'Rekey':
+    case 'Aggregate':
+    case 'Suppress':
+    case 'Sink':
+      checkJoinKeys(step.input);
+      return;
   }
 }
 

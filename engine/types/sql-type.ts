@@ -132,6 +132,20 @@ export function typeEquals(a: SqlType, b: SqlType): boolean {
   }
 }
 
+/** A map, or a type that contains one. */
+export function containsMap(t: SqlType): boolean {
+  switch (t.kind) {
+    case 'MAP':
+      return true;
+    case 'ARRAY':
+      return containsMap(t.element);
+    case 'STRUCT':
+      return t.fields.some((f) => containsMap(f.type));
+    default:
+      return false;
+  }
+}
+
 export function isNumeric(t: SqlType): boolean {
   return t.kind === 'INTEGER' || t.kind === 'BIGINT' || t.kind === 'DOUBLE' || t.kind === 'DECIMAL';
 }
