@@ -273,7 +273,28 @@ describe('stream-stream join state', () => {
     expect(buffered()).toBe(51);
     // stream time moves on far beyond window + grace; only the recent key stays
     for (let t = 10_000; t <= 20_000; t += 1000) send(e, 'l', 'recent', { A: 'r' }, t);
-    expect(buffered()).toBe(1);
+    // each side expires by its own stream time (a late record of the other side may still join): the right one stood still at 100
+    expect(buffered()).toBe(2);
+    send(e, 'r', 'other', { B: 'x' }, 22_000);
+    expect(buffered()).toBe(2); // recent@20000 and other@22000
     expect(read(e, 'J')).toEqual([{ key: 'once-0', value: { A: 'a0', B: 'b' }, ts: 100 }]);
+  });
+
+  it('a late record joins what the other side still retains; an unmatched one whose window stream time passed is emitted at once', () => {
+    const e = engine(`${STREAMS}
+      CREATE STREAM J AS SELECT R.ID, A, B FROM L RIGHT JOIN R WITHIN 1 MINUTE GRACE PERIOD 1 MINUTE ON L.ID = R.ID;`);
+    send(e, 'l', 'k0', { A: 'A' }, 0);
+    send(e, 'r', 'k0', { B: 'a' }, 60_000);
+    send(e, 'l', 'k1', { A: 'B' }, 330_000); // stream time (and the left side's) 330 s
+    send(e, 'l', 'k2', { A: 'C' }, 90_000); // older than the left side retains (330 s - 180 s): not kept
+    send(e, 'r', 'k2', { B: 'c' }, 90_000); // C is gone: unmatched, and its window ended before 330 s
+    send(e, 'r', 'k3', { B: 'd' }, 60_000); // the right side (at 90 s) keeps it
+    send(e, 'l', 'k3', { A: 'D' }, 90_000);
+    expect(read(e, 'J')).toEqual([
+      { key: 'k0', value: { A: 'A', B: 'a' }, ts: 60_000 },
+      { key: 'k2', value: { A: null, B: 'c' }, ts: 90_000 },
+      { key: 'k3', value: { A: null, B: 'd' }, ts: 60_000 },
+      { key: 'k3', value: { A: 'D', B: 'd' }, ts: 90_000 },
+    ]);
   });
 });

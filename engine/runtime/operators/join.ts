@@ -101,7 +101,10 @@ function streamStream(step: JoinStep, ctx: RuntimeContext, L: Side, R: Side, key
   const rightBuf = ctx.stores.keyValue<Buffered[]>(`${step.id}-right`);
   const leftOuter = step.joinType === 'LEFT' || step.joinType === 'FULL';
   const rightOuter = step.joinType === 'RIGHT' || step.joinType === 'FULL';
+  // stream time over both sides (closes windows), and per side (each side's buffer expires by its own, as a Kafka Streams window store)
   let streamTime = Number.NEGATIVE_INFINITY;
+  let leftTime = Number.NEGATIVE_INFINITY;
+  let rightTime = Number.NEGATIVE_INFINITY;
   const retention = within.beforeMs + within.afterMs + (grace ?? 24 * 3600 * 1000);
   // outer-join records waiting for their window to close, in timestamp order (as Kafka Streams scans its outer-join store)
   const unmatched = new MinHeap<{ buf: Buffered; isLeft: boolean; key: unknown }>((a, b) => a.buf.rec.ts - b.buf.rec.ts);
@@ -133,13 +136,14 @@ function streamStream(step: JoinStep, ctx: RuntimeContext, L: Side, R: Side, key
       if (outer) out([null], isLeft ? row : null, isLeft ? null : row, rec, rec.ts);
       return;
     }
-    // Late records (beyond the window and grace of observed stream time) are dropped.
-    if (grace !== null && rec.ts < streamTime - (isLeft ? within.afterMs : within.beforeMs) - grace) return;
-    streamTime = Math.max(streamTime, rec.ts);
+    // A late record still joins what the other side retains; it is only kept itself while its side retains it.
+    if (rec.ts > streamTime) streamTime = rec.ts;
+    if (isLeft && rec.ts > leftTime) leftTime = rec.ts;
+    if (!isLeft && rec.ts > rightTime) rightTime = rec.ts;
     const k = keyString([key]);
     const otherStore = isLeft ? rightBuf : leftBuf;
     const other = otherStore.get(k) ?? [];
-    const lo = isLeft ? rec.ts - within.beforeMs : rec.ts - within.afterMs;
+    const lo = Math.max(isLeft ? rec.ts - within.beforeMs : rec.ts - within.afterMs, (isLeft ? rightTime : leftTime) - retention + 1);
     const hi = isLeft ? rec.ts + within.afterMs : rec.ts + within.beforeMs;
     const buf: Buffered = { row, rec, matched: false, emitted: false };
     for (const o of other) {
@@ -152,23 +156,27 @@ function streamStream(step: JoinStep, ctx: RuntimeContext, L: Side, R: Side, key
     }
     // matched flags changed on buffered records: write the buffer back so a changelog sees it
     if (buf.matched) otherStore.put(k, other);
-    if (!buf.matched && outer && grace === null) {
+    // an unmatched outer record waits for its window to close, unless stream time is already past it
+    const waits = outer && !buf.matched && grace !== null && hi >= streamTime;
+    if (outer && !buf.matched && !waits) {
       buf.emitted = true;
       if (isLeft) out([key], row, null, rec, rec.ts);
       else out([key], null, row, rec, rec.ts);
     }
     const mine = isLeft ? leftBuf : rightBuf;
-    const cutoff = streamTime - retention;
-    const existing = mine.get(k);
-    const list = existing === undefined ? [] : unexpired(existing, cutoff);
-    list.push(buf);
-    mine.put(k, list);
-    if (outer && grace !== null && !buf.matched) unmatched.push({ buf, isLeft, key });
+    const cutoff = (isLeft ? leftTime : rightTime) - retention + 1;
+    if (rec.ts >= cutoff) {
+      const existing = mine.get(k);
+      const list = existing === undefined ? [] : unexpired(existing, cutoff);
+      list.push(buf);
+      mine.put(k, list);
+    }
+    if (waits) unmatched.push({ buf, isLeft, key });
     flushUnmatched();
     if (streamTime >= nextSweep) {
       if (nextSweep !== Number.NEGATIVE_INFINITY) {
-        sweep(leftBuf, cutoff);
-        sweep(rightBuf, cutoff);
+        sweep(leftBuf, leftTime - retention + 1);
+        sweep(rightBuf, rightTime - retention + 1);
       }
       nextSweep = streamTime + sweepEvery;
     }
