@@ -200,9 +200,10 @@ export function planQuery(query: Query, ctx: PlanContext): PlannedQuery {
           return { kind: 'ColumnRef', source: null, name: aggName(ai), loc: x.loc } satisfies ColumnRef;
         }
         if (x.kind === 'ColumnRef' && windowSpec && (x.name === 'WINDOWSTART' || x.name === 'WINDOWEND')) {
+          // ksqlDB offers the window bounds of a windowed aggregation over a single source, not over a join of unwindowed sources
+          if (from.isJoin && !from.step.schema.window) throw new KsqlError(`${clause} column '${x.name}' cannot be resolved.`, x.loc);
           return { ...x, source: null };
         }
-        void clause;
         return undefined;
       });
     selectItems = selectItems.map((i) => ({ ...i, expr: toAggScope(i.expr, 'SELECT') }));
