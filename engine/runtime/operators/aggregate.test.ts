@@ -241,6 +241,19 @@ describe('table aggregation', () => {
   });
 });
 
+describe('record headers', () => {
+  it('an aggregation result carries the headers of the record that changed it', () => {
+    const e = engine(`${CLICKS}
+      CREATE TABLE C AS SELECT PAGE, COUNT(*) AS N FROM CLICKS GROUP BY PAGE;`);
+    const click = (trace: string, ts: number): void => {
+      e.broker.produce('clicks', { key: Buffer.from('u'), value: Buffer.from(JSON.stringify({ PAGE: 'a' })), timestamp: ts, headers: [{ key: 'trace', value: Buffer.from(trace) }] });
+    };
+    click('t1', 1);
+    click('t2', 2);
+    expect(e.broker.readInOrder('C').map((r) => r.headers.map((h) => `${h.key}=${h.value?.toString('utf8') ?? ''}`))).toEqual([['trace=t1'], ['trace=t2']]);
+  });
+});
+
 describe('stream aggregation with HAVING', () => {
   it('emits rows that pass HAVING; a group that never passed sends nothing', () => {
     const e = engine(`${CLICKS}

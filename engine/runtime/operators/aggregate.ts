@@ -141,7 +141,7 @@ export function aggregateOperator(step: AggregateStep, ctx: RuntimeContext, emit
       for (let i = 0; i < aggs.length; i++) state.accs[i] = aggs[i]!.impl.add(state.accs[i], args[i]!, actx);
       state.ts = Math.max(state.ts, rec.ts);
       store.put(k, state);
-      emit({ key, value: results(state.accs), ts: state.ts, partition: rec.partition, offset: rec.offset, window: w, headers: [] });
+      emit({ key, value: results(state.accs), ts: state.ts, partition: rec.partition, offset: rec.offset, window: w, headers: rec.headers });
     }
     return null;
   };
@@ -149,7 +149,7 @@ export function aggregateOperator(step: AggregateStep, ctx: RuntimeContext, emit
   const emitGroup = (k: string, rec: Rec): void => {
     const state = store.get(k);
     if (!state) return;
-    emit({ key: state.key, value: results(state.accs), ts: state.ts, partition: rec.partition, offset: rec.offset, window: null, headers: [] });
+    emit({ key: state.key, value: results(state.accs), ts: state.ts, partition: rec.partition, offset: rec.offset, window: null, headers: rec.headers });
   };
 
   const sessionWindow = (key: unknown[], args: unknown[][], rec: Rec, actx: { sequence: number; timestamp: number }): void => {
@@ -173,11 +173,11 @@ export function aggregateOperator(step: AggregateStep, ctx: RuntimeContext, emit
     }
     accs = accs.map((acc, i) => aggs[i]!.impl.add(acc, args[i]!, actx));
     for (const s of overlapping) {
-      emit({ key, value: null, ts: s.ts, partition: rec.partition, offset: rec.offset, window: { start: s.start, end: s.end }, headers: [] });
+      emit({ key, value: null, ts: s.ts, partition: rec.partition, offset: rec.offset, window: { start: s.start, end: s.end }, headers: rec.headers });
     }
     state.sessions = [...state.sessions.filter((s) => !overlapping.includes(s)), { start, end, accs, ts }];
     sessionStore!.put(k, state);
-    emit({ key, value: results(accs), ts, partition: rec.partition, offset: rec.offset, window: { start, end }, headers: [] });
+    emit({ key, value: results(accs), ts, partition: rec.partition, offset: rec.offset, window: { start, end }, headers: rec.headers });
   };
 
   return (rec) => {
