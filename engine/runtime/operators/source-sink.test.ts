@@ -98,6 +98,16 @@ describe('event time', () => {
     expect(read(e, 'O')).toEqual([{ key: 'k', value: { T2: 777 }, ts: 777 }]);
   });
 
+  it('parses a STRING sink TIMESTAMP column with its TIMESTAMP_FORMAT; a row that does not parse is logged and skipped', () => {
+    const e = engine(`
+      CREATE STREAM S (ID STRING KEY, T STRING) WITH (KAFKA_TOPIC='s', VALUE_FORMAT='JSON');
+      CREATE STREAM O WITH (TIMESTAMP='T', TIMESTAMP_FORMAT='yyyy-MM-dd''T''HH:mm:ssX') AS SELECT * FROM S;`);
+    sendRaw(e, 's', 'a', '{"T": "2018-05-11T21:58:33Z"}', 1);
+    sendRaw(e, 's', 'b', '{"T": "not a timestamp"}', 2);
+    expect(read(e, 'O')).toEqual([{ key: 'a', value: { T: '2018-05-11T21:58:33Z' }, ts: 1526075913000 }]);
+    expect(e.processingLog.entries.map((x) => x.message)).toEqual([expect.stringContaining('Failed to extract timestamp from row')]);
+  });
+
   it('drops records with a negative timestamp', () => {
     const e = engine(`
       CREATE STREAM S (ID STRING KEY, EVENT_TS BIGINT) WITH (KAFKA_TOPIC='s', VALUE_FORMAT='JSON', TIMESTAMP='EVENT_TS');

@@ -7,7 +7,7 @@ import type { WindowInfo } from '../../catalog/data-source.js';
 import type { RuntimeContext } from '../context.js';
 import { keyString } from '../key-string.js';
 import type { Emit, Rec } from '../record.js';
-import { STRING } from '../../types/sql-type.js';
+import { STRING, type SqlType } from '../../types/sql-type.js';
 
 export interface KeySerde {
   serialize(values: readonly unknown[], window: WindowBounds | null): Buffer | null;
@@ -57,15 +57,7 @@ export function sourceOperator(step: SourceStep, ctx: RuntimeContext, emit: Emit
   const tsIndex = step.timestamp ? extraCols.findIndex((c) => c.name === step.timestamp!.column) : -1;
   const tsKeyIndex = step.timestamp ? keyCols.findIndex((c) => c.name === step.timestamp!.column) : -1;
   const tsType = tsIndex >= 0 ? extraCols[tsIndex]!.type : tsKeyIndex >= 0 ? keyCols[tsKeyIndex]!.type : null;
-  let parseTs: ((s: string) => number) | null = null;
-  if (step.timestamp?.format && tsType?.kind === 'STRING') {
-    const fn = ctx.functions.get('PARSE_TIMESTAMP');
-    if (fn && fn.kind === 'scalar') {
-      const impl = fn.resolve([{ type: STRING }, { type: STRING, literal: step.timestamp.format }]);
-      const fmt = step.timestamp.format;
-      parseTs = (s) => impl.invoke(s, fmt) as number;
-    }
-  }
+  const eventTime = timestampOf(ctx, step.timestamp?.format ?? null, tsType);
 
   ctx.subscribe(step.topic, (r) => {
     let key: { values: unknown[]; window: WindowBounds | null };
@@ -100,9 +92,7 @@ export function sourceOperator(step: SourceStep, ctx: RuntimeContext, emit: Emit
       } else {
         const raw = tsKeyIndex >= 0 ? key.values[tsKeyIndex] : value![tsIndex];
         try {
-          if (raw === null || raw === undefined) throw new Error('timestamp column is null');
-          ts = typeof raw === 'bigint' ? Number(raw) : typeof raw === 'string' ? (parseTs ? parseTs(raw) : Number.NaN) : (raw as number);
-          if (!Number.isFinite(ts)) throw new Error(`invalid timestamp ${String(raw)}`);
+          ts = eventTime(raw);
         } catch (e) {
           ctx.log.log({
             logger: `${ctx.queryId}.KsqlTopic.Source`,
@@ -144,6 +134,28 @@ function headerValue(headers: readonly Header[], c: Column): unknown {
   return headers.map((h) => ({ KEY: h.key, VALUE: h.value }));
 }
 
+/**
+ * Reads a TIMESTAMP column's value as epoch milliseconds: BIGINT and
+ * TIMESTAMP as they are, a STRING through its TIMESTAMP_FORMAT. Throws on
+ * null and on what does not parse.
+ */
+function timestampOf(ctx: RuntimeContext, format: string | null, type: SqlType | null): (raw: unknown) => number {
+  let parse: ((s: string) => number) | null = null;
+  if (format !== null && type?.kind === 'STRING') {
+    const fn = ctx.functions.get('PARSE_TIMESTAMP');
+    if (fn && fn.kind === 'scalar') {
+      const impl = fn.resolve([{ type: STRING }, { type: STRING, literal: format }]);
+      parse = (s) => impl.invoke(s, format) as number;
+    }
+  }
+  return (raw) => {
+    if (raw === null || raw === undefined) throw new Error('timestamp column is null');
+    const ts = typeof raw === 'bigint' ? Number(raw) : typeof raw === 'string' ? (parse ? parse(raw) : Number.NaN) : (raw as number);
+    if (!Number.isFinite(ts)) throw new Error(`invalid timestamp ${String(raw)}`);
+    return ts;
+  };
+}
+
 /** Serializes and writes records to the sink topic. */
 export function sinkOperator(step: SinkStep, ctx: RuntimeContext): Emit {
   const keyCols = step.columns.filter((c) => c.namespace === 'KEY');
@@ -152,6 +164,7 @@ export function sinkOperator(step: SinkStep, ctx: RuntimeContext): Emit {
   const valueSerde = makeValueSerde(ctx, step.topic, step.valueFormat, valueCols);
   const valueIdx = valueCols.map((c) => step.input.schema.value.findIndex((v) => v.name === c.name));
   const tsIdx = step.timestamp ? step.input.schema.value.findIndex((v) => v.name === step.timestamp!.column) : -1;
+  const eventTime = timestampOf(ctx, step.timestamp?.format ?? null, tsIdx >= 0 ? step.input.schema.value[tsIdx]!.type : null);
   // the sink's value columns are usually its input's, in order: written as they are
   const identity = valueIdx.length === step.input.schema.value.length && valueIdx.every((x, i) => x === i);
   const values = (v: readonly unknown[]): readonly unknown[] => (identity && !v.includes(undefined) ? v : valueIdx.map((i) => v[i] ?? null));
@@ -159,13 +172,24 @@ export function sinkOperator(step: SinkStep, ctx: RuntimeContext): Emit {
     let key: Buffer | null;
     let value: Buffer | null;
     let ts = rec.ts;
+    if (tsIdx >= 0 && rec.value !== null && rec.value[tsIdx] !== null && rec.value[tsIdx] !== undefined) {
+      try {
+        ts = eventTime(rec.value[tsIdx]);
+      } catch (e) {
+        ctx.log.log({
+          logger: `${ctx.queryId}.${step.sinkName}.timestamp`,
+          level: 'ERROR',
+          time: Date.now(),
+          type: 'RECORD_PROCESSING_ERROR',
+          message: `Failed to extract timestamp from row: ${(e as Error).message}`,
+          topic: step.topic,
+        });
+        return;
+      }
+    }
     try {
       key = rec.nullKey && rec.key.every((v) => v === null) ? null : keySerde.serialize(rec.key, rec.window);
       value = rec.value === null ? null : valueSerde.serialize(values(rec.value));
-      if (tsIdx >= 0 && rec.value !== null) {
-        const t = rec.value[tsIdx];
-        if (t !== null && t !== undefined) ts = Number(t);
-      }
     } catch (e) {
       ctx.log.log({
         logger: `${ctx.queryId}.${step.sinkName}.serializer`,
