@@ -21,4 +21,26 @@ describe('topSelfTime', () => {
     const p: CpuProfile = { nodes: [frame(1, 'a'), frame(2, 'b')], samples: [1, 2, 2], timeDeltas: [10, 10, 10] };
     expect(topSelfTime(p, 1).map((t) => t.frame)).toEqual(['b']);
   });
+
+  it('groups by area: packages, source directories, node internals, V8 pseudo-frames', () => {
+    const p: CpuProfile = {
+      nodes: [
+        frame(1, '(garbage collector)'),
+        frame(2, 'encode', 'file:///repo/node_modules/kafkajs/src/protocol/request.js'),
+        frame(3, 'decode', 'file:///repo/node_modules/kafkajs/src/protocol/response.js'),
+        frame(4, 'read', 'file:///repo/engine/serde/json.ts'),
+        frame(5, 'from', 'node:buffer'),
+        frame(6, 'x', 'file:///repo/node_modules/@js-joda/core/dist/a.js'),
+      ],
+      samples: [1, 2, 3, 4, 5, 6],
+      timeDeltas: [10, 20, 30, 5, 15, 20],
+    };
+    expect(topSelfTime(p, 10, '/repo', 'area').map((t) => [t.frame, Math.round(t.share * 100)])).toEqual([
+      ['kafkajs', 50],
+      ['@js-joda/core', 20],
+      ['node internals', 15],
+      ['(garbage collector)', 10],
+      ['engine/serde', 5],
+    ]);
+  });
 });
