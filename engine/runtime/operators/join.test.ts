@@ -102,6 +102,29 @@ describe('stream-stream joins', () => {
   });
 });
 
+describe('windowed stream-stream joins', () => {
+  it('join records of the same window only: the window is part of the key', () => {
+    const e = engine(`
+      CREATE STREAM WL (ID STRING KEY, A INT) WITH (KAFKA_TOPIC='wl', VALUE_FORMAT='JSON', WINDOW_TYPE='SESSION');
+      CREATE STREAM WR (ID STRING KEY, B INT) WITH (KAFKA_TOPIC='wr', VALUE_FORMAT='JSON', WINDOW_TYPE='SESSION');
+      CREATE STREAM J AS SELECT WL.ID, A, B FROM WL JOIN WR WITHIN 1 MINUTE ON WL.ID = WR.ID;`);
+    // a session-windowed KAFKA key: the key, then the window end and start (8 bytes each)
+    const sessionKey = (k: string, start: number, end: number): Buffer => {
+      const w = Buffer.alloc(16);
+      w.writeBigInt64BE(BigInt(end), 0);
+      w.writeBigInt64BE(BigInt(start), 8);
+      return Buffer.concat([Buffer.from(k), w]);
+    };
+    const send = (topic: string, start: number, end: number, value: object): void => {
+      e.broker.produce(topic, { key: sessionKey('k', start, end), value: Buffer.from(JSON.stringify(value)), timestamp: end });
+    };
+    send('wl', 234, 765, { A: 1 });
+    send('wr', 234, 567, { B: 2 }); // another session of the same key
+    send('wr', 234, 765, { B: 3 });
+    expect(e.broker.readInOrder('J').map((r) => JSON.parse(r.value!.toString('utf8')) as unknown)).toEqual([{ A: 1, B: 3 }]);
+  });
+});
+
 describe('stream-table joins', () => {
   const SQL = `${STREAMS}${TABLES}`;
   it('INNER looks the table up at the stream record; table changes alone emit nothing', () => {

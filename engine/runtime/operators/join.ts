@@ -140,7 +140,8 @@ function streamStream(step: JoinStep, ctx: RuntimeContext, L: Side, R: Side, key
     if (rec.ts > streamTime) streamTime = rec.ts;
     if (isLeft && rec.ts > leftTime) leftTime = rec.ts;
     if (!isLeft && rec.ts > rightTime) rightTime = rec.ts;
-    const k = keyString([key]);
+    // windowed streams join records of the same window only (the window is part of their key)
+    const k = rec.window ? `${keyString([key])}@${rec.window.start}-${rec.window.end}` : keyString([key]);
     const otherStore = isLeft ? rightBuf : leftBuf;
     const other = otherStore.get(k) ?? [];
     const lo = Math.max(isLeft ? rec.ts - within.beforeMs : rec.ts - within.afterMs, (isLeft ? rightTime : leftTime) - retention + 1);
