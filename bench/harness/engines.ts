@@ -43,13 +43,25 @@ export async function startVariant(v: Variant, w: Workload, ctx: EngineContext):
   return { ...r, stop: () => (stopping ??= r.stop()) };
 }
 
+/** "query CTAS_X_1: query failed to start: <error message>" from a JSON log line (the line itself if it is not one) */
+export function logSummary(line: string): string {
+  try {
+    const l = JSON.parse(line) as { msg?: unknown; query_id?: unknown; err?: { message?: unknown } };
+    const parts = [typeof l.query_id === 'string' ? `query ${l.query_id}` : null, typeof l.msg === 'string' ? l.msg : null, typeof l.err?.message === 'string' ? l.err.message : null];
+    const text = parts.filter((x) => x !== null).join(': ');
+    return text || line.slice(0, 500);
+  } catch {
+    return line.slice(0, 500);
+  }
+}
+
 /** a process that exited, or a stdout line matching `fatal` (the engine's own report of a failed query) */
 function failureOf(procs: readonly Proc[], fatal: RegExp | null): () => string | null {
   return () => {
     for (const p of procs) {
       if (p.exited()) return `${p.name} exited: ${p.stderrTail().slice(-500)}`;
       const line = fatal ? p.lines.find((l) => fatal.test(l)) : undefined;
-      if (line !== undefined) return `${p.name}: ${line.slice(0, 500)}`;
+      if (line !== undefined) return `${p.name}: ${logSummary(line)}`;
     }
     return null;
   };

@@ -11,7 +11,8 @@
  *    source record is committed and the outputs stopped growing;
  * 4. latency: records offered live at a fixed rate, stamped with the send
  *    time, read back from the output: p50/p99;
- * 5. writes bench/results/bench-<date>.json and .md, and docs/charts/<workload>.svg.
+ * 5. writes bench/results/bench-<date>.json and .md, and docs/charts/<workload>.svg
+ *    (quick: bench-<date>-quick.*, charts in bench/results/charts-quick/).
  *
  * Options: --quick  --records N  --guarantee at_least_once|exactly_once_v2
  *          --workloads filter,join,...  --variants ksetl-1,kstreams-1t,...  --ceilings none|kafkajs-passthrough,...
@@ -373,7 +374,13 @@ async function main(): Promise<void> {
     throughput,
     latency,
   };
-  const files = writeReports(results, args.out ? { resultsDir: args.out, chartsDir: join(args.out, 'charts') } : { resultsDir: join(root, 'bench/results'), chartsDir: join(root, 'docs/charts') });
+  const files = writeReports(
+    results,
+    // docs/charts holds the full run's charts (docs/performance.md shows them): a quick run does not overwrite them
+    args.out
+      ? { resultsDir: args.out, chartsDir: join(args.out, 'charts') }
+      : { resultsDir: join(root, 'bench/results'), chartsDir: quick ? join(root, 'bench/results/charts-quick') : join(root, 'docs/charts') },
+  );
   console.log(readFileSync(files.markdown, 'utf8'));
   log(`results: ${files.json}, ${files.markdown}; charts: ${files.charts.join(', ')}`);
 }
