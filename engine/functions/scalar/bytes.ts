@@ -22,12 +22,22 @@ export function encodeAscii(s: string): Buffer {
   return Buffer.from(out);
 }
 
+/**
+ * Hex text as ksqlDB reads it: plain digit pairs, a SQL binary literal
+ * X'..' (digit pairs), or 0x.. (an odd count gets a leading 0).
+ */
+function fromHex(s: string): Buffer {
+  const literal = /^[xX]'(.*)'$/.exec(s);
+  const digits = literal ? literal[1]! : s.startsWith('0x') ? (s.length % 2 === 1 ? '0' : '') + s.slice(2) : s;
+  if (!/^([0-9a-fA-F]{2})*$/.test(digits)) throw new FunctionError(`Invalid hex string: ${s}`);
+  return Buffer.from(digits, 'hex');
+}
+
 /** Java's UTF-8 decoder replaces malformed input with U+FFFD as Node does. */
 export function toBytes(s: string, encoding: string): Buffer {
   switch (encoding.toLowerCase()) {
     case 'hex':
-      if (!/^([0-9a-fA-F]{2})*$/.test(s)) throw new FunctionError(`Invalid hex string: ${s}`);
-      return Buffer.from(s, 'hex');
+      return fromHex(s);
     case 'utf8':
       return Buffer.from(s, 'utf8');
     case 'ascii':

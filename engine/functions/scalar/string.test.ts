@@ -82,6 +82,13 @@ describe('string functions', () => {
     expect(run('ENCODE', [STRING, STRING, STRING], 'c39c6265726d656e736368', 'hex', 'ascii')).toBe('\ufffd\ufffdbermensch');
     expect(run('ENCODE', [STRING, STRING, STRING], 'Ελλάδα', 'ascii', 'hex')).toBe('3f3f3f3f3f3f');
     expect(run('ENCODE', [STRING, STRING, STRING], 'RXhhbXBsZSE=', 'base64', 'null')).toBeNull();
+    // hex input also as 0x.. (an odd digit count gets a leading 0) and X'..'
+    expect(run('ENCODE', [STRING, STRING, STRING], '0x578616d706C6521', 'hex', 'base64')).toBe('BXhhbXBsZSE=');
+    expect(run('ENCODE', [STRING, STRING, STRING], "x'4578616d706C6521'", 'hex', 'utf8')).toBe('Example!');
+    expect(run('ENCODE', [STRING, STRING, STRING], "X''", 'hex', 'utf8')).toBe('');
+    // an odd count otherwise is an error (the row's value becomes null)
+    expect(() => run('ENCODE', [STRING, STRING, STRING], "x'578616d706C6521'", 'hex', 'utf8')).toThrow('Invalid hex string');
+    expect(() => run('ENCODE', [STRING, STRING, STRING], '578616d706C6521', 'hex', 'utf8')).toThrow('Invalid hex string');
     expect(resolve('UUID', []).volatile).toBe(true);
     expect(run('UUID', [])).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$/);
   });
