@@ -72,7 +72,7 @@ const variantsOf = (w: Workload): Variant[] => (quick && !args.variants && w.id 
 const ceilings = args.ceilings === 'none' ? [] : list<Variant>(args.ceilings, ['kafkajs-passthrough', 'java-passthrough']);
 const rates = args['no-latency'] ? [] : list(args.rates, quick ? ['20000'] : ['20000', '50000']).map(Number);
 const latencySeconds = Number(args['latency-seconds'] ?? (quick ? 6 : 10));
-// The latency matrix is trimmed to keep `npm run bench` near half an hour on two cores:
+// The latency matrix is trimmed to keep `npm run bench` near 20 minutes on two cores:
 // quick: the filter at 20k/s on one process / one thread; full: every workload at 20k/s and
 // the filter and the A/B test at 50k/s, on ksetl 1 process and Kafka Streams 1 thread, plus
 // ksetl 2 processes for the A/B test (its target: p99 < 100 ms at 50k/s with two processes).
