@@ -228,7 +228,7 @@ export class QueryRunner {
   async start(): Promise<void> {
     try {
       this.o.logger.info({ guarantee: this.o.guarantee, topics: this.plan.sourceTopics }, 'query starting');
-      await this.#start();
+      await this.#startWithRetries();
       this.#state = 'RUNNING';
       if (this.#paused) for (const t of this.#consumerTopics()) this.#consumer?.pause(t);
       this.o.logger.info('query running');
@@ -237,6 +237,32 @@ export class QueryRunner {
       this.#error = (e as Error).message;
       this.o.logger.error({ err: e }, 'query failed to start');
       throw e;
+    }
+  }
+
+  /**
+   * Starts, retrying what Kafka calls retriable: right after internal topics
+   * are created (by this process or by another of the service), a broker may
+   * not host their partitions yet ("This server does not host this
+   * topic-partition") or a coordinator may still be loading. Kafka Streams
+   * retries these too; a query must not end in ERROR over them.
+   */
+  async #startWithRetries(): Promise<void> {
+    const deadline = Date.now() + Number(this.o.properties['ksetl.query.start.retry.ms'] ?? 60_000);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.#start();
+        return;
+      } catch (e) {
+        if (this.#stopping || !isRetriable(e) || Date.now() >= deadline) throw e;
+        const c = this.#consumer;
+        this.#consumer = null;
+        if (c) await c.close().catch(() => {});
+        for (const t of [...this.#tasks.values()]) await this.#closeTask(t);
+        const delay = Math.min(5_000, 200 * 2 ** attempt);
+        this.o.logger.warn({ err: e, attempt: attempt + 1, retryInMs: delay }, 'query start failed with a retriable error; retrying');
+        await new Promise((r) => setTimeout(r, delay));
+      }
     }
   }
 
@@ -741,3 +767,16 @@ function sessionOptions(p: Readonly<Record<string, string>>): { sessionTimeoutMs
   return { ...(session ? { sessionTimeoutMs: Number(session) } : {}), ...(heartbeat ? { heartbeatIntervalMs: Number(heartbeat) } : {}) };
 }
 
+/** Whether Kafka (kafkajs) marks the error retriable; the engine's own errors (KsqlError) never are. */
+export function isRetriable(e: unknown): boolean {
+  if (e instanceof KsqlError) return false;
+  let err: unknown = e;
+  // kafkajs wraps the protocol error in retry errors (KafkaJSNumberOfRetriesExceeded: retriable false, cause retriable)
+  for (let depth = 0; err !== null && typeof err === 'object' && depth < 5; depth++) {
+    const x = err as { retriable?: unknown; type?: unknown; cause?: unknown; originalError?: unknown };
+    if (x.retriable === true) return true;
+    if (x.type === 'UNKNOWN_TOPIC_OR_PARTITION' || x.type === 'LEADER_NOT_AVAILABLE' || x.type === 'NOT_LEADER_FOR_PARTITION' || x.type === 'COORDINATOR_LOAD_IN_PROGRESS') return true;
+    err = x.cause ?? x.originalError ?? null;
+  }
+  return false;
+}
