@@ -176,6 +176,11 @@ describe('log shipping to the cluster\'s Kafka topic', () => {
         expect(v.LEVEL).toBe('ERROR');
         expect(v.MESSAGE.TOPIC).toBe(input);
       }
+      // who wrote each record, as headers (the value keeps ksqlDB's KSQL_PROCESSING_LOG shape)
+      for (const r of shipped) {
+        const headers = Object.fromEntries(r.headers.map((h) => [h.key, h.value?.toString() ?? null]));
+        expect(headers).toEqual({ 'ksetl.namespace': namespace, 'ksetl.cluster': name, 'ksetl.service.id': serviceId(kc), 'ksetl.query.id': queryId });
+      }
 
       // the engine's JSON lines: the same on stdout and in the file the sidecar tails
       const fileLines = await waitFor('the processing errors in the log file', () => {

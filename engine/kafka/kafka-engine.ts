@@ -1,7 +1,7 @@
 import { processingLogStreamSql } from '../runtime/processing-log.js';
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from '../catalog/data-source.js';
-import type { BrokerRecord, ProduceRecord, TopicInfo } from '../driver/broker.js';
+import type { BrokerRecord, Header, ProduceRecord, TopicInfo } from '../driver/broker.js';
 import type { StatementResult } from '../engine.js';
 import { KsqlError } from '../errors.js';
 import { StatementExecutor, type RuntimePort } from '../exec/executor.js';
@@ -34,6 +34,8 @@ export interface KafkaEngineOptions {
   readonly metrics?: EngineMetrics;
   /** JSON logger (default: KSETL_LOG_LEVEL / ksetl.log.level, else silent) */
   readonly logger?: Logger;
+  /** the team's namespace and cluster (KSETL_NAMESPACE, KSETL_CLUSTER): carried by processing-log records as headers */
+  readonly identity?: { readonly namespace: string; readonly cluster: string };
 }
 
 /** Statements that go through the command log: they change the catalog or the set of running queries. */
@@ -71,8 +73,10 @@ export class KafkaEngine {
   readonly logger: Logger;
   #lagTimer: NodeJS.Timeout | null = null;
   readonly #unhook: (() => void)[] = [];
+  readonly #identity: KafkaEngineOptions['identity'] | null;
 
   private constructor(o: KafkaEngineOptions) {
+    this.#identity = o.identity ?? null;
     const props = { ...(o.properties ?? {}) };
     this.serviceId = o.serviceId ?? props['ksql.service.id'] ?? names.DEFAULT_SERVICE_ID;
     props['ksql.service.id'] = this.serviceId;
@@ -129,6 +133,17 @@ export class KafkaEngine {
 
   get properties(): Readonly<Record<string, string>> {
     return this.executor.properties;
+  }
+
+  /**
+   * Who wrote a processing-log record, as Kafka headers: the value keeps
+   * ksqlDB's KSQL_PROCESSING_LOG shape, and a topic shared by several
+   * clusters still tells them apart.
+   */
+  #processingLogHeaders(queryId: string): Header[] {
+    const h = (key: string, value: string): Header => ({ key, value: Buffer.from(value) });
+    const id = this.#identity;
+    return [...(id ? [h('ksetl.namespace', id.namespace), h('ksetl.cluster', id.cluster)] : []), h('ksetl.service.id', this.serviceId), h('ksetl.query.id', queryId)];
   }
 
   get processingLogTopic(): string | null {
@@ -417,6 +432,7 @@ export class KafkaEngine {
       properties: this.executor.properties,
       log: this.processingLog,
       processingLogTopic: this.processingLogTopic,
+      processingLogHeaders: this.#processingLogHeaders(queryId),
       guarantee: this.guarantee,
       earliest,
       precreatedInternalTopics: this.#precreated,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { BrokerRecord, ProduceRecord } from '../driver/broker.js';
+import type { BrokerRecord, Header, ProduceRecord } from '../driver/broker.js';
 import { KsqlError } from '../errors.js';
 import type { FunctionRegistry } from '../functions/types.js';
 import type { RuntimeContext } from '../runtime/context.js';
@@ -27,6 +27,8 @@ export interface QueryRunnerOptions {
   /** where processing errors go (the engine's log); entries are also written to `processingLogTopic` when set */
   readonly log: ProcessingLogger;
   readonly processingLogTopic: string | null;
+  /** headers on every processing-log record (who wrote it: namespace, cluster, service and query ids) */
+  readonly processingLogHeaders?: readonly Header[];
   readonly guarantee: ProcessingGuarantee;
   /** where partitions with no committed offset start (ksql.streams.auto.offset.reset) */
   readonly earliest: boolean;
@@ -453,10 +455,11 @@ export class QueryRunner {
     const stores = new TaskStoreFactory(partition, (name) => this.#changelogTopics.get(name) ?? names.changelogTopic(this.o.serviceId, this.o.queryId, name));
     const task: Task = { partition, stores, handlers: new Map(), out: [], ready: Promise.resolve(), producer: null, closed: false, restoring: false, clean: false, startOffsets: new Map() };
     const logTopic = this.o.processingLogTopic;
+    const logHeaders = this.o.processingLogHeaders ?? [];
     const log: ProcessingLogger = {
       log: (entry: ProcessingLogEntry) => {
         this.#logEntry(entry);
-        if (logTopic) task.out.push({ topic: logTopic, key: null, value: Buffer.from(JSON.stringify(processingLogValue(entry))), timestamp: entry.time });
+        if (logTopic) task.out.push({ topic: logTopic, key: null, value: Buffer.from(JSON.stringify(processingLogValue(entry))), timestamp: entry.time, headers: logHeaders });
       },
     };
     const ctx = this.#context(

@@ -56,7 +56,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   });
   let engine: KafkaEngine;
   try {
-    engine = await KafkaEngine.start({ port, serviceId: config.serviceId, properties: config.properties, metrics, logger });
+    engine = await KafkaEngine.start({ port, serviceId: config.serviceId, properties: config.properties, metrics, logger, identity: { namespace: labels.namespace, cluster: labels.cluster } });
   } catch (e) {
     logger.error({ err: e }, 'engine failed to start');
     await port.close().catch(() => {});
