@@ -4,6 +4,7 @@ import { startKafka, type KafkaBroker } from '../../test/infra/kafka/broker.js';
 import { KafkaEngine } from './kafka-engine.js';
 import { kafkajsPort } from './kafkajs-port.js';
 import type { BrokerRecord, KafkaPort } from './port.js';
+import { waitFor as pollUntil } from '../../test/infra/wait.js';
 
 /** Shared by the Kafka driver's integration tests: a broker address, per-run names, waiting, reading topics. */
 let own: KafkaBroker | null = null;
@@ -29,20 +30,9 @@ export function seed(): string {
   return randomBytes(4).toString('hex');
 }
 
-/** Waits until `check` returns a value, failing with `what` at the deadline; never a fixed sleep. */
-export async function waitFor<T>(what: string, check: () => T | undefined | Promise<T | undefined>, timeoutMs = 45_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+/** The system tests' one polling helper (test/infra/wait.ts), with the integration tests' 45 s deadline and 100 ms step. */
+export function waitFor<T>(what: string, check: () => T | undefined | Promise<T | undefined>, timeoutMs = 45_000): Promise<T> {
+  return pollUntil(what, check, { timeoutMs, intervalMs: 100 });
 }
 
 /** Reads a topic (read_committed) from the start with a throwaway group until `until` holds. */
