@@ -1,5 +1,5 @@
 import { formatExpr } from '../analyzer/expr-utils.js';
-import type { SchemaColumn, Step, WindowSpec } from '../topology/topology.js';
+import { stepInputs, type SchemaColumn, type Step, type WindowSpec } from '../topology/topology.js';
 import { formatType } from '../types/sql-type.js';
 
 function cols(schema: { key: readonly SchemaColumn[]; value: readonly SchemaColumn[] }): string {
@@ -11,7 +11,7 @@ function cols(schema: { key: readonly SchemaColumn[]; value: readonly SchemaColu
 export function explainStep(step: Step, depth = 0): string {
   const pad = ' '.repeat(depth * 2);
   const head = `${pad}> [ ${describe(step)} ] | Schema: ${cols(step.schema)}${step.schema.window ? ` | Window: ${step.schema.window.kind}` : ''}`;
-  const inputs = childrenOf(step).map((c) => explainStep(c, depth + 1));
+  const inputs = stepInputs(step).map((c) => explainStep(c, depth + 1));
   return [head, ...inputs].join('\n');
 }
 
@@ -48,21 +48,4 @@ function describeWindow(w: WindowSpec): string {
   if (w.graceMs !== null) parts.push(`GRACE ${w.graceMs}ms`);
   if (w.retentionMs !== null) parts.push(`RETENTION ${w.retentionMs}ms`);
   return parts.join(' ');
-}
-
-function childrenOf(step: Step): Step[] {
-  switch (step.kind) {
-    case 'Source':
-      return [];
-    case 'Join':
-      return [step.left, step.right];
-    case 'Filter':
-    case 'Project':
-    case 'FlatMap':
-    case 'Rekey':
-    case 'Aggregate':
-    case 'Suppress':
-    case 'Sink':
-      return [step.input];
-  }
 }

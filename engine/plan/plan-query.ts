@@ -20,6 +20,7 @@ import type {
   SuppressStep,
   WindowSpec,
 } from '../topology/topology.js';
+import { stepInputs } from '../topology/topology.js';
 import { containsMap, formatType, type SqlType } from '../types/sql-type.js';
 import { formatTypeForMessage } from '../types/cast.js';
 
@@ -1003,23 +1004,9 @@ export function mapKeyMessage(name: string, type: SqlType): string {
 
 /** A stream joined on a map (or what contains one) would be repartitioned by it: refused, naming the joined column. */
 function checkJoinKeys(step: Step): void {
-  switch (step.kind) {
-    case 'Source':
-      return;
-    case 'Join':
-      checkJoinKeys(step.left);
-      checkJoinKeys(step.right);
-      if (step.variant !== 'FK_TABLE_TABLE' && containsMap(step.schema.key[0]!.type)) throw new KsqlError(mapKeyMessage(joinedName(step.leftKey), step.schema.key[0]!.type), null);
-      return;
-    case 'Filter':
-    case 'Project':
-    case 'FlatMap':
-    case 'Rekey':
-    case 'Aggregate':
-    case 'Suppress':
-    case 'Sink':
-      checkJoinKeys(step.input);
-      return;
+  for (const input of stepInputs(step)) checkJoinKeys(input);
+  if (step.kind === 'Join' && step.variant !== 'FK_TABLE_TABLE' && containsMap(step.schema.key[0]!.type)) {
+    throw new KsqlError(mapKeyMessage(joinedName(step.leftKey), step.schema.key[0]!.type), null);
   }
 }
 

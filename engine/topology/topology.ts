@@ -155,3 +155,21 @@ export interface Topology {
 
 export const PSEUDO_COLUMNS = ['ROWTIME', 'ROWPARTITION', 'ROWOFFSET', 'WINDOWSTART', 'WINDOWEND'] as const;
 export type PseudoColumn = (typeof PSEUDO_COLUMNS)[number];
+
+/** The steps a step reads from, left before right. */
+export function stepInputs(step: Step): Step[] {
+  switch (step.kind) {
+    case 'Source':
+      return [];
+    case 'Join':
+      return [step.left, step.right];
+    case 'Filter':
+    case 'Project':
+    case 'FlatMap':
+    case 'Rekey':
+    case 'Aggregate':
+    case 'Suppress':
+    case 'Sink':
+      return [step.input];
+  }
+}
