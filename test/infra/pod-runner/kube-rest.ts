@@ -8,6 +8,7 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { KubeConfig } from '@kubernetes/client-node';
+import { KubeApiError } from '../../../operator/kube/port.js';
 
 export interface KubeObject {
   apiVersion?: string;
@@ -39,17 +40,8 @@ export interface WatchEvent<T = KubeObject> {
   object: T;
 }
 
-/** An error response of the API server: `code` is the HTTP status, `reason` the Status reason. */
-export class KubeApiError extends Error {
-  override readonly name = 'KubeApiError';
-  constructor(
-    readonly code: number,
-    readonly reason: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+// the operator's API error (HTTP status `code`, Status `reason`): one type for tests and operator alike
+export { KubeApiError };
 
 export const isNotFound = (e: unknown): boolean => e instanceof KubeApiError && e.code === 404;
 export const isConflict = (e: unknown): boolean => e instanceof KubeApiError && e.code === 409;
