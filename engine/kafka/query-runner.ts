@@ -776,9 +776,9 @@ export function isRetriable(e: unknown): boolean {
   let err: unknown = e;
   // kafkajs wraps the protocol error in retry errors (KafkaJSNumberOfRetriesExceeded: retriable false, cause retriable)
   for (let depth = 0; err !== null && typeof err === 'object' && depth < 5; depth++) {
-    const x = err as { retriable?: unknown; type?: unknown; cause?: unknown; originalError?: unknown };
+    // kafkajs sets `retriable` on protocol errors from Kafka's error table
+    const x = err as { retriable?: unknown; cause?: unknown; originalError?: unknown };
     if (x.retriable === true) return true;
-    if (x.type === 'UNKNOWN_TOPIC_OR_PARTITION' || x.type === 'LEADER_NOT_AVAILABLE' || x.type === 'NOT_LEADER_FOR_PARTITION' || x.type === 'COORDINATOR_LOAD_IN_PROGRESS') return true;
     err = x.cause ?? x.originalError ?? null;
   }
   return false;
