@@ -18,22 +18,20 @@ import { promisify } from 'node:util';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { kubeBinaries } from '../infra/kube/control-plane.js';
-import { KubeRest, type KubeObject } from '../infra/pod-runner/kube-rest.js';
-import { startPodRunner, type PodRunner } from '../infra/pod-runner/runner.js';
+import type { KubeObject } from '../infra/pod-runner/kube-rest.js';
+import type { PodRunner } from '../infra/pod-runner/runner.js';
 import { waitFor } from '../infra/wait.js';
 import {
   REPO,
   createTopics,
-  installCrdsAndRbac,
   kafka,
   operatorAvailable,
   pointAtBroker,
   readDocs,
   readUntil,
-  serviceAccountKubeconfig,
   sourceTopics,
-  startOperator,
-  type OperatorProcess,
+  startOperatorEnvironment,
+  type OperatorEnvironment,
 } from './harness.js';
 
 const run = promisify(execFile);
@@ -47,24 +45,18 @@ describe.skipIf(!operatorAvailable || !kubeconfig || !bootstrap)('the seed examp
   const ns = `examples-${seed}`;
   const dir = mkdtempSync(join(tmpdir(), 'ksetl-examples-'));
   const topic = (t: string) => `${t}.${seed}`;
-  let api: KubeRest;
+  let env: OperatorEnvironment;
   let runner: PodRunner;
-  let operator: OperatorProcess;
   let kubectl: string;
-  const runnerLog: string[] = [];
   const clusters: string[] = [];
   const queries: string[] = [];
 
   const k = async (...args: string[]): Promise<string> => (await run(kubectl, ['--kubeconfig', kubeconfig, '-n', ns, ...args])).stdout;
 
   beforeAll(async () => {
-    api = await KubeRest.fromFile(kubeconfig);
     kubectl = (await kubeBinaries()).kubectl;
-    await installCrdsAndRbac(api);
-    const operatorKubeconfig = await serviceAccountKubeconfig(api, kubeconfig, join(dir, 'operator.kubeconfig'));
-    await api.create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
-    runner = await startPodRunner({ kubeconfig, repoRoot: REPO, dir: join(dir, 'pods'), log: (l) => runnerLog.push(l), maxGraceSeconds: 20 });
-    operator = startOperator({ kubeconfig: operatorKubeconfig, logFile: join(dir, 'operator.log') });
+    env = await startOperatorEnvironment({ kubeconfig, namespace: ns, dir });
+    runner = env.runner;
 
     // each example as a file kubectl applies: the test broker, per-run topic names
     const docs: KubeObject[] = [];
@@ -87,11 +79,7 @@ describe.skipIf(!operatorAvailable || !kubeconfig || !bootstrap)('the seed examp
   });
 
   afterAll(async () => {
-    await operator?.stop();
-    await runner?.stop();
-    await api?.delete(`/api/v1/namespaces/${ns}`);
-    writeFileSync(join(dir, 'pod-runner.log'), runnerLog.join('\n'));
-    console.log(`[e2e] examples: operator log ${join(dir, 'operator.log')}, pod logs ${join(dir, 'pods', 'logs')}`);
+    await env?.stop();
   });
 
   it('every KsqlCluster and KsqlQuery of the examples becomes Ready (kubectl wait)', async () => {

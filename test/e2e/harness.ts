@@ -10,7 +10,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import { parse, parseAllDocuments, stringify } from 'yaml';
-import type { KubeObject, KubeRest } from '../infra/pod-runner/kube-rest.js';
+import { KubeRest, type KubeObject } from '../infra/pod-runner/kube-rest.js';
+import { startPodRunner, type PodRunner } from '../infra/pod-runner/runner.js';
 import { waitFor } from '../infra/wait.js';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -178,6 +179,52 @@ export function startOperator(options: { kubeconfig: string; logFile: string; ar
     stop: () => killWith('SIGTERM'),
     kill: () => killWith('SIGKILL'),
     log: () => readFileSync(options.logFile, 'utf8'),
+  };
+}
+
+/**
+ * An operator at work on the e2e control plane: CRDs and the manifests' RBAC
+ * installed, a fresh namespace, the pod runner playing the node, and the
+ * operator as a process with its own ServiceAccount's token. Logs stay in
+ * `dir` (operator.log, pod-runner.log, pods/logs/).
+ */
+export interface OperatorEnvironment {
+  readonly api: KubeRest;
+  readonly runner: PodRunner;
+  /** the pod runner's log lines so far */
+  readonly runnerLog: readonly string[];
+  /** the operator process now running */
+  readonly operator: OperatorProcess;
+  /** starts a new operator process (after the previous one was stopped or killed) */
+  restartOperator(): OperatorProcess;
+  /** stops the operator and the pod runner, deletes the namespace, writes the pod runner's log */
+  stop(): Promise<void>;
+}
+
+export async function startOperatorEnvironment(o: { kubeconfig: string; namespace: string; dir: string }): Promise<OperatorEnvironment> {
+  const api = await KubeRest.fromFile(o.kubeconfig);
+  await installCrdsAndRbac(api);
+  const operatorKubeconfig = await serviceAccountKubeconfig(api, o.kubeconfig, join(o.dir, 'operator.kubeconfig'));
+  await api.create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: o.namespace } });
+  const runnerLog: string[] = [];
+  const runner = await startPodRunner({ kubeconfig: o.kubeconfig, repoRoot: REPO, dir: join(o.dir, 'pods'), log: (l) => runnerLog.push(l), maxGraceSeconds: 20 });
+  const launch = () => startOperator({ kubeconfig: operatorKubeconfig, logFile: join(o.dir, 'operator.log') });
+  let operator = launch();
+  return {
+    api,
+    runner,
+    runnerLog,
+    get operator() {
+      return operator;
+    },
+    restartOperator: () => (operator = launch()),
+    async stop() {
+      await operator.stop();
+      await runner.stop();
+      await api.delete(`/api/v1/namespaces/${o.namespace}`);
+      writeFileSync(join(o.dir, 'pod-runner.log'), runnerLog.join('\n'));
+      console.log(`[e2e] operator log: ${join(o.dir, 'operator.log')}; pod runner: ${join(o.dir, 'pod-runner.log')}; pod logs: ${join(o.dir, 'pods', 'logs')}`);
+    },
   };
 }
 

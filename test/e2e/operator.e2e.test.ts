@@ -24,21 +24,20 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { clusterObjectNames, LABEL } from '../../operator/names.js';
 import { kubeBinaries } from '../infra/kube/control-plane.js';
-import { KubeRest, type KubeObject } from '../infra/pod-runner/kube-rest.js';
-import { startPodRunner, type PodRunner } from '../infra/pod-runner/runner.js';
+import type { KubeObject, KubeRest } from '../infra/pod-runner/kube-rest.js';
+import type { PodRunner } from '../infra/pod-runner/runner.js';
 import {
   REPO,
   applyAll,
   condition,
   createTopics,
-  installCrdsAndRbac,
   ksql,
   listTopics,
   operatorAvailable,
@@ -46,10 +45,9 @@ import {
   produce,
   readDocs,
   readUntil,
-  serviceAccountKubeconfig,
   showQueries,
-  startOperator,
-  type OperatorProcess,
+  startOperatorEnvironment,
+  type OperatorEnvironment,
 } from './harness.js';
 import { waitFor } from '../infra/wait.js';
 
@@ -75,11 +73,9 @@ describe.skipIf(!operatorAvailable || !kubeconfig || !bootstrap)('operator end t
   const ns = `e2e-${seed}`;
   const dir = mkdtempSync(join(tmpdir(), 'ksetl-e2e-'));
   const topic = (t: string) => `${t}.${seed}`;
+  let env: OperatorEnvironment;
   let api: KubeRest;
   let runner: PodRunner;
-  let operator: OperatorProcess;
-  let operatorKubeconfig: string;
-  const runnerLog: string[] = [];
 
   const kq = (name: string) => api.find<KubeObject & { status?: QueryStatus; spec: { sql: string } }>(KQ(ns, name));
   /** What a timed-out wait shows: the object's status, the pod runner's log, the tails of the engine and operator logs. */
@@ -90,7 +86,7 @@ describe.skipIf(!operatorAvailable || !kubeconfig || !bootstrap)('operator end t
     return [
       ...(path ? [`--- ${path} status:`, JSON.stringify(obj?.['status'] ?? null)] : []),
       '--- pod runner:',
-      runnerLog.slice(-15).join('\n'),
+      env.runnerLog.slice(-15).join('\n'),
       ...(existsSync(logs) ? readdirSync(logs).flatMap((f) => [`--- ${f}:`, tail(join(logs, f))]) : []),
       '--- operator:',
       tail(join(dir, 'operator.log')),
@@ -118,21 +114,13 @@ describe.skipIf(!operatorAvailable || !kubeconfig || !bootstrap)('operator end t
   const hour = Date.UTC(2026, 0, 1, 10);
 
   beforeAll(async () => {
-    api = await KubeRest.fromFile(kubeconfig);
-    await installCrdsAndRbac(api);
-    operatorKubeconfig = await serviceAccountKubeconfig(api, kubeconfig, join(dir, 'operator.kubeconfig'));
-    await api.create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
-    runner = await startPodRunner({ kubeconfig, repoRoot: REPO, dir: join(dir, 'pods'), log: (l) => runnerLog.push(l), maxGraceSeconds: 20 });
-    operator = startOperator({ kubeconfig: operatorKubeconfig, logFile: join(dir, 'operator.log') });
+    env = await startOperatorEnvironment({ kubeconfig, namespace: ns, dir });
+    ({ api, runner } = env);
     await createTopics(bootstrap, [signups]);
   });
 
   afterAll(async () => {
-    await operator?.stop();
-    await runner?.stop();
-    await api?.delete(`/api/v1/namespaces/${ns}`);
-    writeFileSync(join(dir, 'pod-runner.log'), runnerLog.join('\n'));
-    console.log(`[e2e] operator log: ${join(dir, 'operator.log')}; pod runner: ${join(dir, 'pod-runner.log')}; pod logs: ${join(dir, 'pods', 'logs')}`);
+    await env?.stop();
   });
 
   it('runs the HK01 example: cluster and query Ready, new users counted in the sink topic', async () => {
@@ -238,8 +226,8 @@ describe.skipIf(!operatorAvailable || !kubeconfig || !bootstrap)('operator end t
     await applyAll(api, [query('restart', projection('user_id, service', 'restarted', 'src_restart'))]);
     // the operator took it up (finalizer set), and dies before it is done
     await waitFor('the operator picked up KsqlQuery restart', async () => ((await kq('restart'))?.metadata?.finalizers?.length ? true : undefined), { timeoutMs: 60_000, intervalMs: 50 });
-    await operator.kill();
-    operator = startOperator({ kubeconfig: operatorKubeconfig, logFile: join(dir, 'operator.log') });
+    await env.operator.kill();
+    env.restartOperator();
     const q = await waitKq('restart', 'Ready', ready);
     expect(q.status?.queries).toHaveLength(1);
     const sinks = (await showQueries(engine())).flatMap((x) => x.sinks.map((s) => s.toUpperCase()));
