@@ -1,13 +1,13 @@
 import type { BrokerRecord } from '../driver/broker.js';
 import { murmur2Partition } from '../driver/broker.js';
 import { KsqlError } from '../errors.js';
-import { compileOver } from '../runtime/compile-step-expr.js';
+import { compileOverRecord } from '../runtime/compile-step-expr.js';
 import type { RuntimeContext } from '../runtime/context.js';
 import { keyString } from '../runtime/key-string.js';
 import { buildTopology } from '../runtime/build.js';
 import { makeKeySerde } from '../runtime/operators/source-sink.js';
 import { isTableStep, logProcessingError } from '../runtime/operators/stateless.js';
-import { toRow, type Emit, type Rec } from '../runtime/record.js';
+import type { Emit, Rec } from '../runtime/record.js';
 import type { AggregateStep, JoinStep, SourceStep, Step } from '../topology/topology.js';
 import { decodeValue, encodeValue } from './codec.js';
 
@@ -182,10 +182,10 @@ function readRepartition(ctx: RuntimeContext, topic: string, emit: Emit): void {
 
 /** Sends each record to the partition of its group; a table update whose group changes becomes a retraction for the old group and an addition for the new. */
 function groupByRouter(step: AggregateStep, ctx: RuntimeContext, r: Repartitioned): Emit {
-  const fns = step.groupBy.map((g) => compileOver(g, step.input, ctx.functions).fn);
+  const fns = step.groupBy.map((g) => compileOverRecord(g, step.input, ctx.functions).fn);
   const groupOf = (rec: Rec, values: readonly unknown[]): Buffer | null => {
     try {
-      const key = fns.map((f) => f(toRow(rec.key, values, rec)) ?? null);
+      const key = fns.map((f) => f(rec.key, values, rec));
       return key.some((k) => k === null) ? null : Buffer.from(keyString(key), 'utf8');
     } catch (e) {
       logProcessingError(ctx, 'GROUP BY', e);
@@ -217,7 +217,7 @@ function groupByRouter(step: AggregateStep, ctx: RuntimeContext, r: Repartitione
  */
 function joinKeyRouter(step: JoinStep, side: 'left' | 'right', other: Step, ctx: RuntimeContext, r: Repartitioned): Emit {
   const input = side === 'left' ? step.left : step.right;
-  const keyFn = compileOver(side === 'left' ? step.leftKey : step.rightKey, input, ctx.functions).fn;
+  const keyFn = compileOverRecord(side === 'left' ? step.leftKey : step.rightKey, input, ctx.functions).fn;
   const otherSource = needsJoinRepartition(step, side === 'left' ? 'right' : 'left') ? null : sourceOf(other);
   const otherKeyCols = otherSource?.columns.filter((c) => c.namespace === 'KEY') ?? [];
   const serde = otherSource ? makeKeySerde(ctx, otherSource.topic, otherSource.keyFormat, otherKeyCols, null) : null;
@@ -225,7 +225,7 @@ function joinKeyRouter(step: JoinStep, side: 'left' | 'right', other: Step, ctx:
     if (rec.value === null) return;
     let key: unknown;
     try {
-      key = keyFn(toRow(rec.key, rec.value, rec)) ?? null;
+      key = keyFn(rec.key, rec.value, rec);
     } catch (e) {
       logProcessingError(ctx, 'join key', e);
       return;

@@ -23,32 +23,6 @@ export interface Rec {
 export type Emit = (rec: Rec) => void;
 
 /**
- * The row expressions see: key, value, then ROWTIME, ROWPARTITION, ROWOFFSET,
- * WINDOWSTART, WINDOWEND. With `pseudo` false the pseudo slots are left out
- * (for expressions that do not read them: no BigInt allocations per record).
- */
-export function toRow(key: readonly unknown[], value: readonly unknown[], rec: Rec, pseudo = true): readonly unknown[] {
-  if (!pseudo) {
-    if (key.length === 0) return value;
-    const row = new Array<unknown>(key.length + value.length);
-    let i = 0;
-    for (const k of key) row[i++] = k;
-    for (const v of value) row[i++] = v;
-    return row;
-  }
-  const row = new Array<unknown>(key.length + value.length + 5);
-  let i = 0;
-  for (const k of key) row[i++] = k;
-  for (const v of value) row[i++] = v;
-  row[i++] = BigInt(rec.ts);
-  row[i++] = rec.partition;
-  row[i++] = BigInt(rec.offset);
-  row[i++] = rec.window ? BigInt(rec.window.start) : null;
-  row[i++] = rec.window ? BigInt(rec.window.end) : null;
-  return row;
-}
-
-/**
  * The record with another value (and previous value): one object literal of
  * the record's full shape, so operators stay monomorphic (no spread copies).
  */

@@ -1,13 +1,12 @@
 import type { FilterStep, FlatMapStep, ProjectStep, RekeyStep } from '../../topology/topology.js';
-import { compileOverRecord } from '../compile-step-expr.js';
+import { compileOverRecord, pseudoQualifierOf, recordLayout, type RecordExpr } from '../compile-step-expr.js';
 import type { RuntimeContext } from '../context.js';
 import { keyString } from '../key-string.js';
-import { toRow, withValue, type Emit, type Rec } from '../record.js';
+import { withValue, type Emit, type Rec } from '../record.js';
 import type { TableImpl } from '../../functions/types.js';
 import { typeExpression } from '../../expr/typer.js';
-import { compileExpression } from '../../expr/compile.js';
+import { compileWithLayout } from '../../expr/compile.js';
 import { rowScope } from '../../analyzer/scope.js';
-import { pseudoQualifierOf } from '../compile-step-expr.js';
 import type { FunctionCall } from '../../sql/ast/expression.js';
 
 function errorMessage(e: unknown): string {
@@ -78,21 +77,22 @@ export function projectOperator(step: ProjectStep, ctx: RuntimeContext, emit: Em
 
 export function flatMapOperator(step: FlatMapStep, ctx: RuntimeContext, emit: Emit): Emit {
   const scope = rowScope(step.input.schema, pseudoQualifierOf(step.input));
+  const layout = recordLayout(step.input.schema.key.length, step.input.schema.value.length);
   const calls = step.calls.map((c) => {
     const call = c as FunctionCall;
     const fn = ctx.functions.get(call.name);
     if (!fn || fn.kind !== 'table') throw new Error(`not a table function: ${call.name}`);
     const typedArgs = call.args.map((a) => typeExpression(a, scope, ctx.functions));
     const impl: TableImpl = fn.resolve(typedArgs.map((t) => (t.kind === 'Literal' ? { type: t.type, literal: t.value } : { type: t.type })));
-    return { impl, args: typedArgs.map((t) => compileExpression(t)) };
+    return { impl, args: typedArgs.map((t) => compileWithLayout<RecordExpr>(t, layout)) };
   });
   return (rec) => {
     if (rec.value === null) return;
-    const row = toRow(rec.key, rec.value, rec);
+    const value = rec.value;
     let results: (readonly unknown[])[];
     try {
       results = calls.map((c) => {
-        const args = c.args.map((a) => a(row));
+        const args = c.args.map((a) => a(rec.key, value, rec));
         return c.impl.invoke(...args) ?? [];
       });
     } catch (e) {
