@@ -2,7 +2,7 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ChangelogStore } from './changelog-store.js';
+import { ChangelogStore, ChangelogWindowStore } from './changelog-store.js';
 import { checkpointPath, takeCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { encodeValue } from './codec.js';
 
@@ -71,3 +71,40 @@ describe('ChangelogStore', () => {
     }
   });
 });
+
+describe('ChangelogWindowStore', () => {
+  it('keys changelog records key@start, restores lazily, and deletes expired windows from the changelog', () => {
+    const s = new ChangelogWindowStore<number[]>('cl', 0);
+    s.restore(rec('sa@0', [1], 0));
+    s.restore(rec('sb@0', [2], 1));
+    s.restore(rec('sa@1000', [3], 2));
+    s.restore(rec('sb@0', null, 3));
+    s.restore(rec('no-window', [9], 4)); // not a window store record: ignored
+    s.load('sc@2000', '[4]');
+    expect(s.size).toBe(3);
+    expect(s.get('sa', 0)).toEqual([1]);
+    expect(s.get('sb', 0)).toBeUndefined();
+    expect(s.drainChanges(0)).toEqual([]);
+    s.put('sa', 1000, [30]);
+    s.put('sd', 3000, [5]);
+    expect([...s.entries()]).toEqual([
+      ['sa', 0, [1]],
+      ['sa', 1000, [30]],
+      ['sc', 2000, [4]],
+      ['sd', 3000, [5]],
+    ]);
+    expect(Object.fromEntries(s.encodedEntries())).toEqual({ 'sa@0': '[1]', 'sa@1000': '[30]', 'sc@2000': '[4]', 'sd@3000': '[5]' });
+    s.expireBefore(2000);
+    expect(s.size).toBe(2);
+    expect(s.get('sa', 1000)).toBeUndefined();
+    expect(s.drainChanges(7).map((r) => [r.key!.toString(), r.value?.toString() ?? null, r.timestamp])).toEqual([
+      ['sd@3000', '[5]', 7],
+      ['sa@0', null, 7],
+      ['sa@1000', null, 7],
+    ]);
+    s.put('sc', 2000, [40]);
+    s.discardChanges();
+    expect(s.drainChanges(8)).toEqual([]);
+  });
+});
+

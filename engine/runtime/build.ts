@@ -3,7 +3,7 @@ import type { RuntimeContext } from './context.js';
 import { aggregateOperator, suppressOperator } from './operators/aggregate.js';
 import { joinOperator } from './operators/join.js';
 import { sinkOperator, sourceOperator } from './operators/source-sink.js';
-import { filterOperator, flatMapOperator, projectOperator, rekeyOperator } from './operators/stateless.js';
+import { filterOperator, flatMapOperator, isTableStep, projectOperator, rekeyOperator } from './operators/stateless.js';
 import type { Emit } from './record.js';
 
 /**
@@ -12,7 +12,8 @@ import type { Emit } from './record.js';
  * output (the sink writes to its topic itself and emits nothing further).
  */
 export function buildTopology(root: Step, ctx: RuntimeContext, emit: Emit = () => {}, hooks: TopologyHooks = {}): void {
-  build(root, ctx, emit, hooks);
+  // the root's consumer is not known here (a transient query shows retractions): it gets previous values
+  build(root, ctx, emit, hooks, true);
 }
 
 /** Where a distributed runtime changes the wiring (e.g. a repartition topic in front of an aggregation). */
@@ -24,46 +25,57 @@ export interface TopologyHooks {
   readonly input?: (consumer: Extract<Step, { kind: 'Aggregate' | 'Join' }>, side: 'input' | 'left' | 'right', emit: Emit) => Emit;
 }
 
-function build(step: Step, ctx: RuntimeContext, downstream: Emit, hooks: TopologyHooks): void {
+/**
+ * `sendOld`: whether the consumer of this step's table changes reads their
+ * previous values (`Rec.old`), as Kafka Streams' sendOldValues: a table filter
+ * does (a row that stops matching becomes a delete), a sink does not. Steps
+ * whose consumer does not need them may leave them out.
+ */
+function build(step: Step, ctx: RuntimeContext, downstream: Emit, hooks: TopologyHooks, sendOld: boolean): void {
   const input = hooks.input ?? ((_c: unknown, _s: unknown, e: Emit): Emit => e);
-  const next = (s: Step, d: Emit): void => build(s, ctx, d, hooks);
+  const next = (s: Step, d: Emit, old: boolean): void => build(s, ctx, d, hooks, old);
   switch (step.kind) {
     case 'Source':
       sourceOperator(step, ctx, downstream);
       return;
     case 'Filter':
-      next(step.input, filterOperator(step, ctx, downstream));
+      next(step.input, filterOperator(step, ctx, downstream, sendOld), isTableStep(step));
       return;
     case 'Project':
-      next(step.input, projectOperator(step, ctx, downstream));
+      next(step.input, projectOperator(step, ctx, downstream, sendOld), sendOld);
       return;
     case 'FlatMap':
-      next(step.input, flatMapOperator(step, ctx, downstream));
+      next(step.input, flatMapOperator(step, ctx, downstream), false);
       return;
     case 'Rekey':
-      next(step.input, rekeyOperator(step, ctx, downstream));
+      next(step.input, rekeyOperator(step, ctx, downstream), false);
       return;
     case 'Aggregate':
-      next(step.input, input(step, 'input', aggregateOperator(step, ctx, downstream)));
+      // a table aggregation retracts each row's previous value
+      next(step.input, input(step, 'input', aggregateOperator(step, ctx, downstream, sendOld)), step.inputType === 'TABLE');
       return;
     case 'Suppress': {
       const window = findAggregate(step.input)?.window;
       if (!window) throw new Error(`${step.id}: EMIT FINAL needs a windowed aggregation below it`);
-      next(step.input, suppressOperator(step, ctx, downstream, window));
+      next(step.input, suppressOperator(step, ctx, downstream, window), false);
       return;
     }
     case 'Join': {
       const { left, right } = joinOperator(step, ctx, downstream);
-      next(step.left, input(step, 'left', left));
-      next(step.right, input(step, 'right', right));
+      next(step.left, input(step, 'left', left), isTableStep(step.left));
+      next(step.right, input(step, 'right', right), isTableStep(step.right));
       return;
     }
     case 'Sink': {
       const write = sinkOperator(step, ctx);
-      next(step.input, (rec) => {
-        write(rec);
-        downstream(rec);
-      });
+      next(
+        step.input,
+        (rec) => {
+          write(rec);
+          downstream(rec);
+        },
+        false,
+      );
       return;
     }
   }

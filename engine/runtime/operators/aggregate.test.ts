@@ -267,6 +267,23 @@ describe('stream aggregation with HAVING', () => {
       { key: 'a', value: { N: 3 }, ts: 4 },
     ]);
   });
+
+  it('takes the previous result from the aggregation: a windowed HAVING deletes a row that stops passing and keeps no store of its own', () => {
+    const e = engine(`${CLICKS}
+      CREATE TABLE LOW AS SELECT USER_ID, COUNT(*) AS N FROM CLICKS
+        WINDOW TUMBLING (SIZE 1 SECOND) GROUP BY USER_ID HAVING COUNT(*) < 2;`);
+    send(e, 'clicks', 'u', { PAGE: 'a' }, 1);
+    send(e, 'clicks', 'u', { PAGE: 'a' }, 2);
+    send(e, 'clicks', 'u', { PAGE: 'a' }, 3);
+    send(e, 'clicks', 'u', { PAGE: 'a' }, 1001);
+    expect(read(e, 'LOW', 'time', 1000)).toEqual([
+      { key: 'u', value: { N: 1 }, ts: 1, window: [0, 1000] },
+      { key: 'u', value: null, ts: 2, window: [0, 1000] },
+      { key: 'u', value: { N: 1 }, ts: 1001, window: [1000, 2000] },
+    ]);
+    const id = e.executor.metastore.queries()[0]!.id;
+    expect([...e.storeEntries(id).keys()]).toEqual([expect.stringMatching(/-store$/)]);
+  });
 });
 
 describe('window retention', () => {

@@ -28,8 +28,14 @@ interface CompiledAgg {
   readonly args: readonly RecordExpr[];
 }
 
-/** GROUP BY with aggregates over a stream (optionally windowed) or a table (with retraction). */
-export function aggregateOperator(step: AggregateStep, ctx: RuntimeContext, emit: Emit): Emit {
+const NO_ARGS: readonly unknown[] = [];
+
+/**
+ * GROUP BY with aggregates over a stream (optionally windowed) or a table (with retraction).
+ * `sendOld`: each change carries the group's previous result (`Rec.old`, null for a new
+ * group), for a HAVING filter downstream (see build.ts).
+ */
+export function aggregateOperator(step: AggregateStep, ctx: RuntimeContext, emit: Emit, sendOld = true): Emit {
   const scope = rowScope(step.input.schema, pseudoQualifierOf(step.input));
   const layout = recordLayout(step.input.schema.key.length, step.input.schema.value.length);
   const groupFns = step.groupBy.map((g) => compileWithLayout<RecordExpr>(typeExpression(g, scope, ctx.functions), layout));
@@ -40,11 +46,15 @@ export function aggregateOperator(step: AggregateStep, ctx: RuntimeContext, emit
     const impl = fn.resolve(typed.map((t) => (t.kind === 'Literal' ? { type: t.type, literal: t.value } : { type: t.type })));
     return { impl, args: typed.slice(0, impl.valueArgs).map((t) => compileWithLayout<RecordExpr>(t, layout)) };
   });
-  const store = ctx.stores.keyValue<AggState>(`${step.id}-store`);
-  // session state lives in its own store, created only for SESSION windows (each store is a changelog topic on Kafka)
-  const sessionStore = step.window?.kind === 'SESSION' ? ctx.stores.keyValue<SessionState>(`${step.id}-sessions`) : null;
+  const n = aggs.length;
   const window = step.window;
+  // one store per aggregation, of the kind its windows need (each store is a changelog topic on Kafka)
+  const store = window === null ? ctx.stores.keyValue<AggState>(`${step.id}-store`) : null;
+  const windowStore = window !== null && window.kind !== 'SESSION' ? ctx.stores.window<AggState>(`${step.id}-store`) : null;
+  const sessionStore = window?.kind === 'SESSION' ? ctx.stores.keyValue<SessionState>(`${step.id}-sessions`) : null;
   const grace = window ? effectiveGrace(window) : 0;
+  const size = window?.sizeMs ?? 0;
+  const advance = window?.advanceMs ?? 0;
   let sequence = 0;
   let streamTime = Number.NEGATIVE_INFINITY;
   // Kafka Streams' windowed store retention: RETENTION, else window size (session gap) + grace.
@@ -52,15 +62,15 @@ export function aggregateOperator(step: AggregateStep, ctx: RuntimeContext, emit
   const retention = window ? (window.retentionMs ?? window.sizeMs + grace) : 0;
   const sweepEvery = Math.max(1000, Math.floor(retention / 2));
   let nextSweep = Number.NEGATIVE_INFINITY;
+
+  // the bounds of the time windows held, shared by their records
+  const boundsAt = new Map<number, WindowBounds>();
   const sweepWindows = (): void => {
     const cutoff = streamTime - retention + 1;
-    const expired: string[] = [];
-    // window state keys end in '@' + window start (see apply)
-    for (const [k] of store.entries()) {
-      const at = k.lastIndexOf('@');
-      if (at >= 0 && Number(k.slice(at + 1)) < cutoff) expired.push(k);
+    if (windowStore) {
+      windowStore.expireBefore(cutoff);
+      for (const start of boundsAt.keys()) if (start < cutoff) boundsAt.delete(start);
     }
-    for (const k of expired) store.delete(k);
     if (!sessionStore) return;
     const changed: [string, SessionState][] = [];
     for (const [k, state] of sessionStore.entries()) {
@@ -73,12 +83,25 @@ export function aggregateOperator(step: AggregateStep, ctx: RuntimeContext, emit
     }
   };
 
-  const results = (accs: readonly unknown[]): unknown[] => accs.map((a, i) => aggs[i]!.impl.result(a));
-  const argsOf = (key: readonly unknown[], values: readonly unknown[], rec: Rec): unknown[][] | null => {
+  const initAccs = (): unknown[] => {
+    const accs = new Array<unknown>(n);
+    for (let i = 0; i < n; i++) accs[i] = aggs[i]!.impl.init();
+    return accs;
+  };
+  const results = (accs: readonly unknown[]): unknown[] => {
+    const out = new Array<unknown>(n);
+    for (let i = 0; i < n; i++) out[i] = aggs[i]!.impl.result(accs[i]);
+    return out;
+  };
+  const argsOf = (key: readonly unknown[], values: readonly unknown[], rec: Rec): (readonly unknown[])[] | null => {
     try {
-      const out = new Array<unknown[]>(aggs.length);
-      for (let i = 0; i < aggs.length; i++) {
+      const out = new Array<readonly unknown[]>(n);
+      for (let i = 0; i < n; i++) {
         const fs = aggs[i]!.args;
+        if (fs.length === 0) {
+          out[i] = NO_ARGS;
+          continue;
+        }
         const a = new Array<unknown>(fs.length);
         for (let j = 0; j < fs.length; j++) a[j] = fs[j]!(key, values, rec);
         out[i] = a;
@@ -104,6 +127,9 @@ export function aggregateOperator(step: AggregateStep, ctx: RuntimeContext, emit
     }
   };
 
+  /** The previous results of the groups a table change touches, taken before the change (when sendOld). */
+  const before = new Map<string, unknown[] | null>();
+
   /** Applies one row to its group; returns the group's key string when it changed (non-windowed), else null. */
   const apply = (rec: Rec, values: readonly unknown[], op: 'add' | 'remove', emitNow = true): { key: unknown[]; k: string } | null => {
     const key = groupOf(rec.key, values, rec);
@@ -111,48 +137,63 @@ export function aggregateOperator(step: AggregateStep, ctx: RuntimeContext, emit
     const args = argsOf(rec.key, values, rec);
     if (!args) return null;
     const actx = { sequence: sequence++, timestamp: rec.ts };
-    if (!window) {
+    if (store) {
       const k = keyString(key);
-      const state = store.get(k) ?? { key, accs: aggs.map((a) => a.impl.init()), ts: rec.ts };
-      for (let i = 0; i < aggs.length; i++) {
+      const existing = store.get(k);
+      const old = !sendOld ? undefined : existing === undefined ? null : results(existing.accs);
+      if (!emitNow && sendOld && !before.has(k)) before.set(k, old ?? null);
+      const state = existing ?? { key, accs: initAccs(), ts: rec.ts };
+      for (let i = 0; i < n; i++) {
         const impl = aggs[i]!.impl;
         if (op === 'add') state.accs[i] = impl.add(state.accs[i], args[i]!, actx);
         else if (impl.remove) state.accs[i] = impl.remove(state.accs[i], args[i]!, actx);
       }
       state.ts = Math.max(state.ts, rec.ts);
       store.put(k, state);
-      if (emitNow) emitGroup(k, rec);
+      if (emitNow) emit({ key: state.key, value: results(state.accs), old, ts: state.ts, partition: rec.partition, offset: rec.offset, window: null, headers: rec.headers, nullKey: undefined });
       return { key, k };
     }
-    streamTime = Math.max(streamTime, rec.ts);
+    if (rec.ts > streamTime) streamTime = rec.ts;
     if (streamTime >= nextSweep) {
       if (nextSweep !== Number.NEGATIVE_INFINITY) sweepWindows();
       nextSweep = streamTime + sweepEvery;
     }
-    if (window.kind === 'SESSION') {
+    if (!windowStore) {
       sessionWindow(key, args, rec, actx);
       return null;
     }
-    for (const w of windowsFor(rec.ts, window.sizeMs, window.advanceMs)) {
-      if (closesAt(window, w) <= streamTime) continue; // the window closed: a late record is dropped
-      const k = keyString(key) + '@' + w.start;
-      const state = store.get(k) ?? { key, accs: aggs.map((a) => a.impl.init()), ts: rec.ts };
+    const ts = rec.ts;
+    // the windows holding ts, earliest first: starts at multiples of advance in (ts - size, ts], none negative
+    const last = ts - (((ts % advance) + advance) % advance);
+    let first = last;
+    while (first - advance > ts - size && first - advance >= 0) first -= advance;
+    let gk: string | null = null;
+    for (let start = first; start <= last; start += advance) {
+      if (start + size + grace <= streamTime) continue; // the window closed: a late record is dropped
+      gk ??= keyString(key);
+      let state = windowStore.get(gk, start);
+      let old: unknown[] | null | undefined = sendOld ? null : undefined;
+      if (state === undefined) state = { key, accs: initAccs(), ts };
+      else if (sendOld) old = results(state.accs);
       // the accumulator array belongs to the state: update it in place
-      for (let i = 0; i < aggs.length; i++) state.accs[i] = aggs[i]!.impl.add(state.accs[i], args[i]!, actx);
-      state.ts = Math.max(state.ts, rec.ts);
-      store.put(k, state);
-      emit({ key, value: results(state.accs), ts: state.ts, partition: rec.partition, offset: rec.offset, window: w, headers: rec.headers });
+      for (let i = 0; i < n; i++) state.accs[i] = aggs[i]!.impl.add(state.accs[i], args[i]!, actx);
+      if (ts > state.ts) state.ts = ts;
+      windowStore.put(gk, start, state);
+      let bounds = boundsAt.get(start);
+      if (bounds === undefined) boundsAt.set(start, (bounds = { start, end: start + size }));
+      emit({ key, value: results(state.accs), old, ts: state.ts, partition: rec.partition, offset: rec.offset, window: bounds, headers: rec.headers, nullKey: undefined });
     }
     return null;
   };
 
   const emitGroup = (k: string, rec: Rec): void => {
-    const state = store.get(k);
+    const state = store?.get(k);
     if (!state) return;
-    emit({ key: state.key, value: results(state.accs), ts: state.ts, partition: rec.partition, offset: rec.offset, window: null, headers: rec.headers });
+    const old = sendOld ? (before.get(k) ?? null) : undefined;
+    emit({ key: state.key, value: results(state.accs), old, ts: state.ts, partition: rec.partition, offset: rec.offset, window: null, headers: rec.headers, nullKey: undefined });
   };
 
-  const sessionWindow = (key: unknown[], args: unknown[][], rec: Rec, actx: { sequence: number; timestamp: number }): void => {
+  const sessionWindow = (key: unknown[], args: (readonly unknown[])[], rec: Rec, actx: { sequence: number; timestamp: number }): void => {
     const gap = window!.sizeMs;
     const t = rec.ts;
     const k = keyString(key);
@@ -162,7 +203,7 @@ export function aggregateOperator(step: AggregateStep, ctx: RuntimeContext, emit
     const start = Math.min(t, ...overlapping.map((s) => s.start));
     const end = Math.max(t, ...overlapping.map((s) => s.end));
     if (closesAt(window!, { start, end }) <= streamTime) return; // late
-    let accs = aggs.map((a) => a.impl.init());
+    let accs = initAccs();
     let ts = t;
     for (const s of overlapping) {
       accs = accs.map((acc, i) => {
@@ -173,16 +214,19 @@ export function aggregateOperator(step: AggregateStep, ctx: RuntimeContext, emit
     }
     accs = accs.map((acc, i) => aggs[i]!.impl.add(acc, args[i]!, actx));
     for (const s of overlapping) {
-      emit({ key, value: null, ts: s.ts, partition: rec.partition, offset: rec.offset, window: { start: s.start, end: s.end }, headers: rec.headers });
+      const old = sendOld ? results(s.accs) : undefined;
+      emit({ key, value: null, old, ts: s.ts, partition: rec.partition, offset: rec.offset, window: { start: s.start, end: s.end }, headers: rec.headers, nullKey: undefined });
     }
     state.sessions = [...state.sessions.filter((s) => !overlapping.includes(s)), { start, end, accs, ts }];
     sessionStore!.put(k, state);
-    emit({ key, value: results(accs), ts, partition: rec.partition, offset: rec.offset, window: { start, end }, headers: rec.headers });
+    // a session's bounds are part of its key: a grown or merged session is a new row
+    emit({ key, value: results(accs), old: sendOld ? null : undefined, ts, partition: rec.partition, offset: rec.offset, window: { start, end }, headers: rec.headers, nullKey: undefined });
   };
 
   return (rec) => {
     if (step.inputType === 'TABLE') {
       // An update within one group is retracted and re-added, then emitted once.
+      before.clear();
       const removed = rec.old ? apply(rec, rec.old, 'remove', false) : null;
       const added = rec.value ? apply(rec, rec.value, 'add', false) : null;
       if (removed && (!added || added.k !== removed.k)) emitGroup(removed.k, rec);
@@ -202,16 +246,6 @@ export function aggregateOperator(step: AggregateStep, ctx: RuntimeContext, emit
 export function closesAt(window: WindowSpec, bounds: WindowBounds): number {
   const grace = effectiveGrace(window);
   return window.kind === 'SESSION' ? bounds.end + window.sizeMs + grace + 1 : bounds.end + grace;
-}
-
-export function windowsFor(ts: number, size: number, advance: number): WindowBounds[] {
-  const out: WindowBounds[] = [];
-  const lastStart = ts - (((ts % advance) + advance) % advance);
-  for (let s = lastStart; s > ts - size; s -= advance) {
-    if (s < 0) break;
-    out.push({ start: s, end: s + size });
-  }
-  return out.reverse();
 }
 
 /**

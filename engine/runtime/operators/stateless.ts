@@ -1,4 +1,4 @@
-import type { FilterStep, FlatMapStep, ProjectStep, RekeyStep } from '../../topology/topology.js';
+import type { FilterStep, FlatMapStep, ProjectStep, RekeyStep, Step } from '../../topology/topology.js';
 import { compileOverRecord, pseudoQualifierOf, recordLayout, type RecordExpr } from '../compile-step-expr.js';
 import type { RuntimeContext } from '../context.js';
 import { keyString } from '../key-string.js';
@@ -23,10 +23,17 @@ export function logProcessingError(ctx: RuntimeContext, what: string, e: unknown
   });
 }
 
-export function filterOperator(step: FilterStep, ctx: RuntimeContext, emit: Emit): Emit {
+/**
+ * WHERE / HAVING. On a table, as Kafka Streams' KTableFilter with old values:
+ * a row that stops matching becomes a delete downstream, a row that never
+ * matched sends nothing. The previous value comes with the change when the
+ * input carries it (see carriesOld); otherwise the filter keeps, per key,
+ * whether the row last matched.
+ */
+export function filterOperator(step: FilterStep, ctx: RuntimeContext, emit: Emit, sendOld = true): Emit {
   const { fn } = compileOverRecord(step.predicate, step.input, ctx.functions);
   const isTable = isTableStep(step);
-  const present = ctx.stores.keyValue<true>(`${step.id}-present`);
+  const present = isTable && !carriesOld(step.input) ? ctx.stores.keyValue<true>(`${step.id}-present`) : null;
   const test = (key: readonly unknown[], value: readonly unknown[], rec: Rec): boolean => {
     try {
       return fn(key, value, rec) === true;
@@ -40,19 +47,23 @@ export function filterOperator(step: FilterStep, ctx: RuntimeContext, emit: Emit
       if (rec.value !== null && test(rec.key, rec.value, rec)) emit(rec);
       return;
     }
-    // Table changes: a row that stops matching becomes a delete downstream; a
-    // row that never matched sends nothing.
-    const k = keyString(rec.key) + (rec.window ? `@${rec.window.start}` : '');
-    const old = rec.old === undefined ? undefined : rec.old !== null && test(rec.key, rec.old, rec) ? rec.old : null;
     const passes = rec.value !== null && test(rec.key, rec.value, rec);
+    if (present === null || rec.old !== undefined) {
+      const old = rec.old !== undefined && rec.old !== null && test(rec.key, rec.old, rec) ? rec.old : null;
+      if (!passes && old === null) return;
+      // a consumer that reads no previous value takes the change as it came
+      emit(passes && !sendOld ? rec : withValue(rec, passes ? rec.value : null, sendOld ? old : undefined));
+      return;
+    }
+    const k = keyString(rec.key) + (rec.window ? `@${rec.window.start}` : '');
     if (passes) present.put(k, true);
     else if (present.get(k)) present.delete(k);
     else return;
-    emit(withValue(rec, passes ? rec.value : null, old === undefined ? rec.old : old));
+    emit(withValue(rec, passes ? rec.value : null, undefined));
   };
 }
 
-export function projectOperator(step: ProjectStep, ctx: RuntimeContext, emit: Emit): Emit {
+export function projectOperator(step: ProjectStep, ctx: RuntimeContext, emit: Emit, sendOld = true): Emit {
   const fns = step.exprs.map((e) => compileOverRecord(e, step.input, ctx.functions).fn);
   const names = step.schema.value.map((c) => c.name);
   const n = fns.length;
@@ -70,7 +81,7 @@ export function projectOperator(step: ProjectStep, ctx: RuntimeContext, emit: Em
   };
   return (rec) => {
     const value = rec.value === null ? null : project(rec.key, rec.value, rec);
-    const old = rec.old === undefined || rec.old === null ? rec.old : project(rec.key, rec.old, rec);
+    const old = !sendOld ? undefined : rec.old === undefined || rec.old === null ? rec.old : project(rec.key, rec.old, rec);
     emit(withValue(rec, value, old));
   };
 }
@@ -125,7 +136,7 @@ export function rekeyOperator(step: RekeyStep, ctx: RuntimeContext, emit: Emit):
 }
 
 /** Whether records at this step are table changes (upserts / tombstones). */
-export function isTableStep(step: import('../../topology/topology.js').Step): boolean {
+export function isTableStep(step: Step): boolean {
   switch (step.kind) {
     case 'Source':
       return step.sourceType === 'TABLE';
@@ -141,5 +152,29 @@ export function isTableStep(step: import('../../topology/topology.js').Step): bo
     case 'Suppress':
     case 'Sink':
       return isTableStep(step.input);
+  }
+}
+
+/**
+ * Whether a table step's changes carry their previous values (`Rec.old`)
+ * when its consumer asks for them: a materialized source and table joins
+ * always do, an aggregation on request; suppressed (EMIT FINAL) results never.
+ */
+export function carriesOld(step: Step): boolean {
+  switch (step.kind) {
+    case 'Source':
+      return step.sourceType === 'TABLE';
+    case 'Aggregate':
+      return true;
+    case 'Join':
+      return step.variant === 'TABLE_TABLE' || step.variant === 'FK_TABLE_TABLE';
+    case 'Filter':
+    case 'Project':
+      return carriesOld(step.input);
+    case 'FlatMap':
+    case 'Rekey':
+    case 'Suppress':
+    case 'Sink':
+      return false;
   }
 }
