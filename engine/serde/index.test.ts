@@ -34,6 +34,13 @@ describe('windowed keys', () => {
     expect(w.deserialize(b)).toEqual({ values: ['a'], window: { start: 1, end: 2 } });
     expect(() => w.deserialize(Buffer.from([1]))).toThrow(SerdeError);
   });
+  it('writes times as 64-bit big-endian integers across the 32-bit boundary and below zero', () => {
+    const w = windowedKeySerde(inner, 'SESSION', null);
+    for (const t of [0, 2 ** 32 - 1, 2 ** 32, 1_600_000_000_123, -1, -(2 ** 32) - 5, Number.MAX_SAFE_INTEGER]) {
+      const b = w.serialize({ values: ['a'], window: { start: t, end: t + 1 } })!;
+      expect([b.readBigInt64BE(1), b.readBigInt64BE(9)]).toEqual([BigInt(t + 1), BigInt(t)]);
+    }
+  });
 });
 
 describe('JSON_SR', () => {

@@ -21,15 +21,17 @@ export function windowedKeySerde(inner: Serde, kind: WindowKind, sizeMs: number 
   return {
     serialize(key) {
       if (key === null) return null;
-      const body = inner.serialize(key.values) ?? Buffer.alloc(0);
-      const tail = Buffer.alloc(suffix);
+      const body = inner.serialize(key.values);
+      const bodyLen = body === null ? 0 : body.length;
+      const out = Buffer.allocUnsafe(bodyLen + suffix);
+      if (body !== null) body.copy(out, 0);
       if (session) {
-        tail.writeBigInt64BE(BigInt(Math.trunc(key.window.end)), 0);
-        tail.writeBigInt64BE(BigInt(Math.trunc(key.window.start)), 8);
+        writeLong(out, bodyLen, key.window.end);
+        writeLong(out, bodyLen + 8, key.window.start);
       } else {
-        tail.writeBigInt64BE(BigInt(Math.trunc(key.window.start)), 0);
+        writeLong(out, bodyLen, key.window.start);
       }
-      return Buffer.concat([body, tail]);
+      return out;
     },
     deserialize(bytes) {
       if (bytes === null) return null;
@@ -48,4 +50,12 @@ export function windowedKeySerde(inner: Serde, kind: WindowKind, sizeMs: number 
       return { values: inner.deserialize(body), window: { start, end } };
     },
   };
+}
+
+/** Writes a millisecond time as a big-endian 64-bit integer (no BigInt: times are safe integers). */
+function writeLong(buf: Buffer, offset: number, ms: number): void {
+  const v = Math.trunc(ms);
+  const hi = Math.floor(v / 4294967296);
+  buf.writeInt32BE(hi, offset);
+  buf.writeUInt32BE(v - hi * 4294967296, offset + 4);
 }
