@@ -31,6 +31,93 @@ export interface TopicInfo {
 
 export type RecordListener = (record: BrokerRecord) => void;
 
+const NO_HEADERS: readonly Header[] = Object.freeze([]);
+
+/**
+ * One partition's records, stored as a log stores them: key and value bytes
+ * appended to large chunks, offsets, lengths and timestamps in flat number
+ * arrays. No object per record stays in memory (a long run keeps millions of
+ * records, and every live object costs the garbage collector); records are
+ * built when read, their key and value views of the chunks.
+ */
+class PartitionLog {
+  static readonly CHUNK_BYTES = 1 << 20;
+  /** fields per record in `meta`: chunk index, position in the chunk, key length and value length (-1: null), timestamp */
+  static readonly STRIDE = 5;
+  readonly #chunks: Buffer[] = [];
+  #chunk: Buffer = Buffer.alloc(0);
+  #used = 0;
+  #meta = new Float64Array(1024 * PartitionLog.STRIDE);
+  #length = 0;
+  /** headers of the records that have any, by offset */
+  readonly #headers = new Map<number, readonly Header[]>();
+
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+  ) {}
+
+  get length(): number {
+    return this.#length;
+  }
+
+  append(key: Buffer | null, value: Buffer | null, timestamp: number, headers: readonly Header[]): void {
+    const size = (key?.length ?? 0) + (value?.length ?? 0);
+    if (this.#used + size > this.#chunk.length) {
+      this.#chunk = Buffer.allocUnsafeSlow(Math.max(PartitionLog.CHUNK_BYTES, size));
+      this.#chunks.push(this.#chunk);
+      this.#used = 0;
+    }
+    let at = this.#length * PartitionLog.STRIDE;
+    if (at + PartitionLog.STRIDE > this.#meta.length) {
+      const grown = new Float64Array(this.#meta.length * 2);
+      grown.set(this.#meta);
+      this.#meta = grown;
+    }
+    const meta = this.#meta;
+    meta[at++] = this.#chunks.length - 1;
+    meta[at++] = this.#used;
+    meta[at++] = key === null ? -1 : key.length;
+    meta[at++] = value === null ? -1 : value.length;
+    meta[at] = timestamp;
+    if (key !== null) {
+      this.#chunk.set(key, this.#used);
+      this.#used += key.length;
+    }
+    if (value !== null) {
+      this.#chunk.set(value, this.#used);
+      this.#used += value.length;
+    }
+    if (headers.length > 0) this.#headers.set(this.#length, headers);
+    this.#length++;
+  }
+
+  record(offset: number): BrokerRecord {
+    const at = offset * PartitionLog.STRIDE;
+    const meta = this.#meta;
+    const chunk = this.#chunks[meta[at]!]!;
+    const pos = meta[at + 1]!;
+    const keyLen = meta[at + 2]!;
+    const valueLen = meta[at + 3]!;
+    const valueAt = pos + Math.max(0, keyLen);
+    return {
+      topic: this.topic,
+      partition: this.partition,
+      offset,
+      key: keyLen < 0 ? null : chunk.subarray(pos, pos + keyLen),
+      value: valueLen < 0 ? null : chunk.subarray(valueAt, valueAt + valueLen),
+      timestamp: meta[at + 4]!,
+      headers: this.#headers.get(offset) ?? NO_HEADERS,
+    };
+  }
+
+  records(): BrokerRecord[] {
+    const out = new Array<BrokerRecord>(this.#length);
+    for (let i = 0; i < out.length; i++) out[i] = this.record(i);
+    return out;
+  }
+}
+
 /**
  * The in-memory Kafka the test runner and the in-memory driver use: topics with
  * partitions and offsets; `produce` delivers synchronously to subscribers, in
@@ -38,7 +125,8 @@ export type RecordListener = (record: BrokerRecord) => void;
  * input is produced (as ksqlDB's topology test driver does).
  */
 export class InMemoryBroker {
-  readonly #topics = new Map<string, { info: TopicInfo; partitions: BrokerRecord[][]; ordered: BrokerRecord[] }>();
+  /** `ordered`: the partition of each record in produce order (its offset is its rank among that partition's) */
+  readonly #topics = new Map<string, { info: TopicInfo; partitions: PartitionLog[]; ordered: number[] }>();
   readonly #listeners = new Map<string, RecordListener[]>();
   readonly #queue: { listener: RecordListener; record: BrokerRecord }[] = [];
   #delivering = false;
@@ -47,7 +135,7 @@ export class InMemoryBroker {
     const existing = this.#topics.get(name);
     if (existing) return existing.info;
     const info: TopicInfo = { name, partitions, config };
-    this.#topics.set(name, { info, partitions: Array.from({ length: partitions }, () => []), ordered: [] });
+    this.#topics.set(name, { info, partitions: Array.from({ length: partitions }, (_, p) => new PartitionLog(name, p)), ordered: [] });
     return info;
   }
 
@@ -66,32 +154,29 @@ export class InMemoryBroker {
   produce(topic: string, rec: ProduceRecord): BrokerRecord {
     const t = this.#topics.get(topic) ?? (this.createTopic(topic), this.#topics.get(topic)!);
     const n = t.partitions.length;
-    const partition = rec.partition !== undefined ? rec.partition % n : rec.key ? murmur2Partition(rec.key, n) : 0;
+    const partition = rec.partition !== undefined ? rec.partition % n : rec.key && n > 1 ? murmur2Partition(rec.key, n) : 0;
     const log = t.partitions[partition]!;
-    const record: BrokerRecord = {
-      topic,
-      partition,
-      offset: log.length,
-      key: rec.key,
-      value: rec.value,
-      timestamp: rec.timestamp,
-      headers: rec.headers ?? [],
-    };
-    log.push(record);
-    t.ordered.push(record);
-    for (const listener of this.#listeners.get(topic) ?? []) this.#queue.push({ listener, record });
+    const headers = rec.headers ?? NO_HEADERS;
+    const record: BrokerRecord = { topic, partition, offset: log.length, key: rec.key, value: rec.value, timestamp: rec.timestamp, headers };
+    log.append(rec.key, rec.value, rec.timestamp, headers);
+    t.ordered.push(partition);
+    const listeners = this.#listeners.get(topic);
+    if (listeners !== undefined) for (const listener of listeners) this.#queue.push({ listener, record });
     this.#drain();
     return record;
   }
 
   /** All records of a topic, partition by partition, each in offset order. */
   read(topic: string): readonly BrokerRecord[] {
-    return this.#topics.get(topic)?.partitions.flat() ?? [];
+    return this.#topics.get(topic)?.partitions.flatMap((p) => p.records()) ?? [];
   }
 
   /** Records of a topic in the order they were produced across partitions. */
   readInOrder(topic: string): readonly BrokerRecord[] {
-    return this.#topics.get(topic)?.ordered ?? [];
+    const t = this.#topics.get(topic);
+    if (!t) return [];
+    const next = t.partitions.map(() => 0);
+    return t.ordered.map((p) => t.partitions[p]!.record(next[p]!++));
   }
 
   subscribe(topic: string, listener: RecordListener): () => void {
