@@ -19,10 +19,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { InMemoryEngine } from '../../engine/driver/in-memory-engine.js';
-import { tuneYoungGeneration } from '../../engine/server/heap.js';
+import { currentSemiSpaceMb, tuneYoungGeneration } from '../../engine/server/heap.js';
 
-// the young generation an engine server process runs with (engine/server/heap.ts)
-const semiSpaceMb = tuneYoungGeneration();
+// the young generation an engine server process runs with (engine/server/heap.ts): `npm run bench:engine`
+// starts node with it, as the operator starts engine pods; this covers a plain `tsx bench/engine/run.ts`
+tuneYoungGeneration();
 
 interface Workload {
   readonly name: string;
@@ -222,7 +223,7 @@ function main(): void {
   let file = values.out ?? join(dir, `engine-${date}.json`);
   for (let n = 2; values.out === undefined && existsSync(file); n++) file = join(dir, `engine-${date}-${n}.json`);
   const machine = { cpus: cpus().length, cpu: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30) };
-  writeFileSync(file, JSON.stringify({ date, node: process.version, commit: gitCommit(here), semiSpaceMb, repeat, machine, results }, null, 2) + '\n');
+  writeFileSync(file, JSON.stringify({ date, node: process.version, commit: gitCommit(here), semiSpaceMb: currentSemiSpaceMb(), repeat, machine, results }, null, 2) + '\n');
   console.log(`results: ${file}`);
 }
 

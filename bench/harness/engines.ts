@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpuList, start, type Proc } from './procs.js';
 import type { Role, Variant, Workload } from './workloads.js';
+import { youngGenerationNodeOption } from '../../engine/server/heap.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -145,7 +146,8 @@ async function startKsetl(n: number, w: Workload, ctx: EngineContext): Promise<R
         KSQL_KSQL_STREAMS_STATE_DIR: stateDir,
         KSETL_LOG_LEVEL: process.env['KSETL_LOG_LEVEL'] ?? 'warn',
       };
-      const args = [...(ctx.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${ctx.cpuProfileDir}`] : []), join(root, 'bin/ksetl.js'), 'server'];
+      // started as the operator starts engine pods: node with the engine's young generation (NODE_OPTIONS there)
+      const args = [youngGenerationNodeOption(), ...(ctx.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${ctx.cpuProfileDir}`] : []), join(root, 'bin/ksetl.js'), 'server'];
       procs.push(start(`ksetl-${i + 1}`, process.execPath, args, { env, cpus: cpuList(i, 1), cwd: root, stopSignal: ctx.cpuProfileDir ? 'SIGTERM' : 'SIGKILL' }));
     }
     await Promise.all(urls.map((url, i) => until(`${url}/healthcheck`, procs[i]!, 120_000)));

@@ -1,7 +1,24 @@
-import { setFlagsFromString } from 'node:v8';
+import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 
 /** The young generation size an engine process asks V8 for, unless told otherwise. */
 export const DEFAULT_SEMI_SPACE_MB = 64;
+
+/**
+ * The node option that gives an engine process its young generation, for
+ * NODE_OPTIONS (the operator sets it on engine containers; the benchmarks
+ * start node with it). V8 sizes the young generation when the process starts:
+ * it grows the semi-space later only up to the maximum set then, so a size
+ * set at run time (tuneYoungGeneration) is not reliably used.
+ */
+export function youngGenerationNodeOption(mb: number = DEFAULT_SEMI_SPACE_MB): string {
+  return `--max-semi-space-size=${mb}`;
+}
+
+/** The semi-space size this process runs with now, in MB (V8's heap statistics). */
+export function currentSemiSpaceMb(): number {
+  const space = getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');
+  return space ? Math.round(space.space_size / 2 ** 20) : 0;
+}
 
 /**
  * Sizes V8's young generation for a stream processor. Every record allocates
@@ -12,7 +29,8 @@ export const DEFAULT_SEMI_SPACE_MB = 64;
  *
  * `KSETL_SEMI_SPACE_MB` overrides the size (0 keeps V8's default); a
  * `--max-semi-space-size` in NODE_OPTIONS or on the command line wins.
- * Call it first thing in a process: the new size applies as the heap grows.
+ * Call it first thing in a process. It raises only the maximum the semi-space
+ * may grow to, which V8 may not use: start node with youngGenerationNodeOption().
  */
 export function tuneYoungGeneration(env: NodeJS.ProcessEnv = process.env, execArgv: readonly string[] = process.execArgv): number | null {
   const given = `${env['NODE_OPTIONS'] ?? ''} ${execArgv.join(' ')}`;

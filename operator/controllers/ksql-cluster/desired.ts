@@ -44,6 +44,7 @@ import {
   STATE_DIR,
 } from './engine-pod.js';
 import { desiredMonitoring, type DesiredMonitoring, type MonitoringOptions, type PodTemplateAdditions } from './monitoring.js';
+import { youngGenerationNodeOption } from '../../../engine/server/heap.js';
 
 /** What the render needs beyond the resource: operator-wide settings and what the API server offers. */
 export interface RenderOptions extends MonitoringOptions {
@@ -202,6 +203,8 @@ function engineEnv(kc: KsqlCluster): V1EnvVar[] {
   const env: V1EnvVar[] = [
     { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
     { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+    // the young generation a stream processor needs, set when node starts (engine/server/heap.ts)
+    { name: 'NODE_OPTIONS', value: youngGenerationNodeOption() },
   ];
   const sasl = kc.spec.kafka.sasl;
   if (sasl) {
