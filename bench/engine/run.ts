@@ -6,7 +6,7 @@
  * records per second from the first produce to the last processed record.
  * Results go to bench/results/engine-<date>.json and are printed as a table.
  *
- * Each workload runs `--repeat` times (default 3) after a warm-up; the best
+ * Each workload runs `--repeat` times (default 5) after a warm-up; the best
  * run is reported. An existing results file is never overwritten: a second
  * run on the same day writes engine-<date>-2.json, and so on.
  *
@@ -19,7 +19,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { InMemoryEngine } from '../../engine/driver/in-memory-engine.js';
-import { currentSemiSpaceMb, tuneYoungGeneration } from '../../engine/server/heap.js';
+import { currentNewSpaceMb, tuneYoungGeneration } from '../../engine/server/heap.js';
 
 // the young generation an engine server process runs with (engine/server/heap.ts): `npm run bench:engine`
 // starts node with it, as the operator starts engine pods; this covers a plain `tsx bench/engine/run.ts`
@@ -187,7 +187,7 @@ function run(w: Workload, records: number): { recordsPerSec: number; outputs: nu
   // CPU time of the process (all threads, GC helpers included): steadier than wall time on a shared machine
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   const total = perInput * batches.length;
-  const outputs = engine.broker.read(w.sinkTopic).length;
+  const outputs = engine.broker.recordCount(w.sinkTopic);
   engine.close();
   return { recordsPerSec: Math.round(total / seconds), outputs, seconds, cpuSeconds };
 }
@@ -197,7 +197,7 @@ function main(): void {
     options: {
       records: { type: 'string', default: '1000000' },
       only: { type: 'string' },
-      repeat: { type: 'string', default: '3' },
+      repeat: { type: 'string', default: '5' },
       out: { type: 'string' },
       'no-write': { type: 'boolean', default: false },
     },
@@ -223,8 +223,13 @@ function main(): void {
   let file = values.out ?? join(dir, `engine-${date}.json`);
   for (let n = 2; values.out === undefined && existsSync(file); n++) file = join(dir, `engine-${date}-${n}.json`);
   const machine = { cpus: cpus().length, cpu: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30) };
-  writeFileSync(file, JSON.stringify({ date, node: process.version, commit: gitCommit(here), semiSpaceMb: currentSemiSpaceMb(), repeat, machine, results }, null, 2) + '\n');
+  writeFileSync(file, JSON.stringify({ date, node: process.version, commit: gitCommit(here), semiSpaceFlag: semiSpaceFlag(), newSpaceMb: currentNewSpaceMb(), repeat, machine, results }, null, 2) + '\n');
   console.log(`results: ${file}`);
+}
+
+/** the --max-semi-space-size node was started with (npm run bench:engine passes it), or null */
+function semiSpaceFlag(): string | null {
+  return `${process.env['NODE_OPTIONS'] ?? ''} ${process.execArgv.join(' ')}`.match(/--max-semi-space-size=\S+/)?.[0] ?? null;
 }
 
 function gitCommit(cwd: string): string | null {

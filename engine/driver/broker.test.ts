@@ -29,7 +29,9 @@ describe('InMemoryBroker', () => {
       [1, 1],
     ]);
     expect(b.read('t')[2]!.value!.equals(big)).toBe(true);
+    expect(b.recordCount('t')).toBe(4);
     expect(b.read('missing')).toEqual([]);
+    expect(b.recordCount('missing')).toBe(0);
   });
 
   it('partitions by the murmur2 hash of the key when no partition is given', () => {

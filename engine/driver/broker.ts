@@ -171,6 +171,11 @@ export class InMemoryBroker {
     return this.#topics.get(topic)?.partitions.flatMap((p) => p.records()) ?? [];
   }
 
+  /** How many records a topic holds (without building them). */
+  recordCount(topic: string): number {
+    return this.#topics.get(topic)?.ordered.length ?? 0;
+  }
+
   /** Records of a topic in the order they were produced across partitions. */
   readInOrder(topic: string): readonly BrokerRecord[] {
     const t = this.#topics.get(topic);

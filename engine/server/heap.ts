@@ -14,8 +14,8 @@ export function youngGenerationNodeOption(mb: number = DEFAULT_SEMI_SPACE_MB): s
   return `--max-semi-space-size=${mb}`;
 }
 
-/** The semi-space size this process runs with now, in MB (V8's heap statistics). */
-export function currentSemiSpaceMb(): number {
+/** V8's new space now, in MB (heap statistics: with 64 MB semi-spaces it reports 128 once grown). */
+export function currentNewSpaceMb(): number {
   const space = getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');
   return space ? Math.round(space.space_size / 2 ** 20) : 0;
 }
