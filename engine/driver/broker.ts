@@ -47,7 +47,7 @@ class PartitionLog {
   readonly #chunks: Buffer[] = [];
   #chunk: Buffer = Buffer.alloc(0);
   #used = 0;
-  #meta = new Float64Array(1024 * PartitionLog.STRIDE);
+  #meta = new Float64Array(16 * PartitionLog.STRIDE);
   #length = 0;
   /** headers of the records that have any, by offset */
   readonly #headers = new Map<number, readonly Header[]>();
@@ -64,7 +64,9 @@ class PartitionLog {
   append(key: Buffer | null, value: Buffer | null, timestamp: number, headers: readonly Header[]): void {
     const size = (key?.length ?? 0) + (value?.length ?? 0);
     if (this.#used + size > this.#chunk.length) {
-      this.#chunk = Buffer.allocUnsafeSlow(Math.max(PartitionLog.CHUNK_BYTES, size));
+      // chunks double from 4 KB to 1 MB: a partition with a few records (a test case) stays small
+      const next = Math.min(PartitionLog.CHUNK_BYTES, Math.max(4096, this.#chunk.length * 2));
+      this.#chunk = Buffer.allocUnsafeSlow(Math.max(next, size));
       this.#chunks.push(this.#chunk);
       this.#used = 0;
     }
