@@ -90,7 +90,7 @@ describe('containerEnv', () => {
   it('resolves the downward API fields the engine pod uses', () => {
     const pod = enginePod();
     const env = containerEnv(pod, pod.spec!.containers[0]!, noSources, '127.0.9.2', '127.0.0.1');
-    expect(env).toEqual({ POD_NAME: 'ads-ksetl-0', POD_NAMESPACE: 'team-ads', KSETL_NAMESPACE: 'team-ads', KSETL_CLUSTER: 'ads' });
+    expect(env).toEqual({ POD_NAME: 'ads-ksetl-0', POD_NAMESPACE: 'team-ads', KSETL_NAMESPACE: 'team-ads', KSETL_CLUSTER: 'ads', NODE_OPTIONS: '--max-semi-space-size=64' });
   });
 
   it('resolves Secret and ConfigMap references, envFrom first, then env in order with $(VAR)', () => {
