@@ -154,7 +154,7 @@ export function createSerde(format: FormatInfo, columns: readonly SerdeColumn[],
   const common = { topic: opts.topic, isKey: opts.isKey, registry: opts.registry, ...(schemaId !== undefined ? { schemaId } : {}) };
   switch (format.format) {
     case 'JSON':
-      return jsonSerde(columns, { unwrapped });
+      return jsonSerde(columns, { unwrapped, ...(opts.used ? { used: opts.used } : {}) });
     case 'JSON_SR':
       return jsonSrSerde(columns, { ...common, unwrapped });
     case 'DELIMITED': {

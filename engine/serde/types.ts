@@ -53,6 +53,12 @@ export interface SerdeOptions {
   readonly wrapSingleValue?: boolean;
   /** used as record name when a schema is generated (e.g. Avro `KsqlDataSourceSchema`) */
   readonly schemaName?: string;
+  /**
+   * The columns the reader uses (default all): a format that can skip decoding
+   * the others reads them as null (they are still checked, so a bad value
+   * fails the record as a whole). JSON does.
+   */
+  readonly used?: readonly boolean[];
 }
 
 /**

@@ -23,6 +23,21 @@ function read(e: Engine, topic: string): { key: string | null; value: unknown; t
 }
 
 describe('deserialization errors', () => {
+  it('decodes only the columns a query reads, yet a bad value in another column still fails the record', () => {
+    const e = engine(`
+      CREATE STREAM S (ID STRING KEY, A INT, B BIGINT, C STRING) WITH (KAFKA_TOPIC='s', VALUE_FORMAT='JSON');
+      CREATE STREAM O AS SELECT ID, A FROM S WHERE C IS NULL OR C <> 'skip';`);
+    sendRaw(e, 's', 'k1', '{"A": 1, "B": 10, "C": "x"}', 1);
+    sendRaw(e, 's', 'k2', '{"A": 2, "B": "not a number", "C": "x"}', 2);
+    sendRaw(e, 's', 'k3', '{"A": 3, "B": 30, "C": "skip"}', 3);
+    sendRaw(e, 's', 'k4', '{"A": 4}', 4);
+    expect(read(e, 'O')).toEqual([
+      { key: 'k1', value: { A: 1 }, ts: 1 },
+      { key: 'k4', value: { A: 4 }, ts: 4 },
+    ]);
+    expect(e.processingLog.entries.map((x) => x.type)).toEqual(['DESERIALIZATION_ERROR']);
+  });
+
   it('logs malformed JSON to the processing log and keeps processing later records', () => {
     const e = engine(`
       CREATE STREAM S (ID STRING KEY, A INT) WITH (KAFKA_TOPIC='s', VALUE_FORMAT='JSON');

@@ -32,12 +32,12 @@ export function makeKeySerde(ctx: RuntimeContext, topic: string, format: FormatI
   };
 }
 
-export function makeValueSerde(ctx: RuntimeContext, topic: string, format: FormatInfo, columns: readonly Column[]): Serde {
+export function makeValueSerde(ctx: RuntimeContext, topic: string, format: FormatInfo, columns: readonly Column[], used?: readonly boolean[]): Serde {
   const wrap = format.properties['WRAP_SINGLE_VALUE'];
   return createSerde(
     format,
     columns.map((c) => ({ name: c.name, type: c.type })),
-    { topic, isKey: false, registry: ctx.registry, ...(wrap !== undefined ? { wrapSingleValue: wrap.toLowerCase() === 'true' } : {}) },
+    { topic, isKey: false, registry: ctx.registry, ...(wrap !== undefined ? { wrapSingleValue: wrap.toLowerCase() === 'true' } : {}), ...(used ? { used } : {}) },
   );
 }
 
@@ -45,13 +45,19 @@ function describeRecord(r: BrokerRecord): string {
   return JSON.stringify({ topic: r.topic, partition: r.partition, offset: r.offset, key: r.key?.toString('base64') ?? null, value: r.value?.toString('base64') ?? null });
 }
 
-/** Reads a source topic: deserializes, extracts event time, materializes tables. */
-export function sourceOperator(step: SourceStep, ctx: RuntimeContext, emit: Emit): void {
+/**
+ * Reads a source topic: deserializes, extracts event time, materializes tables.
+ * `reads`: the value columns the query reads (null: all); a stream's other
+ * columns are checked but not decoded. A table's rows are kept whole (its
+ * store is the table's, and its changelog).
+ */
+export function sourceOperator(step: SourceStep, ctx: RuntimeContext, emit: Emit, reads: ReadonlySet<string> | null = null): void {
   const keyCols = step.columns.filter((c) => c.namespace === 'KEY');
   const valueCols = step.columns.filter((c) => c.namespace === 'VALUE');
   const extraCols = step.columns.filter((c) => c.namespace !== 'KEY');
   const keySerde = makeKeySerde(ctx, step.topic, step.keyFormat, keyCols, step.schema.window);
-  const valueSerde = makeValueSerde(ctx, step.topic, step.valueFormat, valueCols);
+  const used = reads !== null && !step.materialize ? valueCols.map((c) => reads.has(c.name) || c.name === step.timestamp?.column) : undefined;
+  const valueSerde = makeValueSerde(ctx, step.topic, step.valueFormat, valueCols, used);
   const store = step.materialize ? ctx.stores.keyValue<readonly unknown[]>(`${step.id}-store`) : null;
   // the event-time column may be a value or a key column
   const tsIndex = step.timestamp ? extraCols.findIndex((c) => c.name === step.timestamp!.column) : -1;
