@@ -133,6 +133,12 @@ const errorCases: readonly ErrorCase[] = [
     sql: 'INSERT INTO S2 SELECT * FROM S;',
     error: ['Incompatible schema between results and sink'],
   },
+  {
+    name: 'INSERT INTO ... SELECT a literal too wide for the DECIMAL column (no implicit cast)',
+    setup: "CREATE STREAM D (ID STRING KEY, C DECIMAL(5, 2)) WITH (KAFKA_TOPIC='d', VALUE_FORMAT='JSON');",
+    sql: 'INSERT INTO D SELECT ID, 1234.5 AS C FROM S;',
+    error: ['Incompatible schema between results and sink', '`C` DECIMAL(5, 1)'],
+  },
   { name: 'INSERT INTO ... SELECT into a table', sql: 'INSERT INTO T SELECT ID, COUNT(*) AS A FROM S GROUP BY ID;', error: ['INSERT INTO can only be used to insert into a stream'] },
   // others
   { name: 'TERMINATE an unknown query', sql: 'TERMINATE CSAS_NOPE_9;', error: ['Unknown queryId: CSAS_NOPE_9'] },

@@ -375,7 +375,8 @@ export class StatementExecutor {
     if (target.sourceType === 'TABLE') throw new KsqlError(`INSERT INTO can only be used to insert into a stream. ${target.name} is a table.`, st.loc);
     if (target.isSource) throw new KsqlError(`Cannot insert into read-only ${target.sourceType.toLowerCase()}: ${target.name}`, st.loc);
     if (target.columns.some((c) => c.namespace === 'HEADERS')) throw new KsqlError(`Cannot insert into ${target.name} because it has header columns`, st.loc);
-    const planned = planQuery(st.query, { ...this.#catalog(), sinkName: st.target });
+    const sinkValueType = (name: string): SqlType | undefined => target.columns.find((c) => c.namespace === 'VALUE' && c.name === name)?.type;
+    const planned = planQuery(st.query, { ...this.#catalog(), sinkName: st.target, sinkColumnType: sinkValueType });
     rejectWindowedTableSources(planned, st.loc);
     if (planned.resultType !== 'STREAM') throw new KsqlError(`INSERT INTO can only be used to insert into a stream. ${target.name} is a table.`, st.loc);
     const want = target.columns.filter((c) => c.namespace !== 'HEADERS');

@@ -33,6 +33,12 @@ export interface PlanContext {
   readonly statementLabel?: string;
   /** a topic's partition count, when known: sources joined without a repartition must match */
   readonly partitions?: (topic: string) => number | undefined;
+  /**
+   * INSERT INTO: the type of the sink's value column of a name. A numeric
+   * literal selected into a DECIMAL column is cast to it when it fits, as
+   * ksqlDB's ImplicitlyCastResolver does (`INSERT INTO T SELECT 1 AS C ...`).
+   */
+  readonly sinkColumnType?: (name: string) => SqlType | undefined;
 }
 
 /** What a query produces, before it is bound to a sink. */
@@ -379,7 +385,8 @@ export function planQuery(query: Query, ctx: PlanContext): PlannedQuery {
       return;
     }
     const typed = inClause('SELECT', () => typeExpression(item.expr, scope, ctx.functions));
-    valueCols.push({ name, expr: item.expr, type: typed.type });
+    const cast = implicitDecimalCast(item.expr, ctx.sinkColumnType?.(name));
+    valueCols.push(cast ? { name, ...cast } : { name, expr: item.expr, type: typed.type });
   });
   keyEquivalents.forEach((eqs, i) => {
     const aliases = keyAliases[i]!;
@@ -422,6 +429,21 @@ export function planQuery(query: Query, ctx: PlanContext): PlannedQuery {
     sources: from.sources.map((s) => s.source),
     primary: from.sources[0]!.source,
   };
+}
+
+/**
+ * A numeric literal as the DECIMAL column `to` holds it, when its digits fit
+ * (ksqlDB's ImplicitlyCastResolver: the literal's own DECIMAL(p, s) must
+ * widen to `to`); null otherwise.
+ */
+function implicitDecimalCast(expr: Expr, to: SqlType | undefined): { expr: Expr; type: SqlType } | null {
+  if (to?.kind !== 'DECIMAL' || expr.kind !== 'NumberLiteral' || /[eE]/.test(expr.text)) return null;
+  const [whole = '', fraction = ''] = expr.text.split('.');
+  const digits = (whole + fraction).replace(/^0+/, '');
+  const scale = fraction.length;
+  const precision = Math.max(digits.length, scale, 1);
+  if (to.precision - to.scale < precision - scale || to.scale < scale) return null;
+  return { expr: { kind: 'Cast', operand: expr, type: { kind: 'Decimal', precision: to.precision, scale: to.scale, loc: expr.loc }, loc: expr.loc }, type: to };
 }
 
 function missingKeyMessage(sinkName: string | null, kind: 'SOURCE' | 'GROUP' | 'PARTITION' | 'JOIN', missing: (readonly Expr[])[], query: Query, from: FromResult): string {
