@@ -89,6 +89,7 @@ type Out = (key: readonly unknown[], l: readonly unknown[] | null, r: readonly u
 
 interface Buffered {
   readonly row: unknown[];
+  /** where the record came from (its time, position, window and headers); its columns are in `row` (see buffered) */
   readonly rec: Rec;
   matched: boolean;
   emitted: boolean;
@@ -146,7 +147,7 @@ function streamStream(step: JoinStep, ctx: RuntimeContext, L: Side, R: Side, key
     const other = otherStore.get(k) ?? [];
     const lo = Math.max(isLeft ? rec.ts - within.beforeMs : rec.ts - within.afterMs, (isLeft ? rightTime : leftTime) - retention + 1);
     const hi = isLeft ? rec.ts + within.afterMs : rec.ts + within.beforeMs;
-    const buf: Buffered = { row, rec, matched: false, emitted: false };
+    const buf: Buffered = { row, rec: buffered(rec), matched: false, emitted: false };
     for (const o of other) {
       if (o.rec.ts < lo || o.rec.ts > hi) continue;
       buf.matched = true;
@@ -183,6 +184,19 @@ function streamStream(step: JoinStep, ctx: RuntimeContext, L: Side, R: Side, key
     }
   };
   return { left: (rec) => process(rec, true), right: (rec) => process(rec, false) };
+}
+
+const NO_COLUMNS: readonly unknown[] = Object.freeze([]);
+
+/**
+ * The record as a join buffer keeps it: without its key and value columns,
+ * which its row holds already. A buffer keeps every record of the join
+ * window (a day without GRACE PERIOD) and writes it to its changelog, so the
+ * copy is half of both. (Entries written before keep the columns; nothing
+ * reads them.)
+ */
+function buffered(rec: Rec): Rec {
+  return { key: NO_COLUMNS, value: null, ts: rec.ts, partition: rec.partition, offset: rec.offset, window: rec.window, headers: rec.headers };
 }
 
 /** The buffered records at or after `cutoff`: the same array when none is older. */
