@@ -157,7 +157,8 @@ function streamStream(step: JoinStep, ctx: RuntimeContext, L: Side, R: Side, key
       else out([key], o.row, row, rec, ts);
     }
     // matched flags changed on buffered records: write the buffer back so a changelog sees it
-    if (buf.matched) otherStore.put(k, other);
+    // (only an outer side reads them: an inner side's buffer is not written again)
+    if (buf.matched && (isLeft ? rightOuter : leftOuter)) otherStore.put(k, other);
     // an unmatched outer record waits for its window to close, unless stream time is already past it
     const waits = outer && !buf.matched && grace !== null && hi >= streamTime;
     if (outer && !buf.matched && !waits) {
