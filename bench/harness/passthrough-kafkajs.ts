@@ -4,6 +4,8 @@
  * its own process by the harness so it can be pinned and measured:
  *   node --import tsx bench/harness/passthrough-kafkajs.ts BOOTSTRAP GROUP IN OUT
  */
+// the same kafkajs as the engine's (patched before it loads)
+import '../../engine/kafka/kafkajs-patches.js';
 import { Kafka, logLevel } from 'kafkajs';
 
 const [bootstrap, group, input, output] = process.argv.slice(2) as [string, string, string, string];

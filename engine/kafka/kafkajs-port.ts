@@ -1,3 +1,5 @@
+// first: patches kafkajs's modules before kafkajs loads them
+import './kafkajs-patches.js';
 import {
   AssignerProtocol,
   Kafka,

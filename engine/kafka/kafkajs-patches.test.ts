@@ -1,0 +1,31 @@
+import { execFileSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { groupMessagesPerPartition } from './kafkajs-patches.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+describe('kafkajs patches', () => {
+  it('groups messages per partition as kafkajs does: partitions in first-seen order, messages in order', () => {
+    const messages = [0, 1, 2, 3, 4, 5, 6].map((i) => ({ key: `k${i}`, partition: [2, 0, 2, 1, 0, 2, 1][i]! }));
+    const grouped = groupMessagesPerPartition({ topic: 't', partitionMetadata: [{}, {}, {}], messages, partitioner: ({ message }) => message.partition });
+    expect(Object.entries(grouped).map(([p, ms]) => [p, ms.map((m) => m.key)])).toEqual([
+      ['0', ['k1', 'k4']],
+      ['1', ['k3', 'k6']],
+      ['2', ['k0', 'k2', 'k5']],
+    ]);
+    expect(groupMessagesPerPartition({ topic: 't', partitionMetadata: [], messages, partitioner: () => 0 })).toEqual({});
+  });
+
+  it('is what kafkajs uses once the engine loads it (a fresh process)', () => {
+    const script = `
+      const { createRequire } = await import('node:module');
+      const patches = await import('./engine/kafka/kafkajs-patches.ts');
+      await import('./engine/kafka/kafkajs-port.ts');
+      const require = createRequire(import.meta.url);
+      console.log(JSON.stringify([patches.kafkajsPatched, require('kafkajs/src/producer/groupMessagesPerPartition.js') === patches.groupMessagesPerPartition]));`;
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root, encoding: 'utf8' });
+    expect(JSON.parse(out.trim().split('\n').pop()!)).toEqual([true, true]);
+  });
+});
