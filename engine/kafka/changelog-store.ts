@@ -44,9 +44,11 @@ export class ChangelogStore<V> implements KeyValueStore<V>, ChangelogBacked {
   readonly #encoded = new Map<string, Buffer | string>();
   readonly #dirty = new Set<string>();
 
+  /** `changelogKey`: the changelog record key (and checkpoint key) of a store key */
   constructor(
     readonly topic: string,
     readonly partition: number,
+    private readonly changelogKey: (key: string) => string = (key) => key,
   ) {}
 
   get(key: string): V | undefined {
@@ -78,11 +80,16 @@ export class ChangelogStore<V> implements KeyValueStore<V>, ChangelogBacked {
     yield* this.#map;
     for (const [k, encoded] of this.#encoded) yield [k, this.#decoded(k, encoded)];
   }
+  /** the keys, decoded values or not */
+  *keys(): IterableIterator<string> {
+    yield* this.#map.keys();
+    yield* this.#encoded.keys();
+  }
 
-  /** Entries as the codec's JSON text (checkpoints: values never read are written as restored). */
+  /** Entries as the codec's JSON text under their changelog keys (checkpoints: values never read are written as restored). */
   *encodedEntries(): IterableIterator<[string, string]> {
-    for (const [k, v] of this.#map) yield [k, encodeText(v)];
-    for (const [k, encoded] of this.#encoded) yield [k, typeof encoded === 'string' ? encoded : encoded.toString('utf8')];
+    for (const [k, v] of this.#map) yield [this.changelogKey(k), encodeText(v)];
+    for (const [k, encoded] of this.#encoded) yield [this.changelogKey(k), typeof encoded === 'string' ? encoded : encoded.toString('utf8')];
   }
   get size(): number {
     return this.#map.size + this.#encoded.size;
@@ -93,7 +100,7 @@ export class ChangelogStore<V> implements KeyValueStore<V>, ChangelogBacked {
     const out: OutRecord[] = [];
     for (const k of this.#dirty) {
       const v = this.get(k);
-      out.push({ topic: this.topic, partition: this.partition, key: Buffer.from(k, 'utf8'), value: v === undefined ? null : encodeValue(v), timestamp });
+      out.push({ topic: this.topic, partition: this.partition, key: Buffer.from(this.changelogKey(k), 'utf8'), value: v === undefined ? null : encodeValue(v), timestamp });
     }
     this.#dirty.clear();
     return out;
@@ -119,24 +126,20 @@ export class ChangelogStore<V> implements KeyValueStore<V>, ChangelogBacked {
 
   /** Replays one changelog record (the latest value of its key, or a tombstone). */
   restore(r: BrokerRecord): void {
-    if (r.key === null) return;
-    const k = r.key.toString('utf8');
-    if (r.value === null) {
+    if (r.key !== null) this.restoreEntry(r.key.toString('utf8'), r.value);
+  }
+
+  /** Replays a changelog value (null: a tombstone) under its store key. */
+  restoreEntry(k: string, value: Buffer | null): void {
+    if (value === null) {
       this.#map.delete(k);
       this.#encoded.delete(k);
       return;
     }
-    this.#encoded.set(k, r.value);
+    this.#encoded.set(k, value);
     if (this.#map.size > 0) this.#map.delete(k);
   }
-}
 
-/** One window start's entries in a changelog-backed window store (see ChangelogStore for the two maps). */
-interface WindowSegment<V> {
-  readonly values: Map<string, V>;
-  readonly encoded: Map<string, Buffer | string>;
-  /** keys written since the last flush */
-  readonly dirty: Set<string>;
 }
 
 /** A changelog key `key@start` split in two; null when it has no window start. */
@@ -149,92 +152,65 @@ function splitWindowKey(k: string): { key: string; start: number } | null {
 
 /**
  * A task's window store backed by a compacted changelog partition: segments by
- * window start in memory (runtime/store.ts), changelog records keyed
- * `key@start`, values restored lazily as in ChangelogStore. Expired windows
- * are deleted from the changelog too (tombstones at the next flush), so the
- * compacted topic holds the retained windows only.
+ * window start in memory (runtime/store.ts), each a ChangelogStore whose
+ * changelog records are keyed `key@start` (values restored lazily, writes
+ * flushed as there). Expired windows are deleted from the changelog too
+ * (tombstones at the next flush), so the compacted topic holds the retained
+ * windows only.
  */
 export class ChangelogWindowStore<V> implements WindowStore<V>, ChangelogBacked {
-  readonly #segments = new WindowSegments<WindowSegment<V>>(() => ({ values: new Map(), encoded: new Map(), dirty: new Set() }));
+  readonly #segments: WindowSegments<ChangelogStore<V>>;
   /** changelog keys of the windows expired since the last flush */
   #expired: string[] = [];
 
   constructor(
     readonly topic: string,
     readonly partition: number,
-  ) {}
+  ) {
+    this.#segments = new WindowSegments((start) => new ChangelogStore<V>(topic, partition, (key) => `${key}@${start}`));
+  }
 
   get(key: string, start: number): V | undefined {
-    const seg = this.#segments.segment(start, false);
-    if (seg === undefined) return undefined;
-    const v = seg.values.get(key);
-    if (v !== undefined || seg.encoded.size === 0) return v;
-    const encoded = seg.encoded.get(key);
-    if (encoded === undefined) return undefined;
-    const value = typeof encoded === 'string' ? decodeText<V>(encoded) : decodeValue<V>(encoded);
-    seg.encoded.delete(key);
-    seg.values.set(key, value);
-    return value;
+    return this.#segments.segment(start, false)?.get(key);
   }
 
   put(key: string, start: number, value: V): void {
-    const seg = this.#segments.segment(start, true)!;
-    seg.values.set(key, value);
-    if (seg.encoded.size > 0) seg.encoded.delete(key);
-    seg.dirty.add(key);
+    this.#segments.segment(start, true)!.put(key, value);
   }
 
   expireBefore(start: number): void {
-    for (const [s, seg] of this.#segments.expireBefore(start)) {
-      for (const k of seg.values.keys()) this.#expired.push(`${k}@${s}`);
-      for (const k of seg.encoded.keys()) this.#expired.push(`${k}@${s}`);
-    }
+    for (const [s, seg] of this.#segments.expireBefore(start)) for (const k of seg.keys()) this.#expired.push(`${k}@${s}`);
   }
 
   *entries(): IterableIterator<[string, number, V]> {
-    for (const [start, seg] of this.#segments.ordered()) {
-      for (const k of [...seg.values.keys(), ...seg.encoded.keys()]) yield [k, start, this.get(k, start)!];
-    }
+    for (const [start, seg] of this.#segments.ordered()) for (const [k, v] of seg.entries()) yield [k, start, v];
   }
 
   *encodedEntries(): IterableIterator<[string, string]> {
-    for (const [start, seg] of this.#segments.ordered()) {
-      for (const [k, v] of seg.values) yield [`${k}@${start}`, encodeText(v)];
-      for (const [k, e] of seg.encoded) yield [`${k}@${start}`, typeof e === 'string' ? e : e.toString('utf8')];
-    }
+    for (const [, seg] of this.#segments.ordered()) yield* seg.encodedEntries();
   }
 
   get size(): number {
     let n = 0;
-    for (const [, seg] of this.#segments.ordered()) n += seg.values.size + seg.encoded.size;
+    for (const [, seg] of this.#segments.ordered()) n += seg.size;
     return n;
   }
 
   drainChanges(timestamp: number): OutRecord[] {
-    const out: OutRecord[] = [];
-    for (const [start, seg] of this.#segments.ordered()) {
-      for (const k of seg.dirty) {
-        const v = this.get(k, start);
-        out.push({ topic: this.topic, partition: this.partition, key: Buffer.from(`${k}@${start}`, 'utf8'), value: v === undefined ? null : encodeValue(v), timestamp });
-      }
-      seg.dirty.clear();
-    }
+    const out = this.#segments.ordered().flatMap(([, seg]) => seg.drainChanges(timestamp));
     for (const k of this.#expired) out.push({ topic: this.topic, partition: this.partition, key: Buffer.from(k, 'utf8'), value: null, timestamp });
     this.#expired = [];
     return out;
   }
 
   discardChanges(): void {
-    for (const [, seg] of this.#segments.ordered()) seg.dirty.clear();
+    for (const [, seg] of this.#segments.ordered()) seg.discardChanges();
     this.#expired = [];
   }
 
   load(key: string, text: string): void {
     const w = splitWindowKey(key);
-    if (w === null) return;
-    const seg = this.#segments.segment(w.start, true)!;
-    seg.encoded.set(w.key, text);
-    if (seg.values.size > 0) seg.values.delete(w.key);
+    if (w !== null) this.#segments.segment(w.start, true)!.load(w.key, text);
   }
 
   clear(): void {
@@ -246,15 +222,7 @@ export class ChangelogWindowStore<V> implements WindowStore<V>, ChangelogBacked 
     if (r.key === null) return;
     const w = splitWindowKey(r.key.toString('utf8'));
     if (w === null) return;
-    if (r.value === null) {
-      const seg = this.#segments.segment(w.start, false);
-      seg?.values.delete(w.key);
-      seg?.encoded.delete(w.key);
-      return;
-    }
-    const seg = this.#segments.segment(w.start, true)!;
-    seg.encoded.set(w.key, r.value);
-    if (seg.values.size > 0) seg.values.delete(w.key);
+    this.#segments.segment(w.start, r.value !== null)?.restoreEntry(w.key, r.value);
   }
 }
 

@@ -39,14 +39,14 @@ export class WindowSegments<S> {
   #lastStart = Number.NaN;
   #last: S | undefined = undefined;
 
-  constructor(private readonly create: () => S) {}
+  constructor(private readonly create: (start: number) => S) {}
 
   segment(start: number, create: boolean): S | undefined {
     if (start === this.#lastStart) return this.#last;
     let seg = this.#segments.get(start);
     if (seg === undefined) {
       if (!create) return undefined;
-      seg = this.create();
+      seg = this.create(start);
       this.#segments.set(start, seg);
     }
     this.#lastStart = start;
