@@ -163,11 +163,9 @@ export function isTableStep(step: Step): boolean {
 export function carriesOld(step: Step): boolean {
   switch (step.kind) {
     case 'Source':
-      return step.sourceType === 'TABLE';
     case 'Aggregate':
-      return true;
     case 'Join':
-      return step.variant === 'TABLE_TABLE' || step.variant === 'FK_TABLE_TABLE';
+      return isTableStep(step);
     case 'Filter':
     case 'Project':
       return carriesOld(step.input);
