@@ -19,7 +19,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { InMemoryEngine } from '../../engine/driver/in-memory-engine.js';
-import { currentNewSpaceMb, tuneYoungGeneration } from '../../engine/server/heap.js';
+import { currentNewSpaceMb, givenSemiSpaceOption, tuneYoungGeneration } from '../../engine/server/heap.js';
 
 // the young generation an engine server process runs with (engine/server/heap.ts): `npm run bench:engine`
 // starts node with it, as the operator starts engine pods; this covers a plain `tsx bench/engine/run.ts`
@@ -223,13 +223,8 @@ function main(): void {
   let file = values.out ?? join(dir, `engine-${date}.json`);
   for (let n = 2; values.out === undefined && existsSync(file); n++) file = join(dir, `engine-${date}-${n}.json`);
   const machine = { cpus: cpus().length, cpu: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30) };
-  writeFileSync(file, JSON.stringify({ date, node: process.version, commit: gitCommit(here), semiSpaceFlag: semiSpaceFlag(), newSpaceMb: currentNewSpaceMb(), repeat, machine, results }, null, 2) + '\n');
+  writeFileSync(file, JSON.stringify({ date, node: process.version, commit: gitCommit(here), semiSpaceFlag: givenSemiSpaceOption(), newSpaceMb: currentNewSpaceMb(), repeat, machine, results }, null, 2) + '\n');
   console.log(`results: ${file}`);
-}
-
-/** the --max-semi-space-size node was started with (npm run bench:engine passes it), or null */
-function semiSpaceFlag(): string | null {
-  return `${process.env['NODE_OPTIONS'] ?? ''} ${process.execArgv.join(' ')}`.match(/--max-semi-space-size=\S+/)?.[0] ?? null;
 }
 
 function gitCommit(cwd: string): string | null {

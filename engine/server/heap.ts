@@ -14,6 +14,11 @@ export function youngGenerationNodeOption(mb: number = DEFAULT_SEMI_SPACE_MB): s
   return `--max-semi-space-size=${mb}`;
 }
 
+/** The `--max-semi-space-size=...` node was started with (NODE_OPTIONS or the command line), or null. */
+export function givenSemiSpaceOption(env: NodeJS.ProcessEnv = process.env, execArgv: readonly string[] = process.execArgv): string | null {
+  return `${env['NODE_OPTIONS'] ?? ''} ${execArgv.join(' ')}`.match(/--max-semi-space-size(=\S+)?/)?.[0] ?? null;
+}
+
 /** V8's new space now, in MB (heap statistics: with 64 MB semi-spaces it reports 128 once grown). */
 export function currentNewSpaceMb(): number {
   const space = getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');
@@ -33,8 +38,7 @@ export function currentNewSpaceMb(): number {
  * may grow to, which V8 may not use: start node with youngGenerationNodeOption().
  */
 export function tuneYoungGeneration(env: NodeJS.ProcessEnv = process.env, execArgv: readonly string[] = process.execArgv): number | null {
-  const given = `${env['NODE_OPTIONS'] ?? ''} ${execArgv.join(' ')}`;
-  if (given.includes('--max-semi-space-size')) return null;
+  if (givenSemiSpaceOption(env, execArgv) !== null) return null;
   const raw = env['KSETL_SEMI_SPACE_MB'];
   const mb = raw === undefined || raw === '' ? DEFAULT_SEMI_SPACE_MB : Number(raw);
   if (!Number.isInteger(mb) || mb < 0) throw new Error(`KSETL_SEMI_SPACE_MB must be a whole number of megabytes, got ${raw}`);
