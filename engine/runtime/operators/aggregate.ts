@@ -140,8 +140,10 @@ export function aggregateOperator(step: AggregateStep, ctx: RuntimeContext, emit
     if (store) {
       const k = keyString(key);
       const existing = store.get(k);
-      const old = !sendOld ? undefined : existing === undefined ? null : results(existing.accs);
-      if (!emitNow && sendOld && !before.has(k)) before.set(k, old ?? null);
+      // the previous result: for this emit, or (a table change) the first time the change touches the group
+      const needOld = sendOld && (emitNow || !before.has(k));
+      const old = !needOld ? undefined : existing === undefined ? null : results(existing.accs);
+      if (!emitNow && needOld) before.set(k, old ?? null);
       const state = existing ?? { key, accs: initAccs(), ts: rec.ts };
       for (let i = 0; i < n; i++) {
         const impl = aggs[i]!.impl;
