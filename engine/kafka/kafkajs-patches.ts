@@ -8,6 +8,9 @@
  *   request: a task's flush of ~2,000 records to one partition copied about
  *   two million array slots. This version appends; the result is the same
  *   (partitions in first-seen order, messages in order).
+ * - `Batch` keeps the fetch response's last stable offset (kafkajs decodes it
+ *   and drops it): the end of what a read_committed consumer can read, which
+ *   a task needs to know whether a partition has lag (Java's currentLag).
  */
 import Module, { createRequire } from 'node:module';
 
@@ -50,5 +53,37 @@ function replaceModule(request: string, exports: unknown): boolean {
   return true;
 }
 
+const BATCH_MODULE = 'kafkajs/src/consumer/batch.js';
+
+type BatchClass = new (topic: string, fetchedOffset: string, partitionData: { lastStableOffset?: string }) => object;
+
+/** kafkajs's Batch plus `lastStableOffset` (a string, as kafkajs's offsets; absent from fetch versions before 4). */
+function extendBatch(): boolean {
+  let path: string;
+  let groupPath: string;
+  try {
+    path = require.resolve(BATCH_MODULE);
+    groupPath = require.resolve('kafkajs/src/consumer/consumerGroup.js');
+  } catch {
+    return false;
+  }
+  // the consumer group module holds the class it loaded first: too late once it is loaded
+  const group = require.cache[groupPath];
+  const loaded = require.cache[path]?.exports as { ksetlLastStableOffset?: true } | undefined;
+  if (loaded?.ksetlLastStableOffset) return true;
+  if (group !== undefined) return false;
+  const Batch = require(BATCH_MODULE) as BatchClass;
+  class BatchWithLastStableOffset extends Batch {
+    static readonly ksetlLastStableOffset = true;
+    readonly lastStableOffset: string | undefined;
+    constructor(topic: string, fetchedOffset: string, partitionData: { lastStableOffset?: string }) {
+      super(topic, fetchedOffset, partitionData);
+      this.lastStableOffset = partitionData.lastStableOffset;
+    }
+  }
+  require.cache[path]!.exports = BatchWithLastStableOffset;
+  return true;
+}
+
 /** Whether every fix is in place (false: kafkajs was loaded before this module). */
-export const kafkajsPatched: boolean = replaceModule(GROUP_MODULE, groupMessagesPerPartition);
+export const kafkajsPatched: boolean = replaceModule(GROUP_MODULE, groupMessagesPerPartition) && extendBatch();

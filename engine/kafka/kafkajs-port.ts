@@ -474,12 +474,17 @@ class KafkajsConsumer implements KafkaConsumer {
       autoCommit: false,
       eachBatchAutoResolve: true,
       eachBatch: async ({ batch, heartbeat, isStale }) => {
+        const highWatermark = Number(batch.highWatermark);
+        // kafkajs-patches.ts keeps the fetch's last stable offset on the batch
+        const lastStable = Number((batch as { lastStableOffset?: string }).lastStableOffset ?? -1);
         try {
           await handler({
             topic: batch.topic,
             partition: batch.partition,
             records: batch.messages.map((m) => toBrokerRecord(batch.topic, batch.partition, m)),
-            highWatermark: Number(batch.highWatermark),
+            highWatermark,
+            nextOffset: Number(batch.lastOffset()) + 1,
+            readableEnd: this.options.readCommitted !== false && lastStable >= 0 ? Math.min(lastStable, highWatermark) : highWatermark,
             heartbeat,
             isStale,
           });

@@ -139,6 +139,18 @@ export interface ConsumedBatch extends TopicPartition {
   readonly records: readonly BrokerRecord[];
   /** the partition's high watermark at fetch time */
   readonly highWatermark: number;
+  /**
+   * The consumer's position once the batch is done: the offset after its
+   * last entry, counting transaction markers and aborted records the handler
+   * never sees.
+   */
+  readonly nextOffset: number;
+  /**
+   * The end of what this consumer may read, at fetch time: the last stable
+   * offset under read_committed (the high watermark if the broker did not
+   * say), the high watermark otherwise. Below it, the partition has lag.
+   */
+  readonly readableEnd: number;
   /** Keeps the group membership alive during a long batch. */
   heartbeat(): Promise<void>;
   /** True once the partition was revoked or sought while the batch ran: stop and don't commit. */

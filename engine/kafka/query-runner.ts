@@ -11,7 +11,8 @@ import type { Step } from '../topology/topology.js';
 import { ProbeStoreFactory, TaskStoreFactory } from './changelog-store.js';
 import { checkpointPath, takeCheckpoint, writeCheckpoint } from './checkpoint.js';
 import * as names from './names.js';
-import type { ConsumedBatch, KafkaConsumer, KafkaPort, KafkaProducer, NewTopic, OutRecord, TopicPartition, TopicPartitionOffset } from './port.js';
+import { PartitionGroup } from './partition-group.js';
+import type { ConsumedBatch, KafkaConsumer, KafkaPort, KafkaProducer, KafkaTransaction, NewTopic, OutRecord, TopicPartition, TopicPartitionOffset } from './port.js';
 import { buildTaskTopology, planDistributed, type DistributedPlan, type Repartitioned } from './task-topology.js';
 
 export type ProcessingGuarantee = 'at_least_once' | 'exactly_once_v2';
@@ -52,7 +53,9 @@ interface Task {
   producer: KafkaProducer | null;
   closed: boolean;
   restoring: boolean;
-  /** restored and every batch since committed: its stores match the changelog (a checkpoint may be written) */
+  /** restored: the task may process */
+  prepared: boolean;
+  /** restored and everything processed since flushed (exactly-once: committed): its stores match the changelog (a checkpoint may be written) */
   clean: boolean;
   /**
    * Exactly-once: the group's committed offset per input topic, read once the
@@ -60,6 +63,40 @@ interface Task {
    * previous owner is still pending). Records below it were processed already.
    */
   readonly startOffsets: Map<string, number>;
+  /** the fetched records of the task's input partitions (keyed by topic), in the order they are processed */
+  readonly group: PartitionGroup<BrokerRecord>;
+  /** next offset per input topic of what was processed, not yet flushed */
+  readonly pending: Map<string, number>;
+  pendingRecords: number;
+  /** the timestamp of the last record processed (changelog records take it) */
+  lastTimestamp: number;
+  /** next offset per input topic of what was processed and flushed: what the next commit commits */
+  readonly processed: Map<string, number>;
+  /** what the task committed last per input topic: where a failed task rewinds to */
+  readonly committed: Map<string, number>;
+  /** the first offset fetched per input topic: where it rewinds to before its first commit */
+  readonly fetchedFrom: Map<string, number>;
+  /** the offset after the last record fetched per input topic */
+  readonly fetchedTo: Map<string, number>;
+  /**
+   * Topics a failed predecessor rewound: until their first batch since, the
+   * consumer's progress reports may be of batches fetched before the rewind.
+   */
+  readonly rewound: Set<string>;
+  /** the high watermark per input topic at the last fetch (the lag gauge) */
+  readonly highWatermarks: Map<string, number>;
+  /** processed and flushed since the last commit */
+  uncommitted: boolean;
+  lastCommit: number;
+  /** exactly-once: the transaction the task's outputs since the last commit went to */
+  tx: KafkaTransaction | null;
+  /** the task's processing loop, while it runs (one at a time) */
+  loop: Promise<void> | null;
+  /** new records or a timer came while the loop ran: it goes round once more */
+  wake: boolean;
+  timer: ReturnType<typeof setTimeout> | null;
+  /** input topics whose partition this task paused (its queue is full) */
+  readonly full: Set<string>;
 }
 
 export interface QueryStatus {
@@ -78,11 +115,16 @@ export interface QueryStatus {
 /**
  * One persistent query run the way Kafka Streams runs an application: a
  * consumer group named after the query, a task per input partition (the
- * co-partitioned partitions of every input and repartition topic together),
- * records processed in offset order per partition, outputs and changelog
- * writes flushed at the end of each fetched batch before its offsets are
- * committed (at-least-once), or sent in one transaction with the offsets by a
- * per-task transactional producer (exactly-once).
+ * co-partitioned partitions of every input and repartition topic together).
+ * Fetched records go to the task's queues (a PartitionGroup); the task
+ * processes them lowest timestamp first across its partitions, waiting while
+ * a partition that may hold older records has nothing buffered, and pauses
+ * fetching a partition whose queue is full. After each processing turn its
+ * outputs and changelog writes are flushed (at-least-once) or sent in the
+ * task's open transaction (exactly-once); every `commit.interval.ms` the
+ * processed (not fetched) offsets are committed, after the outputs that came
+ * of them, or with them in the transaction, which spans all of the task's
+ * partitions (exactly-once).
  */
 export class QueryRunner {
   readonly groupId: string;
@@ -91,6 +133,15 @@ export class QueryRunner {
   readonly #tasks = new Map<number, Task>();
   #repartitions = new Map<string, Repartitioned>();
   #changelogTopics = new Map<string, string>();
+  /** the consumer's assignment: input topics per partition number */
+  readonly #assignment = new Map<number, string[]>();
+  /** failures in a row per task (partition), for the back-off before it is prepared again */
+  readonly #failures = new Map<number, number>();
+  /** tasks being closed after a revocation (committing, checkpointing): their next owner here waits for them */
+  readonly #retiring = new Map<number, Promise<void>>();
+  readonly #commitIntervalMs: number;
+  readonly #maxTaskIdleMs: number;
+  readonly #maxBuffered: number;
   #state: QueryStatus['state'] = 'STARTING';
   #error: string | null = null;
   #processed = 0;
@@ -126,6 +177,14 @@ export class QueryRunner {
     this.plan = planDistributed(o.root);
     this.#sinkTopic = o.root.kind === 'Sink' ? o.root.topic : null;
     this.#stateDir = o.properties['ksql.streams.state.dir'] ?? o.properties['state.dir'] ?? null;
+    const streamsProperty = (name: string): number | null => {
+      const v = o.properties[`ksql.streams.${name}`] ?? o.properties[name];
+      return v === undefined || v.trim() === '' || !Number.isFinite(Number(v)) ? null : Number(v);
+    };
+    // ksqlDB's default (2 s) for at-least-once; Kafka Streams' exactly-once default (100 ms), as outputs show only once committed
+    this.#commitIntervalMs = streamsProperty('commit.interval.ms') ?? (o.guarantee === 'exactly_once_v2' ? 100 : 2_000);
+    this.#maxTaskIdleMs = streamsProperty('max.task.idle.ms') ?? 0;
+    this.#maxBuffered = Math.max(1, streamsProperty('buffered.records.per.partition') ?? 1_000);
     const q = { query_id: o.queryId };
     const m = o.metrics;
     this.#m = {
@@ -182,6 +241,8 @@ export class QueryRunner {
     if (!this.#paused) return;
     this.#paused = false;
     for (const t of this.#consumerTopics()) this.#consumer?.resume(t);
+    // partitions with a full queue stay paused until the task drains them
+    for (const task of this.#tasks.values()) for (const topic of task.full) this.#consumer?.pause(topic, [task.partition]);
     this.o.logger.info('query resumed');
   }
 
@@ -261,6 +322,7 @@ export class QueryRunner {
         this.#consumer = null;
         if (c) await c.close().catch(() => {});
         for (const t of [...this.#tasks.values()]) await this.#closeTask(t);
+        this.#assignment.clear();
         const delay = Math.min(5_000, 200 * 2 ** attempt);
         this.o.logger.warn({ err: e, attempt: attempt + 1, retryInMs: delay }, 'query start failed with a retriable error; retrying');
         await new Promise((r) => setTimeout(r, delay));
@@ -341,6 +403,8 @@ export class QueryRunner {
       ...sessionOptions(this.o.properties),
       onAssigned: (tps) => this.#assign(tps),
       onRevoked: (tps) => this.#revoke(tps),
+      // batches of transaction markers or aborted records only never reach the handler, but move the position
+      onProgress: (p) => this.#onProgress(p),
       onCrash: (e) => {
         this.#state = 'ERROR';
         this.#error = e.message;
@@ -353,10 +417,13 @@ export class QueryRunner {
   async stop(): Promise<void> {
     this.#stopping = true;
     if (this.#state !== 'ERROR') this.#state = 'STOPPING';
+    // commit what was processed (the consumer commits only while it runs), as Kafka Streams does on close
+    const committed = new Set<Task>();
+    await Promise.all([...this.#tasks.values()].map(async (t) => (await this.#finish(t)) && committed.add(t)));
     const c = this.#consumer;
     this.#consumer = null;
     if (c) await c.close();
-    for (const t of [...this.#tasks.values()]) await this.#closeTask(t, true);
+    for (const t of [...this.#tasks.values()]) await this.#closeTask(t, committed.has(t));
     await Promise.allSettled([...this.#checkpoints.values()]);
     if (this.#state !== 'ERROR') this.#state = 'STOPPED';
     this.o.logger.info('query stopped');
@@ -377,7 +444,12 @@ export class QueryRunner {
     };
   }
 
-  #assign(tps: readonly TopicPartition[]): void {
+  #assign(tps: readonly TopicPartition[], rebalance = true): void {
+    for (const tp of tps) {
+      const topics = this.#assignment.get(tp.partition) ?? [];
+      if (!topics.includes(tp.topic)) topics.push(tp.topic);
+      this.#assignment.set(tp.partition, topics);
+    }
     const fresh: Task[] = [];
     for (const p of new Set(tps.map((tp) => tp.partition))) {
       if (this.#tasks.has(p)) continue;
@@ -385,15 +457,19 @@ export class QueryRunner {
       this.#tasks.set(p, task);
       fresh.push(task);
     }
-    this.#m.rebalances.inc();
-    this.o.logger.info({ tasks: [...this.#tasks.keys()].sort((a, b) => a - b), fresh: fresh.map((t) => t.partition) }, 'partitions assigned');
+    if (rebalance) {
+      this.#m.rebalances.inc();
+      this.o.logger.info({ tasks: [...this.#tasks.keys()].sort((a, b) => a - b), fresh: fresh.map((t) => t.partition) }, 'partitions assigned');
+    }
     for (const t of fresh) t.restoring = true;
     const started = Date.now();
     const ready = this.#prepare(fresh).then(
       () => {
         for (const t of fresh) {
           t.restoring = false;
+          t.prepared = true;
           t.clean = true;
+          this.#kick(t);
         }
         if (fresh.length > 0) this.o.logger.info({ tasks: fresh.map((t) => t.partition), ms: Date.now() - started }, 'tasks ready');
       },
@@ -403,17 +479,39 @@ export class QueryRunner {
       },
     );
     for (const t of fresh) t.ready = ready;
-    // surfaced by the batch handler awaiting it
-    ready.catch((e: Error) => this.o.logger.warn({ err: e }, 'task preparation failed'));
+    ready.catch((e: Error) => {
+      for (const t of fresh) void this.#taskFailed(t, e);
+    });
   }
 
   #revoke(tps: readonly TopicPartition[]): void {
     this.o.logger.info({ partitions: [...new Set(tps.map((tp) => tp.partition))] }, 'partitions revoked');
-    for (const tp of tps) this.#positions.delete(`${tp.topic}:${tp.partition}`);
+    for (const tp of tps) {
+      this.#positions.delete(`${tp.topic}:${tp.partition}`);
+      const topics = this.#assignment.get(tp.partition)?.filter((t) => t !== tp.topic) ?? [];
+      if (topics.length > 0) this.#assignment.set(tp.partition, topics);
+      else this.#assignment.delete(tp.partition);
+    }
     for (const p of new Set(tps.map((tp) => tp.partition))) {
       const t = this.#tasks.get(p);
-      if (t) void this.#closeTask(t, true);
+      if (!t) continue;
+      // out of the task map now: a new assignment of the partition makes a new task, which waits for this one
+      this.#tasks.delete(p);
+      const retiring = this.#retire(t);
+      this.#retiring.set(p, retiring);
+      void retiring.finally(() => this.#retiring.get(p) === retiring && this.#retiring.delete(p));
     }
+  }
+
+  /**
+   * A revoked task: commits what it processed while the group generation may
+   * still take it (Kafka Streams commits in onPartitionsRevoked; kafkajs does
+   * not wait for it, so a commit the group refuses means reprocessing under
+   * at-least-once, never loss), then closes, checkpointing if it is clean.
+   */
+  async #retire(t: Task): Promise<void> {
+    const committed = await this.#finish(t);
+    await this.#closeTask(t, committed);
   }
 
   /** Closes a task; `clean` (revocation, shutdown): its state is what the changelog holds, so it may be checkpointed. */
@@ -421,6 +519,15 @@ export class QueryRunner {
     if (this.#tasks.get(t.partition) === t) this.#tasks.delete(t.partition);
     if (t.closed) return;
     t.closed = true;
+    if (t.timer) clearTimeout(t.timer);
+    t.group.clear();
+    this.#resumeFull(t, true);
+    const tx = t.tx;
+    t.tx = null;
+    if (tx) {
+      this.#m.aborts.inc();
+      await tx.abort().catch(() => {});
+    }
     const producer = t.producer;
     t.producer = null;
     const closing = producer ? producer.close().catch(() => {}) : Promise.resolve();
@@ -453,7 +560,39 @@ export class QueryRunner {
 
   #newTask(partition: number): Task {
     const stores = new TaskStoreFactory(partition, (name) => this.#changelogTopics.get(name) ?? names.changelogTopic(this.o.serviceId, this.o.queryId, name));
-    const task: Task = { partition, stores, handlers: new Map(), out: [], ready: Promise.resolve(), producer: null, closed: false, restoring: false, clean: false, startOffsets: new Map() };
+    // the queues in the plan's topic order (ties between equal timestamps go to the first)
+    const assigned = this.#assignment.get(partition) ?? [];
+    const topics = this.#consumerTopics().filter((t) => assigned.includes(t));
+    const task: Task = {
+      partition,
+      stores,
+      handlers: new Map(),
+      out: [],
+      ready: Promise.resolve(),
+      producer: null,
+      closed: false,
+      restoring: false,
+      prepared: false,
+      clean: false,
+      startOffsets: new Map(),
+      group: new PartitionGroup<BrokerRecord>(topics, { maxTaskIdleMs: this.#maxTaskIdleMs }),
+      pending: new Map(),
+      pendingRecords: 0,
+      lastTimestamp: 0,
+      processed: new Map(),
+      committed: new Map(),
+      fetchedFrom: new Map(),
+      fetchedTo: new Map(),
+      rewound: new Set(),
+      highWatermarks: new Map(),
+      uncommitted: false,
+      lastCommit: Date.now(),
+      tx: null,
+      loop: null,
+      wake: false,
+      timer: null,
+      full: new Set(),
+    };
     const logTopic = this.o.processingLogTopic;
     const logHeaders = this.o.processingLogHeaders ?? [];
     const log: ProcessingLogger = {
@@ -481,6 +620,11 @@ export class QueryRunner {
   /** Restores the new tasks' stores from their changelog partitions, and opens their transactional producers. */
   async #prepare(tasks: readonly Task[]): Promise<void> {
     if (tasks.length === 0) return;
+    // a task failing again and again backs off (its partitions were rewound to the committed offsets)
+    const failures = Math.max(0, ...tasks.map((t) => this.#failures.get(t.partition) ?? 0));
+    if (failures > 0) await new Promise((r) => setTimeout(r, Math.min(5_000, 100 * 2 ** failures)));
+    // the previous task of these partitions here commits and checkpoints first (and its producer goes before the new one)
+    await Promise.all(tasks.map((t) => this.#retiring.get(t.partition)));
     if (this.o.guarantee === 'exactly_once_v2') {
       await Promise.all(
         tasks.map(async (t) => {
@@ -502,6 +646,7 @@ export class QueryRunner {
       );
       await this.#readStartOffsets(tasks);
     }
+    await this.#initLag(tasks);
     const topics = [...this.#changelogTopics.values()];
     if (topics.length === 0) return;
     const storeOf = new Map([...this.#changelogTopics].map(([name, topic]) => [topic, name]));
@@ -619,6 +764,30 @@ export class QueryRunner {
   }
 
   /**
+   * What the tasks' queues know of their partitions before anything is
+   * fetched: the committed offset (or where the consumer starts without one)
+   * and the end offset. Until a queue knows it, its task waits (the partition
+   * may hold records older than every buffered one); a partition with nothing
+   * to read would otherwise hold its task up for good, as kafkajs reports no
+   * empty fetches.
+   */
+  async #initLag(tasks: readonly Task[]): Promise<void> {
+    const topics = this.#consumerTopics();
+    const committed = new Map((await this.o.port.admin.fetchOffsets(this.groupId, topics)).map((o) => [`${o.topic}:${o.partition}`, o.offset]));
+    const repartitions = new Set([...this.#repartitions.values()].map((r) => r.topic));
+    for (const topic of topics) {
+      if (!tasks.some((t) => t.group.partitions.includes(topic))) continue;
+      const marks = await this.o.port.admin.fetchWatermarks(topic);
+      for (const t of tasks) {
+        const m = marks.find((w) => w.partition === t.partition);
+        if (!m || !t.group.partitions.includes(topic)) continue;
+        const start = committed.get(`${topic}:${t.partition}`) ?? (this.o.earliest || repartitions.has(topic) ? m.low : m.high);
+        t.group.initLag(topic, Math.min(m.high, Math.max(start, m.low)), m.high);
+      }
+    }
+  }
+
+  /**
    * Loads a store from its local checkpoint, if there is a usable one;
    * returns the changelog offset to replay from (0: everything).
    */
@@ -642,43 +811,117 @@ export class QueryRunner {
 
   // ------------------------------------------------------------------ processing
 
-  async #onBatch(batch: ConsumedBatch): Promise<void> {
-    try {
-      await this.#process(batch);
-    } catch (e) {
-      this.#lastError = `${new Date().toISOString()} ${batch.topic}/${batch.partition}: ${(e as Error).message}`;
-      this.o.logger.warn({ err: e, topic: batch.topic, partition: batch.partition }, 'batch failed; the consumer rejoins and retries from the committed offsets');
-      throw e;
-    }
-  }
-
-  async #process(batch: ConsumedBatch): Promise<void> {
-    if (this.#stopping || batch.records.length === 0) return;
+  /**
+   * A fetched batch goes to its task's queue; the task's loop processes it.
+   * Never fails: kafkajs moves the position past it (the task's commits
+   * cover only what it processed, and a failed task rewinds its partitions).
+   */
+  #onBatch(batch: ConsumedBatch): Promise<void> {
+    if (this.#stopping || batch.isStale()) return Promise.resolve();
     let task = this.#tasks.get(batch.partition);
     if (!task) {
-      // assignment seen before GROUP_JOIN reported it (should not happen): create it now
+      // the first batch after a failed task's rewind (or before GROUP_JOIN reported the assignment): a new task
       this.#assign([{ topic: batch.topic, partition: batch.partition }]);
       task = this.#tasks.get(batch.partition)!;
     }
-    try {
-      await waitWithHeartbeats(task.ready, batch);
-    } catch (e) {
-      // a failed preparation (or a rebalance): the next batch of this partition prepares a new task
-      await this.#closeTask(task);
-      throw e;
-    }
+    if (!task.group.partitions.includes(batch.topic)) return Promise.resolve();
     let records = batch.records;
     const start = task.startOffsets.get(batch.topic);
-    if (start !== undefined) {
+    if (start !== undefined && records.length > 0) {
       if (records[records.length - 1]!.offset + 1 >= start) task.startOffsets.delete(batch.topic);
       if (records[0]!.offset < start) records = records.filter((r) => r.offset >= start);
-      if (records.length === 0) return;
     }
-    const handlers = task.handlers.get(batch.topic) ?? [];
+    if (records.length > 0) {
+      if (!task.fetchedFrom.has(batch.topic)) task.fetchedFrom.set(batch.topic, records[0]!.offset);
+      task.fetchedTo.set(batch.topic, records[records.length - 1]!.offset + 1);
+    }
+    task.rewound.delete(batch.topic);
+    task.group.add(batch.topic, records, batch.nextOffset, batch.readableEnd);
+    task.highWatermarks.set(batch.topic, batch.highWatermark);
+    if (task.group.size(batch.topic) >= this.#maxBuffered && !task.full.has(batch.topic)) {
+      // bounded memory (buffered.records.per.partition): fetch no more until the task drained it
+      task.full.add(batch.topic);
+      if (!this.#paused) this.#consumer?.pause(batch.topic, [batch.partition]);
+    }
+    this.#kick(task);
+    return Promise.resolve();
+  }
+
+  /** A batch of transaction markers or aborted records only (or any batch, after the handler): the position moved. */
+  #onProgress(p: TopicPartitionOffset): void {
+    const task = this.#tasks.get(p.partition);
+    if (!task || this.#stopping || task.rewound.has(p.topic) || !task.group.partitions.includes(p.topic)) return;
+    task.group.add(p.topic, [], p.offset + 1, null);
+    this.#kick(task);
+  }
+
+  /** Whether the task is still the one running its partition (not closed, revoked or stopping). */
+  #live(task: Task): boolean {
+    return !task.closed && !this.#stopping && this.#tasks.get(task.partition) === task;
+  }
+
+  /** Runs the task's loop, or has the running one go round again. */
+  #kick(task: Task): void {
+    if (!this.#live(task) || !task.prepared) return;
+    if (task.loop) {
+      task.wake = true;
+      return;
+    }
+    task.loop = this.#loop(task).finally(() => {
+      task.loop = null;
+      if (task.wake) this.#kick(task);
+    });
+  }
+
+  /**
+   * Processing turns while the task has records it may process: each turn
+   * takes up to TURN_RECORDS records in timestamp order, flushes what they
+   * produced, and commits when the commit interval has passed. Then a timer
+   * covers the next commit and the end of an idle wait.
+   */
+  async #loop(task: Task): Promise<void> {
+    try {
+      for (;;) {
+        task.wake = false;
+        if (!this.#live(task)) return;
+        const n = this.#processTurn(task);
+        if (task.pendingRecords > 0) await this.#flush(task);
+        if (!this.#live(task)) return;
+        if (task.uncommitted && Date.now() - task.lastCommit >= this.#commitIntervalMs) await this.#commit(task);
+        if (!this.#live(task)) return;
+        this.#resumeFull(task);
+        if (n === 0 && !task.wake) break;
+      }
+      this.#arm(task);
+    } catch (e) {
+      await this.#taskFailed(task, e as Error);
+    }
+  }
+
+  /** Sets the task's timer for its next commit, or the end of its idle wait (max.task.idle.ms). */
+  #arm(task: Task): void {
+    if (task.timer) clearTimeout(task.timer);
+    task.timer = null;
+    const now = Date.now();
+    const readiness = task.group.readiness(now);
+    let at = task.uncommitted ? task.lastCommit + this.#commitIntervalMs : Number.POSITIVE_INFINITY;
+    if (!readiness.ready && readiness.retryAt !== null) at = Math.min(at, readiness.retryAt);
+    if (at === Number.POSITIVE_INFINITY) return;
+    task.timer = setTimeout(() => {
+      task.timer = null;
+      this.#kick(task);
+    }, Math.max(0, at - now));
+    task.timer.unref?.();
+  }
+
+  /** Processes what the task may process now (its PartitionGroup decides); returns the number of records. */
+  #processTurn(task: Task): number {
+    const records = task.group.take(TURN_RECORDS, Date.now());
+    if (records.length === 0) return 0;
     let bytesIn = 0;
     for (const r of records) {
       bytesIn += (r.key?.length ?? 0) + (r.value?.length ?? 0);
-      for (const h of handlers) {
+      for (const h of task.handlers.get(r.topic) ?? []) {
         try {
           h(r);
         } catch (e) {
@@ -693,43 +936,48 @@ export class QueryRunner {
           });
         }
       }
+      task.pending.set(r.topic, r.offset + 1);
     }
-    const last = records[records.length - 1]!;
-    const offsets: TopicPartitionOffset[] = [{ topic: batch.topic, partition: batch.partition, offset: last.offset + 1 }];
-    const out = [...task.out, ...task.stores.drainChanges(last.timestamp)];
-    task.out = [];
-    if (batch.isStale() || task.closed) {
-      // the partition moved while we worked: drop this task's state, whoever owns it now restores it
-      await this.#closeTask(task);
-      return;
-    }
-    const commitStart = performance.now();
-    try {
-      if (this.o.guarantee === 'exactly_once_v2') {
-        const tx = await task.producer!.beginTransaction();
-        try {
-          await tx.send(out);
-          await tx.sendOffsets(this.groupId, offsets);
-          await tx.commit();
-        } catch (e) {
-          this.#m.aborts.inc();
-          await tx.abort().catch(() => {});
-          throw e;
-        }
-      } else {
-        await (await this.o.sharedProducer()).send(out);
-        await this.#consumer?.commit(offsets);
-      }
-    } catch (e) {
-      // state now ahead of what Kafka holds: forget the task; it is restored from the changelog when reassigned
-      await this.#closeTask(task);
-      throw e;
-    }
-    const now = Date.now();
-    this.#m.commit.observe((performance.now() - commitStart) / 1000);
-    this.#processed += records.length;
+    task.pendingRecords += records.length;
+    task.lastTimestamp = records[records.length - 1]!.timestamp;
     this.#m.recordsIn.inc(records.length);
     this.#m.bytesIn.inc(bytesIn);
+    return records.length;
+  }
+
+  /**
+   * Sends what the processed records produced (outputs, changelog writes,
+   * processing-log entries): at-least-once on the shared producer, awaited,
+   * so their offsets may be committed; exactly-once in the task's open
+   * transaction, which the next commit ends.
+   */
+  async #flush(task: Task): Promise<void> {
+    const out = [...task.out, ...task.stores.drainChanges(task.lastTimestamp)];
+    task.out = [];
+    const records = task.pendingRecords;
+    const offsets = [...task.pending];
+    task.pending.clear();
+    task.pendingRecords = 0;
+    task.clean = false;
+    if (out.length > 0) {
+      if (this.o.guarantee === 'exactly_once_v2') {
+        task.tx ??= await task.producer!.beginTransaction();
+        await task.tx.send(out);
+      } else {
+        await (await this.o.sharedProducer()).send(out);
+      }
+    }
+    // exactly-once: the stores match the changelog once the transaction commits
+    if (this.o.guarantee !== 'exactly_once_v2') task.clean = true;
+    for (const [topic, offset] of offsets) {
+      task.processed.set(topic, offset);
+      this.#positions.set(`${topic}:${task.partition}`, { topic, partition: task.partition, offset });
+      const high = task.highWatermarks.get(topic);
+      if (high !== undefined) this.o.metrics.get('ksetl_query_consumer_lag').set({ query_id: this.o.queryId, topic, partition: String(task.partition) }, Math.max(0, high - offset));
+    }
+    task.uncommitted = true;
+    this.#processed += records;
+    const now = Date.now();
     let sunk = 0;
     let bytesOut = 0;
     for (const r of out) {
@@ -742,26 +990,106 @@ export class QueryRunner {
       this.#m.recordsOut.inc(sunk);
       this.#m.bytesOut.inc(bytesOut);
     }
-    const next = last.offset + 1;
-    this.#positions.set(`${batch.topic}:${batch.partition}`, { topic: batch.topic, partition: batch.partition, offset: next });
-    this.o.metrics.get('ksetl_query_consumer_lag').set({ query_id: this.o.queryId, topic: batch.topic, partition: String(batch.partition) }, Math.max(0, batch.highWatermark - next));
+  }
+
+  /**
+   * Commits the offsets the task processed and flushed, for all its
+   * partitions at once: at-least-once through the consumer, exactly-once with
+   * the transaction holding the outputs of those records.
+   */
+  async #commit(task: Task): Promise<void> {
+    const offsets: TopicPartitionOffset[] = [...task.processed].map(([topic, offset]) => ({ topic, partition: task.partition, offset }));
+    const started = performance.now();
+    if (this.o.guarantee === 'exactly_once_v2') {
+      const tx = task.tx ?? (await task.producer!.beginTransaction());
+      task.tx = tx;
+      try {
+        await tx.sendOffsets(this.groupId, offsets);
+        await tx.commit();
+      } catch (e) {
+        this.#m.aborts.inc();
+        await tx.abort().catch(() => {});
+        throw e;
+      } finally {
+        if (task.tx === tx) task.tx = null;
+      }
+      task.clean = true;
+    } else {
+      if (!this.#consumer) throw new Error('the query consumer is closed');
+      await this.#consumer.commit(offsets);
+    }
+    for (const o of offsets) task.committed.set(o.topic, o.offset);
+    task.uncommitted = false;
+    task.lastCommit = Date.now();
+    this.#failures.delete(task.partition);
+    this.#m.commit.observe((performance.now() - started) / 1000);
+  }
+
+  /**
+   * A revoked task, or every task on stop: waits for its loop, then flushes
+   * and commits what it processed. True when nothing processed is left
+   * uncommitted (its state may be checkpointed).
+   */
+  async #finish(task: Task): Promise<boolean> {
+    if (task.timer) clearTimeout(task.timer);
+    if (!task.prepared || task.closed) return false;
+    await task.loop;
+    if (task.closed) return false;
+    try {
+      if (task.pendingRecords > 0) await this.#flush(task);
+      if (task.uncommitted) await this.#commit(task);
+      return true;
+    } catch (e) {
+      this.o.logger.warn({ err: e, partition: task.partition }, 'final commit of a task failed; what it processed since its last commit is processed again');
+      return false;
+    }
+  }
+
+  /** Resumes fetching the partitions of the task whose queue drained (`all`: every one it paused, the task is closing). */
+  #resumeFull(task: Task, all = false): void {
+    for (const topic of task.full) {
+      if (!all && task.group.size(topic) >= this.#maxBuffered) continue;
+      task.full.delete(topic);
+      if (!this.#paused) this.#consumer?.resume(topic, [task.partition]);
+    }
+  }
+
+  /**
+   * A failed flush, commit or preparation: the task's state may be ahead of
+   * what Kafka holds. It is closed, its partitions rewind to what it last
+   * committed, and the next batch makes a new task, restored from the
+   * changelogs (after a back-off when it keeps failing).
+   */
+  async #taskFailed(task: Task, e: Error): Promise<void> {
+    const topics = task.group.partitions;
+    this.#lastError = `${new Date().toISOString()} ${topics.join(',')}/${task.partition}: ${e.message}`;
+    if (task.closed) return;
+    this.o.logger.warn({ err: e, topics, partition: task.partition }, 'task failed; its partitions rewind to the committed offsets and its state is restored');
+    const current = this.#tasks.get(task.partition) === task && !this.#stopping;
+    const rewound: string[] = [];
+    if (current) {
+      this.#failures.set(task.partition, (this.#failures.get(task.partition) ?? 0) + 1);
+      // before anything else: batches fetched before the seek are stale from now on
+      for (const topic of topics) {
+        const from = task.committed.get(topic) ?? task.fetchedFrom.get(topic);
+        const to = task.fetchedTo.get(topic);
+        if (from === undefined || to === undefined || to <= from) continue;
+        this.#consumer?.seek({ topic, partition: task.partition, offset: from });
+        rewound.push(topic);
+      }
+    }
+    const closing = this.#closeTask(task);
+    const assigned = this.#assignment.get(task.partition);
+    if (current && assigned && !this.#tasks.has(task.partition)) {
+      this.#assign(assigned.map((topic) => ({ topic, partition: task.partition })), false);
+      for (const topic of rewound) this.#tasks.get(task.partition)?.rewound.add(topic);
+    }
+    await closing;
   }
 }
 
-/**
- * Waits for a task's restore while keeping the group membership alive (a
- * restore can outlast the session timeout); a rebalance reported by the
- * heartbeat ends the wait, and kafkajs rejoins.
- */
-async function waitWithHeartbeats(ready: Promise<void>, batch: ConsumedBatch): Promise<void> {
-  let done = false;
-  const settled = ready.finally(() => (done = true));
-  while (!done) {
-    await Promise.race([settled, new Promise((r) => setTimeout(r, 1_000))]);
-    if (!done) await batch.heartbeat();
-  }
-  await ready;
-}
+/** Records a task processes per turn before it flushes (and maybe commits): bulk processing with bounded output batches. */
+const TURN_RECORDS = 5_000;
 
 /** Group timeouts from `ksql.streams.session.timeout.ms` / `ksql.streams.heartbeat.interval.ms` (Kafka's defaults otherwise). */
 function sessionOptions(p: Readonly<Record<string, string>>): { sessionTimeoutMs?: number; heartbeatIntervalMs?: number } {
