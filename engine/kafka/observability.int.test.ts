@@ -70,13 +70,15 @@ describe('engine observability on a real broker', () => {
       await producer.close();
 
       const q = { query_id: 'CSAS_T_0' };
-      const text = await waitFor('records in and out on /metrics', async () => {
+      const text = await waitFor('records in and out, and a commit, on /metrics', async () => {
         const r = await fetch(`${running.url}/metrics`);
         expect(r.status).toBe(200);
         const body = await r.text();
         const into = sample(body, 'ksetl_query_records_in_total', q) ?? 0;
         const out = sample(body, 'ksetl_query_records_out_total', q) ?? 0;
-        return into >= 51 && out >= 25 ? body : undefined;
+        // offsets are committed every commit.interval.ms, not after each batch
+        const commits = sample(body, 'ksetl_query_commit_latency_seconds_count', q) ?? 0;
+        return into >= 51 && out >= 25 && commits > 0 ? body : undefined;
       });
       expect(sample(text, 'ksetl_query_records_in_total', { ...q, namespace: 'team-a', cluster: 'c1', service_id: serviceId })).toBe(51);
       expect(sample(text, 'ksetl_query_records_out_total', q)).toBe(25);
