@@ -42,7 +42,7 @@ export const ENGINE_METRICS = [
   { name: 'ksetl_state_store_restore_records_total', type: 'counter', help: 'Changelog records replayed into the state store.', labels: ['query_id', 'store'] },
   { name: 'ksetl_state_store_restore_remaining_records', type: 'gauge', help: 'Changelog records still to replay before the store\'s tasks can process.', labels: ['query_id', 'store'] },
   { name: 'ksetl_query_rebalances_total', type: 'counter', help: 'Partition assignments the query\'s consumer received.', labels: ['query_id'] },
-  { name: 'ksetl_query_commit_latency_seconds', type: 'histogram', help: 'Time to flush a batch\'s outputs and commit its offsets (or its transaction).', labels: ['query_id'], buckets: COMMIT_BUCKETS },
+  { name: 'ksetl_query_commit_latency_seconds', type: 'histogram', help: 'Time to commit a task\'s processed offsets (or its transaction), every commit.interval.ms.', labels: ['query_id'], buckets: COMMIT_BUCKETS },
   { name: 'ksetl_query_transaction_aborts_total', type: 'counter', help: 'Transactions aborted (exactly_once_v2).', labels: ['query_id'] },
   { name: 'ksetl_processing_log_records_total', type: 'counter', help: 'Entries written to the processing log, by kind.', labels: ['kind'] },
   { name: 'ksetl_process_ready', type: 'gauge', help: '1 when the process is ready: command log replayed and its queries started.', labels: [] },
