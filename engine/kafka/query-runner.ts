@@ -62,7 +62,21 @@ interface Task {
   readonly startOffsets: Map<string, number>;
 }
 
+/** One of a query's recent errors, as ksqlDB's QueryError (EXPLAIN's queryErrors). */
+export interface QueryError {
+  /** epoch ms */
+  readonly timestamp: number;
+  readonly errorMessage: string;
+  /** ksqlDB's classification; ksetl does not classify (UNKNOWN) */
+  readonly type: 'USER' | 'SYSTEM' | 'UNKNOWN';
+}
+
 export interface QueryStatus {
+  /**
+   * ERROR: the start failed, the consumer stopped for good, or a partition's
+   * batches keep failing (`ksetl.query.error.failed.batches` in a row); the
+   * last two return to RUNNING once every failing partition's batches succeed.
+   */
   readonly state: 'STARTING' | 'RUNNING' | 'ERROR' | 'STOPPING' | 'STOPPED';
   /** PAUSE: the consumer fetches nothing until RESUME */
   readonly paused: boolean;
@@ -73,6 +87,8 @@ export interface QueryStatus {
   readonly restored: number;
   /** the last error a batch failed with (the consumer then rejoins and retries from the committed offsets) */
   readonly lastError: string | null;
+  /** the latest errors, oldest first (at most `ksql.query.error.max.queue.size`, default 10, as ksqlDB) */
+  readonly errors: readonly QueryError[];
 }
 
 /**
@@ -96,7 +112,14 @@ export class QueryRunner {
   #processed = 0;
   #restored = 0;
   #lastError: string | null = null;
+  readonly #errors: QueryError[] = [];
+  /** failed batches in a row per input partition ("topic:partition"), reset by a batch that succeeds */
+  readonly #failing = new Map<string, number>();
+  /** why the query is ERROR: batches keep failing (it recovers), or its start or consumer failed (it does not) */
+  #errorCause: 'batches' | 'fatal' | null = null;
   #stopping = false;
+  /** called when stop() begins: restores waiting for changelogs give up (a deleted changelog never reaches its end) */
+  readonly #onStop = new Set<() => void>();
   #paused = false;
   /** next offset to process per input partition of this process (for the lag gauge) */
   readonly #positions = new Map<string, TopicPartitionOffset>();
@@ -143,7 +166,55 @@ export class QueryRunner {
   }
 
   get status(): QueryStatus {
-    return { state: this.#state, paused: this.#paused, error: this.#error, assigned: [...this.#tasks.keys()].sort((a, b) => a - b), processed: this.#processed, restored: this.#restored, lastError: this.#lastError };
+    return { state: this.#state, paused: this.#paused, error: this.#error, assigned: [...this.#tasks.keys()].sort((a, b) => a - b), processed: this.#processed, restored: this.#restored, lastError: this.#lastError, errors: [...this.#errors] };
+  }
+
+  /** Records an error in the query's error queue (ksql.query.error.max.queue.size). */
+  #recordError(message: string): void {
+    this.#errors.push({ timestamp: Date.now(), errorMessage: message, type: 'UNKNOWN' });
+    const max = Math.max(1, Number(this.o.properties['ksql.query.error.max.queue.size'] ?? 10) || 10);
+    if (this.#errors.length > max) this.#errors.splice(0, this.#errors.length - max);
+  }
+
+  /** The query cannot go on by itself: its start failed or its consumer stopped for good. */
+  #fail(message: string): void {
+    this.#state = 'ERROR';
+    this.#error = message;
+    this.#errorCause = 'fatal';
+    this.#recordError(message);
+  }
+
+  /**
+   * A batch of `key`'s partition failed (`error`) or succeeded (null). Kafka
+   * Streams ends a stream thread on a processing error and ksqlDB shows the
+   * query as ERROR; here the consumer retries the batch, and the query is
+   * ERROR while a partition has failed `ksetl.query.error.failed.batches`
+   * (default 3) batches in a row, RUNNING again once they succeed.
+   */
+  #batchOutcome(key: string, error: string | null): void {
+    if (error === null) {
+      if (!this.#failing.delete(key)) return;
+    } else {
+      this.#failing.set(key, (this.#failing.get(key) ?? 0) + 1);
+      this.#recordError(error);
+    }
+    this.#checkFailing(error);
+  }
+
+  #checkFailing(error: string | null): void {
+    const limit = Math.max(1, Number(this.o.properties['ksetl.query.error.failed.batches'] ?? 3) || 3);
+    const failing = [...this.#failing.values()].some((n) => n >= limit);
+    if (failing && this.#state === 'RUNNING') {
+      this.#state = 'ERROR';
+      this.#errorCause = 'batches';
+      this.#error = error ?? this.#lastError;
+      this.o.logger.error({ err: this.#error, partitions: [...this.#failing.keys()] }, `query batches keep failing (${limit} in a row): ERROR until they succeed`);
+    } else if (!failing && this.#state === 'ERROR' && this.#errorCause === 'batches') {
+      this.#state = 'RUNNING';
+      this.#errorCause = null;
+      this.#error = null;
+      this.o.logger.info('query batches succeed again: RUNNING');
+    }
   }
 
   /** The state ksetl_query_state reports (Kafka Streams' states as ksqlDB shows them). */
@@ -235,8 +306,7 @@ export class QueryRunner {
       if (this.#paused) for (const t of this.#consumerTopics()) this.#consumer?.pause(t);
       this.o.logger.info('query running');
     } catch (e) {
-      this.#state = 'ERROR';
-      this.#error = (e as Error).message;
+      this.#fail((e as Error).message);
       this.o.logger.error({ err: e }, 'query failed to start');
       throw e;
     }
@@ -342,8 +412,7 @@ export class QueryRunner {
       onAssigned: (tps) => this.#assign(tps),
       onRevoked: (tps) => this.#revoke(tps),
       onCrash: (e) => {
-        this.#state = 'ERROR';
-        this.#error = e.message;
+        this.#fail(e.message);
         this.o.logger.error({ err: e }, 'query consumer stopped');
       },
     });
@@ -352,6 +421,7 @@ export class QueryRunner {
 
   async stop(): Promise<void> {
     this.#stopping = true;
+    for (const abort of [...this.#onStop]) abort();
     if (this.#state !== 'ERROR') this.#state = 'STOPPING';
     const c = this.#consumer;
     this.#consumer = null;
@@ -378,6 +448,10 @@ export class QueryRunner {
   }
 
   #assign(tps: readonly TopicPartition[]): void {
+    // failing partitions that moved to another process are its concern now
+    const mine = new Set(tps.map((tp) => `${tp.topic}:${tp.partition}`));
+    for (const k of [...this.#failing.keys()]) if (!mine.has(k)) this.#failing.delete(k);
+    this.#checkFailing(null);
     const fresh: Task[] = [];
     for (const p of new Set(tps.map((tp) => tp.partition))) {
       if (this.#tasks.has(p)) continue;
@@ -544,6 +618,8 @@ export class QueryRunner {
     let fail!: (e: Error) => void;
     const finished = new Promise<void>((resolve, reject) => ((done = resolve), (fail = reject)));
     finished.catch(() => {}); // awaited below; a crash may come first
+    const abort = (): void => fail(new Error('the query is stopping'));
+    this.#onStop.add(abort);
     const progress = (p: TopicPartitionOffset): void => {
       const k = `${p.topic}:${p.partition}`;
       const w = wanted.get(k);
@@ -598,6 +674,7 @@ export class QueryRunner {
       await finished;
       this.o.logger.info({ ms: Date.now() - started, restored: this.#restored }, 'state stores restored');
     } finally {
+      this.#onStop.delete(abort);
       await Promise.all(consumers.map((c) => (c.status === 'fulfilled' ? c.value.close() : undefined)));
     }
   }
@@ -643,13 +720,16 @@ export class QueryRunner {
   // ------------------------------------------------------------------ processing
 
   async #onBatch(batch: ConsumedBatch): Promise<void> {
+    const key = `${batch.topic}:${batch.partition}`;
     try {
       await this.#process(batch);
     } catch (e) {
       this.#lastError = `${new Date().toISOString()} ${batch.topic}/${batch.partition}: ${(e as Error).message}`;
+      if (!this.#stopping) this.#batchOutcome(key, `${batch.topic}/${batch.partition}: ${(e as Error).message}`);
       this.o.logger.warn({ err: e, topic: batch.topic, partition: batch.partition }, 'batch failed; the consumer rejoins and retries from the committed offsets');
       throw e;
     }
+    this.#batchOutcome(key, null);
   }
 
   async #process(batch: ConsumedBatch): Promise<void> {
