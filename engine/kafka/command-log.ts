@@ -28,8 +28,22 @@ export interface CommandLogOptions {
   readonly instanceId: string;
   readonly create: boolean;
   readonly replicationFactor?: number;
-  /** runs one command; the log waits for it before the next */
+  /**
+   * Runs one command; the log waits for it before the next. A command that
+   * fails here is recorded and skipped, as ksqlDB's command runner does: the
+   * commands after it still run.
+   */
   readonly apply: (command: Command, offset: number, replaying: boolean) => Promise<void>;
+  /** told of a command that failed (and was skipped), and of the follower's end */
+  readonly onError?: (error: Error, offset: number | null) => void;
+}
+
+export interface CommandLogStatus {
+  /** following the topic (false once its consumer stopped for good, or closed) */
+  readonly running: boolean;
+  /** commands that failed to apply and were skipped */
+  readonly failed: number;
+  readonly lastError: string | null;
 }
 
 export class CommandLog {
@@ -43,6 +57,9 @@ export class CommandLog {
   #replayed!: () => void;
   readonly replayed = new Promise<void>((r) => (this.#replayed = r));
   readonly #waiters: { offset: number; resolve: () => void }[] = [];
+  #running = false;
+  #failed = 0;
+  #lastError: string | null = null;
 
   constructor(private readonly o: CommandLogOptions) {
     this.topic = names.commandTopic(o.serviceId);
@@ -50,6 +67,16 @@ export class CommandLog {
 
   get position(): number {
     return this.#position;
+  }
+
+  get status(): CommandLogStatus {
+    return { running: this.#running, failed: this.#failed, lastError: this.#lastError };
+  }
+
+  #error(e: unknown, offset: number | null): void {
+    const err = e instanceof Error ? e : new Error(String(e));
+    this.#lastError = `${new Date().toISOString()}${offset === null ? '' : ` offset ${offset}`}: ${err.message}`;
+    this.o.onError?.(err, offset);
   }
 
   /** Creates the topic (if allowed), reads it up to its current end, then keeps following it. */
@@ -78,7 +105,12 @@ export class CommandLog {
       from: 'earliest',
       maxWaitMs: 100,
       onProgress: (p) => this.#advance(p.offset + 1),
+      onCrash: (e) => {
+        this.#running = false;
+        this.#error(e, null);
+      },
     });
+    this.#running = true;
     await this.#consumer.run(async (batch) => {
       for (const r of batch.records) await this.#execute(r);
     });
@@ -94,7 +126,15 @@ export class CommandLog {
       } catch {
         command = null; // not ours: skip
       }
-      if (command) await this.o.apply(command, r.offset, r.offset < this.#replayEnd);
+      if (command) {
+        try {
+          await this.o.apply(command, r.offset, r.offset < this.#replayEnd);
+        } catch (e) {
+          // never retried: a command that fails every time would stop every command after it
+          this.#failed++;
+          this.#error(e, r.offset);
+        }
+      }
     }
     this.#advance(r.offset + 1);
   }
@@ -129,6 +169,7 @@ export class CommandLog {
   }
 
   async close(): Promise<void> {
+    this.#running = false;
     await this.#consumer?.close();
     await this.#producer?.close();
     this.#consumer = null;

@@ -25,6 +25,13 @@ export function kafkaBackend(engine: KafkaEngine): KsqlBackend {
     scanTopic: (topic) => engine.scanTopic(topic),
     subscribeTopic: (topic, handler, from) => engine.subscribeTopic(topic, handler, from ?? 'latest'),
     produce: (topic, rec) => void engine.produce(topic, rec),
+    queryStatus: (queryId) => {
+      const q = engine.executor.metastore.query(queryId);
+      const st = engine.queryStatus(queryId);
+      if (!q || !st) return undefined;
+      // Kafka Streams' CREATED/REBALANCING/RUNNING are RUNNING in ksqlDB's KsqlQueryStatus
+      return { state: st.state === 'ERROR' ? 'ERROR' : q.state === 'PAUSED' ? 'PAUSED' : 'RUNNING', errors: st.errors };
+    },
     close: () => void engine.close(),
   };
 }

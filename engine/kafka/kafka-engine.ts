@@ -63,6 +63,23 @@ export class KafkaEngine {
   readonly #runners = new Map<string, QueryRunner>();
   /** admin work and produces the synchronous runtime port started; awaited before the next command */
   #pending: Promise<unknown>[] = [];
+  /**
+   * While a statement runs for a caller (a command this process appended, or
+   * a local statement such as INSERT VALUES): the work it starts, whose
+   * failure is the statement's error instead of a background error.
+   */
+  #statementWork: Promise<unknown>[] | null = null;
+  /**
+   * Whether the command being applied was appended by this process. Only that
+   * process creates and deletes the topics of a statement, as ksqlDB's
+   * topic injectors do on the server that takes the request: another process
+   * applying the same command later (it may lag behind by several commands)
+   * must not delete the topic made anew under the same name since, nor create
+   * again one deleted since.
+   */
+  #origin = false;
+  /** push-query subscriptions per topic, ended when the topic is deleted */
+  readonly #subscriptions = new Map<string, Set<() => void>>();
   readonly #results = new Map<number, { result?: StatementResult; error?: unknown }>();
   #replaying = true;
   #producer: Promise<KafkaProducer> | null = null;
@@ -108,6 +125,7 @@ export class KafkaEngine {
       instanceId: this.instanceId,
       create: !this.#precreated,
       apply: (c, offset, replaying) => this.#apply(c, offset, replaying),
+      onError: (e, offset) => this.logger.error({ err: e, offset }, offset === null ? 'the command runner stopped' : 'command failed; skipped'),
     });
   }
 
@@ -156,9 +174,36 @@ export class KafkaEngine {
     return !this.#replaying && !this.#closed && [...this.#runners.values()].every((r) => r.status.state === 'RUNNING');
   }
 
-  /** Errors of queries that failed to start or stopped with an error. */
+  /** Background failures no caller was told about (a query's start, a push query's subscription, ...). */
   get errors(): readonly string[] {
     return this.#errors;
+  }
+
+  /**
+   * The process's health, as /healthcheck shows it: the command runner (it
+   * follows the command topic) and the persistent queries (none in ERROR).
+   * A query in ERROR does not make the process unhealthy: restarting the
+   * process would not mend it, and the process still serves the others.
+   */
+  health(): { readonly isHealthy: boolean; readonly details: Record<string, { readonly isHealthy: boolean } & Record<string, unknown>> } {
+    const log = this.commandLog.status;
+    const queries: Record<string, string> = {};
+    const errors: Record<string, string> = {};
+    for (const [id, r] of this.#runners) {
+      const st = r.status;
+      queries[id] = st.state;
+      if (st.state === 'ERROR') errors[id] = st.error ?? st.lastError ?? 'unknown error';
+    }
+    const commandRunner = { isHealthy: !this.#closed && log.running, ...(log.lastError ? { lastError: log.lastError } : {}), failedCommands: log.failed };
+    return {
+      isHealthy: commandRunner.isHealthy,
+      details: {
+        metastore: { isHealthy: true },
+        kafka: { isHealthy: !this.#closed },
+        commandRunner,
+        queries: { isHealthy: Object.keys(errors).length === 0, queries, ...(Object.keys(errors).length > 0 ? { errors } : {}) },
+      },
+    };
   }
 
   queryStatus(queryId: string): QueryStatus | undefined {
@@ -205,8 +250,16 @@ export class KafkaEngine {
     if (this.#closed) throw new KsqlError('The engine is closed.');
     if (!COMMANDS.has(st.kind)) {
       await this.#settle();
-      const r = this.executor.executeStatement(st, properties);
+      const work: Promise<unknown>[] = [];
+      this.#statementWork = work;
+      let r: StatementResult;
+      try {
+        r = this.executor.executeStatement(st, properties);
+      } finally {
+        this.#statementWork = null;
+      }
       await this.#settle();
+      await failedWork(work, st);
       return r;
     }
     const offset = await this.commandLog.append(st.text, properties);
@@ -230,6 +283,15 @@ export class KafkaEngine {
    */
   subscribeTopic(topic: string, handler: (r: BrokerRecord) => void, from: 'earliest' | 'latest' = 'latest'): () => void {
     let closed = false;
+    let subscribers = this.#subscriptions.get(topic);
+    if (!subscribers) this.#subscriptions.set(topic, (subscribers = new Set()));
+    const unsubscribe = (): void => {
+      closed = true;
+      subscribers.delete(unsubscribe);
+      if (subscribers.size === 0 && this.#subscriptions.get(topic) === subscribers) this.#subscriptions.delete(topic);
+      void consumer.then((c) => c.close()).catch((e: Error) => this.logger.debug({ err: e, topic }, 'push query consumer close failed'));
+    };
+    subscribers.add(unsubscribe);
     const consumer = (async () => {
       const ends = from === 'latest' ? new Map((await this.port.admin.fetchWatermarks(topic)).map((w) => [w.partition, w.high])) : null;
       let c: KafkaConsumer | null = null;
@@ -259,10 +321,7 @@ export class KafkaEngine {
         this.#errors.push(`subscription to ${topic} failed: ${e.message}`);
         this.logger.warn({ err: e, topic }, 'push query subscription failed');
       });
-    return () => {
-      closed = true;
-      void consumer.then((c) => c.close()).catch(() => {});
-    };
+    return unsubscribe;
   }
 
   /**
@@ -378,12 +437,23 @@ export class KafkaEngine {
     }
     if (!replaying) {
       await this.#settle();
-      await this.#refreshTopics();
+      // a listing that fails (a topic deleted while it was described) leaves the last one: the statement still runs
+      await this.#refreshTopics().catch((e: Error) => this.logger.warn({ err: e, offset }, 'topic listing failed; using the last one'));
     }
+    const work: Promise<unknown>[] = [];
     try {
-      const result = this.executor.executeStatement(st, c.streamsProperties);
+      this.#origin = mine && !replaying;
+      this.#statementWork = this.#origin ? work : null;
+      let result: StatementResult;
+      try {
+        result = this.executor.executeStatement(st, c.streamsProperties);
+      } finally {
+        this.#origin = false;
+        this.#statementWork = null;
+      }
       if (st.kind === 'PauseResume') this.#syncPaused();
       await this.#settle();
+      await failedWork(work, st);
       if (mine) this.#results.set(offset, { result });
       if (!replaying) this.logger.info({ offset, origin: c.origin, ...(result.queryId ? { query_id: result.queryId } : {}) }, `executed ${st.kind}`);
     } catch (e) {
@@ -412,13 +482,17 @@ export class KafkaEngine {
   #createTopic(name: string, partitions: number, config: Record<string, string>): void {
     this.#topics.set(name, { name, partitions, config });
     if (this.#replaying) return; // the original execution created it (or a later command deleted it)
-    this.#track(this.port.admin.createTopics([{ name, partitions, config }]));
+    // the name may be an old one's: what the clients cached about the old topic goes
+    this.port.forgetTopics?.([name]);
+    if (this.#origin) this.#track(this.port.admin.createTopics([{ name, partitions, config }]));
   }
 
   #deleteTopic(name: string): void {
     this.#topics.delete(name);
     if (this.#replaying) return;
-    this.#track(this.port.admin.deleteTopics([name]).catch(() => {}));
+    for (const unsubscribe of [...(this.#subscriptions.get(name) ?? [])]) unsubscribe();
+    if (this.#origin) this.#track(this.port.admin.deleteTopics([name]));
+    else this.port.forgetTopics?.([name]);
   }
 
   #startQuery(queryId: string, root: Step, earliest: boolean): void {
@@ -474,7 +548,11 @@ export class KafkaEngine {
   }
 
   #track(p: Promise<unknown>): void {
+    const work = this.#statementWork;
+    work?.push(p);
     const tracked = p.catch((e: Error) => {
+      // a statement's own work fails the statement (failedWork); the rest has no caller to tell
+      if (work) return;
       this.#errors.push(e.message);
       this.logger.warn({ err: e }, 'background engine work failed');
     });
@@ -497,4 +575,18 @@ export class KafkaEngine {
     const unknown = listed.filter((t) => !this.#topics.has(t) && !t.startsWith('__'));
     if (unknown.length > 0) for (const info of await this.port.admin.describeTopics(unknown)) this.#topics.set(info.name, info);
   }
+}
+
+/**
+ * Fails a statement whose work failed (its topic could not be created or
+ * deleted, its INSERT could not be written): the caller learns of it, nothing
+ * is lost silently.
+ */
+async function failedWork(work: readonly Promise<unknown>[], st: Statement): Promise<void> {
+  if (work.length === 0) return;
+  const failure = (await Promise.allSettled(work)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (!failure) return;
+  const message = failure.reason instanceof Error ? failure.reason.message : String(failure.reason);
+  if (st.kind === 'InsertValues') throw new KsqlError(`Failed to insert values into '${st.target}'. ${message}`, st.loc);
+  throw new KsqlError(`${st.text.trim()} was executed, but its Kafka work failed: ${message}`, st.loc);
 }

@@ -11,6 +11,14 @@
  * - `Batch` keeps the fetch response's last stable offset (kafkajs decodes it
  *   and drops it): the end of what a read_committed consumer can read, which
  *   a task needs to know whether a partition has lag (Java's currentLag).
+ * - Deleted topics in a client's metadata: kafkajs asks for the metadata of
+ *   every topic a client ever used (its cluster's `targetTopics`) in one
+ *   request, and the broker answers it with UNKNOWN_TOPIC_OR_PARTITION as soon
+ *   as one of them was deleted. Every later refresh fails the same way: the
+ *   client keeps its stale metadata and fails every send to a new topic, for
+ *   good. Patched, a refresh that fails so drops the target topics the broker
+ *   no longer has and tries again; `forgetTopics` drops topics at once (the
+ *   engine deleted them, or made them anew under an old name).
  */
 import Module, { createRequire } from 'node:module';
 
@@ -85,5 +93,94 @@ function extendBatch(): boolean {
   return true;
 }
 
+
+/** What the patches use of kafkajs's (private) Cluster and BrokerPool. */
+interface KafkajsCluster {
+  targetTopics: Set<string>;
+  readonly brokerPool: {
+    metadataExpireAt: number | null;
+    withBroker<T>(callback: (args: { broker: { metadata(topics: string[]): Promise<{ topicMetadata: { topic: string }[] }> } }) => Promise<T>): Promise<T>;
+  };
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  refreshMetadata(): Promise<void>;
+  refreshMetadataIfNecessary(): Promise<void>;
+}
+
+const CLUSTER_MODULE = 'kafkajs/src/cluster/index.js';
+
+/** Connected clusters (one per kafkajs client), for `forgetTopics`. */
+const clusters = new Set<KafkajsCluster>();
+
+function unknownTopic(e: unknown): boolean {
+  for (let err = e as { type?: unknown; cause?: unknown; originalError?: unknown } | null, depth = 0; err && typeof err === 'object' && depth < 5; depth++) {
+    if (err.type === 'UNKNOWN_TOPIC_OR_PARTITION') return true;
+    err = (err.originalError ?? err.cause ?? null) as typeof err;
+  }
+  return false;
+}
+
+/** Drops the target topics the broker does not have; whether it dropped any. */
+export async function dropDeletedTargetTopics(cluster: KafkajsCluster): Promise<boolean> {
+  if (cluster.targetTopics.size === 0) return false;
+  // an empty topic list asks for every topic
+  const { topicMetadata } = await cluster.brokerPool.withBroker(({ broker }) => broker.metadata([]));
+  const live = new Set(topicMetadata.map((t) => t.topic));
+  const gone = [...cluster.targetTopics].filter((t) => !live.has(t));
+  if (gone.length === 0) return false;
+  cluster.targetTopics = new Set([...cluster.targetTopics].filter((t) => live.has(t)));
+  return true;
+}
+
+/**
+ * Makes every kafkajs client of this process forget what it cached about
+ * `topics`: they are no longer asked for in metadata refreshes, and the next
+ * use of any topic refreshes the metadata first.
+ */
+export function forgetTopics(topics: readonly string[]): void {
+  if (topics.length === 0) return;
+  for (const c of clusters) {
+    if (topics.some((t) => c.targetTopics.has(t))) c.targetTopics = new Set([...c.targetTopics].filter((t) => !topics.includes(t)));
+    c.brokerPool.metadataExpireAt = 0;
+  }
+}
+
+function patchCluster(): boolean {
+  let Cluster: { prototype: KafkajsCluster } & { [PATCHED]?: true };
+  try {
+    Cluster = require(CLUSTER_MODULE) as typeof Cluster;
+  } catch {
+    return false;
+  }
+  if (Cluster[PATCHED]) return true;
+  Cluster[PATCHED] = true;
+  const proto = Cluster.prototype;
+  for (const name of ['refreshMetadata', 'refreshMetadataIfNecessary'] as const) {
+    const original = proto[name];
+    proto[name] = async function (this: KafkajsCluster) {
+      try {
+        await original.call(this);
+      } catch (e) {
+        if (!unknownTopic(e) || !(await dropDeletedTargetTopics(this))) throw e;
+        await original.call(this);
+      }
+    };
+  }
+  const connect = proto.connect;
+  proto.connect = async function (this: KafkajsCluster) {
+    await connect.call(this);
+    clusters.add(this);
+  };
+  const disconnect = proto.disconnect;
+  proto.disconnect = async function (this: KafkajsCluster) {
+    clusters.delete(this);
+    await disconnect.call(this);
+  };
+  return true;
+}
+
+const PATCHED = Symbol.for('ksetl.kafkajs.cluster.patched');
+
+
 /** Whether every fix is in place (false: kafkajs was loaded before this module). */
-export const kafkajsPatched: boolean = replaceModule(GROUP_MODULE, groupMessagesPerPartition) && extendBatch();
+export const kafkajsPatched: boolean = replaceModule(GROUP_MODULE, groupMessagesPerPartition) && extendBatch() && patchCluster();

@@ -1,5 +1,5 @@
 // first: patches kafkajs's modules before kafkajs loads them
-import './kafkajs-patches.js';
+import { forgetTopics } from './kafkajs-patches.js';
 import {
   AssignerProtocol,
   Kafka,
@@ -152,6 +152,7 @@ export function kafkajsPort(options: KafkajsPortOptions): KafkaPort {
       }
       return track(new KafkajsConsumer(consumer, consumerOptions));
     },
+    forgetTopics,
     async close() {
       await Promise.all([...open].map((c) => c.close()));
       await admin.close();
@@ -255,7 +256,19 @@ class KafkajsAdmin implements KafkaAdmin {
     const admin = await this.#client();
     const existing = new Set(await admin.listTopics());
     const topics = names.filter((n) => existing.has(n));
-    if (topics.length > 0) await admin.deleteTopics({ topics });
+    if (topics.length === 0) return;
+    await admin.deleteTopics({ topics });
+    // The controller has accepted the deletion; the broker's metadata follows
+    // shortly. Until then a listing still shows the topics, and creating one
+    // again would find it "already exists" and then lose it.
+    const deadline = Date.now() + 30_000;
+    for (let left = topics; left.length > 0; ) {
+      if (Date.now() > deadline) throw new Error(`Topics still listed 30 s after their deletion: ${left.join(', ')}`);
+      await new Promise((r) => setTimeout(r, 50));
+      const listed = new Set(await admin.listTopics());
+      left = left.filter((t) => listed.has(t));
+    }
+    forgetTopics(topics);
   }
 
   async fetchOffsets(groupId: string, topics: readonly string[]): Promise<TopicPartitionOffset[]> {
@@ -355,11 +368,33 @@ async function sendRequest(
       ...(r.partition !== undefined ? { partition: r.partition } : {}),
     });
   }
-  const sent: KafkajsRecordMetadata[] = await sender.sendBatch({
-    acks: -1,
-    topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-  });
+  let sent: KafkajsRecordMetadata[];
+  try {
+    sent = await sender.sendBatch({
+      acks: -1,
+      topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+    });
+  } catch (e) {
+    throw new ProduceFailed([...byTopic.keys()], e);
+  }
   return sent.map((m) => ({ topic: m.topicName, partition: m.partition, baseOffset: Number(m.baseOffset ?? -1) }));
+}
+
+/**
+ * A produce request that failed, naming its topics (kafkajs's messages do
+ * not: "This server does not host this topic-partition"). Keeps the cause's
+ * `retriable` and `type`, which retries go by.
+ */
+class ProduceFailed extends Error {
+  override readonly name = 'KsetlProduceFailed';
+  readonly retriable: boolean | undefined;
+  readonly type: string | undefined;
+  constructor(topics: readonly string[], cause: unknown) {
+    const err = cause as Error & { retriable?: boolean; type?: string };
+    super(`Could not write to ${topics.join(', ')}: ${err?.message ?? String(cause)}`, { cause });
+    this.retriable = err?.retriable;
+    this.type = err?.type;
+  }
 }
 
 function toKafkajsHeaders(headers: readonly Header[]): IHeaders {

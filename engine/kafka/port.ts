@@ -13,6 +13,12 @@ export interface KafkaPort {
   readonly admin: KafkaAdmin;
   producer(options?: ProducerOptions): Promise<KafkaProducer>;
   consumer(options: ConsumerOptions): Promise<KafkaConsumer>;
+  /**
+   * Drops what the clients cached about these topics (deleted, or created anew
+   * under an old name, by this process or another): the next use of a topic
+   * reads its metadata again. Ports without such caches need not have it.
+   */
+  forgetTopics?(names: readonly string[]): void;
   /** Closes the admin client and every producer and consumer still open. */
   close(): Promise<void>;
 }
@@ -49,6 +55,7 @@ export interface KafkaAdmin {
   listTopics(): Promise<string[]>;
   /** Partition counts of existing topics, in the order asked; unknown names are left out. `config` holds only overrides. */
   describeTopics(names: readonly string[]): Promise<TopicInfo[]>;
+  /** Deletes the topics that exist and resolves once they are gone (a topic of the same name may be created then). */
   deleteTopics(names: readonly string[]): Promise<void>;
   /** Committed offsets of a consumer group; partitions with no commit are left out. */
   fetchOffsets(groupId: string, topics: readonly string[]): Promise<TopicPartitionOffset[]>;

@@ -99,7 +99,21 @@ interface Task {
   readonly full: Set<string>;
 }
 
+/** One of a query's recent errors, as ksqlDB's QueryError (EXPLAIN's queryErrors). */
+export interface QueryError {
+  /** epoch ms */
+  readonly timestamp: number;
+  readonly errorMessage: string;
+  /** ksqlDB's classification; ksetl does not classify (UNKNOWN) */
+  readonly type: 'USER' | 'SYSTEM' | 'UNKNOWN';
+}
+
 export interface QueryStatus {
+  /**
+   * ERROR: the start failed, the consumer stopped for good, or a partition's
+   * batches keep failing (`ksetl.query.error.failed.batches` in a row); the
+   * last two return to RUNNING once every failing partition's batches succeed.
+   */
   readonly state: 'STARTING' | 'RUNNING' | 'ERROR' | 'STOPPING' | 'STOPPED';
   /** PAUSE: the consumer fetches nothing until RESUME */
   readonly paused: boolean;
@@ -110,6 +124,8 @@ export interface QueryStatus {
   readonly restored: number;
   /** the last error a batch failed with (the consumer then rejoins and retries from the committed offsets) */
   readonly lastError: string | null;
+  /** the latest errors, oldest first (at most `ksql.query.error.max.queue.size`, default 10, as ksqlDB) */
+  readonly errors: readonly QueryError[];
 }
 
 /**
@@ -147,7 +163,12 @@ export class QueryRunner {
   #processed = 0;
   #restored = 0;
   #lastError: string | null = null;
+  readonly #errors: QueryError[] = [];
+  /** why the query is ERROR: batches keep failing (it recovers), or its start or consumer failed (it does not) */
+  #errorCause: 'batches' | 'fatal' | null = null;
   #stopping = false;
+  /** called when stop() begins: restores waiting for changelogs give up (a deleted changelog never reaches its end) */
+  readonly #onStop = new Set<() => void>();
   #paused = false;
   /** next offset to process per input partition of this process (for the lag gauge) */
   readonly #positions = new Map<string, TopicPartitionOffset>();
@@ -202,7 +223,44 @@ export class QueryRunner {
   }
 
   get status(): QueryStatus {
-    return { state: this.#state, paused: this.#paused, error: this.#error, assigned: [...this.#tasks.keys()].sort((a, b) => a - b), processed: this.#processed, restored: this.#restored, lastError: this.#lastError };
+    return { state: this.#state, paused: this.#paused, error: this.#error, assigned: [...this.#tasks.keys()].sort((a, b) => a - b), processed: this.#processed, restored: this.#restored, lastError: this.#lastError, errors: [...this.#errors] };
+  }
+
+  /** Records an error in the query's error queue (ksql.query.error.max.queue.size). */
+  #recordError(message: string): void {
+    this.#errors.push({ timestamp: Date.now(), errorMessage: message, type: 'UNKNOWN' });
+    const max = Math.max(1, Number(this.o.properties['ksql.query.error.max.queue.size'] ?? 10) || 10);
+    if (this.#errors.length > max) this.#errors.splice(0, this.#errors.length - max);
+  }
+
+  /** The query cannot go on by itself: its start failed or its consumer stopped for good. */
+  #fail(message: string): void {
+    this.#state = 'ERROR';
+    this.#error = message;
+    this.#errorCause = 'fatal';
+    this.#recordError(message);
+  }
+
+  /**
+   * Kafka Streams ends a stream thread on a processing error and ksqlDB shows
+   * the query as ERROR; here a failed task rewinds and is retried, and the
+   * query is ERROR while a task has failed `ksetl.query.error.failed.batches`
+   * (default 3) times in a row without a commit, RUNNING again once it commits.
+   */
+  #checkFailing(error: string | null): void {
+    const limit = Math.max(1, Number(this.o.properties['ksetl.query.error.failed.batches'] ?? 3) || 3);
+    const failing = [...this.#failures.values()].some((n) => n >= limit);
+    if (failing && this.#state === 'RUNNING') {
+      this.#state = 'ERROR';
+      this.#errorCause = 'batches';
+      this.#error = error ?? this.#lastError;
+      this.o.logger.error({ err: this.#error, partitions: [...this.#failures.keys()] }, `query batches keep failing (${limit} in a row): ERROR until they succeed`);
+    } else if (!failing && this.#state === 'ERROR' && this.#errorCause === 'batches') {
+      this.#state = 'RUNNING';
+      this.#errorCause = null;
+      this.#error = null;
+      this.o.logger.info('query batches succeed again: RUNNING');
+    }
   }
 
   /** The state ksetl_query_state reports (Kafka Streams' states as ksqlDB shows them). */
@@ -296,8 +354,7 @@ export class QueryRunner {
       if (this.#paused) for (const t of this.#consumerTopics()) this.#consumer?.pause(t);
       this.o.logger.info('query running');
     } catch (e) {
-      this.#state = 'ERROR';
-      this.#error = (e as Error).message;
+      this.#fail((e as Error).message);
       this.o.logger.error({ err: e }, 'query failed to start');
       throw e;
     }
@@ -406,8 +463,7 @@ export class QueryRunner {
       // batches of transaction markers or aborted records only never reach the handler, but move the position
       onProgress: (p) => this.#onProgress(p),
       onCrash: (e) => {
-        this.#state = 'ERROR';
-        this.#error = e.message;
+        this.#fail(e.message);
         this.o.logger.error({ err: e }, 'query consumer stopped');
       },
     });
@@ -416,6 +472,7 @@ export class QueryRunner {
 
   async stop(): Promise<void> {
     this.#stopping = true;
+    for (const abort of [...this.#onStop]) abort();
     if (this.#state !== 'ERROR') this.#state = 'STOPPING';
     // commit what was processed (the consumer commits only while it runs), as Kafka Streams does on close
     const committed = new Set<Task>();
@@ -490,7 +547,11 @@ export class QueryRunner {
       this.#positions.delete(`${tp.topic}:${tp.partition}`);
       const topics = this.#assignment.get(tp.partition)?.filter((t) => t !== tp.topic) ?? [];
       if (topics.length > 0) this.#assignment.set(tp.partition, topics);
-      else this.#assignment.delete(tp.partition);
+      else {
+        this.#assignment.delete(tp.partition);
+        // a failing task that moved to another process is its concern now
+        if (this.#failures.delete(tp.partition)) this.#checkFailing(null);
+      }
     }
     for (const p of new Set(tps.map((tp) => tp.partition))) {
       const t = this.#tasks.get(p);
@@ -689,6 +750,8 @@ export class QueryRunner {
     let fail!: (e: Error) => void;
     const finished = new Promise<void>((resolve, reject) => ((done = resolve), (fail = reject)));
     finished.catch(() => {}); // awaited below; a crash may come first
+    const abort = (): void => fail(new Error('the query is stopping'));
+    this.#onStop.add(abort);
     const progress = (p: TopicPartitionOffset): void => {
       const k = `${p.topic}:${p.partition}`;
       const w = wanted.get(k);
@@ -743,6 +806,7 @@ export class QueryRunner {
       await finished;
       this.o.logger.info({ ms: Date.now() - started, restored: this.#restored }, 'state stores restored');
     } finally {
+      this.#onStop.delete(abort);
       await Promise.all(consumers.map((c) => (c.status === 'fulfilled' ? c.value.close() : undefined)));
     }
   }
@@ -1021,7 +1085,7 @@ export class QueryRunner {
     for (const o of offsets) task.committed.set(o.topic, o.offset);
     task.uncommitted = false;
     task.lastCommit = Date.now();
-    this.#failures.delete(task.partition);
+    if (this.#failures.delete(task.partition)) this.#checkFailing(null);
     this.#m.commit.observe((performance.now() - started) / 1000);
   }
 
@@ -1069,6 +1133,9 @@ export class QueryRunner {
     const rewound: string[] = [];
     if (current) {
       this.#failures.set(task.partition, (this.#failures.get(task.partition) ?? 0) + 1);
+      const message = `${topics.join(',')}/${task.partition}: ${e.message}`;
+      this.#recordError(message);
+      this.#checkFailing(message);
       // before anything else: batches fetched before the seek are stale from now on
       for (const topic of topics) {
         const from = task.committed.get(topic) ?? task.fetchedFrom.get(topic);

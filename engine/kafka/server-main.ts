@@ -30,7 +30,8 @@ export interface RunningServer {
 /**
  * `ksetl server --config FILE`: connects to Kafka, replays the command topic,
  * starts the service's queries, and serves the ksqlDB REST API with
- * GET /healthcheck (liveness: 503 once the engine failed or closed) and
+ * GET /healthcheck (liveness: 503 once the engine's command runner stopped or
+ * the engine closed; details.queries lists the queries' states and errors) and
  * GET /ready (readiness: the log is replayed and every query runs) and
  * GET /metrics (Prometheus, see server/metrics.ts). Logs are JSON lines
  * (pino) at KSETL_LOG_LEVEL / ksetl.log.level (default info), with
@@ -66,10 +67,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   const server = new KsqlRestServer({
     backend: kafkaBackend(engine),
     auth: config.basicAuth,
-    health: () => ({
-      isHealthy: !closed,
-      details: { metastore: { isHealthy: true }, kafka: { isHealthy: !closed }, commandRunner: { isHealthy: !closed } },
-    }),
+    health: () => (closed ? { isHealthy: false, details: { metastore: { isHealthy: true }, kafka: { isHealthy: false }, commandRunner: { isHealthy: false } } } : engine.health()),
     ready: () => engine.ready,
     metrics,
   });

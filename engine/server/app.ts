@@ -5,7 +5,7 @@ import { KsqlError } from '../errors.js';
 import { isPullQuery, runPullQuery, startPushQuery, type PushQueryHandle, type TransientColumn } from '../exec/transient.js';
 import { parseScript } from '../sql/index.js';
 import type { Statement } from '../sql/ast/statement.js';
-import { pullSnapshot, transientDepsOf, type KsqlBackend } from './backend.js';
+import { pullSnapshot, queryState, transientDepsOf, type KsqlBackend } from './backend.js';
 import { describeEntity, describeFunctionEntity, showEntity, type Entity } from './describe.js';
 import { insertRow } from './inserts.js';
 import { headerSchema, rowToJson, streamTypeName } from './json.js';
@@ -30,7 +30,7 @@ export interface ServerOptions {
   readonly properties?: Readonly<Record<string, string>>;
   readonly version?: string;
   /** liveness for GET /healthcheck (default: always healthy) */
-  readonly health?: () => { isHealthy: boolean; details: Record<string, { isHealthy: boolean }> };
+  readonly health?: () => { readonly isHealthy: boolean; readonly details: Record<string, { readonly isHealthy: boolean }> };
   /** readiness for GET /ready (default: always ready) */
   readonly ready?: () => boolean;
   /** served at GET /metrics (Prometheus text), without authentication */
@@ -253,9 +253,9 @@ export class KsqlRestServer {
             overriddenProperties: {},
             ksqlHostQueryStatus: {},
             queryType: q ? 'PERSISTENT' : 'PUSH',
-            queryErrors: [],
+            queryErrors: q ? (b.queryStatus?.(q.id)?.errors ?? []) : [],
             tasksMetadata: [],
-            state: q?.state ?? 'RUNNING',
+            state: q ? queryState(b, q) : 'RUNNING',
           },
         };
       }
@@ -450,6 +450,8 @@ export class KsqlRestServer {
     let target: string | null = null;
     let seq = 0;
     let failed = false;
+    // rows are written and acknowledged one after the other, in order
+    let previous: Promise<void> = Promise.resolve();
     res.status(200);
     res.setHeader('Content-Type', DELIMITED);
     const ack = (o: Record<string, unknown>): void => void res.write(JSON.stringify(o) + '\n');
@@ -465,13 +467,13 @@ export class KsqlRestServer {
         target = t;
         return;
       }
-      try {
-        insertRow(this.#backend, target, obj as Record<string, unknown>);
-        ack({ status: 'ok', seq });
-      } catch (e) {
-        ack({ status: 'error', seq, error_code: 40000, message: e instanceof Error ? e.message : String(e) });
-      }
-      seq++;
+      const [into, n] = [target, seq++];
+      previous = previous.then(() =>
+        insertRow(this.#backend, into, obj as Record<string, unknown>).then(
+          () => ack({ status: 'ok', seq: n }),
+          (e: unknown) => ack({ status: 'error', seq: n, error_code: 40000, message: e instanceof Error ? e.message : String(e) }),
+        ),
+      );
     };
     req.setEncoding('utf8');
     req.on('data', (chunk: string) => {
@@ -487,10 +489,10 @@ export class KsqlRestServer {
         try {
           handle(JSON.parse(rest));
         } catch {
-          ack({ status: 'error', seq, error_code: 40000, message: 'Invalid JSON in inserts stream' });
+          previous = previous.then(() => ack({ status: 'error', seq, error_code: 40000, message: 'Invalid JSON in inserts stream' }));
         }
       }
-      res.end();
+      void previous.then(() => res.end());
     });
   }
 }

@@ -34,7 +34,24 @@ export interface KsqlBackend {
   /** `from` (default latest) is given only to backends with `scanTopic`. */
   subscribeTopic(topic: string, handler: (r: BrokerRecord) => void, from?: 'earliest' | 'latest'): () => void;
   produce(topic: string, rec: ProduceRecord): void;
+  /**
+   * What a persistent query's runtime says of it (SHOW QUERIES, EXPLAIN): its
+   * state (RUNNING, PAUSED, ERROR) and latest errors. Backends without one
+   * leave the metastore's state.
+   */
+  queryStatus?(queryId: string): QueryRuntimeStatus | undefined;
   close(): void;
+}
+
+/** A query's state and latest errors as ksqlDB's REST API shows them (KsqlQueryStatus, QueryError). */
+export interface QueryRuntimeStatus {
+  readonly state: 'RUNNING' | 'PAUSED' | 'ERROR' | 'UNRESPONSIVE';
+  readonly errors: readonly { readonly timestamp: number; readonly errorMessage: string; readonly type: 'USER' | 'SYSTEM' | 'UNKNOWN' }[];
+}
+
+/** A persistent query's state: the runtime's when the backend has one, else the metastore's. */
+export function queryState(b: KsqlBackend, q: { readonly id: string; readonly state: string }): string {
+  return b.queryStatus?.(q.id)?.state ?? q.state;
 }
 
 export function inMemoryBackend(engine: InMemoryEngine): KsqlBackend {

@@ -3,7 +3,7 @@ import { KsqlError } from '../errors.js';
 import type { SqlFunction } from '../functions/types.js';
 import type { Describe, DescribeFunction, Show } from '../sql/ast/statement.js';
 import type { SqlType } from '../types/sql-type.js';
-import type { KsqlBackend } from './backend.js';
+import { queryState, type KsqlBackend } from './backend.js';
 
 /**
  * The entities of SHOW / LIST / DESCRIBE, shaped as ksqlDB's REST API returns
@@ -33,14 +33,15 @@ export function showEntity(st: Show, b: KsqlBackend): Entity {
         ...base,
         queries: b.metastore.queries().map((q) => {
           const sink = q.sink ? b.metastore.source(q.sink) : undefined;
+          const state = queryState(b, q);
           return {
             queryString: q.sql,
             sinks: q.sink ? [q.sink] : [],
             sinkKafkaTopics: sink ? [sink.topic] : [],
             id: q.id,
-            statusCount: { [q.state]: 1 },
+            statusCount: { [state]: 1 },
             queryType: 'PERSISTENT',
-            state: q.state,
+            state,
           };
         }),
       };
@@ -111,7 +112,7 @@ function sourceInfo(s: DataSource): Record<string, unknown> {
 
 export function sourceDescription(s: DataSource, b: KsqlBackend, extended: boolean): Record<string, unknown> {
   const queries = b.metastore.queries();
-  const ref = (q: (typeof queries)[number]): Record<string, unknown> => ({ queryString: q.sql, sinks: q.sink ? [q.sink] : [], sinkKafkaTopics: q.sink ? [b.metastore.source(q.sink)?.topic ?? q.sink] : [], id: q.id, statusCount: { [q.state]: 1 }, queryType: 'PERSISTENT', state: q.state });
+  const ref = (q: (typeof queries)[number]): Record<string, unknown> => ({ queryString: q.sql, sinks: q.sink ? [q.sink] : [], sinkKafkaTopics: q.sink ? [b.metastore.source(q.sink)?.topic ?? q.sink] : [], id: q.id, statusCount: { [queryState(b, q)]: 1 }, queryType: 'PERSISTENT', state: queryState(b, q) });
   const topic = b.topics().find((t) => t.name === s.topic);
   return {
     name: s.name,

@@ -12,7 +12,7 @@ const LOC: Loc = { line: 1, column: 1 };
  * into a stream, through the executor's INSERT VALUES path so that validation
  * and serialization are the same.
  */
-export function insertRow(b: KsqlBackend, target: string, row: Readonly<Record<string, unknown>>): void {
+export async function insertRow(b: KsqlBackend, target: string, row: Readonly<Record<string, unknown>>): Promise<void> {
   const source = b.metastore.source(target) ?? b.metastore.source(target.toUpperCase());
   if (!source) throw new KsqlError(`Cannot insert values into an unknown stream/table: ${target}`);
   const columns: string[] = [];
@@ -29,7 +29,8 @@ export function insertRow(b: KsqlBackend, target: string, row: Readonly<Record<s
     values.push(jsonToExpr(value, col.type));
   }
   const st: InsertValues = { kind: 'InsertValues', target: source.name, columns, values, loc: LOC, text: `INSERT INTO ${source.name} VALUES (...)` };
-  b.executeStatement(st, {});
+  // the Kafka backend answers once the record is written (or its write failed)
+  await b.executeStatement(st, {});
 }
 
 /** A JSON value as a literal expression of `type`. */
