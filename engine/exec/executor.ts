@@ -18,7 +18,7 @@ import type { Expr } from '../sql/ast/expression.js';
 import type { AlterSource, CreateAsSelect, CreateSource, InsertInto, InsertValues, Properties, PropertyValue, Statement } from '../sql/ast/statement.js';
 import type { SinkStep, Step } from '../topology/topology.js';
 import { containsMap, formatType, typeEquals, type SqlType } from '../types/sql-type.js';
-import { explainStep } from '../plan/explain.js';
+import { explainPlan } from '../plan/explain.js';
 
 /** What the executor needs from a runtime (in-memory or Kafka). */
 export interface RuntimePort {
@@ -163,7 +163,7 @@ export class StatementExecutor {
             inner.loc,
           );
         }
-        return ok(explainStep(planned.root));
+        return ok(explainPlan(planned.root));
       }
       case 'QueryStatement':
         planQuery(st.query, { ...this.#catalog(), sinkName: null });

@@ -1,5 +1,5 @@
 import type { BrokerRecord } from '../driver/broker.js';
-import { InMemoryWindowStore, WindowSegments, type KeyValueStore, type StoreFactory, type WindowStore } from '../runtime/store.js';
+import { WindowSegments, type KeyValueStore, type StoreFactory, type WindowStore } from '../runtime/store.js';
 import { decodeText, decodeValue, encodeText, encodeValue } from './codec.js';
 import type { OutRecord } from './port.js';
 
@@ -261,27 +261,5 @@ export class TaskStoreFactory implements StoreFactory {
 
   drainChanges(timestamp: number): OutRecord[] {
     return [...this.stores.values()].flatMap((s) => s.drainChanges(timestamp));
-  }
-}
-
-/** Records the store names a topology asks for, without keeping anything (to plan internal topics). */
-export class ProbeStoreFactory implements StoreFactory {
-  readonly names: string[] = [];
-  keyValue<V>(name: string): KeyValueStore<V> {
-    if (!this.names.includes(name)) this.names.push(name);
-    const map = new Map<string, V>();
-    return {
-      get: (k) => map.get(k),
-      put: (k, v) => void map.set(k, v),
-      delete: (k) => void map.delete(k),
-      entries: () => map.entries(),
-      get size() {
-        return map.size;
-      },
-    };
-  }
-  window<V>(name: string): WindowStore<V> {
-    if (!this.names.includes(name)) this.names.push(name);
-    return new InMemoryWindowStore<V>();
   }
 }

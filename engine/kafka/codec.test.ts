@@ -27,8 +27,8 @@ describe('store codec', () => {
 describe('names', () => {
   it('follows ksqlDB', () => {
     expect(queryGroupId('default_', 'CTAS_X_0')).toBe('_confluent-ksql-default_query_CTAS_X_0');
-    expect(changelogTopic('default_', 'CTAS_X_0', 'Aggregate/Agg-store')).toBe('_confluent-ksql-default_query_CTAS_X_0-Aggregate-Agg-store-changelog');
-    expect(repartitionTopic('s_', 'Q', 'Aggregate_1')).toBe('_confluent-ksql-s_query_Q-Aggregate_1-repartition');
+    expect(changelogTopic('default_', 'CTAS_X_0', 'Aggregate/Aggregate/Materialize')).toBe('_confluent-ksql-default_query_CTAS_X_0-Aggregate-Aggregate-Materialize-changelog');
+    expect(repartitionTopic('s_', 'Q', 'Aggregate/GroupBy')).toBe('_confluent-ksql-s_query_Q-Aggregate-GroupBy-repartition');
     expect(commandTopic('default_')).toBe('_confluent-ksql-default__command_topic');
   });
 });
@@ -54,7 +54,7 @@ describe('planDistributed', () => {
   it('cuts before a GROUP BY', () => {
     expect(plan('CREATE TABLE C AS SELECT R, COUNT(*) FROM S GROUP BY R;')).toEqual({
       sourceTopics: ['s'],
-      repartitions: [{ stepId: expect.stringMatching(/^Aggregate/), partitionsLike: ['s'] }],
+      repartitions: [{ name: 'Aggregate/GroupBy', stepId: 'Aggregate/Aggregate', partitionsLike: ['s'] }],
       copartitioned: [],
     });
   });
@@ -62,7 +62,7 @@ describe('planDistributed', () => {
   it('co-partitions a join on the key, repartitions a stream joined on a value column', () => {
     expect(plan('CREATE STREAM J AS SELECT * FROM S JOIN T ON S.ID = T.ID;')).toMatchObject({ repartitions: [], copartitioned: [['s', 't']] });
     expect(plan('CREATE STREAM J AS SELECT * FROM S JOIN T ON S.R = T.ID;')).toMatchObject({
-      repartitions: [{ stepId: expect.stringMatching(/-left$/), partitionsLike: ['t'] }],
+      repartitions: [{ name: 'Join', stepId: 'Join', partitionsLike: ['t'] }],
       copartitioned: [],
     });
   });

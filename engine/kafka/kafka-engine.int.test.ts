@@ -156,7 +156,7 @@ describe('KafkaEngine on a real broker', () => {
     const err = await e.execute(`CREATE TABLE C WITH (KAFKA_TOPIC='pre-in-${s}-c', PARTITIONS=2) AS SELECT R, COUNT(*) AS N FROM S GROUP BY R;`).catch((x: Error) => x);
     expect(err).toBeInstanceOf(Error);
     expect((err as Error).message).toContain('ksql.internal.topics.precreated=true');
-    expect((err as Error).message).toContain(`${app}-Aggregate_1-repartition (partitions=2, cleanup.policy=delete)`);
-    expect((err as Error).message).toContain(`${app}-Aggregate_1-store-changelog (partitions=2, cleanup.policy=compact)`);
+    expect((err as Error).message).toContain(`${app}-Aggregate-GroupBy-repartition (partitions=2, cleanup.policy=delete)`);
+    expect((err as Error).message).toContain(`${app}-Aggregate-Aggregate-Materialize-changelog (partitions=2, cleanup.policy=compact)`);
   });
 });

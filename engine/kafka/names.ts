@@ -1,3 +1,5 @@
+import { internalTopicSuffix, topicSafe } from '../topology/internal-names.js';
+
 /**
  * Every Kafka name the Kafka driver uses — consumer groups, internal topics,
  * transactional ids, the command and processing-log topics — built here and
@@ -23,13 +25,11 @@ export function queryApplicationId(serviceId: string, queryId: string): string {
 
 export const queryGroupId = queryApplicationId;
 
-/** Step ids ("Aggregate/GroupBy") become topic-safe names ("Aggregate-GroupBy"). */
-export function topicSafe(name: string): string {
-  return name.replace(/[^a-zA-Z0-9._-]/g, '-');
-}
+/** Store and repartition names ("Aggregate/GroupBy") become topic-safe names ("Aggregate-GroupBy"). */
+export { topicSafe };
 
-function internalTopic(serviceId: string, queryId: string, name: string, suffix: 'changelog' | 'repartition'): string {
-  const topic = `${queryApplicationId(serviceId, queryId)}-${topicSafe(name)}-${suffix}`;
+function internalTopic(serviceId: string, queryId: string, name: string, kind: 'changelog' | 'repartition'): string {
+  const topic = `${queryApplicationId(serviceId, queryId)}-${internalTopicSuffix({ name, kind })}`;
   if (topic.length > MAX_TOPIC_NAME) throw new Error(`internal topic name longer than ${MAX_TOPIC_NAME} characters: ${topic}`);
   return topic;
 }

@@ -7,8 +7,9 @@ import { processingLogValue, type ProcessingLogEntry, type ProcessingLogger } fr
 import type { SchemaRegistry } from '../serde/types.js';
 import type { Logger } from '../server/logger.js';
 import { errorKind, type EngineMetrics, type QueryState } from '../server/metrics.js';
+import { queryStores } from '../topology/internal-names.js';
 import type { Step } from '../topology/topology.js';
-import { ProbeStoreFactory, TaskStoreFactory } from './changelog-store.js';
+import { TaskStoreFactory } from './changelog-store.js';
 import { checkpointPath, takeCheckpoint, writeCheckpoint } from './checkpoint.js';
 import * as names from './names.js';
 import { PartitionGroup } from './partition-group.js';
@@ -407,13 +408,11 @@ export class QueryRunner {
     this.#repartitions = new Map();
     for (const r of this.plan.repartitions) {
       const partitions = Math.max(1, ...r.partitionsLike.map((t) => partitionsOf(t) ?? 1));
-      this.#repartitions.set(r.stepId, { topic: names.repartitionTopic(serviceId, queryId, r.stepId), partitions });
+      this.#repartitions.set(r.name, { topic: names.repartitionTopic(serviceId, queryId, r.name), partitions });
     }
     const taskCount = Math.max(1, ...this.plan.sourceTopics.map((t) => partitionsOf(t)!), ...[...this.#repartitions.values()].map((r) => r.partitions));
-    // Build once without Kafka to learn the store names, hence the changelog topics.
-    const probe = new ProbeStoreFactory();
-    buildTaskTopology(this.o.root, this.#context(probe, () => {}, () => {}, { log: () => {} }), this.#repartitions);
-    this.#changelogTopics = new Map(probe.names.map((n) => [n, names.changelogTopic(serviceId, queryId, n)]));
+    // the plan declares the state stores, hence the changelog topics
+    this.#changelogTopics = new Map(queryStores(this.o.root).map((s) => [s.name, names.changelogTopic(serviceId, queryId, s.name)]));
     const rf = this.o.replicationFactor ? { replicationFactor: this.o.replicationFactor } : {};
     const internal: NewTopic[] = [
       ...[...this.#repartitions.values()].map((r) => ({ name: r.topic, partitions: r.partitions, ...rf, config: { 'cleanup.policy': 'delete', 'retention.ms': '-1' } })),
@@ -620,7 +619,11 @@ export class QueryRunner {
   }
 
   #newTask(partition: number): Task {
-    const stores = new TaskStoreFactory(partition, (name) => this.#changelogTopics.get(name) ?? names.changelogTopic(this.o.serviceId, this.o.queryId, name));
+    const stores = new TaskStoreFactory(partition, (name) => {
+      const topic = this.#changelogTopics.get(name);
+      if (topic === undefined) throw new Error(`state store ${name} is not declared by the query's plan`);
+      return topic;
+    });
     // the queues in the plan's topic order (ties between equal timestamps go to the first)
     const assigned = this.#assignment.get(partition) ?? [];
     const topics = this.#consumerTopics().filter((t) => assigned.includes(t));

@@ -6,7 +6,8 @@ import type { RuntimeContext } from '../runtime/context.js';
 import { keyString } from '../runtime/key-string.js';
 import { buildTopology } from '../runtime/build.js';
 import { makeKeySerde } from '../runtime/operators/source-sink.js';
-import { isTableStep, logProcessingError } from '../runtime/operators/stateless.js';
+import { logProcessingError } from '../runtime/operators/stateless.js';
+import { needsJoinRepartition, repartitionOf, type RepartitionSide } from '../topology/internal-names.js';
 import type { Emit, Rec } from '../runtime/record.js';
 import type { AggregateStep, JoinStep, SourceStep, Step } from '../topology/topology.js';
 import { decodeValue, encodeValue } from './codec.js';
@@ -29,7 +30,9 @@ export interface DistributedPlan {
 }
 
 export interface RepartitionPlan {
-  /** the step id the cut sits before (names the topic) */
+  /** the repartition's name, declared by the plan (names the topic, see topology/internal-names.ts) */
+  readonly name: string;
+  /** the step the cut sits before */
   readonly stepId: string;
   /** the user topics whose partition count the repartition topic takes (the largest) */
   readonly partitionsLike: readonly string[];
@@ -54,7 +57,7 @@ export function planDistributed(root: Step): DistributedPlan {
         return walk(step.input);
       case 'Aggregate': {
         const like = walk(step.input);
-        repartitions.push({ stepId: step.id, partitionsLike: like.length > 0 ? like : sourceTopics.slice() });
+        repartitions.push({ name: repartitionOf(step, 'input')!.name, stepId: step.id, partitionsLike: like.length > 0 ? like : sourceTopics.slice() });
         return [];
       }
       case 'Join': {
@@ -65,8 +68,8 @@ export function planDistributed(root: Step): DistributedPlan {
         const r = walk(step.right);
         const lCut = needsJoinRepartition(step, 'left');
         const rCut = needsJoinRepartition(step, 'right');
-        if (lCut) repartitions.push({ stepId: `${step.id}-left`, partitionsLike: rCut ? [...l, ...r] : r });
-        if (rCut) repartitions.push({ stepId: `${step.id}-right`, partitionsLike: lCut ? [...l, ...r] : l });
+        if (lCut) repartitions.push({ name: repartitionOf(step, 'left')!.name, stepId: step.id, partitionsLike: rCut ? [...l, ...r] : r });
+        if (rCut) repartitions.push({ name: repartitionOf(step, 'right')!.name, stepId: step.id, partitionsLike: lCut ? [...l, ...r] : l });
         if (!lCut && !rCut) copartitioned.push([...l, ...r]);
         return lCut || rCut ? [] : [...l, ...r];
       }
@@ -74,35 +77,6 @@ export function planDistributed(root: Step): DistributedPlan {
   };
   walk(root);
   return { sourceTopics, repartitions, copartitioned };
-}
-
-/** A stream side joined on something else than its key is repartitioned by the join key (tables always join on their key). */
-function needsJoinRepartition(step: JoinStep, side: 'left' | 'right'): boolean {
-  const input = side === 'left' ? step.left : step.right;
-  const keyExpr = side === 'left' ? step.leftKey : step.rightKey;
-  if (input.kind === 'Join') return false;
-  if (isTableStep(input)) return false;
-  const keyCols = input.schema.key;
-  if (keyCols.length === 1 && keyExpr.kind === 'ColumnRef' && keyExpr.name === keyCols[0]!.name && !hasRekey(input)) return false;
-  return true;
-}
-
-
-function hasRekey(step: Step): boolean {
-  switch (step.kind) {
-    case 'Rekey':
-      return true;
-    case 'Filter':
-    case 'Project':
-    case 'FlatMap':
-    case 'Suppress':
-    case 'Sink':
-      return hasRekey(step.input);
-    case 'Source':
-    case 'Aggregate':
-    case 'Join':
-      return false;
-  }
 }
 
 function sourceOf(step: Step): SourceStep | null {
@@ -129,25 +103,26 @@ export interface Repartitioned {
 
 /**
  * Instantiates the operators of one task, as runtime/build.ts does, plus the
- * repartition cuts of `planDistributed`: `repartitions` maps a cut's step id
+ * repartition cuts of `planDistributed`: `repartitions` maps a cut's name
  * to its topic and partition count.
  */
 export function buildTaskTopology(root: Step, ctx: RuntimeContext, repartitions: ReadonlyMap<string, Repartitioned>): void {
-  const cut = (stepId: string): Repartitioned => {
-    const r = repartitions.get(stepId);
-    if (!r) throw new Error(`no repartition topic planned for ${stepId}`);
+  const cut = (step: Step, side: RepartitionSide): Repartitioned => {
+    const name = repartitionOf(step, side)?.name;
+    const r = name === undefined ? undefined : repartitions.get(name);
+    if (!r) throw new Error(`no repartition topic planned before ${step.id} (${side})`);
     return r;
   };
   buildTopology(root, ctx, () => {}, {
     input: (step, side, emit) => {
       if (step.kind === 'Aggregate') {
-        const r = cut(step.id);
+        const r = cut(step, 'input');
         readRepartition(ctx, r.topic, emit);
         return groupByRouter(step, ctx, r);
       }
       const s = side === 'right' ? 'right' : 'left';
       if (!needsJoinRepartition(step, s)) return emit;
-      const r = cut(`${step.id}-${s}`);
+      const r = cut(step, s);
       readRepartition(ctx, r.topic, emit);
       return joinKeyRouter(step, s, s === 'left' ? step.right : step.left, ctx, r);
     },

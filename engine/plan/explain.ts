@@ -1,4 +1,5 @@
 import { formatExpr } from '../analyzer/expr-utils.js';
+import { internalTopicSuffix, internalTopics, queryStores } from '../topology/internal-names.js';
 import { stepInputs, type SchemaColumn, type Step, type WindowSpec } from '../topology/topology.js';
 import { formatType } from '../types/sql-type.js';
 
@@ -7,10 +8,25 @@ function cols(schema: { key: readonly SchemaColumn[]; value: readonly SchemaColu
   return [...schema.key.map((k) => c(k, true)), ...schema.value.map((v) => c(v, false))].join(', ');
 }
 
-/** The execution plan as text: one line per step, inputs indented below, with schemas. */
+/**
+ * The execution plan as text: one line per step (its id, what it does, its
+ * schema), inputs indented below; then the query's state stores and internal
+ * topics, named as the plan declares them (a Kafka runtime prefixes the
+ * topics with the query's application id).
+ */
+export function explainPlan(root: Step): string {
+  const stores = queryStores(root);
+  const topics = internalTopics(root);
+  const lines = [explainStep(root)];
+  lines.push('', 'State stores:', ...(stores.length === 0 ? ['  (none)'] : stores.map((s) => `  ${s.name} | Step: ${s.stepId} | ${s.kind === 'window' ? 'window' : 'key-value'}`)));
+  lines.push('', 'Internal topics:', ...(topics.length === 0 ? ['  (none)'] : topics.map((t) => `  <query application id>-${internalTopicSuffix(t)} | Step: ${t.stepId}`)));
+  return lines.join('\n');
+}
+
+/** The steps as text: one line per step, inputs indented below, with schemas. */
 export function explainStep(step: Step, depth = 0): string {
   const pad = ' '.repeat(depth * 2);
-  const head = `${pad}> [ ${describe(step)} ] | Schema: ${cols(step.schema)}${step.schema.window ? ` | Window: ${step.schema.window.kind}` : ''}`;
+  const head = `${pad}> [ ${describe(step)} ] | Id: ${step.id} | Schema: ${cols(step.schema)}${step.schema.window ? ` | Window: ${step.schema.window.kind}` : ''}`;
   const inputs = stepInputs(step).map((c) => explainStep(c, depth + 1));
   return [head, ...inputs].join('\n');
 }

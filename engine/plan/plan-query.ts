@@ -71,14 +71,8 @@ interface FromResult {
   readonly copartitioned: readonly (readonly [DataSource, DataSource])[];
 }
 
-let stepCounter = 0;
-function nextId(kind: string): string {
-  return `${kind}_${stepCounter++}`;
-}
-
 /** Plans a SELECT into a dataflow. Errors are KsqlErrors worded as ksqlDB's. */
 export function planQuery(query: Query, ctx: PlanContext): PlannedQuery {
-  stepCounter = 0;
   checkJoinCriteria(query.from, ctx);
   const from = planFrom(query.from, query, ctx);
   let step: Step = from.step;
@@ -110,7 +104,7 @@ export function planQuery(query: Query, ctx: PlanContext): PlannedQuery {
     if (t.type.kind !== 'BOOLEAN' && t.type.kind !== 'NULL') {
       throw new KsqlError(`Type error in WHERE expression: Should evaluate to boolean but is ${formatExpr(query.where!)} (${formatType(t.type)}) instead.`, query.where!.loc);
     }
-    const f: FilterStep = { kind: 'Filter', id: nextId('Filter'), schema: step.schema, input: step, predicate: whereExpr, clause: 'WHERE' };
+    const f: FilterStep = { kind: 'Filter', id: 'WhereFilter', schema: step.schema, input: step, predicate: whereExpr, clause: 'WHERE' };
     step = f;
   }
 
@@ -131,7 +125,7 @@ export function planQuery(query: Query, ctx: PlanContext): PlannedQuery {
     const extra: SchemaColumn[] = tableCalls.map((c, i) => ({ name: `KSQL_SYNTH_${i}`, qualifier: null, type: typeTableCall(c, scope, ctx) }));
     const fm: FlatMapStep = {
       kind: 'FlatMap',
-      id: nextId('FlatMap'),
+      id: 'FlatMap',
       input: step,
       calls: tableCalls,
       schema: { ...step.schema, value: [...step.schema.value, ...extra] },
@@ -251,7 +245,7 @@ export function planQuery(query: Query, ctx: PlanContext): PlannedQuery {
     }
     const aggStep: AggregateStep = {
       kind: 'Aggregate',
-      id: nextId('Aggregate'),
+      id: 'Aggregate/Aggregate',
       input: step,
       inputType: sourceType,
       groupBy,
@@ -266,7 +260,7 @@ export function planQuery(query: Query, ctx: PlanContext): PlannedQuery {
     step = aggStep;
     // EMIT FINAL holds the aggregation's results until their window closes; HAVING and the projection see final rows
     if (query.emit === 'FINAL' && windowSpec) {
-      step = { kind: 'Suppress', id: nextId('Suppress'), input: step, schema: step.schema } satisfies SuppressStep;
+      step = { kind: 'Suppress', id: 'Suppress', input: step, schema: step.schema } satisfies SuppressStep;
       suppressed = true;
     }
     sourceType = 'TABLE';
@@ -290,7 +284,7 @@ export function planQuery(query: Query, ctx: PlanContext): PlannedQuery {
       if (t.type.kind !== 'BOOLEAN') {
         throw new KsqlError(`Type error in HAVING expression: Should evaluate to boolean but is ${formatExpr(having!)} (${formatType(t.type)}) instead.`, having!.loc);
       }
-      step = { kind: 'Filter', id: nextId('Having'), schema: step.schema, input: step, predicate: havingAgg, clause: 'HAVING' } satisfies FilterStep;
+      step = { kind: 'Filter', id: 'Aggregate/HavingFilter', schema: step.schema, input: step, predicate: havingAgg, clause: 'HAVING' } satisfies FilterStep;
     }
   } else if (having) {
     throw new KsqlError('HAVING clause requires a GROUP BY clause.', having.loc);
@@ -322,7 +316,7 @@ export function planQuery(query: Query, ctx: PlanContext): PlannedQuery {
     });
     const rk: RekeyStep = {
       kind: 'Rekey',
-      id: nextId('PartitionBy'),
+      id: 'PartitionBy',
       input: step,
       keyExprs,
       repartition: true,
@@ -413,7 +407,7 @@ export function planQuery(query: Query, ctx: PlanContext): PlannedQuery {
     value: valueCols.map((v) => ({ name: v.name, qualifier: null, type: v.type })),
     window,
   };
-  const project: ProjectStep = { kind: 'Project', id: nextId('Project'), input: step, exprs: valueCols.map((v) => v.expr), schema: outSchema };
+  const project: ProjectStep = { kind: 'Project', id: 'Project', input: step, exprs: valueCols.map((v) => v.expr), schema: outSchema };
   step = project;
 
   if (query.emit === 'FINAL' && !suppressed) throw new KsqlError('EMIT FINAL is only supported for windowed aggregations.', query.loc);
@@ -700,9 +694,14 @@ function typeTableCall(c: FunctionCall, scope: ExprScope, ctx: PlanContext): Sql
 
 // ---------------------------------------------------------------- FROM
 
-function planFrom(rel: Relation, query: Query, ctx: PlanContext): FromResult {
-  if (rel.kind === 'Source') return planSource(rel, ctx);
-  return planJoin(rel, query, ctx);
+/**
+ * Step ids are structural, as ksqlDB's query contexts: a source alone is
+ * KsqlTopic, the sides of a join KafkaTopic_Left and KafkaTopic_Right, and
+ * a join on the left of another takes the prefix L_ (with its sources).
+ */
+function planFrom(rel: Relation, query: Query, ctx: PlanContext, sourceContext = 'KsqlTopic', joinPrefix = ''): FromResult {
+  if (rel.kind === 'Source') return planSource(rel, ctx, sourceContext);
+  return planJoin(rel, query, ctx, joinPrefix);
 }
 
 /**
@@ -760,10 +759,11 @@ function checkJoinCriteria(rel: Relation, ctx: PlanContext): { alias: string; sc
   return all;
 }
 
-export function sourceStep(src: DataSource, alias: string): SourceStep {
+/** `context`: where the source sits in the query, as ksqlDB names it (KsqlTopic; KafkaTopic_Left / _Right in a join). */
+export function sourceStep(src: DataSource, alias: string, context = 'KsqlTopic'): SourceStep {
   return {
     kind: 'Source',
-    id: nextId('Source'),
+    id: `${context}/Source`,
     sourceName: src.name,
     alias,
     sourceType: src.sourceType,
@@ -787,11 +787,11 @@ function sourceSchema(src: DataSource, alias: string): StepSchema {
   };
 }
 
-function planSource(rel: AliasedSource, ctx: PlanContext): FromResult {
+function planSource(rel: AliasedSource, ctx: PlanContext, context: string): FromResult {
   const src = ctx.source(rel.name);
   if (!src) throw new KsqlError(`${rel.name} does not exist.`, rel.loc, 'NotFound');
   const alias = rel.alias ?? rel.name;
-  const step = sourceStep(src, alias);
+  const step = sourceStep(src, alias, context);
   return {
     step,
     sourceType: src.sourceType,
@@ -805,9 +805,10 @@ function planSource(rel: AliasedSource, ctx: PlanContext): FromResult {
   };
 }
 
-function planJoin(rel: Extract<Relation, { kind: 'Join' }>, query: Query, ctx: PlanContext): FromResult {
-  const left = planFrom(rel.left, query, ctx);
-  const right = planSource(rel.right, ctx);
+/** `prefix`: "" for the last join of the query, "L_" for the join on its left, and so on (ksqlDB's contexts). */
+function planJoin(rel: Extract<Relation, { kind: 'Join' }>, query: Query, ctx: PlanContext, prefix: string): FromResult {
+  const left = planFrom(rel.left, query, ctx, `${prefix}KafkaTopic_Left`, `L_${prefix}`);
+  const right = planSource(rel.right, ctx, `${prefix}KafkaTopic_Right`);
   const rightName = right.sources[0]!.source.name;
   if (left.sources.some((s) => s.source.name === rightName)) {
     if (left.isJoin) throw new KsqlError(`N-way joins do not support multiple occurrences of the same source. Source: '${rightName}'`, rel.loc);
@@ -949,7 +950,7 @@ function planJoin(rel: Extract<Relation, { kind: 'Join' }>, query: Query, ctx: P
 
   const step: JoinStep = {
     kind: 'Join',
-    id: nextId('Join'),
+    id: `${prefix}Join`,
     joinType: rel.type,
     variant,
     left: left.step,

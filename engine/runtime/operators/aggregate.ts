@@ -1,4 +1,5 @@
 import { rowScope } from '../../analyzer/scope.js';
+import { storeName } from '../../topology/internal-names.js';
 import { compileWithLayout } from '../../expr/compile.js';
 import { typeExpression } from '../../expr/typer.js';
 import type { AggregateImpl } from '../../functions/types.js';
@@ -49,9 +50,9 @@ export function aggregateOperator(step: AggregateStep, ctx: RuntimeContext, emit
   const n = aggs.length;
   const window = step.window;
   // one store per aggregation, of the kind its windows need (each store is a changelog topic on Kafka)
-  const store = window === null ? ctx.stores.keyValue<AggState>(`${step.id}-store`) : null;
-  const windowStore = window !== null && window.kind !== 'SESSION' ? ctx.stores.window<AggState>(`${step.id}-store`) : null;
-  const sessionStore = window?.kind === 'SESSION' ? ctx.stores.keyValue<SessionState>(`${step.id}-sessions`) : null;
+  const store = window === null ? ctx.stores.keyValue<AggState>(storeName(step, 'aggregate')) : null;
+  const windowStore = window !== null && window.kind !== 'SESSION' ? ctx.stores.window<AggState>(storeName(step, 'aggregate')) : null;
+  const sessionStore = window?.kind === 'SESSION' ? ctx.stores.keyValue<SessionState>(storeName(step, 'aggregate')) : null;
   const grace = window ? effectiveGrace(window) : 0;
   const size = window?.sizeMs ?? 0;
   const advance = window?.advanceMs ?? 0;
@@ -263,7 +264,7 @@ export function closesAt(window: WindowSpec, bounds: WindowBounds): number {
  * Sessions are emitted once closed.
  */
 export function suppressOperator(step: SuppressStep, ctx: RuntimeContext, emit: Emit, window: WindowSpec): Emit {
-  const buffer = ctx.stores.keyValue<Rec>(`${step.id}-buffer`);
+  const buffer = ctx.stores.keyValue<Rec>(storeName(step, 'buffer'));
   const retention = window.kind === 'SESSION' ? Number.POSITIVE_INFINITY : (window.retentionMs ?? window.sizeMs + effectiveGrace(window));
   const closeOf = (w: WindowBounds): number => closesAt(window, w);
   // buffered windows by close time; an entry is stale once its window was emitted or a session grew

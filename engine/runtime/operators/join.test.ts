@@ -290,7 +290,7 @@ describe('stream-stream join state', () => {
     const e = engine(`${STREAMS}
       CREATE STREAM J AS SELECT L.ID, A, B FROM L JOIN R WITHIN 1 SECOND GRACE PERIOD 1 SECOND ON L.ID = R.ID;`);
     const id = e.executor.metastore.queries()[0]!.id;
-    const buffered = (): number => [...e.storeEntries(id)].filter(([name]) => /-(left|right)$/.test(name)).reduce((n, [, size]) => n + size, 0);
+    const buffered = (): number => [...e.storeEntries(id)].filter(([name]) => /-join-store$/.test(name)).reduce((n, [, size]) => n + size, 0);
     for (let i = 0; i < 50; i++) send(e, 'l', `once-${i}`, { A: `a${i}` }, i);
     send(e, 'r', 'once-0', { B: 'b' }, 100);
     expect(buffered()).toBe(51);

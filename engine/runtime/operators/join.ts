@@ -1,4 +1,5 @@
 import type { JoinStep, Step } from '../../topology/topology.js';
+import { storeName } from '../../topology/internal-names.js';
 import { compileOverRecord, type RecordExpr } from '../compile-step-expr.js';
 import type { RuntimeContext } from '../context.js';
 import { keyString } from '../key-string.js';
@@ -98,8 +99,8 @@ interface Buffered {
 function streamStream(step: JoinStep, ctx: RuntimeContext, L: Side, R: Side, keyOf: KeyOf, out: Out): { left: Emit; right: Emit } {
   const within = step.within!;
   const grace = within.graceMs;
-  const leftBuf = ctx.stores.keyValue<Buffered[]>(`${step.id}-left`);
-  const rightBuf = ctx.stores.keyValue<Buffered[]>(`${step.id}-right`);
+  const leftBuf = ctx.stores.keyValue<Buffered[]>(storeName(step, 'left'));
+  const rightBuf = ctx.stores.keyValue<Buffered[]>(storeName(step, 'right'));
   const leftOuter = step.joinType === 'LEFT' || step.joinType === 'FULL';
   const rightOuter = step.joinType === 'RIGHT' || step.joinType === 'FULL';
   // stream time over both sides (closes windows), and per side (each side's buffer expires by its own, as a Kafka Streams window store)
@@ -220,7 +221,7 @@ function sweep(store: KeyValueStore<Buffered[]>, cutoff: number): void {
 }
 
 function streamTable(step: JoinStep, ctx: RuntimeContext, L: Side, R: Side, keyOf: KeyOf, out: Out): { left: Emit; right: Emit } {
-  const table = ctx.stores.keyValue<unknown[]>(`${step.id}-right`);
+  const table = ctx.stores.keyValue<unknown[]>(storeName(step, 'right'));
   return {
     left: (rec) => {
       if (rec.value === null) return;
@@ -239,8 +240,8 @@ function streamTable(step: JoinStep, ctx: RuntimeContext, L: Side, R: Side, keyO
 }
 
 function tableTable(step: JoinStep, ctx: RuntimeContext, L: Side, R: Side, keyOf: KeyOf, out: Out): { left: Emit; right: Emit } {
-  const lt = ctx.stores.keyValue<{ key: unknown; row: unknown[] }>(`${step.id}-left`);
-  const rt = ctx.stores.keyValue<unknown[]>(`${step.id}-right`);
+  const lt = ctx.stores.keyValue<{ key: unknown; row: unknown[] }>(storeName(step, 'left'));
+  const rt = ctx.stores.keyValue<unknown[]>(storeName(step, 'right'));
   const type = step.joinType;
   const current = new Set<string>();
   const emitFor = (key: unknown, l: unknown[] | null, r: unknown[] | null, rec: Rec, fromLeft: boolean, old: Joined): void => {
@@ -302,9 +303,9 @@ function tableTable(step: JoinStep, ctx: RuntimeContext, L: Side, R: Side, keyOf
 }
 
 function fkJoin(step: JoinStep, ctx: RuntimeContext, L: Side, R: Side, keyOf: KeyOf, out: Out): { left: Emit; right: Emit } {
-  const lt = ctx.stores.keyValue<{ key: readonly unknown[]; fk: unknown; row: unknown[] }>(`${step.id}-left`);
-  const rt = ctx.stores.keyValue<unknown[]>(`${step.id}-right`);
-  const index = ctx.stores.keyValue<Set<string>>(`${step.id}-fk-index`);
+  const lt = ctx.stores.keyValue<{ key: readonly unknown[]; fk: unknown; row: unknown[] }>(storeName(step, 'left'));
+  const rt = ctx.stores.keyValue<unknown[]>(storeName(step, 'right'));
+  const index = ctx.stores.keyValue<Set<string>>(storeName(step, 'fkIndex'));
   const inner = step.joinType === 'INNER';
   // the row joined for a left row while the right side is `r`
   const joined = (l: unknown[], r: unknown[] | undefined): Joined | null => (r ? { l, r } : inner ? null : { l, r: null });

@@ -1,4 +1,5 @@
 import type { Column } from '../../catalog/data-source.js';
+import { storeName } from '../../topology/internal-names.js';
 import type { BrokerRecord, Header } from '../../driver/broker.js';
 import { createSerde, windowedKeySerde } from '../../serde/index.js';
 import type { FormatInfo, Serde, WindowBounds } from '../../serde/types.js';
@@ -58,7 +59,7 @@ export function sourceOperator(step: SourceStep, ctx: RuntimeContext, emit: Emit
   const keySerde = makeKeySerde(ctx, step.topic, step.keyFormat, keyCols, step.schema.window);
   const used = reads !== null && !step.materialize ? valueCols.map((c) => reads.has(c.name) || c.name === step.timestamp?.column) : undefined;
   const valueSerde = makeValueSerde(ctx, step.topic, step.valueFormat, valueCols, used);
-  const store = step.materialize ? ctx.stores.keyValue<readonly unknown[]>(`${step.id}-store`) : null;
+  const store = step.materialize ? ctx.stores.keyValue<readonly unknown[]>(storeName(step, 'table')) : null;
   // the event-time column may be a value or a key column
   const tsIndex = step.timestamp ? extraCols.findIndex((c) => c.name === step.timestamp!.column) : -1;
   const tsKeyIndex = step.timestamp ? keyCols.findIndex((c) => c.name === step.timestamp!.column) : -1;

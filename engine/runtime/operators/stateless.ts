@@ -1,4 +1,7 @@
-import type { FilterStep, FlatMapStep, ProjectStep, RekeyStep, Step } from '../../topology/topology.js';
+import { filterKeepsPresence, storeName } from '../../topology/internal-names.js';
+
+import { carriesOld, isTableStep } from '../../topology/table-steps.js';
+import type { FilterStep, FlatMapStep, ProjectStep, RekeyStep } from '../../topology/topology.js';
 import { compileOverRecord, pseudoQualifierOf, recordLayout, type RecordExpr } from '../compile-step-expr.js';
 import type { RuntimeContext } from '../context.js';
 import { keyString } from '../key-string.js';
@@ -8,6 +11,8 @@ import { typeExpression } from '../../expr/typer.js';
 import { compileWithLayout } from '../../expr/compile.js';
 import { rowScope } from '../../analyzer/scope.js';
 import type { FunctionCall } from '../../sql/ast/expression.js';
+
+export { carriesOld, isTableStep };
 
 function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
@@ -33,7 +38,7 @@ export function logProcessingError(ctx: RuntimeContext, what: string, e: unknown
 export function filterOperator(step: FilterStep, ctx: RuntimeContext, emit: Emit, sendOld = true): Emit {
   const { fn } = compileOverRecord(step.predicate, step.input, ctx.functions);
   const isTable = isTableStep(step);
-  const present = isTable && !carriesOld(step.input) ? ctx.stores.keyValue<true>(`${step.id}-present`) : null;
+  const present = filterKeepsPresence(step) ? ctx.stores.keyValue<true>(storeName(step, 'present')) : null;
   const test = (key: readonly unknown[], value: readonly unknown[], rec: Rec): boolean => {
     try {
       return fn(key, value, rec) === true;
@@ -135,44 +140,3 @@ export function rekeyOperator(step: RekeyStep, ctx: RuntimeContext, emit: Emit):
   };
 }
 
-/** Whether records at this step are table changes (upserts / tombstones). */
-export function isTableStep(step: Step): boolean {
-  switch (step.kind) {
-    case 'Source':
-      return step.sourceType === 'TABLE';
-    case 'Aggregate':
-      return true;
-    case 'Join':
-      return step.variant === 'TABLE_TABLE' || step.variant === 'FK_TABLE_TABLE';
-    case 'Rekey':
-      return false;
-    case 'Filter':
-    case 'Project':
-    case 'FlatMap':
-    case 'Suppress':
-    case 'Sink':
-      return isTableStep(step.input);
-  }
-}
-
-/**
- * Whether a table step's changes carry their previous values (`Rec.old`)
- * when its consumer asks for them: a materialized source and table joins
- * always do, an aggregation on request; suppressed (EMIT FINAL) results never.
- */
-export function carriesOld(step: Step): boolean {
-  switch (step.kind) {
-    case 'Source':
-    case 'Aggregate':
-    case 'Join':
-      return isTableStep(step);
-    case 'Filter':
-    case 'Project':
-      return carriesOld(step.input);
-    case 'FlatMap':
-    case 'Rekey':
-    case 'Suppress':
-    case 'Sink':
-      return false;
-  }
-}
