@@ -36,16 +36,8 @@ export function findMaterialization(root: Step): Materialization | null {
     s = s.input;
   }
   if (s.kind !== 'Aggregate') return null;
-  // the sink's key must be the group key, column for column (a projection only renames it)
-  for (const t of transforms) {
-    if (t.kind !== 'Project') continue;
-    const keys = t.input.schema.key;
-    if (t.schema.key.length !== keys.length) return null;
-    for (let i = 0; i < keys.length; i++) {
-      const e = t.exprs[i];
-      if (e?.kind !== 'ColumnRef' || e.name !== keys[i]!.name) return null;
-    }
-  }
+  // the sink's key is the group key (a projection computes values; the key passes through, renamed)
+  if (transforms.some((t) => t.schema.key.length !== t.input.schema.key.length)) return null;
   return { sink: root, aggregate: s, transforms };
 }
 
