@@ -1,7 +1,7 @@
 import { columnRefs } from '../analyzer/expr-utils.js';
 import { rowScope } from '../analyzer/scope.js';
 import type { Column, DataSource } from '../catalog/data-source.js';
-import { compileExpression } from '../expr/compile.js';
+import { evaluateConstant } from '../expr/compile.js';
 import { typeExpression } from '../expr/typer.js';
 import type { FunctionRegistry } from '../functions/types.js';
 import type { Expr } from '../sql/ast/expression.js';
@@ -64,9 +64,8 @@ export function pullAccess(where: Expr | null, source: DataSource, functions: Fu
     const d = disjuncts[0]!;
     if (disjuncts.length === 1 && keys.length === 1 && (d.lower !== null || d.upper !== null)) return { kind: 'range', lower: d.lower, upper: d.upper };
     return SCAN;
-  } catch (e) {
-    if (e instanceof NeedsScan) return SCAN;
-    // a literal that does not evaluate: the query itself reports it
+  } catch {
+    // NeedsScan, or a literal that does not evaluate (the query itself reports it)
     return SCAN;
   }
 }
@@ -123,7 +122,7 @@ function constant(e: Expr): boolean {
 
 function evaluate(e: Expr, functions: FunctionRegistry): { value: unknown; type: SqlType } {
   const typed = typeExpression(e, rowScope({ key: [], value: [], window: null }, null), functions);
-  return { value: compileExpression(typed)([]), type: typed.type };
+  return { value: evaluateConstant(typed), type: typed.type };
 }
 
 /** The key value(s) `K = e` can match: none for NULL; the literal cast to the key's type when that keeps its value. */

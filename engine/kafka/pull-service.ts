@@ -63,9 +63,17 @@ export class PullService {
       if (store === undefined) remote.push(p);
       else if (store !== null) out.push(...r.reader.read(store, p, narrow(access, p, partitions)));
     }
-    // other processes' partitions; a second round after looking the owners up again (a rebalance moved them)
+    // Other processes' partitions. During a rebalance a partition has no owner, or one
+    // still restoring it, for a while: look the owners up again until they answer.
+    const deadline = Date.now() + Number(this.engine.properties['ksetl.query.pull.owner.wait.ms'] ?? 15_000);
     for (let round = 0; remote.length > 0; round++) {
-      if (round === 2) return null;
+      if (round > 0) {
+        if (Date.now() >= deadline) {
+          this.engine.logger.warn({ query_id: queryId, partitions: remote }, 'no owner answered for these partitions; the pull query reads the topic');
+          return null;
+        }
+        await new Promise((r) => setTimeout(r, Math.min(1_000, 50 * 2 ** round)));
+      }
       const owners = await this.#ownersOf(queryId, runner, round > 0);
       const byOwner = new Map<string, number[]>();
       const left: number[] = [];
