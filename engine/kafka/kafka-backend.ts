@@ -3,9 +3,11 @@ import { KsqlError } from '../errors.js';
 import type { KsqlBackend } from '../server/backend.js';
 import type { KafkaEngine } from './kafka-engine.js';
 import { isInternalTopic } from './names.js';
+import { PullService } from './pull-service.js';
 
 /** The REST server's backend over a KafkaEngine. */
 export function kafkaBackend(engine: KafkaEngine): KsqlBackend {
+  const pull = new PullService(engine);
   return {
     executeStatement: (st, props) => engine.executeStatement(st, props),
     get metastore() {
@@ -23,6 +25,8 @@ export function kafkaBackend(engine: KafkaEngine): KsqlBackend {
       throw new KsqlError(`Reading ${topic} synchronously is not supported by the Kafka driver (the REST server scans it with scanTopic).`, null, 'Unsupported');
     },
     scanTopic: (topic) => engine.scanTopic(topic),
+    pullFromState: (source, access, authorization) => pull.read(source, access, authorization),
+    servePullPartitions: (body) => pull.serveText(body),
     subscribeTopic: (topic, handler, from) => engine.subscribeTopic(topic, handler, from ?? 'latest'),
     produce: (topic, rec) => void engine.produce(topic, rec),
     queryStatus: (queryId) => {

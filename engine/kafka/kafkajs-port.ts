@@ -23,6 +23,7 @@ import type {
   BatchHandler,
   BrokerRecord,
   ConsumerOptions,
+  GroupMember,
   Header,
   KafkaAdmin,
   KafkaConsumer,
@@ -131,7 +132,7 @@ export function kafkajsPort(options: KafkajsPortOptions): KafkaPort {
         ...(consumerOptions.maxBytesPerPartition !== undefined
           ? { maxBytesPerPartition: consumerOptions.maxBytesPerPartition, maxBytes: Math.max(10 * 1024 * 1024, 4 * consumerOptions.maxBytesPerPartition) }
           : {}),
-        partitionAssigners: [consumerOptions.assignment === 'copartitioned' ? copartitionedAssigner : PartitionAssigners.roundRobin],
+        partitionAssigners: [consumerOptions.assignment === 'copartitioned' ? copartitionedAssigner(consumerOptions.memberInfo ?? '') : PartitionAssigners.roundRobin],
         ...(consumerOptions.sessionTimeoutMs !== undefined ? { sessionTimeout: consumerOptions.sessionTimeoutMs } : {}),
         ...(consumerOptions.heartbeatIntervalMs !== undefined
           ? { heartbeatInterval: consumerOptions.heartbeatIntervalMs }
@@ -164,8 +165,9 @@ export function kafkajsPort(options: KafkajsPortOptions): KafkaPort {
  * Gives every member whole "task columns": partition N of every subscribed
  * topic goes to the same member, so a task's co-partitioned inputs (both sides
  * of a join, a query's source and its repartition topic) are read together.
+ * `memberInfo` goes in the subscription's user data (Kafka Streams' host info).
  */
-const copartitionedAssigner: PartitionAssigner = ({ cluster }) => ({
+const copartitionedAssigner = (memberInfo: string): PartitionAssigner => ({ cluster }) => ({
   name: 'KsetlCopartitioned',
   version: 0,
   async assign({ members, topics }) {
@@ -191,7 +193,7 @@ const copartitionedAssigner: PartitionAssigner = ({ cluster }) => ({
     }));
   },
   protocol({ topics }) {
-    return { name: 'KsetlCopartitioned', metadata: AssignerProtocol.MemberMetadata.encode({ version: 0, topics, userData: Buffer.alloc(0) }) };
+    return { name: 'KsetlCopartitioned', metadata: AssignerProtocol.MemberMetadata.encode({ version: 0, topics, userData: Buffer.from(memberInfo, 'utf8') }) };
   },
 });
 
@@ -283,6 +285,23 @@ class KafkajsAdmin implements KafkaAdmin {
     return offsets
       .map((o) => ({ partition: o.partition, low: Number(o.low), high: Number(o.high) }))
       .sort((a, b) => a.partition - b.partition);
+  }
+
+  async describeGroup(groupId: string): Promise<GroupMember[]> {
+    const { groups } = await (await this.#client()).describeGroups([groupId]);
+    return (groups[0]?.members ?? []).map((m) => {
+      const meta = m.memberMetadata.length > 0 ? AssignerProtocol.MemberMetadata.decode(m.memberMetadata) : null;
+      const assigned = m.memberAssignment.length > 0 ? AssignerProtocol.MemberAssignment.decode(m.memberAssignment) : null;
+      return {
+        memberId: m.memberId,
+        memberInfo: meta?.userData?.toString('utf8') ?? '',
+        assignment: Object.entries(assigned?.assignment ?? {}).flatMap(([topic, partitions]) => partitions.map((partition) => ({ topic, partition }))),
+      };
+    });
+  }
+
+  async listGroups(): Promise<string[]> {
+    return (await (await this.#client()).listGroups()).groups.map((g) => g.groupId);
   }
 
   async close(): Promise<void> {

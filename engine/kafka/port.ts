@@ -60,6 +60,21 @@ export interface KafkaAdmin {
   /** Committed offsets of a consumer group; partitions with no commit are left out. */
   fetchOffsets(groupId: string, topics: readonly string[]): Promise<TopicPartitionOffset[]>;
   fetchWatermarks(topic: string): Promise<PartitionWatermarks[]>;
+  /**
+   * The members of a consumer group with what each announced (`ConsumerOptions.memberInfo`)
+   * and the partitions it was assigned: who owns a query's tasks. Optional: a port
+   * without it leaves pull queries to the processes that own the partitions asked.
+   */
+  describeGroup?(groupId: string): Promise<GroupMember[]>;
+  /** Every consumer group id of the cluster (benchmarks and tests count them). */
+  listGroups?(): Promise<string[]>;
+}
+
+export interface GroupMember {
+  readonly memberId: string;
+  /** what the member announced in its subscription (empty when nothing) */
+  readonly memberInfo: string;
+  readonly assignment: readonly TopicPartition[];
 }
 
 /** A record to produce: the in-memory broker's produce record plus its topic. */
@@ -128,6 +143,13 @@ export interface ConsumerOptions {
    * member, as Kafka Streams assigns a task's co-partitioned inputs together.
    */
   readonly assignment?: 'round-robin' | 'copartitioned';
+  /**
+   * What this member announces to the group in its subscription's user data, as
+   * Kafka Streams' `application.server`: a query's members announce their REST
+   * address, so any process finds the owner of a partition (`describeGroup`).
+   * Only with the copartitioned assignment.
+   */
+  readonly memberInfo?: string;
   /**
    * Called after each fetched batch with the offset of its last entry, also for
    * batches holding only transaction markers or aborted records (which never

@@ -288,6 +288,28 @@ export class QueryRunner {
     return out;
   }
 
+  /** The query's dataflow (pull queries find the store of its table in it). */
+  get root(): Step {
+    return this.o.root;
+  }
+
+  /** The partitions (tasks) of an aggregation's repartition topic, once the query is prepared. */
+  repartitionPartitions(stepId: string): number | undefined {
+    return this.#repartitions.get(stepId)?.partitions;
+  }
+
+  /**
+   * A state store of this process's task of `partition` (pull queries), once
+   * the task is restored (null: the task has no such store); undefined when
+   * this process does not own the partition.
+   */
+  async localStore(partition: number, name: string): Promise<unknown> {
+    const task = this.#tasks.get(partition);
+    if (!task) return undefined;
+    await task.ready;
+    return task.closed ? undefined : (task.stores.stores.get(name) ?? null);
+  }
+
   /** PAUSE: stops fetching (the group membership and the tasks stay). */
   pause(): void {
     if (this.#paused) return;
@@ -456,6 +478,8 @@ export class QueryRunner {
       fromEarliest: repartitionTopics,
       readCommitted: this.o.guarantee === 'exactly_once_v2',
       assignment: 'copartitioned',
+      // Kafka Streams' application.server: where the other processes forward pull queries for our partitions
+      ...(this.o.properties['ksql.advertised.listener'] ? { memberInfo: this.o.properties['ksql.advertised.listener'] } : {}),
       ...sessionOptions(this.o.properties),
       onAssigned: (tps) => this.#assign(tps),
       onRevoked: (tps) => this.#revoke(tps),

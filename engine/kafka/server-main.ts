@@ -1,3 +1,6 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import type { DestinationStream } from 'pino';
 import { KsqlRestServer } from '../server/app.js';
 import { engineLogger, type Logger } from '../server/logger.js';
@@ -55,11 +58,34 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     ...(config.ssl !== undefined ? { ssl: config.ssl } : {}),
     ...(config.sasl !== undefined ? { sasl: config.sasl } : {}),
   });
+  // The REST port is bound first: the queries announce its address to their groups (pull queries are forwarded there).
+  const http = createServer();
+  const starting = (_req: IncomingMessage, res: ServerResponse): void => {
+    res.statusCode = 503;
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ '@type': 'generic_error', error_code: 50300, message: 'The server is starting.' }));
+  };
+  http.on('request', starting);
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(config.listener.port, config.listener.host, () => resolve());
+  });
+  const bound = (http.address() as AddressInfo).port;
+  const url = `http://${config.listener.host}:${bound}`;
+  const advertised = config.properties['ksql.advertised.listener'] ?? advertisedUrl(config.listener.host, bound);
   let engine: KafkaEngine;
   try {
-    engine = await KafkaEngine.start({ port, serviceId: config.serviceId, properties: config.properties, metrics, logger, identity: { namespace: labels.namespace, cluster: labels.cluster } });
+    engine = await KafkaEngine.start({
+      port,
+      serviceId: config.serviceId,
+      properties: { ...config.properties, 'ksql.advertised.listener': advertised },
+      metrics,
+      logger,
+      identity: { namespace: labels.namespace, cluster: labels.cluster },
+    });
   } catch (e) {
     logger.error({ err: e }, 'engine failed to start');
+    await new Promise((r) => http.close(r));
     await port.close().catch(() => {});
     throw e;
   }
@@ -71,8 +97,9 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     ready: () => engine.ready,
     metrics,
   });
-  const { url } = await server.listen(config.listener.port, config.listener.host);
-  logger.info({ url, guarantee: config.processingGuarantee }, 'listening');
+  http.off('request', starting);
+  server.attach(http);
+  logger.info({ url, advertised, guarantee: config.processingGuarantee }, 'listening');
   return {
     config,
     engine,
@@ -89,6 +116,16 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       await port.close();
     },
   };
+}
+
+/**
+ * The address other processes reach this one at when `ksql.advertised.listener`
+ * is not set: the listener's, or the host name for a wildcard listener.
+ */
+function advertisedUrl(host: string, port: number): string {
+  const wildcard = host === '0.0.0.0' || host === '::' || host === '';
+  const h = wildcard ? hostname() : host;
+  return `http://${h.includes(':') ? `[${h}]` : h}:${port}`;
 }
 
 /** Runs the server until SIGTERM/SIGINT, then closes it (what the CLI calls). */

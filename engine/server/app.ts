@@ -5,7 +5,7 @@ import { KsqlError } from '../errors.js';
 import { isPullQuery, runPullQuery, startPushQuery, type PushQueryHandle, type TransientColumn } from '../exec/transient.js';
 import { parseScript } from '../sql/index.js';
 import type { Statement } from '../sql/ast/statement.js';
-import { pullSnapshot, queryState, transientDepsOf, type KsqlBackend } from './backend.js';
+import { PULL_PARTITIONS_PATH, pullSnapshot, queryState, transientDepsOf, type KsqlBackend } from './backend.js';
 import { describeEntity, describeFunctionEntity, showEntity, type Entity } from './describe.js';
 import { insertRow } from './inserts.js';
 import { headerSchema, rowToJson, streamTypeName } from './json.js';
@@ -72,6 +72,12 @@ export class KsqlRestServer {
     });
     const addr = server.address() as AddressInfo;
     return { port: addr.port, url: `http://${host}:${addr.port}` };
+  }
+
+  /** Serves requests of a server already listening (one bound before the engine started, to know its address). */
+  attach(server: Server): void {
+    this.#server = server;
+    server.on('request', this.app);
   }
 
   async close(): Promise<void> {
@@ -153,6 +159,17 @@ export class KsqlRestServer {
       res.status(200).end();
     });
     app.post('/inserts-stream', (req, res) => this.#insertsStream(req, res));
+    // another process of the service asks for rows of partitions this one owns (pull queries served from state)
+    app.post(PULL_PARTITIONS_PATH, express.text({ type: () => true, limit: '512mb' }), (req, res, next) => {
+      const serve = this.#backend.servePullPartitions;
+      if (!serve) {
+        res.status(404).json({ '@type': 'generic_error', error_code: 40400, message: 'Not found' });
+        return;
+      }
+      void serve(String(req.body ?? ''))
+        .then((body) => res.type('application/json').send(body))
+        .catch(next);
+    });
     app.use((_req: Request, res: Response) => {
       res.status(404).json({ '@type': 'generic_error', error_code: 40400, message: 'Not found' });
     });
@@ -291,10 +308,9 @@ export class KsqlRestServer {
     return st;
   }
 
-  /** Pull queries over a backend that reads asynchronously get their source read first. */
-  async #pullDeps(st: Statement & { kind: 'QueryStatement' }): Promise<ReturnType<typeof transientDepsOf>> {
-    const from = st.query.from;
-    const snapshot = await pullSnapshot(this.#backend, from.kind === 'Source' ? from.name : null);
+  /** Pull queries over a backend that reads asynchronously get their source read first (tables from state where it keeps them). */
+  async #pullDeps(st: Statement & { kind: 'QueryStatement' }, props: Readonly<Record<string, string>>, req: Request): Promise<ReturnType<typeof transientDepsOf>> {
+    const snapshot = await pullSnapshot(this.#backend, st.query, props, req.headers.authorization);
     return transientDepsOf(this.#backend, undefined, { snapshot });
   }
 
@@ -308,7 +324,7 @@ export class KsqlRestServer {
     try {
       st = this.#parseQuery(text, body.sessionVariables);
       if (isPullQuery(st.query)) {
-        const r = runPullQuery(await this.#pullDeps(st), st, props);
+        const r = runPullQuery(await this.#pullDeps(st, props, req), st, props);
         const items = [
           JSON.stringify({ header: { queryId: r.queryId, schema: headerSchema(r.columns, true) } }),
           ...r.rows.map((row) => `{"row":{"columns":${rowToJson(row, r.columns)}}}`),
@@ -385,7 +401,7 @@ export class KsqlRestServer {
     try {
       st = this.#parseQuery(text, body.sessionVariables);
       if (isPullQuery(st.query)) {
-        const r = runPullQuery(await this.#pullDeps(st), st, props);
+        const r = runPullQuery(await this.#pullDeps(st, props, req), st, props);
         const lines = [meta(r.queryId, r.columns), ...r.rows.map((row) => rowToJson(row, r.columns))];
         if (asJson) res.type('application/json').send('[' + lines.join(',') + ']');
         else res.type(DELIMITED).send(lines.map((l) => l + '\n').join(''));

@@ -3,10 +3,15 @@ import type { DataSource } from '../catalog/data-source.js';
 import type { BrokerRecord, ProduceRecord, TopicInfo } from '../driver/broker.js';
 import type { InMemoryEngine } from '../driver/in-memory-engine.js';
 import type { StatementResult } from '../engine.js';
-import type { TransientDeps } from '../exec/transient.js';
+import { pullAccess, type PullAccess } from '../exec/pull-access.js';
+import { validatePull, type TransientDeps } from '../exec/transient.js';
+import type { Query } from '../sql/ast/query.js';
 import type { FunctionRegistry } from '../functions/types.js';
 import type { SchemaRegistry } from '../serde/types.js';
 import type { Statement } from '../sql/ast/statement.js';
+
+/** Where another process of the service asks this one for rows of the partitions it owns (pull queries served from state). */
+export const PULL_PARTITIONS_PATH = '/ksetl/pull-partitions';
 
 /**
  * What the REST server needs from an engine: run one parsed statement, read
@@ -31,6 +36,16 @@ export interface KsqlBackend {
    * it, and push queries from earliest subscribe from the start instead.
    */
   scanTopic?(topic: string): Promise<readonly BrokerRecord[]>;
+  /**
+   * Backends that keep tables in state stores (Kafka) read a pull query's rows
+   * there: the records of the table's topic the access selects (the latest row
+   * per key), from this process's stores and the other processes'. Null: the
+   * table is not served from state, and the server scans its topic instead.
+   * `authorization` is the request's, for the requests to other processes.
+   */
+  pullFromState?(source: DataSource, access: PullAccess, authorization?: string): Promise<readonly BrokerRecord[] | null>;
+  /** Answers another process's pull request for partitions this one owns (`PULL_PARTITIONS_PATH`): codec text in and out. */
+  servePullPartitions?(body: string): Promise<string>;
   /** `from` (default latest) is given only to backends with `scanTopic`. */
   subscribeTopic(topic: string, handler: (r: BrokerRecord) => void, from?: 'earliest' | 'latest'): () => void;
   produce(topic: string, rec: ProduceRecord): void;
@@ -95,12 +110,25 @@ export function transientDepsOf(b: KsqlBackend, log?: TransientDeps['log'], read
   };
 }
 
-/** Reads the source of a pull query through `scanTopic` (when the backend has one). */
-export async function pullSnapshot(b: KsqlBackend, sourceName: string | null): Promise<Map<string, readonly BrokerRecord[]>> {
+/**
+ * Reads the source of a pull query for a backend that reads asynchronously:
+ * a table from state (`pullFromState`) when the backend serves it so, else
+ * the source's topic through `scanTopic`.
+ */
+export async function pullSnapshot(b: KsqlBackend, query: Query, props: Readonly<Record<string, string>>, authorization?: string): Promise<Map<string, readonly BrokerRecord[]>> {
   const snapshot = new Map<string, readonly BrokerRecord[]>();
-  const source = sourceName !== null ? b.metastore.source(sourceName) : undefined;
+  const source = query.from.kind === 'Source' ? b.metastore.source(query.from.name) : undefined;
   if (!b.scanTopic || !source) return snapshot;
   if (!b.topics().some((t) => t.name === source.topic)) return snapshot;
+  if (b.pullFromState && source.sourceType === 'TABLE') {
+    // refused queries are refused before anything is read
+    validatePull(query, transientDepsOf(b), { ...b.properties, ...props });
+    const rows = await b.pullFromState(source, pullAccess(query.where, source, b.functions), authorization);
+    if (rows !== null) {
+      snapshot.set(source.topic, rows);
+      return snapshot;
+    }
+  }
   snapshot.set(source.topic, await b.scanTopic(source.topic));
   return snapshot;
 }

@@ -2,7 +2,7 @@ import { rowScope } from '../../analyzer/scope.js';
 import { storeName } from '../../topology/internal-names.js';
 import { compileWithLayout } from '../../expr/compile.js';
 import { typeExpression } from '../../expr/typer.js';
-import type { AggregateImpl } from '../../functions/types.js';
+import type { AggregateImpl, FunctionRegistry } from '../../functions/types.js';
 import { effectiveGrace } from '../../plan/plan-query.js';
 import type { WindowBounds } from '../../serde/types.js';
 import type { AggregateStep, SuppressStep, WindowSpec } from '../../topology/topology.js';
@@ -13,23 +13,53 @@ import { MinHeap } from '../min-heap.js';
 import type { Emit, Rec } from '../record.js';
 import { logProcessingError } from './stateless.js';
 
-interface AggState {
-  readonly key: readonly unknown[];
-  accs: unknown[];
-  ts: number;
-}
-
-interface SessionState {
-  readonly key: readonly unknown[];
-  sessions: { start: number; end: number; accs: unknown[]; ts: number }[];
-}
-
 interface CompiledAgg {
   readonly impl: AggregateImpl & { readonly valueArgs: number };
   readonly args: readonly RecordExpr[];
 }
 
 const NO_ARGS: readonly unknown[] = [];
+
+function compileAggregates(step: AggregateStep, functions: FunctionRegistry): CompiledAgg[] {
+  const scope = rowScope(step.input.schema, pseudoQualifierOf(step.input));
+  const layout = recordLayout(step.input.schema.key.length, step.input.schema.value.length);
+  return step.aggregates.map((a) => {
+    const fn = functions.get(a.name);
+    if (!fn || fn.kind !== 'aggregate') throw new Error(`not an aggregate function: ${a.name}`);
+    const typed = a.args.map((x) => typeExpression(x, scope, functions));
+    const impl = fn.resolve(typed.map((t) => (t.kind === 'Literal' ? { type: t.type, literal: t.value } : { type: t.type })));
+    return { impl, args: typed.slice(0, impl.valueArgs).map((t) => compileWithLayout<RecordExpr>(t, layout)) };
+  });
+}
+
+/** What an aggregation's store holds per group (non-windowed and time windows). */
+export interface AggState {
+  readonly key: readonly unknown[];
+  accs: unknown[];
+  ts: number;
+}
+
+/** What a session-windowed aggregation's store holds per group: its open sessions. */
+export interface SessionState {
+  readonly key: readonly unknown[];
+  sessions: { start: number; end: number; accs: unknown[]; ts: number }[];
+}
+
+/**
+ * The store of an aggregation and how to read it (pull queries read the
+ * aggregation's state, as ksqlDB's materialization does): its name, its kind,
+ * and the results of a group's accumulators (the aggregation's value columns).
+ */
+export function aggregateStore(step: AggregateStep, functions: FunctionRegistry): { name: string; kind: 'keyValue' | 'window' | 'session'; results: (accs: readonly unknown[]) => unknown[] } {
+  const aggs = compileAggregates(step, functions);
+  const results = (accs: readonly unknown[]): unknown[] => aggs.map((a, i) => a.impl.result(accs[i]));
+  const kind = step.window === null ? 'keyValue' : step.window.kind === 'SESSION' ? 'session' : 'window';
+  return { name: aggregateStoreName(step), kind, results };
+}
+
+function aggregateStoreName(step: AggregateStep): string {
+  return storeName(step, 'aggregate');
+}
 
 /**
  * GROUP BY with aggregates over a stream (optionally windowed) or a table (with retraction).
@@ -40,13 +70,7 @@ export function aggregateOperator(step: AggregateStep, ctx: RuntimeContext, emit
   const scope = rowScope(step.input.schema, pseudoQualifierOf(step.input));
   const layout = recordLayout(step.input.schema.key.length, step.input.schema.value.length);
   const groupFns = step.groupBy.map((g) => compileWithLayout<RecordExpr>(typeExpression(g, scope, ctx.functions), layout));
-  const aggs: CompiledAgg[] = step.aggregates.map((a) => {
-    const fn = ctx.functions.get(a.name);
-    if (!fn || fn.kind !== 'aggregate') throw new Error(`not an aggregate function: ${a.name}`);
-    const typed = a.args.map((x) => typeExpression(x, scope, ctx.functions));
-    const impl = fn.resolve(typed.map((t) => (t.kind === 'Literal' ? { type: t.type, literal: t.value } : { type: t.type })));
-    return { impl, args: typed.slice(0, impl.valueArgs).map((t) => compileWithLayout<RecordExpr>(t, layout)) };
-  });
+  const aggs = compileAggregates(step, ctx.functions);
   const n = aggs.length;
   const window = step.window;
   // one store per aggregation, of the kind its windows need (each store is a changelog topic on Kafka)

@@ -1,0 +1,176 @@
+import type { DataSource } from '../catalog/data-source.js';
+import type { BrokerRecord } from '../driver/broker.js';
+import { KsqlError } from '../errors.js';
+import type { PullAccess } from '../exec/pull-access.js';
+import { PULL_PARTITIONS_PATH } from '../server/backend.js';
+import { decodeText, encodeText } from './codec.js';
+import type { KafkaEngine } from './kafka-engine.js';
+import { findMaterialization, groupPartition, materializationReader, type Materialization, type MaterializationReader } from './pull-store.js';
+import type { QueryRunner } from './query-runner.js';
+
+/** A pull request forwarded to the owner of some partitions (the body of PULL_PARTITIONS_PATH, codec text). */
+export interface PartitionsRequest {
+  readonly queryId: string;
+  readonly partitions: readonly number[];
+  readonly access: PullAccess;
+}
+
+export interface PartitionsResponse {
+  readonly records: readonly BrokerRecord[];
+  /** partitions asked that this process does not own (any more): the asker looks their owner up again */
+  readonly notOwned: readonly number[];
+}
+
+/** How long a query's partition owners are trusted without looking again (a rebalance is noticed sooner: see read). */
+const OWNERS_TTL_MS = 30_000;
+
+/**
+ * Pull queries over tables served from state, as ksqlDB serves them: the
+ * query that writes the table keeps it in its aggregation's store, split
+ * by partition over the processes of the service. Key lookups go to the
+ * partitions of their keys, ranges and scans to every partition; a partition
+ * this process owns is read from its task's store, another one is asked of
+ * its owner over the REST API. Owners come from the query's consumer group:
+ * each member announces its REST address in its subscription, as Kafka
+ * Streams' `application.server` (QueryRunner, `ksql.advertised.listener`).
+ * No consumer is created for a pull query.
+ *
+ * Not served here (the caller reads the topic instead): tables that no
+ * running query materializes in an aggregation (source tables, joins,
+ * tables copied from tables), and partitions whose owner cannot be reached.
+ * Standby replicas are not used yet.
+ */
+export class PullService {
+  readonly #owners = new Map<string, { readonly at: number; readonly byPartition: ReadonlyMap<number, string> }>();
+  readonly #readers = new Map<string, { readonly root: unknown; readonly m: Materialization; readonly reader: MaterializationReader } | null>();
+
+  constructor(private readonly engine: KafkaEngine) {}
+
+  /** The rows of a table the access selects, as records of its topic; null when the table is not served from state. */
+  async read(source: DataSource, access: PullAccess, authorization?: string): Promise<BrokerRecord[] | null> {
+    if (source.sourceType !== 'TABLE' || !source.isSink) return null;
+    const queryId = this.engine.executor.metastore.queries().find((q) => q.sink === source.name)?.id;
+    const runner = queryId === undefined ? undefined : this.engine.runner(queryId);
+    if (queryId === undefined || runner === undefined || runner.status.state !== 'RUNNING') return null;
+    const r = this.#reader(queryId, runner);
+    const partitions = r ? runner.repartitionPartitions(r.m.aggregate.id) : undefined;
+    if (!r || partitions === undefined) return null;
+    const wanted = access.kind === 'keys' ? [...new Set(access.keys.map((k) => groupPartition(k, partitions)))] : Array.from({ length: partitions }, (_, p) => p);
+    const out: BrokerRecord[] = [];
+    let remote: number[] = [];
+    for (const p of wanted) {
+      const store = await runner.localStore(p, r.reader.storeName);
+      if (store === undefined) remote.push(p);
+      else if (store !== null) out.push(...r.reader.read(store, p, narrow(access, p, partitions)));
+    }
+    // Other processes' partitions. During a rebalance a partition has no owner, or one
+    // still restoring it, for a while: look the owners up again until they answer.
+    const deadline = Date.now() + Number(this.engine.properties['ksetl.query.pull.owner.wait.ms'] ?? 15_000);
+    for (let round = 0; remote.length > 0; round++) {
+      if (round > 0) {
+        if (Date.now() >= deadline) {
+          this.engine.logger.warn({ query_id: queryId, partitions: remote }, 'no owner answered for these partitions; the pull query reads the topic');
+          return null;
+        }
+        await new Promise((r) => setTimeout(r, Math.min(1_000, 50 * 2 ** round)));
+      }
+      const owners = await this.#ownersOf(queryId, runner, round > 0);
+      const byOwner = new Map<string, number[]>();
+      const left: number[] = [];
+      for (const p of remote) {
+        const url = owners.get(p);
+        if (url === undefined || url === '' || url === this.#self) left.push(p);
+        else byOwner.set(url, [...(byOwner.get(url) ?? []), p]);
+      }
+      const answers = await Promise.all(
+        [...byOwner].map(async ([url, ps]) => {
+          try {
+            return await this.#forward(url, { queryId, partitions: ps, access: access.kind === 'keys' ? { kind: 'keys', keys: access.keys.filter((k) => ps.includes(groupPartition(k, partitions))) } : access }, authorization);
+          } catch (e) {
+            this.engine.logger.debug({ err: e, url, partitions: ps }, 'pull query forwarding failed');
+            return { records: [], notOwned: ps };
+          }
+        }),
+      );
+      remote = [...left];
+      for (const a of answers) {
+        out.push(...a.records);
+        remote.push(...a.notOwned);
+      }
+      // a partition that moved here meanwhile
+      const still: number[] = [];
+      for (const p of remote) {
+        const store = await runner.localStore(p, r.reader.storeName);
+        if (store === undefined) still.push(p);
+        else if (store !== null) out.push(...r.reader.read(store, p, narrow(access, p, partitions)));
+      }
+      remote = still;
+    }
+    return out;
+  }
+
+  /** Answers another process's request for partitions this process owns. */
+  async serve(request: PartitionsRequest): Promise<PartitionsResponse> {
+    const runner = this.engine.runner(request.queryId);
+    const r = runner ? this.#reader(request.queryId, runner) : null;
+    if (!runner || !r) return { records: [], notOwned: [...request.partitions] };
+    const records: BrokerRecord[] = [];
+    const notOwned: number[] = [];
+    for (const p of request.partitions) {
+      const store = await runner.localStore(p, r.reader.storeName);
+      if (store === undefined) notOwned.push(p);
+      else if (store !== null) records.push(...r.reader.read(store, p, request.access));
+    }
+    return { records, notOwned };
+  }
+
+  /** The codec text of PULL_PARTITIONS_PATH's request, answered as codec text. */
+  async serveText(body: string): Promise<string> {
+    const request = decodeText<PartitionsRequest>(body);
+    if (typeof request?.queryId !== 'string' || !Array.isArray(request.partitions)) throw new KsqlError('Invalid pull partitions request.');
+    return encodeText(await this.serve(request));
+  }
+
+  get #self(): string {
+    return this.engine.properties['ksql.advertised.listener'] ?? '';
+  }
+
+  #reader(queryId: string, runner: QueryRunner): { readonly root: unknown; readonly m: Materialization; readonly reader: MaterializationReader } | null {
+    const cached = this.#readers.get(queryId);
+    // a query id is reused only by the same statement, but CREATE OR REPLACE swaps the runner's dataflow
+    if (cached !== undefined && (cached === null || cached.root === runner.root)) return cached;
+    const m = findMaterialization(runner.root);
+    const r = m ? { root: runner.root, m, reader: materializationReader(m, { functions: this.engine.functions, registry: this.engine.registry, properties: this.engine.properties, queryId }) } : null;
+    this.#readers.set(queryId, r);
+    return r;
+  }
+
+  async #ownersOf(queryId: string, runner: QueryRunner, refresh: boolean): Promise<ReadonlyMap<number, string>> {
+    const cached = this.#owners.get(queryId);
+    if (cached && !refresh && Date.now() - cached.at < OWNERS_TTL_MS) return cached.byPartition;
+    const describe = this.engine.port.admin.describeGroup;
+    const byPartition = new Map<number, string>();
+    if (describe) {
+      for (const m of await describe.call(this.engine.port.admin, runner.groupId)) for (const tp of m.assignment) byPartition.set(tp.partition, m.memberInfo);
+    }
+    this.#owners.set(queryId, { at: Date.now(), byPartition });
+    return byPartition;
+  }
+
+  async #forward(url: string, request: PartitionsRequest, authorization: string | undefined): Promise<PartitionsResponse> {
+    const res = await fetch(new URL(PULL_PARTITIONS_PATH, url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
+      body: encodeText(request),
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`${url} answered ${res.status}: ${text.slice(0, 200)}`);
+    return decodeText<PartitionsResponse>(text);
+  }
+}
+
+/** The keys of an access that live in one partition (ranges and scans read every partition whole). */
+function narrow(access: PullAccess, partition: number, partitions: number): PullAccess {
+  if (access.kind !== 'keys') return access;
+  return { kind: 'keys', keys: access.keys.filter((k) => groupPartition(k, partitions) === partition) };
+}

@@ -1,0 +1,110 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bootstrap, json, newPort, seed, stopOwnBroker, waitFor } from './int-test-support.js';
+import type { KafkaPort } from './port.js';
+import { findMaterialization, groupPartition } from './pull-store.js';
+import { startServer, type RunningServer } from './server-main.js';
+
+let brokers: string;
+let admin: KafkaPort;
+const servers: RunningServer[] = [];
+
+beforeAll(async () => {
+  brokers = await bootstrap();
+  admin = newPort(brokers, 'pull-test');
+}, 180_000);
+
+afterAll(async () => {
+  await Promise.allSettled(servers.map((s) => s.close()));
+  await admin?.close();
+  await stopOwnBroker();
+}, 60_000);
+
+async function server(serviceId: string): Promise<RunningServer> {
+  const s = await startServer({
+    env: {
+      KSQL_BOOTSTRAP_SERVERS: brokers,
+      KSQL_KSQL_SERVICE_ID: serviceId,
+      KSQL_LISTENERS: 'http://127.0.0.1:0',
+      KSQL_KSQL_STREAMS_AUTO_OFFSET_RESET: 'earliest',
+      KSQL_KSQL_STREAMS_SESSION_TIMEOUT_MS: '6000',
+      KSQL_KSQL_STREAMS_HEARTBEAT_INTERVAL_MS: '1000',
+      KSETL_LOG_LEVEL: 'warn',
+    },
+  });
+  servers.push(s);
+  return s;
+}
+
+async function ksql(url: string, statement: string): Promise<void> {
+  const r = await fetch(`${url}/ksql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ksql: statement, streamsProperties: {} }) });
+  if (r.status !== 200) throw new Error(`${statement}: ${r.status} ${await r.text()}`);
+}
+
+/** A pull query's rows through /query (header first, rows after). */
+async function pull(url: string, sql: string): Promise<unknown[][]> {
+  const r = await fetch(`${url}/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ksql: sql, streamsProperties: {} }) });
+  const body = (await r.json()) as ({ row?: { columns: unknown[] } } & Record<string, unknown>)[];
+  if (r.status !== 200) throw new Error(`${sql}: ${r.status} ${JSON.stringify(body)}`);
+  return body.flatMap((x) => (x.row ? [x.row.columns] : []));
+}
+
+const sorted = (rows: unknown[][]): unknown[][] => [...rows].sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+
+describe('pull queries served from state on two servers of one service', () => {
+  it('answers key lookups (forwarding to the owner), ranges and scans from the stores, with no consumer group', async () => {
+    const s = seed();
+    const serviceId = `pull_${s}_`;
+    const a = await server(serviceId);
+    await ksql(a.url, `CREATE STREAM S (ID STRING KEY, V INT) WITH (KAFKA_TOPIC='pull-in-${s}', PARTITIONS=4, VALUE_FORMAT='JSON');`);
+    await ksql(a.url, `CREATE TABLE T WITH (KAFKA_TOPIC='pull-out-${s}') AS SELECT ID, COUNT(*) AS N, SUM(V) AS TOTAL FROM S GROUP BY ID HAVING SUM(V) >= 0;`);
+    const b = await server(serviceId);
+    const queryId = 'CTAS_T_0';
+    await waitFor('partitions split', () => {
+      const pa = a.engine.queryStatus(queryId)?.assigned ?? [];
+      const pb = b.engine.queryStatus(queryId)?.assigned ?? [];
+      return pa.length === 2 && pb.length === 2 && a.engine.queryStatus(queryId)?.state === 'RUNNING' && b.engine.queryStatus(queryId)?.state === 'RUNNING' ? true : undefined;
+    }, 90_000);
+
+    // 40 keys, 5 records each; key k has V = 0..4 + k
+    const keys = Array.from({ length: 40 }, (_, i) => `k${String(i).padStart(2, '0')}`);
+    const producer = await admin.producer();
+    const now = Date.now();
+    await producer.send(keys.flatMap((k, i) => Array.from({ length: 5 }, (_, j) => ({ topic: `pull-in-${s}`, key: Buffer.from(k), value: json({ V: i + j }), timestamp: now + j }))));
+    await producer.close();
+    const expected = new Map(keys.map((k, i) => [k, [k, 5, 5 * i + 10]]));
+
+    const groupsBefore = new Set(await admin.admin.listGroups!());
+    // a scan on either server holds the table once every record is counted
+    for (const srv of [a, b]) {
+      await waitFor(`scan on ${srv.url} holds every key`, async () => {
+        const rows = await pull(srv.url, 'SELECT * FROM T;');
+        return rows.length === keys.length && rows.every((r) => r[1] === 5) ? rows : undefined;
+      });
+    }
+    expect(sorted(await pull(a.url, 'SELECT * FROM T;'))).toEqual([...expected.values()]);
+    expect(sorted(await pull(b.url, 'SELECT ID, N, TOTAL FROM T;'))).toEqual([...expected.values()]);
+
+    // the keys live on both servers: each answers every key, its own from its stores, the others forwarded
+    const runner = a.engine.runner(queryId)!;
+    const partitions = runner.repartitionPartitions(findMaterialization(runner.root)!.aggregate.id);
+    const ownedByA = new Set(a.engine.queryStatus(queryId)!.assigned);
+    const where = keys.map((k) => (ownedByA.has(groupPartition([k], 4)) ? 'a' : 'b'));
+    expect(new Set(where)).toEqual(new Set(['a', 'b']));
+    expect(partitions).toBe(4);
+    for (const srv of [a, b]) {
+      for (const k of keys) expect(await pull(srv.url, `SELECT * FROM T WHERE ID = '${k}';`), `${k} on ${srv.url}`).toEqual([expected.get(k)]);
+    }
+    expect(await pull(b.url, `SELECT * FROM T WHERE ID = 'nope';`)).toEqual([]);
+    expect(sorted(await pull(a.url, `SELECT * FROM T WHERE ID IN ('k01', 'k22', 'k39', 'nope');`))).toEqual(['k01', 'k22', 'k39'].map((k) => expected.get(k)));
+    // ranges and a filtered scan
+    const inRange = keys.filter((k) => k >= 'k10' && k < 'k20').map((k) => expected.get(k));
+    expect(sorted(await pull(a.url, `SELECT * FROM T WHERE ID >= 'k10' AND ID < 'k20';`))).toEqual(inRange);
+    expect(sorted(await pull(b.url, `SELECT * FROM T WHERE ID BETWEEN 'k10' AND 'k19';`))).toEqual(inRange);
+    expect(sorted(await pull(b.url, `SELECT ID, TOTAL FROM T WHERE TOTAL > 200;`))).toEqual(keys.filter((_, i) => 5 * i + 10 > 200).map((k) => [k, expected.get(k)![2]]));
+
+    // no consumer group came from the pull queries
+    const groupsAfter = new Set(await admin.admin.listGroups!());
+    const created = [...groupsAfter].filter((g) => !groupsBefore.has(g) && g.includes(serviceId));
+    expect(created).toEqual([]);
+  }, 240_000);
+});
