@@ -112,7 +112,9 @@ export const KsqlClusterSpec = z
     storage: Storage.default({}),
     config: EngineConfig.optional().describe('Engine properties a team may set (an allow-list: docs/security.md); no ${...} references'),
     podTemplate: FreeForm.optional().describe(
-      'Overrides merged into the engine pod template: metadata.labels/annotations, spec fields, and containers by name',
+      'Overrides merged into the engine pod template: metadata.labels/annotations, spec fields, and containers by name. ' +
+        'Nothing that weakens the pod (host namespaces, privileged, privilege escalation, added capabilities, root, hostPath, another ServiceAccount): ' +
+        'such a template is refused with a PodTemplateRefused condition, and the pod meets Pod Security restricted',
     ),
     monitoring: Monitoring.optional(),
     logging: Logging.optional(),
