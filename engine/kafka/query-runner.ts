@@ -3,7 +3,7 @@ import type { BrokerRecord, Header, ProduceRecord } from '../driver/broker.js';
 import { KsqlError } from '../errors.js';
 import type { FunctionRegistry } from '../functions/types.js';
 import type { RuntimeContext } from '../runtime/context.js';
-import { processingLogValue, type ProcessingLogEntry, type ProcessingLogger } from '../runtime/processing-log.js';
+import { processingLogValue, recordPosition, type ProcessingLogEntry, type ProcessingLogger } from '../runtime/processing-log.js';
 import type { SchemaRegistry } from '../serde/types.js';
 import type { Logger } from '../server/logger.js';
 import { errorKind, type EngineMetrics, type QueryState } from '../server/metrics.js';
@@ -361,7 +361,7 @@ export class QueryRunner {
     const kind = errorKind(entry.type);
     this.o.metrics.get('ksetl_query_processing_errors_total').inc({ query_id: this.o.queryId, kind });
     this.o.metrics.get('ksetl_processing_log_records_total').inc({ kind });
-    this.o.logger.warn({ kind, topic: entry.topic, record: entry.record }, entry.message);
+    this.o.logger.warn({ kind, topic: entry.topic, ...recordPosition(entry.record) }, entry.message); // the position, never the record's bytes
   }
 
   /** Topics the query creates for itself (for cleanup on TERMINATE). */

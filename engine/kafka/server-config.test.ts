@@ -20,7 +20,7 @@ describe('server config', () => {
         `sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="u" password="\${file:${join(dir, 'secret')}}";`,
       ].join('\n'),
     );
-    const c = await loadServerConfig(join(dir, 'server.properties'), { KSQL_PROCESSING_GUARANTEE: 'exactly_once_v2', KSQL_KSQL_STREAMS_AUTO__OFFSET__RESET: 'x', KSQL_KSQL_INTERNAL_TOPICS_PRECREATED: '${env:PRE}', PRE: 'true' });
+    const c = await loadServerConfig(join(dir, 'server.properties'), { KSQL_PROCESSING_GUARANTEE: 'exactly_once_v2', KSQL_KSQL_STREAMS_AUTO__OFFSET__RESET: 'x', KSQL_KSQL_INTERNAL_TOPICS_PRECREATED: 'true' });
     expect(c).toMatchObject({
       bootstrapServers: 'broker:9092',
       serviceId: 'svc_',
@@ -36,6 +36,34 @@ describe('server config', () => {
     await writeFile(join(dir, 'c.json'), JSON.stringify({ bootstrap: { servers: ['a:1', 'b:2'] }, ksql: { service: { id: 'j_' } } }));
     expect(await loadServerConfig(join(dir, 'c.json'), {})).toMatchObject({ bootstrapServers: 'a:1,b:2', serviceId: 'j_' });
     await expect(loadServerConfig(null, {})).rejects.toBeInstanceOf(ServerConfigError);
+  });
+
+  it('resolves ${env:} and ${file:} in secret keys and the advertised listener only, and refuses them elsewhere', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ksetl-config-'));
+    await writeFile(join(dir, 'pw'), 'from-file\n');
+    const env = { PW: 'from-env', POD_NAME: 'p-0' };
+    const c = await loadServerConfig(null, env, {
+      'bootstrap.servers': 'b:1',
+      'ksql.advertised.listener': 'http://${env:POD_NAME}:8088',
+      'ksetl.basic.auth.user': 'admin',
+      'ksetl.basic.auth.password': '${env:PW}',
+      'ksql.schema.registry.basic.auth.user.info': `u:\${file:${join(dir, 'pw')}}`,
+    });
+    expect(c.basicAuth).toEqual({ user: 'admin', password: 'from-env' });
+    expect(c.properties['ksql.advertised.listener']).toBe('http://p-0:8088');
+    expect(c.properties['ksql.schema.registry.basic.auth.user.info']).toBe('u:from-file');
+    for (const [k, v] of [
+      ['ksql.leak', '${env:PW}'],
+      ['ksql.leak', `\${file:${join(dir, 'pw')}}`],
+      ['ksql.streams.auto.offset.reset', 'x${env:PW}'],
+    ] as const) {
+      const e = await loadServerConfig(null, env, { 'bootstrap.servers': 'b:1', [k]: v }).catch((x: unknown) => x);
+      expect(e, `${k}=${v}`).toBeInstanceOf(ServerConfigError);
+      expect(String(e)).toContain(k);
+      expect(String(e)).not.toContain('from-');
+    }
+    // env vars mapped to properties (KSQL_*) follow the same rule
+    await expect(loadServerConfig(null, { ...env, KSQL_BOOTSTRAP_SERVERS: 'b:1', KSQL_KSQL_LEAK: '${env:PW}' })).rejects.toThrow(/ksql\.leak/);
   });
 
   it('parses properties syntax', () => {

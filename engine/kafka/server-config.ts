@@ -1,11 +1,17 @@
 import { readFile } from 'node:fs/promises';
+import { isSensitiveProperty } from '../server/redact.js';
 import type { KafkajsPortOptions } from './kafkajs-port.js';
 
 /**
  * `ksetl server` configuration: a .properties or .json file, then environment
  * variables (KSQL_BOOTSTRAP_SERVERS → bootstrap.servers, as Confluent's images
- * map them: `_` → `.`, `__` → `_`, `___` → `-`). Values may reference
- * `${env:NAME}` or `${file:/path}` (secrets mounted as files).
+ * map them: `_` → `.`, `__` → `_`, `___` → `-`). The values of secret keys
+ * (engine/server/redact.ts: passwords, JAAS configurations, user info, ...,
+ * which the engine never shows) and of `ksql.advertised.listener` may
+ * reference `${env:NAME}` or `${file:/path}` (secrets mounted as files or
+ * passed in the environment); a reference anywhere else is refused, never
+ * resolved, so that no reference can bring a secret into a value the engine
+ * shows (SHOW PROPERTIES, logs).
  */
 export interface ServerConfig {
   readonly bootstrapServers: string;
@@ -30,8 +36,15 @@ export async function loadServerConfig(file: string | null, env: NodeJS.ProcessE
   if (file) Object.assign(raw, file.endsWith('.json') ? flattenJson(JSON.parse(await readFile(file, 'utf8'))) : parseProperties(await readFile(file, 'utf8')));
   Object.assign(raw, fromEnv(env), overrides);
   const props: Record<string, string> = {};
-  for (const [k, v] of Object.entries(raw)) props[k] = await resolveValue(v, env);
+  for (const [k, v] of Object.entries(raw)) props[k] = await resolveValue(k, v, env);
   return toConfig(props);
+}
+
+const REFERENCE = /\$\{(env|file):([^}]+)\}/g;
+
+/** Whether config-provider references in `key`'s value are resolved: secret keys (never shown) and the advertised listener (the pod's name). */
+export function resolvesReferences(key: string): boolean {
+  return isSensitiveProperty(key) || key === 'ksql.advertised.listener';
 }
 
 export function parseProperties(text: string): Record<string, string> {
@@ -69,9 +82,14 @@ function fromEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   return out;
 }
 
-async function resolveValue(v: string, env: NodeJS.ProcessEnv): Promise<string> {
+async function resolveValue(key: string, v: string, env: NodeJS.ProcessEnv): Promise<string> {
+  const refs = [...v.matchAll(REFERENCE)];
+  if (refs.length === 0) return v;
+  if (!resolvesReferences(key)) {
+    throw new ServerConfigError(`${key}: \${env:...} and \${file:...} references are resolved only in secret keys (passwords, *.jaas.config, *.user.info, key and trust stores) and ksql.advertised.listener; ${key} is not one of them`);
+  }
   let out = v;
-  for (const m of [...v.matchAll(/\$\{(env|file):([^}]+)\}/g)]) {
+  for (const m of refs) {
     const [whole, kind, ref] = m as unknown as [string, string, string];
     let value: string;
     if (kind === 'env') {

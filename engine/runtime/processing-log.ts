@@ -13,6 +13,32 @@ export interface ProcessingLogger {
   log(entry: ProcessingLogEntry): void;
 }
 
+/**
+ * `ksql.logging.processing.rows.include` (ksqlDB's, default false): whether
+ * processing-log entries carry the bad record's key and value bytes. Off, an
+ * entry names the record by its position only (topic, partition, offset):
+ * record contents, often personal data, stay out of the log pipeline.
+ */
+export const ROWS_INCLUDE = 'ksql.logging.processing.rows.include';
+
+export function rowsIncluded(properties: Readonly<Record<string, string>>): boolean {
+  return (properties[ROWS_INCLUDE] ?? 'false').toLowerCase() === 'true';
+}
+
+/**
+ * The position of an entry's record (topic, partition, offset), without its
+ * key and value: what the engine's own log lines carry.
+ */
+export function recordPosition(record: string | null | undefined): { partition?: number; offset?: number | string } | undefined {
+  if (!record) return undefined;
+  try {
+    const r = JSON.parse(record) as { partition?: number; offset?: number | string };
+    return { ...(r.partition !== undefined ? { partition: r.partition } : {}), ...(r.offset !== undefined ? { offset: r.offset } : {}) };
+  } catch {
+    return undefined;
+  }
+}
+
 /** Keeps entries in memory (the test runner, the in-memory driver). */
 export class MemoryProcessingLog implements ProcessingLogger {
   readonly entries: ProcessingLogEntry[] = [];

@@ -9,8 +9,8 @@ afterEach(async () => {
   server = null;
 });
 
-async function start(opts: { auth?: { user: string; password: string } } = {}): Promise<{ url: string; engine: InMemoryEngine }> {
-  const engine = new InMemoryEngine({ properties: { 'ksql.streams.auto.offset.reset': 'earliest' } });
+async function start(opts: { auth?: { user: string; password: string }; properties?: Record<string, string> } = {}): Promise<{ url: string; engine: InMemoryEngine }> {
+  const engine = new InMemoryEngine({ properties: { 'ksql.streams.auto.offset.reset': 'earliest', ...opts.properties } });
   server = new KsqlRestServer({ backend: inMemoryBackend(engine), ...(opts.auth ? { auth: opts.auth } : {}) });
   const { url } = await server.listen(0);
   return { url, engine };
@@ -39,6 +39,30 @@ describe('REST server', () => {
     const ok = await fetch(`${url}/info`, { headers: { Authorization: `Basic ${Buffer.from('u:p').toString('base64')}` } });
     expect(ok.status).toBe(200);
     expect((await fetch(`${url}/healthcheck`)).status).toBe(200);
+    expect((await fetch(`${url}/ready`)).status).toBe(200);
+    // everything else needs the credentials: statements, queries, status, unknown paths
+    for (const path of ['/ksql', '/query', '/query-stream', '/inserts-stream', '/close-query']) expect((await post(url, path, { ksql: 'SHOW STREAMS;' })).status, path).toBe(401);
+    for (const path of ['/clusterStatus', '/status', '/nope']) expect((await fetch(`${url}${path}`)).status, path).toBe(401);
+    const wrong = await fetch(`${url}/info`, { headers: { Authorization: `Basic ${Buffer.from('u:px').toString('base64')}` } });
+    expect(wrong.status).toBe(401);
+    expect(wrong.headers.get('www-authenticate')).toBe('Basic realm="KsqlServer"');
+  });
+
+  it('shows secret properties as [hidden] in SHOW PROPERTIES', async () => {
+    const secret = 'pw-4f1c2b';
+    const { url } = await start({
+      properties: {
+        'ksql.streams.sasl.jaas.config': `org.apache.kafka.common.security.plain.PlainLoginModule required username="u" password="${secret}";`,
+        'ksql.schema.registry.basic.auth.user.info': `u:${secret}`,
+        'ksql.streams.ssl.truststore.password': secret,
+      },
+    });
+    const r = await post(url, '/ksql', { ksql: 'SHOW PROPERTIES;' });
+    expect(r.status).toBe(200);
+    expect(r.text).not.toContain(secret);
+    const [entity] = r.json() as { properties: { name: string; value: string }[] }[];
+    expect(entity!.properties.find((p) => p.name === 'ksql.streams.sasl.jaas.config')?.value).toBe('[hidden]');
+    expect(entity!.properties.find((p) => p.name === 'ksql.streams.auto.offset.reset')?.value).toBe('earliest');
   });
 
   it('runs DDL through /ksql with currentStatus entities and reports errors as statement_error', async () => {

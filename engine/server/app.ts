@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type NextFunction, type Request, type Response } from 'express';
@@ -190,8 +191,9 @@ export class KsqlRestServer {
     const header = req.headers.authorization ?? '';
     const m = /^Basic\s+(.+)$/i.exec(header);
     if (m) {
-      const [user, ...rest] = Buffer.from(m[1]!, 'base64').toString('utf8').split(':');
-      if (user === auth.user && rest.join(':') === auth.password) {
+      const [user = '', ...rest] = Buffer.from(m[1]!, 'base64').toString('utf8').split(':');
+      // both compared, in constant time, so the answer's timing tells nothing about either
+      if (sameSecret(user, auth.user) && sameSecret(rest.join(':'), auth.password)) {
         next();
         return;
       }
@@ -544,6 +546,12 @@ function* takeJsonObjects(text: string): Generator<[unknown, string]> {
     rest = rest.slice(end);
     yield [value, rest];
   }
+}
+
+/** Constant-time equality of two strings (digests first, so unequal lengths take the same time too). */
+function sameSecret(a: string, b: string): boolean {
+  const d = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
+  return timingSafeEqual(d(a), d(b));
 }
 
 function accepts(req: Request, type: string): boolean {

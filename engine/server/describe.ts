@@ -4,6 +4,7 @@ import type { SqlFunction } from '../functions/types.js';
 import type { Describe, DescribeFunction, Show } from '../sql/ast/statement.js';
 import type { SqlType } from '../types/sql-type.js';
 import { queryState, type KsqlBackend } from './backend.js';
+import { shownValue } from './redact.js';
 
 /**
  * The entities of SHOW / LIST / DESCRIBE, shaped as ksqlDB's REST API returns
@@ -52,7 +53,8 @@ export function showEntity(st: Show, b: KsqlBackend): Entity {
         ...base,
         properties: Object.keys(props)
           .sort()
-          .map((name) => ({ name, scope: name.startsWith('ksql.streams.') ? 'STREAMS' : 'KSQL', value: props[name] })),
+          // secrets as ksqlDB shows a PASSWORD config: [hidden]
+          .map((name) => ({ name, scope: name.startsWith('ksql.streams.') ? 'STREAMS' : 'KSQL', value: shownValue(name, props[name]!) })),
         overwrittenProperties: Object.keys(b.properties).sort(),
         defaultProperties: Object.keys(DEFAULT_PROPERTIES).filter((k) => !(k in b.properties)).sort(),
       };

@@ -1,6 +1,7 @@
 import { closeSync, fstatSync, mkdirSync, openSync, renameSync, statSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { pino, type DestinationStream, type Logger } from 'pino';
+import { HIDDEN, LOG_REDACT_PATHS } from './redact.js';
 
 export type { Logger };
 
@@ -38,6 +39,8 @@ export function engineLogger(o: EngineLoggerOptions = {}): Logger {
       service_id: o.serviceId ?? '',
     },
     timestamp: pino.stdTimeFunctions.isoTime,
+    // a credential handed to a log call by mistake is censored, not written
+    redact: { paths: [...LOG_REDACT_PATHS], censor: HIDDEN },
     formatters: { level: (label: string) => ({ level: label }) },
   };
   const file = o.file ?? process.env['KSETL_LOG_FILE'] ?? '';

@@ -73,6 +73,8 @@ export type ObjectMeta = z.infer<typeof ObjectMeta>;
 export interface CelRule {
   readonly rule: string;
   readonly message: string;
+  /** a CEL expression for the message (names the offending value); `message` stays as the fallback */
+  readonly messageExpression?: string;
   /** e.g. "FieldValueForbidden"; defaults to FieldValueInvalid */
   readonly reason?: 'FieldValueInvalid' | 'FieldValueForbidden' | 'FieldValueRequired' | 'FieldValueDuplicate';
   /** the field the error is reported on, relative to the node the rule is on */
@@ -103,5 +105,7 @@ export interface CrdInfo {
   /** arrays merged by key under server-side apply (`x-kubernetes-list-type: map`), by dotted path */
   readonly listMapKeys?: Readonly<Record<string, readonly string[]>>;
   readonly validations: Readonly<Record<string, readonly CelRule[]>>;
+  /** size bounds by dotted path, so the API server can bound the cost of the CEL rules there */
+  readonly bounds?: Readonly<Record<string, { readonly maxProperties?: number; readonly maxItems?: number; readonly maxLength?: number }>>;
   readonly scale?: { readonly specReplicasPath: string; readonly statusReplicasPath: string; readonly labelSelectorPath?: string };
 }

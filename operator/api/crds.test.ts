@@ -83,7 +83,7 @@ const cluster = {
     },
     processingGuarantee: 'exactly_once_v2',
     storage: { size: '20Gi', storageClassName: 'fast' },
-    config: { 'ksql.streams.num.stream.threads': '4' },
+    config: { 'ksql.sink.partitions': '4' },
     podTemplate: { spec: { nodeSelector: { pool: 'streaming' }, tolerations: [{ key: 'dedicated', operator: 'Exists' }] } },
     monitoring: { scrape: { mode: 'ServiceMonitor', labels: { release: 'prom' } }, grafanaDashboards: { folder: 'Ads' } },
     logging: { kafkaTopic: { enabled: true }, sidecar: { type: 'vector', loki: { url: 'http://loki.logging.svc:3100', tenant: 'ads' } } },

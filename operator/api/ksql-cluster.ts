@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { API_VERSION, DataKey, FreeForm, LocalObjectReference, ObjectMeta, Quantity, ResourceRequirements, type CrdInfo } from './common.js';
 import { CommonConditionType, Conditions } from './conditions.js';
+import { ENGINE_CONFIG_RULES, EngineConfig, MAX_CONFIG_ENTRIES } from './engine-config.js';
 import { Logging } from './logging.js';
 import { Monitoring } from './monitoring.js';
 
@@ -74,8 +75,9 @@ export const ServiceId = z
   .regex(/^[a-zA-Z0-9._-]+$/, 'must be usable in Kafka topic names');
 
 /**
- * Engine configuration keys the operator sets from the spec; `spec.config`
- * may not override them (zod refinement here, a CEL rule in the CRD).
+ * Engine configuration keys the operator sets from the spec (secrets among
+ * them only as references to the pod's environment). `spec.config` may set
+ * none of them: it is an allow-list (engine-config.ts).
  */
 export const RESERVED_CONFIG_KEYS = [
   'bootstrap.servers',
@@ -92,13 +94,9 @@ export const RESERVED_CONFIG_KEYS = [
   'ssl.ca.location',
   'ssl.certificate.location',
   'ssl.key.location',
+  'ksetl.basic.auth.user',
+  'ksetl.basic.auth.password',
 ] as const;
-
-export const EngineConfig = z
-  .record(z.string())
-  .refine((c) => RESERVED_CONFIG_KEYS.every((k) => !(k in c)), {
-    message: `may not set keys the operator manages: ${RESERVED_CONFIG_KEYS.join(', ')}`,
-  });
 
 export const KsqlClusterSpec = z
   .object({
@@ -112,9 +110,11 @@ export const KsqlClusterSpec = z
     ),
     processingGuarantee: ProcessingGuarantee.default('at_least_once'),
     storage: Storage.default({}),
-    config: EngineConfig.optional().describe('Engine configuration overrides (server.properties keys)'),
+    config: EngineConfig.optional().describe('Engine properties a team may set (an allow-list: docs/security.md); no ${...} references'),
     podTemplate: FreeForm.optional().describe(
-      'Overrides merged into the engine pod template: metadata.labels/annotations, spec fields, and containers by name',
+      'Overrides merged into the engine pod template: metadata.labels/annotations, spec fields, and containers by name. ' +
+        'Nothing that weakens the pod (host namespaces, privileged, privilege escalation, added capabilities, root, hostPath, another ServiceAccount): ' +
+        'such a template is refused with a PodTemplateRefused condition, and the pod meets Pod Security restricted',
     ),
     monitoring: Monitoring.optional(),
     logging: Logging.optional(),
@@ -193,12 +193,7 @@ export const KSQL_CLUSTER_CRD: CrdInfo = {
         fieldPath: '.serviceId',
       },
     ],
-    'spec.config': [
-      {
-        rule: `${JSON.stringify(RESERVED_CONFIG_KEYS)}.all(k, !(k in self))`,
-        message: `spec.config may not set keys the operator manages: ${RESERVED_CONFIG_KEYS.join(', ')}`,
-      },
-    ],
+    'spec.config': ENGINE_CONFIG_RULES,
     'spec.storage': [
       {
         rule: 'has(self.storageClassName) == has(oldSelf.storageClassName) && (!has(self.storageClassName) || self.storageClassName == oldSelf.storageClassName)',
@@ -217,5 +212,6 @@ export const KSQL_CLUSTER_CRD: CrdInfo = {
       { rule: 'has(self.loki) != has(self.elasticsearch)', message: 'exactly one of loki and elasticsearch must be set' },
     ],
   },
+  bounds: { 'spec.config': { maxProperties: MAX_CONFIG_ENTRIES } },
   scale: { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.readyReplicas', labelSelectorPath: '.status.selector' },
 };

@@ -125,6 +125,7 @@ export function resourceSchema(info: CrdInfo, spec: ZodTypeAny, status: ZodTypeA
     node['x-kubernetes-list-type'] = 'map';
     node['x-kubernetes-list-map-keys'] = [...keys];
   }
+  for (const [path, bounds] of Object.entries(info.bounds ?? {})) Object.assign(at(root, path), bounds);
   for (const [path, rules] of Object.entries(info.validations)) {
     const node = at(root, path);
     node['x-kubernetes-validations'] = rules.map((r) => ({ ...r }));

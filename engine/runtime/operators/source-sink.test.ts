@@ -4,8 +4,8 @@ import { createInMemoryEngine } from '../../driver/in-memory-engine.js';
 /** Sources and sinks through the in-memory engine: deserialization errors, event time. */
 type Engine = ReturnType<typeof createInMemoryEngine>;
 
-function engine(sql: string): Engine {
-  const e = createInMemoryEngine({ properties: { 'ksql.streams.auto.offset.reset': 'earliest' } });
+function engine(sql: string, properties: Record<string, string> = {}): Engine {
+  const e = createInMemoryEngine({ properties: { 'ksql.streams.auto.offset.reset': 'earliest', ...properties } });
   e.execute(sql);
   return e;
 }
@@ -57,7 +57,20 @@ describe('deserialization errors', () => {
       expect(entry.message).toContain('Failed to deserialize value from topic: s');
       expect(entry.logger.startsWith('CSAS_O_')).toBe(true);
     }
-    expect(JSON.parse(errors[0]!.record!)).toMatchObject({ topic: 's', partition: 0, offset: 1 });
+    // the position, not the bytes (ksql.logging.processing.rows.include is off by default, as in ksqlDB)
+    expect(JSON.parse(errors[0]!.record!)).toEqual({ topic: 's', partition: 0, offset: 1 });
+  });
+
+  it('carries the record\'s bytes in the processing log only with ksql.logging.processing.rows.include', () => {
+    const e = engine(
+      `
+      CREATE STREAM S (ID STRING KEY, A INT) WITH (KAFKA_TOPIC='s', VALUE_FORMAT='JSON');
+      CREATE STREAM O AS SELECT * FROM S;`,
+      { 'ksql.logging.processing.rows.include': 'true' },
+    );
+    sendRaw(e, 's', 'k2', '{"A": ', 2);
+    const [entry] = e.processingLog.entries;
+    expect(JSON.parse(entry!.record!)).toEqual({ topic: 's', partition: 0, offset: 0, key: Buffer.from('k2').toString('base64'), value: Buffer.from('{"A": ').toString('base64') });
   });
 
   it('logs a malformed key for a JSON key format', () => {

@@ -7,6 +7,7 @@ import type { SinkStep, SourceStep } from '../../topology/topology.js';
 import type { WindowInfo } from '../../catalog/data-source.js';
 import type { RuntimeContext } from '../context.js';
 import { keyString } from '../key-string.js';
+import { rowsIncluded } from '../processing-log.js';
 import type { Emit, Rec } from '../record.js';
 import { STRING, type SqlType } from '../../types/sql-type.js';
 
@@ -42,8 +43,10 @@ export function makeValueSerde(ctx: RuntimeContext, topic: string, format: Forma
   );
 }
 
-function describeRecord(r: BrokerRecord): string {
-  return JSON.stringify({ topic: r.topic, partition: r.partition, offset: r.offset, key: r.key?.toString('base64') ?? null, value: r.value?.toString('base64') ?? null });
+/** The bad record for the processing log: its position, and its bytes only with ksql.logging.processing.rows.include. */
+function describeRecord(r: BrokerRecord, withRow: boolean): string {
+  const position = { topic: r.topic, partition: r.partition, offset: r.offset };
+  return JSON.stringify(withRow ? { ...position, key: r.key?.toString('base64') ?? null, value: r.value?.toString('base64') ?? null } : position);
 }
 
 /**
@@ -82,7 +85,7 @@ export function sourceOperator(step: SourceStep, ctx: RuntimeContext, emit: Emit
         type: 'DESERIALIZATION_ERROR',
         message: `Failed to deserialize ${part} from topic: ${step.topic}. ${(e as Error).message}`,
         topic: step.topic,
-        record: describeRecord(r),
+        record: describeRecord(r, rowsIncluded(ctx.properties)),
       });
       return;
     }
@@ -108,7 +111,7 @@ export function sourceOperator(step: SourceStep, ctx: RuntimeContext, emit: Emit
             type: 'RECORD_PROCESSING_ERROR',
             message: `Failed to extract timestamp from row: ${(e as Error).message}`,
             topic: step.topic,
-            record: describeRecord(r),
+            record: describeRecord(r, rowsIncluded(ctx.properties)),
           });
           return;
         }

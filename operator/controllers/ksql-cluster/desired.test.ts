@@ -37,7 +37,7 @@ const FIXTURES: Record<string, KsqlCluster> = {
     serviceId: 'ads_',
     processingGuarantee: 'exactly_once_v2',
     storage: { size: '20Gi', storageClassName: 'fast-ssd' },
-    config: { 'ksql.streams.num.stream.threads': '4', 'auto.offset.reset': 'earliest' },
+    config: { 'ksql.sink.partitions': '4', 'ksql.streams.auto.offset.reset': 'earliest' },
     podTemplate: {
       metadata: { labels: { team: 'ads' }, annotations: { 'cost-center': '42' } },
       spec: {
@@ -74,7 +74,7 @@ describe('renderCluster', () => {
   it('rolls the pods when the engine configuration changes, not on a scale', () => {
     const base = hashOf(cluster());
     expect(hashOf(cluster({ replicas: 5 }))).toBe(base);
-    expect(hashOf(cluster({ config: { 'ksql.streams.num.stream.threads': '2' } }))).not.toBe(base);
+    expect(hashOf(cluster({ config: { 'ksql.sink.partitions': '2' } }))).not.toBe(base);
     expect(hashOf(cluster({ processingGuarantee: 'exactly_once_v2' }))).not.toBe(base);
   });
 
@@ -134,10 +134,25 @@ describe('renderCluster', () => {
     expect(sts.spec?.template.metadata?.labels?.['app.kubernetes.io/instance']).toBe('ads');
   });
 
-  it('rejects config overrides of keys the operator manages', () => {
-    const r = parseKsqlCluster({ ...FIXTURES['minimal'], spec: { ...FIXTURES['minimal']!.spec, config: { 'bootstrap.servers': 'x:1' } } });
-    expect(r.ok).toBe(false);
-    if (!r.ok) expect(r.errors[0]?.path).toBe('spec.config');
+  it('refuses config keys outside the allow-list, naming them, and ${...} references in values', () => {
+    const withConfig = (config: Record<string, string>) => parseKsqlCluster({ ...FIXTURES['minimal'], spec: { ...FIXTURES['minimal']!.spec, config } });
+    for (const [config, named] of [
+      [{ 'bootstrap.servers': 'x:1' }, 'bootstrap.servers'],
+      [{ 'ksql.leak': '1' }, 'ksql.leak'],
+      [{ 'ksql.streams.sasl.jaas.config': 'x' }, 'ksql.streams.sasl.jaas.config'],
+      [{ 'ksql.schema.registry.url': 'http://elsewhere' }, 'ksql.schema.registry.url'],
+      [{ 'ksetl.basic.auth.password': 'x' }, 'ksetl.basic.auth.password'],
+      [{ 'ksql.output.topic.name.prefix': '${env:KSETL_KAFKA_PASSWORD}' }, 'ksql.output.topic.name.prefix'],
+      [{ 'ksql.output.topic.name.prefix': 'a${file:/etc/hostname}' }, 'ksql.output.topic.name.prefix'],
+    ] as const) {
+      const r = withConfig(config);
+      expect(r.ok, JSON.stringify(config)).toBe(false);
+      if (!r.ok) {
+        expect(r.errors[0]?.path).toBe('spec.config');
+        expect(r.errors.map((e) => e.message).join('\n')).toContain(named);
+      }
+    }
+    expect(withConfig({ 'ksql.streams.auto.offset.reset': 'earliest', 'ksetl.log.level': 'debug' }).ok).toBe(true);
   });
 
   it('escapes .properties keys and values', () => {
@@ -147,7 +162,7 @@ describe('renderCluster', () => {
   it('orders managed keys first, then overrides sorted', () => {
     const keys = engineConfig(FIXTURES['full']!).map(([k]) => k);
     expect(keys.slice(0, 2)).toEqual(['bootstrap.servers', 'ksql.service.id']);
-    expect(keys.slice(-2)).toEqual(['auto.offset.reset', 'ksql.streams.num.stream.threads']);
+    expect(keys.slice(-2)).toEqual(['ksql.sink.partitions', 'ksql.streams.auto.offset.reset']);
   });
 });
 

@@ -43,6 +43,7 @@ import {
   METRICS_PATH,
   STATE_DIR,
 } from './engine-pod.js';
+import { restrictPodSpec } from './pod-security.js';
 import { desiredMonitoring, type DesiredMonitoring, type MonitoringOptions, type PodTemplateAdditions } from './monitoring.js';
 import { youngGenerationNodeOption } from '../../../engine/server/heap.js';
 
@@ -315,7 +316,7 @@ export function renderStatefulSet(kc: KsqlCluster, opts: RenderOptions, hash: st
   const { name } = kc.metadata;
   const names = clusterObjectNames(name);
   const annotations: Record<string, string> = { [ANNOTATION.configHash]: hash, ...add.annotations };
-  const template = applyPodTemplateOverrides(
+  const merged = applyPodTemplateOverrides(
     {
       metadata: { labels: clusterLabels(name), annotations },
       spec: {
@@ -329,6 +330,8 @@ export function renderStatefulSet(kc: KsqlCluster, opts: RenderOptions, hash: st
     },
     kc.spec.podTemplate,
   );
+  // whatever the overrides hold, the pod meets Pod Security `restricted` (reconcile refuses the overrides that try otherwise)
+  const template: V1PodTemplateSpec = { ...merged, spec: restrictPodSpec(merged.spec as V1PodSpec, names.serviceAccount) };
   const { storage } = kc.spec;
   return {
     apiVersion: 'apps/v1',

@@ -228,3 +228,20 @@ describe('reconcileCluster: monitoring', () => {
     expect(t.condition('Degraded')).toMatchObject({ status: 'False' });
   });
 });
+
+describe('reconcileCluster: pod template', () => {
+  it('refuses a pod template that would weaken the pod: a condition naming the fields, a Warning, nothing applied', async () => {
+    const t = setup({ podTemplate: { spec: { hostNetwork: true, containers: [{ name: 'engine', securityContext: { privileged: true } }], volumes: [{ name: 'root', hostPath: { path: '/' } }] } } });
+    await t.run();
+    expect(t.kube.applied).toEqual([]);
+    const ready = t.condition('Ready');
+    expect(ready).toMatchObject({ status: 'False', reason: 'PodTemplateRefused' });
+    for (const f of ['spec.podTemplate.spec.hostNetwork', 'containers[engine].securityContext.privileged', 'volumes[root]: hostPath']) expect(ready?.message).toContain(f);
+    expect(t.condition('Degraded')).toMatchObject({ status: 'True', reason: 'PodTemplateRefused' });
+    expect(t.events.recorded.find((e) => e.reason === 'PodTemplateRefused')?.type).toBe('Warning');
+    // fixed: applied as usual
+    t.respec({ podTemplate: { spec: { nodeSelector: { pool: 'streaming' } } } });
+    await t.run();
+    expect(t.kube.applied).toContain('StatefulSet/ads-ksetl');
+  });
+});

@@ -26,6 +26,7 @@ import { CLUSTER_FINALIZER, applyFinalizer, hasFinalizer } from '../finalizers.j
 import { applyStatusIfChanged } from '../status.js';
 import { ANNOTATION } from '../../names.js';
 import { clusterObjectsInApplyOrder, renderCluster, type RenderOptions } from './desired.js';
+import { podTemplateViolations } from './pod-security.js';
 import { MONITORING_CONDITION, monitoringCondition, observeMonitoring, provisionMonitoring } from './provision.js';
 
 export interface ClusterReconcilerDeps {
@@ -120,6 +121,17 @@ export async function reconcileCluster(deps: ClusterReconcilerDeps, namespace: s
     return {};
   }
   const kc = parsed.value;
+  // a pod template that would weaken the engine pod: refused, nothing applied (what runs keeps running)
+  const refused = podTemplateViolations(kc.spec.podTemplate);
+  if (refused.length > 0) {
+    const message = refused.join('; ');
+    log.warn({ refused }, 'pod template refused');
+    await writeStatus({}, [
+      { type: 'Ready', status: 'False', reason: 'PodTemplateRefused', message },
+      { type: 'Degraded', status: 'True', reason: 'PodTemplateRefused', message },
+    ]);
+    return {};
+  }
   if (!hasFinalizer(raw, CLUSTER_FINALIZER)) await applyFinalizer(kube, raw, CLUSTER_FINALIZER, true);
 
   const secrets = await observeSecrets(kube, kc);
