@@ -421,6 +421,8 @@ export class QueryRunner {
   async stop(): Promise<void> {
     this.#stopping = true;
     if (this.#state !== 'ERROR') this.#state = 'STOPPING';
+    // batch handlers waiting for a full queue to drain return now
+    for (const t of this.#tasks.values()) for (const w of t.drained.splice(0)) w();
     // commit what was processed (the consumer commits only while it runs), as Kafka Streams does on close
     const committed = new Set<Task>();
     await Promise.all([...this.#tasks.values()].map(async (t) => (await this.#finish(t)) && committed.add(t)));
@@ -428,6 +430,7 @@ export class QueryRunner {
     this.#consumer = null;
     if (c) await c.close();
     for (const t of [...this.#tasks.values()]) await this.#closeTask(t, committed.has(t));
+    await Promise.allSettled([...this.#retiring.values()]);
     await Promise.allSettled([...this.#checkpoints.values()]);
     if (this.#state !== 'ERROR') this.#state = 'STOPPED';
     this.o.logger.info('query stopped');
@@ -501,7 +504,7 @@ export class QueryRunner {
       if (!t) continue;
       // out of the task map now: a new assignment of the partition makes a new task, which waits for this one
       this.#tasks.delete(p);
-      const retiring = this.#retire(t);
+      const retiring = this.#retire(t).catch((e: Error) => this.o.logger.warn({ err: e, partition: p }, 'closing a revoked task failed'));
       this.#retiring.set(p, retiring);
       void retiring.finally(() => this.#retiring.get(p) === retiring && this.#retiring.delete(p));
     }
