@@ -857,7 +857,7 @@ export class QueryRunner {
    * partition whose queue is full returns once the task drained it below the
    * bound, so the consumer fetches again only then (keeping the group
    * membership alive meanwhile: a restore can outlast the session timeout;
-   * a rebalance reported by the heartbeat ends the wait). A task that cannot
+   * a failed heartbeat, as on a rebalance, ends the wait). A task that cannot
    * go on without another partition's records, which only a later fetch
    * brings, pauses this partition instead.
    */
@@ -878,7 +878,13 @@ export class QueryRunner {
         });
       });
       if (Date.now() - lastBeat >= 1_000) {
-        await batch.heartbeat();
+        try {
+          await batch.heartbeat();
+        } catch {
+          // a rebalance (or a lost coordinator): kafkajs learns it again at its own heartbeat after this batch.
+          // The batch is queued already: failing its handler would have kafkajs fetch it again, and queue it twice.
+          return;
+        }
         lastBeat = Date.now();
       }
     }
