@@ -527,6 +527,7 @@ class KafkajsConsumer implements KafkaConsumer {
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: true,
+      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 1,
       eachBatch: async ({ batch, heartbeat, isStale }) => {
         const highWatermark = Number(batch.highWatermark);
         // kafkajs-patches.ts keeps the fetch's last stable offset on the batch

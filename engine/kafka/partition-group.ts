@@ -114,6 +114,8 @@ export class PartitionGroup<R extends Timestamped> {
     const q = this.#queue(partition);
     q.push(records);
     this.#buffered += records.length;
+    // data came: the next time it runs empty, the task may wait for it again
+    if (records.length > 0) q.idleDeadline = null;
     this.#updateLag(q, position, end);
   }
 

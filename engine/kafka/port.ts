@@ -135,6 +135,12 @@ export interface ConsumerOptions {
    */
   readonly onAssigned?: (partitions: readonly TopicPartition[]) => void;
   readonly onRevoked?: (partitions: readonly TopicPartition[]) => void;
+  /**
+   * Batches of different partitions handed to the handler at once (default 1).
+   * A partition's batches always come one after the other, and the next fetch
+   * waits for every batch of the last one.
+   */
+  readonly partitionsConsumedConcurrently?: number;
   /** Topics that start at the earliest offset whatever `from` says (a query's internal repartition topics). */
   readonly fromEarliest?: readonly string[];
   /**

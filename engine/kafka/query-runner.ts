@@ -96,8 +96,10 @@ interface Task {
   /** new records or a timer came while the loop ran: it goes round once more */
   wake: boolean;
   timer: ReturnType<typeof setTimeout> | null;
-  /** input topics whose partition this task paused (its queue is full) */
+  /** input topics whose partition this task paused (its queue is full while the task waits for another partition) */
   readonly full: Set<string>;
+  /** batch handlers waiting for the task to drain a full queue: called after each processing turn */
+  readonly drained: (() => void)[];
 }
 
 /** One of a query's recent errors, as ksqlDB's QueryError (EXPLAIN's queryErrors). */
@@ -480,6 +482,8 @@ export class QueryRunner {
       assignment: 'copartitioned',
       // Kafka Streams' application.server: where the other processes forward pull queries for our partitions
       ...(this.o.properties['ksql.advertised.listener'] ? { memberInfo: this.o.properties['ksql.advertised.listener'] } : {}),
+      // a handler holding a full partition's batch back does not hold up the batches of the task's other partitions
+      partitionsConsumedConcurrently: MAX_CONCURRENT_PARTITIONS,
       ...sessionOptions(this.o.properties),
       onAssigned: (tps) => this.#assign(tps),
       onRevoked: (tps) => this.#revoke(tps),
@@ -497,6 +501,8 @@ export class QueryRunner {
     this.#stopping = true;
     for (const abort of [...this.#onStop]) abort();
     if (this.#state !== 'ERROR') this.#state = 'STOPPING';
+    // batch handlers waiting for a full queue to drain return now
+    for (const t of this.#tasks.values()) for (const w of t.drained.splice(0)) w();
     // commit what was processed (the consumer commits only while it runs), as Kafka Streams does on close
     const committed = new Set<Task>();
     await Promise.all([...this.#tasks.values()].map(async (t) => (await this.#finish(t)) && committed.add(t)));
@@ -504,6 +510,7 @@ export class QueryRunner {
     this.#consumer = null;
     if (c) await c.close();
     for (const t of [...this.#tasks.values()]) await this.#closeTask(t, committed.has(t));
+    await Promise.allSettled([...this.#retiring.values()]);
     await Promise.allSettled([...this.#checkpoints.values()]);
     if (this.#state !== 'ERROR') this.#state = 'STOPPED';
     this.o.logger.info('query stopped');
@@ -581,7 +588,7 @@ export class QueryRunner {
       if (!t) continue;
       // out of the task map now: a new assignment of the partition makes a new task, which waits for this one
       this.#tasks.delete(p);
-      const retiring = this.#retire(t);
+      const retiring = this.#retire(t).catch((e: Error) => this.o.logger.warn({ err: e, partition: p }, 'closing a revoked task failed'));
       this.#retiring.set(p, retiring);
       void retiring.finally(() => this.#retiring.get(p) === retiring && this.#retiring.delete(p));
     }
@@ -606,6 +613,7 @@ export class QueryRunner {
     if (t.timer) clearTimeout(t.timer);
     t.group.clear();
     this.#resumeFull(t, true);
+    for (const w of t.drained.splice(0)) w();
     const tx = t.tx;
     t.tx = null;
     if (tx) {
@@ -680,6 +688,7 @@ export class QueryRunner {
       wake: false,
       timer: null,
       full: new Set(),
+      drained: [],
     };
     const logTopic = this.o.processingLogTopic;
     const logHeaders = this.o.processingLogHeaders ?? [];
@@ -904,18 +913,19 @@ export class QueryRunner {
 
   /**
    * A fetched batch goes to its task's queue; the task's loop processes it.
-   * Never fails: kafkajs moves the position past it (the task's commits
-   * cover only what it processed, and a failed task rewinds its partitions).
+   * Never fails on the task's account: kafkajs moves the position past it
+   * (the task's commits cover only what it processed, and a failed task
+   * rewinds its partitions).
    */
-  #onBatch(batch: ConsumedBatch): Promise<void> {
-    if (this.#stopping || batch.isStale()) return Promise.resolve();
+  async #onBatch(batch: ConsumedBatch): Promise<void> {
+    if (this.#stopping || batch.isStale()) return;
     let task = this.#tasks.get(batch.partition);
     if (!task) {
       // the first batch after a failed task's rewind (or before GROUP_JOIN reported the assignment): a new task
       this.#assign([{ topic: batch.topic, partition: batch.partition }]);
       task = this.#tasks.get(batch.partition)!;
     }
-    if (!task.group.partitions.includes(batch.topic)) return Promise.resolve();
+    if (!task.group.partitions.includes(batch.topic)) return;
     let records = batch.records;
     const start = task.startOffsets.get(batch.topic);
     if (start !== undefined && records.length > 0) {
@@ -929,13 +939,46 @@ export class QueryRunner {
     task.rewound.delete(batch.topic);
     task.group.add(batch.topic, records, batch.nextOffset, batch.readableEnd);
     task.highWatermarks.set(batch.topic, batch.highWatermark);
-    if (task.group.size(batch.topic) >= this.#maxBuffered && !task.full.has(batch.topic)) {
-      // bounded memory (buffered.records.per.partition): fetch no more until the task drained it
-      task.full.add(batch.topic);
-      if (!this.#paused) this.#consumer?.pause(batch.topic, [batch.partition]);
-    }
     this.#kick(task);
-    return Promise.resolve();
+    await this.#backpressure(task, batch);
+  }
+
+  /**
+   * Bounded memory (buffered.records.per.partition): the handler of a
+   * partition whose queue is full returns once the task drained it below the
+   * bound, so the consumer fetches again only then (keeping the group
+   * membership alive meanwhile: a restore can outlast the session timeout;
+   * a failed heartbeat, as on a rebalance, ends the wait). A task that cannot
+   * go on without another partition's records, which only a later fetch
+   * brings, pauses this partition instead.
+   */
+  async #backpressure(task: Task, batch: ConsumedBatch): Promise<void> {
+    const { topic } = batch;
+    let lastBeat = Date.now();
+    while (this.#live(task) && task.group.size(topic) >= this.#maxBuffered) {
+      if (task.prepared && !task.group.readiness(Date.now()).ready) {
+        task.full.add(topic);
+        if (!this.#paused) this.#consumer?.pause(topic, [task.partition]);
+        return;
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 1_000);
+        task.drained.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      if (Date.now() - lastBeat >= 1_000) {
+        try {
+          await batch.heartbeat();
+        } catch {
+          // a rebalance (or a lost coordinator): kafkajs learns it again at its own heartbeat after this batch.
+          // The batch is queued already: failing its handler would have kafkajs fetch it again, and queue it twice.
+          return;
+        }
+        lastBeat = Date.now();
+      }
+    }
   }
 
   /** A batch of transaction markers or aborted records only (or any batch, after the handler): the position moved. */
@@ -981,11 +1024,15 @@ export class QueryRunner {
         if (task.uncommitted && Date.now() - task.lastCommit >= this.#commitIntervalMs) await this.#commit(task);
         if (!this.#live(task)) return;
         this.#resumeFull(task);
+        for (const w of task.drained.splice(0)) w();
         if (n === 0 && !task.wake) break;
       }
       this.#arm(task);
     } catch (e) {
       await this.#taskFailed(task, e as Error);
+    } finally {
+      // handlers waiting on a full queue look again (the task may now wait for another partition)
+      for (const w of task.drained.splice(0)) w();
     }
   }
 
@@ -1184,6 +1231,9 @@ export class QueryRunner {
 
 /** Records a task processes per turn before it flushes (and maybe commits): bulk processing with bounded output batches. */
 const TURN_RECORDS = 5_000;
+
+/** Partitions whose batches the query consumer hands over at once (kafkajs's partitionsConsumedConcurrently). */
+const MAX_CONCURRENT_PARTITIONS = 64;
 
 /** Group timeouts from `ksql.streams.session.timeout.ms` / `ksql.streams.heartbeat.interval.ms` (Kafka's defaults otherwise). */
 function sessionOptions(p: Readonly<Record<string, string>>): { sessionTimeoutMs?: number; heartbeatIntervalMs?: number } {
