@@ -1,3 +1,4 @@
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import type { DataSource } from '../catalog/data-source.js';
 import type { BrokerRecord } from '../driver/broker.js';
 import { KsqlError } from '../errors.js';
@@ -158,15 +159,29 @@ export class PullService {
   }
 
   async #forward(url: string, request: PartitionsRequest, authorization: string | undefined): Promise<PartitionsResponse> {
-    const res = await fetch(new URL(PULL_PARTITIONS_PATH, url), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
-      body: encodeText(request),
-    });
-    const text = await res.text();
-    if (!res.ok) throw new Error(`${url} answered ${res.status}: ${text.slice(0, 200)}`);
+    const { status, text } = await postText(new URL(PULL_PARTITIONS_PATH, url), encodeText(request), authorization);
+    if (status !== 200) throw new Error(`${url} answered ${status}: ${text.slice(0, 200)}`);
     return decodeText<PartitionsResponse>(text);
   }
+}
+
+/** Connections to the other processes stay open between pull queries. */
+const agent = new HttpAgent({ keepAlive: true });
+
+/** A POST over node's http client (a forwarded lookup costs a fraction of what fetch costs in CPU). */
+function postText(url: URL, body: string, authorization: string | undefined): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string | number> = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
+    if (authorization) headers['authorization'] = authorization;
+    const req = httpRequest(url, { method: 'POST', agent, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 /** The keys of an access that live in one partition (ranges and scans read every partition whole). */
