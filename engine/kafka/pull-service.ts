@@ -80,7 +80,9 @@ export class PullService {
       const left: number[] = [];
       for (const p of remote) {
         const url = owners.get(p);
-        if (url === undefined || url === '' || url === this.#self) left.push(p);
+        // an owner that announces no address (no ksql.advertised.listener) cannot be asked
+        if (url === '') return null;
+        if (url === undefined || url === this.#self) left.push(p);
         else byOwner.set(url, [...(byOwner.get(url) ?? []), p]);
       }
       const answers = await Promise.all(
