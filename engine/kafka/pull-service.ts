@@ -66,6 +66,8 @@ export class PullService {
     }
     // Other processes' partitions. During a rebalance a partition has no owner, or one
     // still restoring it, for a while: look the owners up again until they answer.
+    // a port that cannot tell the owners leaves other processes' partitions to the topic read
+    if (remote.length > 0 && !this.engine.port.admin.describeGroup) return null;
     const deadline = Date.now() + Number(this.engine.properties['ksetl.query.pull.owner.wait.ms'] ?? 15_000);
     for (let round = 0; remote.length > 0; round++) {
       if (round > 0) {
