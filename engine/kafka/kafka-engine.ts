@@ -91,6 +91,8 @@ export class KafkaEngine {
   #lagTimer: NodeJS.Timeout | null = null;
   readonly #unhook: (() => void)[] = [];
   readonly #identity: KafkaEngineOptions['identity'] | null;
+  /** the group ids (by number) of the topic reads running now (scanTopic) */
+  readonly #scanSlots = new Set<number>();
 
   private constructor(o: KafkaEngineOptions) {
     this.#identity = o.identity ?? null;
@@ -337,17 +339,27 @@ export class KafkaEngine {
     const pending = new Set(end.keys());
     let done!: () => void;
     const finished = new Promise<void>((r) => (done = r));
-    const consumer = await this.port.consumer({
-      groupId: `_confluent-ksql-${this.serviceId}transient_scan_${randomUUID()}`,
-      topics: [topic],
-      from: 'earliest',
-      readCommitted: this.guarantee === 'exactly_once_v2',
-      maxWaitMs: 100,
-      onProgress: (p) => {
-        const e = end.get(p.partition);
-        if (e !== undefined && p.offset >= e - 1 && pending.delete(p.partition) && pending.size === 0) done();
-      },
-    });
+    // Reads commit nothing: a group id of this process is reused by the next read (kafkajs has
+    // no group-less consumer), so pull queries do not leave a consumer group each behind.
+    let slot = 0;
+    while (this.#scanSlots.has(slot)) slot++;
+    this.#scanSlots.add(slot);
+    const consumer = await this.port
+      .consumer({
+        groupId: `_confluent-ksql-${this.serviceId}transient_scan_${this.instanceId}_${slot}`,
+        topics: [topic],
+        from: 'earliest',
+        readCommitted: this.guarantee === 'exactly_once_v2',
+        maxWaitMs: 100,
+        onProgress: (p) => {
+          const e = end.get(p.partition);
+          if (e !== undefined && p.offset >= e - 1 && pending.delete(p.partition) && pending.size === 0) done();
+        },
+      })
+      .catch((e: unknown) => {
+        this.#scanSlots.delete(slot);
+        throw e;
+      });
     let timer: NodeJS.Timeout | undefined;
     try {
       await consumer.run(async (b) => {
@@ -364,7 +376,7 @@ export class KafkaEngine {
       ]);
     } finally {
       clearTimeout(timer);
-      await consumer.close();
+      await consumer.close().finally(() => this.#scanSlots.delete(slot));
     }
     return [...byPartition.keys()].sort((a, b) => a - b).flatMap((p) => byPartition.get(p)!);
   }

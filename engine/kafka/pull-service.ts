@@ -1,3 +1,4 @@
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import type { DataSource } from '../catalog/data-source.js';
 import type { BrokerRecord } from '../driver/broker.js';
 import { KsqlError } from '../errors.js';
@@ -65,6 +66,8 @@ export class PullService {
     }
     // Other processes' partitions. During a rebalance a partition has no owner, or one
     // still restoring it, for a while: look the owners up again until they answer.
+    // a port that cannot tell the owners leaves other processes' partitions to the topic read
+    if (remote.length > 0 && !this.engine.port.admin.describeGroup) return null;
     const deadline = Date.now() + Number(this.engine.properties['ksetl.query.pull.owner.wait.ms'] ?? 15_000);
     for (let round = 0; remote.length > 0; round++) {
       if (round > 0) {
@@ -79,7 +82,9 @@ export class PullService {
       const left: number[] = [];
       for (const p of remote) {
         const url = owners.get(p);
-        if (url === undefined || url === '' || url === this.#self) left.push(p);
+        // an owner that announces no address (no ksql.advertised.listener) cannot be asked
+        if (url === '') return null;
+        if (url === undefined || url === this.#self) left.push(p);
         else byOwner.set(url, [...(byOwner.get(url) ?? []), p]);
       }
       const answers = await Promise.all(
@@ -158,15 +163,29 @@ export class PullService {
   }
 
   async #forward(url: string, request: PartitionsRequest, authorization: string | undefined): Promise<PartitionsResponse> {
-    const res = await fetch(new URL(PULL_PARTITIONS_PATH, url), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
-      body: encodeText(request),
-    });
-    const text = await res.text();
-    if (!res.ok) throw new Error(`${url} answered ${res.status}: ${text.slice(0, 200)}`);
+    const { status, text } = await postText(new URL(PULL_PARTITIONS_PATH, url), encodeText(request), authorization);
+    if (status !== 200) throw new Error(`${url} answered ${status}: ${text.slice(0, 200)}`);
     return decodeText<PartitionsResponse>(text);
   }
+}
+
+/** Connections to the other processes stay open between pull queries. */
+const agent = new HttpAgent({ keepAlive: true });
+
+/** A POST over node's http client (a forwarded lookup costs a fraction of what fetch costs in CPU). */
+function postText(url: URL, body: string, authorization: string | undefined): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string | number> = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
+    if (authorization) headers['authorization'] = authorization;
+    const req = httpRequest(url, { method: 'POST', agent, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 /** The keys of an access that live in one partition (ranges and scans read every partition whole). */

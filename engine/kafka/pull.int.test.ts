@@ -104,7 +104,11 @@ describe('pull queries served from state on two servers of one service', () => {
 
     // no consumer group came from the pull queries
     const groupsAfter = new Set(await admin.admin.listGroups!());
-    const created = [...groupsAfter].filter((g) => !groupsBefore.has(g) && g.includes(serviceId));
-    expect(created).toEqual([]);
+    expect([...groupsAfter].filter((g) => !groupsBefore.has(g) && g.includes(serviceId))).toEqual([]);
+
+    // pull queries on a stream read its topic: through one group of the process, reused
+    for (let n = 0; n < 3; n++) expect(await pull(b.url, `SELECT * FROM S WHERE ID = 'k07';`)).toHaveLength(5);
+    const scans = [...new Set(await admin.admin.listGroups!())].filter((g) => !groupsBefore.has(g) && g.includes(serviceId));
+    expect(scans).toEqual([`_confluent-ksql-${serviceId}transient_scan_${b.engine.instanceId}_0`]);
   }, 240_000);
 });

@@ -308,7 +308,8 @@ export class QueryRunner {
   async localStore(partition: number, name: string): Promise<unknown> {
     const task = this.#tasks.get(partition);
     if (!task) return undefined;
-    await task.ready;
+    // a task whose restore failed is replaced by the next batch: its partition counts as not here
+    if (!(await task.ready.then(() => true, () => false))) return undefined;
     return task.closed ? undefined : (task.stores.stores.get(name) ?? null);
   }
 

@@ -162,12 +162,13 @@ export class KsqlRestServer {
     app.post('/inserts-stream', (req, res) => this.#insertsStream(req, res));
     // another process of the service asks for rows of partitions this one owns (pull queries served from state)
     app.post(PULL_PARTITIONS_PATH, express.text({ type: () => true, limit: '512mb' }), (req, res, next) => {
-      const serve = this.#backend.servePullPartitions;
-      if (!serve) {
+      const b = this.#backend;
+      if (!b.servePullPartitions) {
         res.status(404).json({ '@type': 'generic_error', error_code: 40400, message: 'Not found' });
         return;
       }
-      void serve(String(req.body ?? ''))
+      void b
+        .servePullPartitions(String(req.body ?? ''))
         .then((body) => res.type('application/json').send(body))
         .catch(next);
     });
