@@ -73,8 +73,12 @@ describe.skipIf(!kubeconfig)('security controls on a real API server', () => {
     const created = await api.apply(cluster('pss', { logging: { sidecar: { loki: { url: 'http://loki' } } } }), FIELD_MANAGER);
     const kc = parseKsqlCluster(created);
     if (!kc.ok) throw new Error(JSON.stringify(kc.errors));
-    const template = renderCluster(kc.value, { defaultImage: 'ghcr.io/ksetl/ksetl:test', prometheusOperator: false }).statefulSet.spec!.template;
-    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'pss-engine', namespace: ns, labels: template.metadata?.labels }, spec: template.spec };
+    const rendered = renderCluster(kc.value, { defaultImage: 'ghcr.io/ksetl/ksetl:test', prometheusOperator: false });
+    await api.apply(rendered.serviceAccount as KubeObject, FIELD_MANAGER);
+    const template = rendered.statefulSet.spec!.template;
+    // the pod the StatefulSet controller makes: the template plus the claim of its state volume
+    const claim = { name: clusterObjectNames('pss').stateVolume, persistentVolumeClaim: { claimName: `${clusterObjectNames('pss').stateVolume}-pss-ksetl-0` } };
+    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'pss-engine', namespace: ns, labels: template.metadata?.labels }, spec: { ...template.spec, volumes: [...(template.spec?.volumes ?? []), claim] } };
     // dry run: admission runs (Pod Security included), nothing is scheduled
     await api.create(`/api/v1/namespaces/${ns}/pods?dryRun=All`, pod);
     const privileged = { ...pod, metadata: { ...pod.metadata, name: 'privileged' }, spec: { ...pod.spec, hostNetwork: true, containers: [{ name: 'x', image: 'busybox', securityContext: { privileged: true } }] } };
