@@ -61,6 +61,11 @@ export class EngineClient {
           last = new EngineUnavailableError(`${base}${path}: HTTP ${res.status} ${await res.text()}`);
           continue;
         }
+        // credentials refused: not the statement's fault (an engine still on the last password while the pods roll); retried
+        if (res.status === 401 || res.status === 403) {
+          last = new EngineUnavailableError(`${base}${path}: HTTP ${res.status}: the engine refused the cluster's credentials (Secret <cluster>-ksetl-auth)`);
+          continue;
+        }
         return res;
       } catch (e) {
         last = e;
