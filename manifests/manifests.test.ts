@@ -2,8 +2,8 @@
  * The install manifests: every YAML parses, the kustomize base lists what
  * exists and builds, the CRD copies match the generated crds/, the Helm chart's
  * non-template parts parse and carry the same RBAC, and the ClusterRole grants
- * what the operator does (server-side apply of every object a KsqlCluster
- * renders, status, finalizers, events, leases) — and no write on Secrets.
+ * exactly the API calls the operator makes (read from its code and renders):
+ * nothing missing, nothing unused, Secrets by name only.
  *
  * `KSETL_UPDATE=1 npx vitest run manifests` rewrites the CRD copies from crds/.
  */
@@ -16,7 +16,8 @@ import { parse, parseAllDocuments } from 'yaml';
 import { parseKsqlCluster } from '../operator/api/index.js';
 import { clusterObjectsInApplyOrder, renderCluster } from '../operator/controllers/ksql-cluster/desired.js';
 import { MONITORING_RESOURCE, monitoringObjectsInApplyOrder } from '../operator/controllers/ksql-cluster/monitoring.js';
-import { RESOURCE } from '../operator/kube/resources.js';
+import { renderAuthSecret } from '../operator/controllers/engine-credentials.js';
+import { RESOURCE, resourceOf } from '../operator/kube/resources.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const manifests = join(root, 'manifests');
@@ -64,11 +65,6 @@ const baseFiles = walk(base).filter((f) => f.endsWith('.yaml'));
 const kustomization = parse(readFileSync(join(base, 'kustomization.yaml'), 'utf8')) as { resources: string[]; namespace: string };
 const baseObjects = kustomization.resources.flatMap((r) => docs(readFileSync(join(base, r), 'utf8'), r));
 const byKind = (objs: Obj[], kind: string) => objs.filter((o) => o.kind === kind);
-
-/** Whether the rules grant `verb` on `group`/`resource` (no wildcards: they are not allowed here at all). */
-function allows(rules: readonly Rule[], group: string, resource: string, verb: string): boolean {
-  return rules.some((r) => r.apiGroups.includes(group) && r.resources.includes(resource) && r.verbs.includes(verb));
-}
 
 describe('manifests/', () => {
   it('every YAML file parses', () => {
@@ -139,77 +135,127 @@ function hasKubectl(): boolean {
   }
 }
 
+/** Every `.ts` file of operator/ but tests. */
+function operatorSources(): { file: string; text: string }[] {
+  return walk(join(root, 'operator'))
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
+    .map((f) => ({ file: relative(root, f), text: readFileSync(f, 'utf8') }));
+}
+
+/** KubePort method → the RBAC verbs its request needs (server-side apply is a PATCH that creates a missing object). */
+const VERBS: Record<string, readonly string[]> = {
+  get: ['get'],
+  list: ['list'],
+  watch: ['watch'],
+  apply: ['patch', 'create'],
+  applyStatus: ['patch'],
+  create: ['create'],
+  replace: ['update'],
+  delete: ['delete'],
+};
+
+/**
+ * The API calls the operator makes, as `group/resource verb`: read from the
+ * code (every `kube.<method>(RESOURCE.<Kind>` and every informer), and, for
+ * the calls whose resource is data (server-side apply of rendered objects,
+ * monitoring discovery and pruning), from the render functions.
+ */
+function operatorCalls(): Set<string> {
+  const calls = new Set<string>();
+  const add = (t: { group: string; plural: string }, verbs: readonly string[], sub = ''): void => {
+    for (const v of verbs) calls.add(`${t.group}/${t.plural}${sub} ${v}`);
+  };
+  const byName = RESOURCE as Record<string, { group: string; plural: string; kind: string }>;
+  const dynamic = new Set<string>();
+  for (const { file, text } of operatorSources()) {
+    // calls whose resource is data: accounted for below, site by site
+    for (const m of text.matchAll(/#?kube\.(get|list|watch|apply|applyStatus|create|replace|delete)(?:<[^>(]*>)?\((?!\s*RESOURCE\.)/g)) dynamic.add(`${file} ${m[1]}`);
+    for (const m of text.matchAll(/#?kube\.(\w+)(?:<[^>(]*>)?\(\s*RESOURCE\.(\w+)/g)) {
+      const verbs = VERBS[m[1]!];
+      expect(verbs, `${file}: kube.${m[1]}`).toBeDefined();
+      expect(byName[m[2]!], `${file}: RESOURCE.${m[2]}`).toBeDefined();
+      add(byName[m[2]!]!, verbs!);
+    }
+    // informers list and watch: one by one, and the owned kinds as a list
+    for (const m of text.matchAll(/new Informer<[^>]*>\(kube, RESOURCE\.(\w+)/g)) add(byName[m[1]!]!, ['list', 'watch']);
+    const owned = /const owned = \[([^\]]*)\]\.map\(/.exec(text);
+    if (owned) for (const m of owned[1]!.matchAll(/RESOURCE\.(\w+)/g)) add(byName[m[1]!]!, ['list', 'watch']);
+  }
+  // server-side apply of every object a KsqlCluster renders (reconcile.ts, provision.ts)
+  const kc = parseKsqlCluster({
+    apiVersion: 'ksetl.io/v1alpha1',
+    kind: 'KsqlCluster',
+    metadata: { name: 'a', namespace: 'team-a', uid: '00000000-0000-4000-8000-000000000000' },
+    spec: { kafka: { bootstrapServers: ['k:9092'] }, monitoring: { scrape: { mode: 'PodMonitor' } }, logging: { sidecar: { loki: { url: 'http://loki' } } } },
+  });
+  if (!kc.ok) throw new Error('example cluster does not parse');
+  for (const mode of ['PodMonitor', 'ServiceMonitor'] as const) {
+    const desired = renderCluster({ ...kc.value, spec: { ...kc.value.spec, monitoring: { ...kc.value.spec.monitoring!, scrape: { ...kc.value.spec.monitoring!.scrape, mode } } } }, { defaultImage: 'ksetl', prometheusOperator: true });
+    for (const o of [...clusterObjectsInApplyOrder(desired), ...monitoringObjectsInApplyOrder(desired.monitoring)]) add(resourceOf(o.apiVersion!, o.kind!), VERBS['apply']!);
+  }
+  // monitoring: discovered by listing each kind, pruned by deleting (dashboards ConfigMaps too)
+  for (const t of [RESOURCE.ConfigMap, ...Object.values(MONITORING_RESOURCE)]) add(t, ['list', 'delete']);
+  // the engine credentials Secret, created once (engine-credentials.ts)
+  add(resourceOf(renderAuthSecret(kc.value, 'x').apiVersion!, 'Secret'), ['create']);
+  // finalizers by server-side apply (finalizers.ts), status by server-side apply (status.ts)
+  for (const t of [RESOURCE.KsqlCluster, RESOURCE.KsqlQuery]) {
+    add(t, VERBS['apply']!.filter((v) => v === 'patch'));
+    add(t, ['patch'], '/status');
+  }
+  // owner references with blockOwnerDeletion on a KsqlCluster need update on its finalizers
+  add(RESOURCE.KsqlCluster, ['update'], '/finalizers');
+  // Events (events.ts creates them)
+  add(RESOURCE.Event, ['create']);
+  // leader election: the Lease read, created, renewed and released by PUT (leader.ts)
+  add(RESOURCE.Lease, ['create', 'update']);
+  // every call whose resource is data is one of those above; a new one fails here until it is added
+  expect([...dynamic].sort()).toEqual(
+    [
+      'operator/controllers/engine-credentials.ts create',
+      'operator/controllers/finalizers.ts apply',
+      'operator/controllers/ksql-cluster/provision.ts apply',
+      'operator/controllers/ksql-cluster/provision.ts delete',
+      'operator/controllers/ksql-cluster/provision.ts list',
+      'operator/controllers/ksql-cluster/reconcile.ts apply',
+      'operator/controllers/status.ts applyStatus',
+      'operator/kube/events.ts create',
+      'operator/kube/informer.ts list',
+      'operator/kube/informer.ts watch',
+      'operator/kube/leader.ts create',
+      'operator/kube/leader.ts replace',
+    ].sort(),
+  );
+  return calls;
+}
+
 describe('ClusterRole', () => {
   const rules = (byKind(baseObjects, 'ClusterRole')[0] as unknown as { rules: Rule[] }).rules;
   const role = (byKind(baseObjects, 'Role')[0] as unknown as { rules: Rule[] }).rules;
+  const granted = (rs: readonly Rule[]): Set<string> => new Set(rs.flatMap((r) => r.apiGroups.flatMap((g) => r.resources.flatMap((res) => r.verbs.map((v) => `${g}/${res} ${v}`)))));
 
   it('has no wildcards', () => {
     for (const r of [...rules, ...role]) for (const x of [...r.apiGroups, ...r.resources, ...r.verbs]) expect(x).not.toBe('*');
   });
 
-  it('server-side-applies, reads and deletes every object a KsqlCluster renders', () => {
-    const kc = parseKsqlCluster({
-      apiVersion: 'ksetl.io/v1alpha1',
-      kind: 'KsqlCluster',
-      metadata: { name: 'a', namespace: 'team-a', uid: '00000000-0000-4000-8000-000000000000' },
-      spec: { kafka: { bootstrapServers: ['k:9092'] }, storage: { size: '1Gi' } },
-    });
-    if (!kc.ok) throw new Error('example cluster does not parse');
-    const objs = clusterObjectsInApplyOrder(renderCluster(kc.value, { defaultImage: 'ksetl', prometheusOperator: false }));
-    const plural: Record<string, string> = { ServiceAccount: 'serviceaccounts', ConfigMap: 'configmaps', Service: 'services', StatefulSet: 'statefulsets', PodDisruptionBudget: 'poddisruptionbudgets' };
-    for (const o of objs) {
-      const group = o.apiVersion!.includes('/') ? o.apiVersion!.split('/')[0]! : '';
-      const resource = plural[o.kind!];
-      expect(resource, o.kind).toBeDefined();
-      // server-side apply is a PATCH that creates when the object is missing: both verbs
-      for (const verb of ['get', 'list', 'watch', 'create', 'patch', 'delete']) expect(allows(rules, group, resource!, verb), `${verb} ${group}/${resource}`).toBe(true);
-    }
+  it('grants exactly the calls the operator makes: none missing, none unused', () => {
+    const calls = operatorCalls();
+    const leases = [...calls].filter((c) => c.startsWith('coordination.k8s.io/leases '));
+    const clusterWide = [...calls].filter((c) => !leases.includes(c)).sort();
+    expect([...granted(rules)].sort()).toEqual(clusterWide);
+    // leases only through the namespaced leader-election Role
+    expect([...granted(role)].sort()).toEqual(leases.sort());
+    expect(leases.sort()).toEqual(['coordination.k8s.io/leases create', 'coordination.k8s.io/leases get', 'coordination.k8s.io/leases update']);
   });
 
-  it('applies, lists (discovery, pruning) and deletes every monitoring object a KsqlCluster renders', () => {
-    const kc = parseKsqlCluster({
-      apiVersion: 'ksetl.io/v1alpha1',
-      kind: 'KsqlCluster',
-      metadata: { name: 'a', namespace: 'team-a', uid: '00000000-0000-4000-8000-000000000000' },
-      spec: { kafka: { bootstrapServers: ['k:9092'] }, monitoring: { scrape: { mode: 'PodMonitor' } }, logging: { sidecar: { loki: { url: 'http://loki' } } } },
-    });
-    if (!kc.ok) throw new Error('example cluster does not parse');
-    const { monitoring } = renderCluster(kc.value, { defaultImage: 'ksetl', prometheusOperator: true });
-    const kinds = new Set(monitoringObjectsInApplyOrder(monitoring).map((o) => o.kind));
-    expect([...kinds].sort()).toEqual(['ConfigMap', 'PodMonitor', 'PrometheusRule']);
-    for (const t of [RESOURCE.ConfigMap, ...Object.values(MONITORING_RESOURCE)]) {
-      for (const verb of ['get', 'list', 'create', 'patch', 'delete']) expect(allows(rules, t.group, t.plural, verb), `${verb} ${t.group}/${t.plural}`).toBe(true);
-    }
-  });
-
-  it('covers every resource type the operator code names (operator/kube/resources.ts)', () => {
-    for (const t of Object.values(RESOURCE)) {
-      // leases: the namespaced leader-election Role; events: written, never read
-      const [where, verbs] = t.kind === 'Lease' ? [role, ['get', 'create', 'update']] : t.kind === 'Event' ? [rules, ['create']] : [rules, ['list', 'watch']];
-      for (const verb of verbs) expect(allows(where, t.group, t.plural, verb), `${verb} ${t.group}/${t.plural}`).toBe(true);
-    }
-  });
-
-  it('writes status and finalizers of its own resources, Events, and reads Secrets and EndpointSlices only', () => {
-    for (const r of ['ksqlclusters', 'ksqlqueries']) {
-      for (const verb of ['get', 'list', 'watch', 'patch', 'update']) expect(allows(rules, 'ksetl.io', r, verb), `${verb} ${r}`).toBe(true);
-      expect(allows(rules, 'ksetl.io', r, 'create')).toBe(false);
-      expect(allows(rules, 'ksetl.io', `${r}/status`, 'patch')).toBe(true);
-      expect(allows(rules, 'ksetl.io', `${r}/finalizers`, 'update')).toBe(true);
-    }
-    // a cluster being deleted deletes its queries; nothing deletes clusters
-    expect(allows(rules, 'ksetl.io', 'ksqlqueries', 'delete')).toBe(true);
-    expect(allows(rules, 'ksetl.io', 'ksqlclusters', 'delete')).toBe(false);
-    for (const verb of ['create', 'patch']) expect(allows(rules, 'events.k8s.io', 'events', verb)).toBe(true);
-    for (const verb of ['get', 'list', 'watch']) expect(allows(rules, '', 'secrets', verb)).toBe(true);
-    for (const verb of ['create', 'update', 'patch', 'delete']) expect(allows(rules, '', 'secrets', verb), `${verb} secrets`).toBe(false);
-    for (const verb of ['list', 'watch']) expect(allows(rules, 'discovery.k8s.io', 'endpointslices', verb)).toBe(true);
-    expect(allows(rules, 'discovery.k8s.io', 'endpointslices', 'create')).toBe(false);
-    for (const verb of ['create', 'update', 'patch', 'delete']) expect(allows(rules, '', 'pods', verb), `${verb} pods`).toBe(false);
-    for (const r of ['servicemonitors', 'podmonitors', 'prometheusrules']) expect(allows(rules, 'monitoring.coreos.com', r, 'patch')).toBe(true);
-    // leases only through the namespaced Role
-    expect(rules.some((r) => r.resources.includes('leases'))).toBe(false);
-    for (const verb of ['get', 'create', 'update']) expect(allows(role, 'coordination.k8s.io', 'leases', verb)).toBe(true);
+  it('reads Secrets by name only: no list or watch (which would read every Secret in the cluster), no update or delete', () => {
+    const g = granted(rules);
+    for (const verb of ['list', 'watch', 'update', 'patch', 'delete', 'deletecollection']) expect(g.has(`/secrets ${verb}`), `${verb} secrets`).toBe(false);
+    expect(g.has('/secrets get')).toBe(true);
+    for (const verb of ['create', 'update', 'patch', 'delete']) expect(g.has(`/pods ${verb}`), `${verb} pods`).toBe(false);
+    // nothing deletes clusters; nothing creates the resources teams own
+    expect(g.has('ksetl.io/ksqlclusters delete')).toBe(false);
+    expect(g.has('ksetl.io/ksqlclusters create')).toBe(false);
+    expect(g.has('ksetl.io/ksqlqueries create')).toBe(false);
   });
 });
 

@@ -38,6 +38,8 @@ export const USAGE = `ksetl operator [options]
   --engine-url-override URL  one engine URL for every cluster (tests)
   --default-engine-image I   engine image when spec.image is unset
   --prometheus-operator      the Prometheus Operator CRDs exist (monitoring.scrape.mode Auto)
+  --prometheus-namespace NS  a namespace Prometheus scrapes engines from, admitted by each engine's
+                             NetworkPolicy (repeatable; default monitoring)
   --poll-seconds N           how often running queries are polled (default 15)`;
 
 export interface OperatorOptions {
@@ -49,6 +51,9 @@ export interface OperatorOptions {
   readonly engineUrlOverride?: string;
   readonly defaultImage: string;
   readonly prometheusOperator: boolean;
+  /** the operator's own namespace ($POD_NAMESPACE), admitted to the engines by their NetworkPolicy */
+  readonly operatorNamespace?: string;
+  readonly prometheusNamespaces?: readonly string[];
   readonly pollMs: number;
   readonly leaseNamespace: string;
   readonly identity: string;
@@ -68,6 +73,7 @@ export function parseOperatorArgs(args: readonly string[], env: NodeJS.ProcessEn
       'engine-url-override': { type: 'string' },
       'default-engine-image': { type: 'string' },
       'prometheus-operator': { type: 'boolean', default: false },
+      'prometheus-namespace': { type: 'string', multiple: true },
       'poll-seconds': { type: 'string' },
     },
   });
@@ -84,6 +90,8 @@ export function parseOperatorArgs(args: readonly string[], env: NodeJS.ProcessEn
     ...(values['engine-url-override'] ? { engineUrlOverride: values['engine-url-override'] } : {}),
     defaultImage: values['default-engine-image'] ?? env['KSETL_ENGINE_IMAGE'] ?? 'ghcr.io/ksetl/ksetl:0.1.0',
     prometheusOperator: values['prometheus-operator'] ?? false,
+    ...(env['POD_NAMESPACE'] ? { operatorNamespace: env['POD_NAMESPACE'] } : {}),
+    ...(values['prometheus-namespace'] ? { prometheusNamespaces: values['prometheus-namespace'] } : {}),
     pollMs: Number(values['poll-seconds'] ?? 15) * 1000,
     leaseNamespace: env['POD_NAMESPACE'] ?? values.namespace ?? 'default',
     identity: env['POD_NAME'] ?? `${hostname()}_${process.pid}`,
@@ -118,12 +126,18 @@ export async function startOperator(opts: OperatorOptions, log: Logger = createL
   const clusters = new Informer<KubeObject>(kube, RESOURCE.KsqlCluster, log, informerOpts);
   const queries = new Informer<WithOwner>(kube, RESOURCE.KsqlQuery, log, informerOpts);
   const managed = `${LABEL.managedBy}=${FIELD_MANAGER}`;
-  const owned = [RESOURCE.StatefulSet, RESOURCE.ConfigMap, RESOURCE.Service, RESOURCE.ServiceAccount, RESOURCE.PodDisruptionBudget].map(
+  const owned = [RESOURCE.StatefulSet, RESOURCE.ConfigMap, RESOURCE.Service, RESOURCE.ServiceAccount, RESOURCE.PodDisruptionBudget, RESOURCE.NetworkPolicy].map(
     (t) => new Informer<KubeObject>(kube, t, log, { ...informerOpts, labelSelector: managed }),
   );
   const informers: Informer<KubeObject>[] = [clusters, queries, ...owned];
 
-  const clusterController = new Controller('ksqlcluster', (ns, name) => reconcileCluster({ kube, events, log, metrics, render: { defaultImage: opts.defaultImage, prometheusOperator: opts.prometheusOperator } }, ns, name), {
+  const render = {
+    defaultImage: opts.defaultImage,
+    prometheusOperator: opts.prometheusOperator,
+    ...(opts.operatorNamespace ? { operatorNamespace: opts.operatorNamespace } : {}),
+    ...(opts.prometheusNamespaces ? { prometheusNamespaces: opts.prometheusNamespaces } : {}),
+  };
+  const clusterController = new Controller('ksqlcluster', (ns, name) => reconcileCluster({ kube, events, log, metrics, render }, ns, name), {
     log,
     metrics,
     keys: () => clusters.list().map(objectKey),

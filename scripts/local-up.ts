@@ -121,7 +121,11 @@ Ctrl-C stops everything.
       }, 600_000, 2000).then(
         () => {
           const pod = runner?.pods().find((p) => p.namespace === ns && p.name.startsWith(`${name}-`));
-          say(`KsqlCluster ${name} is Ready${pod ? `; its engine: npx ksetl --server http://${pod.ip}:8088` : ''}`);
+          // the engine asks for the credentials the operator generated (Secret <name>-ksetl-auth); the shell reads them from KSETL_USER/KSETL_PASSWORD
+          const secret = `${name}-ksetl-auth`;
+          say(
+            `KsqlCluster ${name} is Ready${pod ? `; its engine: KSETL_USER=ksetl KSETL_PASSWORD=$(kubectl -n ${ns} get secret ${secret} -o jsonpath='{.data.password}' | base64 -d) npx ksetl --server http://${pod.ip}:8088` : ''}`,
+          );
         },
         (e: unknown) => say((e as Error).message),
       );

@@ -11,7 +11,7 @@
  *   id of the query that hit it;
  * - the engine's JSON log lines (stdout and the file) carry namespace,
  *   cluster and query_id;
- * - the SASL password and the basic-auth password given to the engine never
+ * - the SASL password and the REST password the operator generated never
  *   appear in a record of the topic nor in any log line.
  *
  * The test broker speaks PLAINTEXT only, so `security.protocol` is the one
@@ -37,7 +37,8 @@ const SASL_PASSWORD = 'sasl-pw-7f3a9c1e';
 const BASIC_AUTH_PASSWORD = 'basic-pw-c41d0b52';
 const SECRETS: Record<string, Record<string, string>> = {
   'kafka-user': { username: 'team-logs', password: SASL_PASSWORD },
-  'rest-auth': { password: BASIC_AUTH_PASSWORD },
+  // the engine credentials the operator generates for the cluster
+  'logs-ksetl-auth': { username: 'ksetl', password: BASIC_AUTH_PASSWORD },
 };
 
 let brokers: string;
@@ -95,12 +96,7 @@ describe('log shipping to the cluster\'s Kafka topic', () => {
       metadata: { name, namespace, uid: `00000000-0000-4000-8000-${s.padStart(12, '0')}` },
       spec: {
         kafka: { bootstrapServers: ['kafka.kafka.svc:9092'], sasl: { mechanism: 'SCRAM-SHA-512', secretRef: { name: 'kafka-user' } } },
-        config: {
-          'ksql.streams.auto.offset.reset': 'earliest',
-          'ksetl.basic.auth.user': 'alice',
-          'ksetl.basic.auth.password': '${env:REST_PASSWORD}',
-        },
-        podTemplate: { spec: { containers: [{ name: 'engine', env: [{ name: 'REST_PASSWORD', valueFrom: { secretKeyRef: { name: 'rest-auth', key: 'password' } } }] }] } },
+        config: { 'ksql.streams.auto.offset.reset': 'earliest' },
         logging: { kafkaTopic: { enabled: true }, sidecar: { type: 'fluent-bit', loki: { url: 'http://loki.logging.svc' } } },
       },
     });
@@ -138,7 +134,7 @@ describe('log shipping to the cluster\'s Kafka topic', () => {
     });
     try {
       expect(running.config.basicAuth?.password).toBe(BASIC_AUTH_PASSWORD);
-      const auth = { authorization: `Basic ${Buffer.from(`alice:${BASIC_AUTH_PASSWORD}`).toString('base64')}`, 'content-type': 'application/json' };
+      const auth = { authorization: `Basic ${Buffer.from(`ksetl:${BASIC_AUTH_PASSWORD}`).toString('base64')}`, 'content-type': 'application/json' };
       expect((await fetch(`${running.url}/info`)).status).toBe(401);
       const post = async (ksql: string): Promise<Response> => await fetch(`${running.url}/ksql`, { method: 'POST', headers: auth, body: JSON.stringify({ ksql, streamsProperties: {} }) });
       const ok = async (ksql: string): Promise<void> => {
@@ -200,7 +196,7 @@ describe('log shipping to the cluster\'s Kafka topic', () => {
         ...stdout.lines,
         readFileSync(logFile, 'utf8'),
       ].join('\n');
-      for (const secret of [SASL_PASSWORD, BASIC_AUTH_PASSWORD, Buffer.from(`alice:${BASIC_AUTH_PASSWORD}`).toString('base64')]) {
+      for (const secret of [SASL_PASSWORD, BASIC_AUTH_PASSWORD, Buffer.from(`ksetl:${BASIC_AUTH_PASSWORD}`).toString('base64')]) {
         expect(everything.includes(secret), `a secret in the shipped logs`).toBe(false);
       }
     } finally {

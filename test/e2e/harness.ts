@@ -10,6 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import { parse, parseAllDocuments, stringify } from 'yaml';
+import { clusterObjectNames } from '../../operator/names.js';
 import { KubeRest, type KubeObject } from '../infra/pod-runner/kube-rest.js';
 import { startPodRunner, type PodRunner } from '../infra/pod-runner/runner.js';
 import { waitFor } from '../infra/wait.js';
@@ -237,11 +238,31 @@ export interface EngineQuery {
   state: string;
 }
 
-/** Statements on an engine's REST API (at a pod IP from the pod runner); the entities it answers. */
-export async function ksql(endpoint: string, sql: string, streamsProperties: Record<string, string> = {}): Promise<unknown[]> {
-  const res = await fetch(`${endpoint}/ksql`, {
+/** An engine's REST endpoint (a pod IP from the pod runner) and the credentials the operator generated for its cluster. */
+export interface EngineTarget {
+  readonly url: string;
+  readonly auth: { readonly user: string; readonly password: string } | null;
+}
+
+/** A cluster's engine credentials, from the Secret the operator generates (`<name>-ksetl-auth`). */
+export async function engineCredentials(api: KubeRest, namespace: string, cluster: string): Promise<EngineTarget['auth']> {
+  const s = await api.find<{ data?: Record<string, string> }>(`/api/v1/namespaces/${namespace}/secrets/${clusterObjectNames(cluster).authSecret}`);
+  const d = (k: string): string | undefined => (s?.data?.[k] === undefined ? undefined : Buffer.from(s.data[k]!, 'base64').toString('utf8'));
+  const user = d('username');
+  const password = d('password');
+  return user && password ? { user, password } : null;
+}
+
+/** The Authorization header for a target (none without credentials). */
+export function authHeader(t: EngineTarget): Record<string, string> {
+  return t.auth ? { Authorization: `Basic ${Buffer.from(`${t.auth.user}:${t.auth.password}`).toString('base64')}` } : {};
+}
+
+/** Statements on an engine's REST API; the entities it answers. */
+export async function ksql(target: EngineTarget, sql: string, streamsProperties: Record<string, string> = {}): Promise<unknown[]> {
+  const res = await fetch(`${target.url}/ksql`, {
     method: 'POST',
-    headers: { 'Content-Type': 'application/vnd.ksql.v1+json' },
+    headers: { 'Content-Type': 'application/vnd.ksql.v1+json', ...authHeader(target) },
     body: JSON.stringify({ ksql: sql, streamsProperties }),
   });
   if (!res.ok) throw new Error(`${sql.slice(0, 80)}: ${res.status} ${await res.text()}`);
@@ -249,8 +270,8 @@ export async function ksql(endpoint: string, sql: string, streamsProperties: Rec
 }
 
 /** SHOW QUERIES on an engine. */
-export async function showQueries(endpoint: string): Promise<EngineQuery[]> {
-  const [first] = (await ksql(endpoint, 'SHOW QUERIES;')) as { queries?: EngineQuery[] }[];
+export async function showQueries(target: EngineTarget): Promise<EngineQuery[]> {
+  const [first] = (await ksql(target, 'SHOW QUERIES;')) as { queries?: EngineQuery[] }[];
   return first?.queries ?? [];
 }
 

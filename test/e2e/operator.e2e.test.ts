@@ -38,7 +38,9 @@ import {
   applyAll,
   condition,
   createTopics,
+  engineCredentials,
   ksql,
+  type EngineTarget,
   listTopics,
   operatorAvailable,
   pointAtBroker,
@@ -99,10 +101,10 @@ describe.skipIf(!operatorAvailable || !kubeconfig || !bootstrap)('operator end t
     }, { timeoutMs: ms, detail: () => diagnostics(KQ(ns, name)) });
   const ready = (o: KubeObject) => condition(o, 'Ready')?.status === 'True' && (o['status'] as QueryStatus | undefined)?.observedGeneration === o.metadata?.generation;
   /** the engine of cluster `hk01` (one pod): its REST endpoint at the pod IP */
-  const engine = () => {
+  const engine = async (): Promise<EngineTarget> => {
     const pod = runner.pods().find((p) => p.namespace === ns && p.name.startsWith(clusterObjectNames('hk01').statefulSet));
     if (!pod) throw new Error('no hk01 engine pod');
-    return `http://${pod.ip}:8088`;
+    return { url: `http://${pod.ip}:8088`, auth: await engineCredentials(api, ns, 'hk01') };
   };
   const query = (name: string, sql: string, extra: Record<string, unknown> = {}): KubeObject => ({
     apiVersion: 'ksetl.io/v1alpha1',
@@ -169,7 +171,7 @@ describe.skipIf(!operatorAvailable || !kubeconfig || !bootstrap)('operator end t
     expect((await kq('bad-syntax'))!.status!.lastError!.line).toBe(2);
     expect((await kq('missing-stream'))!.status!.lastError!.message).toMatch(/NO_SUCH_STREAM/i);
     // nothing reached the engine, and the good query still counts
-    expect((await showQueries(engine())).map((q) => q.sinks).flat()).not.toContain('ORPHANS');
+    expect((await showQueries(await engine())).map((q) => q.sinks).flat()).not.toContain('ORPHANS');
     await produce(bootstrap, signups, [{ key: 'u6', value: { service: 'news', signup_time: hour + 5000 } }]);
     await readUntil(bootstrap, topic('hk01.new-users-per-service'), (seen) => seen.some((r) => r.key?.startsWith('news') && (r.value as { NEW_USERS: number }).NEW_USERS === 4));
     expect(ready((await kq('new-users-per-service'))!)).toBe(true);
@@ -214,11 +216,11 @@ describe.skipIf(!operatorAvailable || !kubeconfig || !bootstrap)('operator end t
     const recreated = await waitKq('refuse', 'Ready on the new SQL', (o) => ready(o) && o.status?.lastAppliedSql === newSql);
     const newId = recreated.status!.queries![0]!.id;
     expect(newId).not.toBe(id);
-    expect((await showQueries(engine())).map((q) => q.id)).not.toContain(id);
+    expect((await showQueries(await engine())).map((q) => q.id)).not.toContain(id);
 
     await api.delete(KQ(ns, 'refuse'));
     await waitFor('KsqlQuery refuse gone', async () => ((await kq('refuse')) === null ? true : undefined));
-    expect((await showQueries(engine())).map((q) => q.id)).not.toContain(newId);
+    expect((await showQueries(await engine())).map((q) => q.id)).not.toContain(newId);
     await waitFor('sink topic deleted', async () => (!(await listTopics(bootstrap)).includes(topic('refused')) ? true : undefined), 60_000);
   });
 
@@ -230,7 +232,7 @@ describe.skipIf(!operatorAvailable || !kubeconfig || !bootstrap)('operator end t
     env.restartOperator();
     const q = await waitKq('restart', 'Ready', ready);
     expect(q.status?.queries).toHaveLength(1);
-    const sinks = (await showQueries(engine())).flatMap((x) => x.sinks.map((s) => s.toUpperCase()));
+    const sinks = (await showQueries(await engine())).flatMap((x) => x.sinks.map((s) => s.toUpperCase()));
     expect(sinks.filter((s) => s === 'RESTARTED')).toHaveLength(1);
     // every sink is written by one query only
     expect(new Set(sinks).size).toBe(sinks.length);
@@ -239,13 +241,13 @@ describe.skipIf(!operatorAvailable || !kubeconfig || !bootstrap)('operator end t
   it('adopts what an interrupted reconcile already submitted (found by sink and statement) instead of running it twice', async () => {
     // what a reconcile killed after its submissions and before its status write leaves on the engine
     const sql = projection('user_id, service', 'adopted', 'src_adopt');
-    await ksql(engine(), sql, { 'auto.offset.reset': 'earliest' });
-    const existing = (await showQueries(engine())).filter((q) => q.sinks.map((s) => s.toUpperCase()).includes('ADOPTED'));
+    await ksql(await engine(), sql, { 'auto.offset.reset': 'earliest' });
+    const existing = (await showQueries(await engine())).filter((q) => q.sinks.map((s) => s.toUpperCase()).includes('ADOPTED'));
     expect(existing).toHaveLength(1);
     await applyAll(api, [query('adopt', sql)]);
     const q = await waitKq('adopt', 'Ready', ready);
     expect(q.status!.queries!.map((x) => x.id)).toEqual([existing[0]!.id]);
-    const sinks = (await showQueries(engine())).flatMap((x) => x.sinks.map((s) => s.toUpperCase()));
+    const sinks = (await showQueries(await engine())).flatMap((x) => x.sinks.map((s) => s.toUpperCase()));
     expect(sinks.filter((s) => s === 'ADOPTED')).toHaveLength(1);
   });
 

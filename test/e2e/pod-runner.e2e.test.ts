@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseKsqlCluster } from '../../operator/api/index.js';
+import { renderAuthSecret } from '../../operator/controllers/engine-credentials.js';
 import { clusterObjectsInApplyOrder, renderCluster } from '../../operator/controllers/ksql-cluster/desired.js';
 import { clusterObjectNames } from '../../operator/names.js';
 import { KubeRest, type KubeObject } from '../infra/pod-runner/kube-rest.js';
@@ -28,6 +29,8 @@ const bootstrap = inject('kafkaBootstrap');
 describe.skipIf(!kubeconfig || !bootstrap)('pod runner: engine pods of a StatefulSet as local processes', { timeout: 420_000 }, () => {
   const namespace = `runner-${randomBytes(3).toString('hex')}`;
   const cluster = 'solo';
+  const password = randomBytes(16).toString('hex');
+  const auth = { Authorization: `Basic ${Buffer.from(`ksetl:${password}`).toString('base64')}` };
   const names = clusterObjectNames(cluster);
   const podName = `${names.statefulSet}-0`;
   const podPath = `/api/v1/namespaces/${namespace}/pods/${podName}`;
@@ -59,7 +62,8 @@ describe.skipIf(!kubeconfig || !bootstrap)('pod runner: engine pods of a Statefu
       spec: { kafka: { bootstrapServers: [bootstrap] }, storage: { size: '1Gi' }, serviceId: `runner_${namespace}_` },
     });
     if (!kc.ok) throw new Error('cluster does not parse');
-    for (const o of clusterObjectsInApplyOrder(renderCluster(kc.value, { defaultImage: 'ghcr.io/ksetl/ksetl:test', prometheusOperator: false }))) {
+    // the engine credentials, as the operator creates them
+    for (const o of [renderAuthSecret(kc.value, password), ...clusterObjectsInApplyOrder(renderCluster(kc.value, { defaultImage: 'ghcr.io/ksetl/ksetl:test', prometheusOperator: false }))]) {
       const { ownerReferences: _owners, ...metadata } = o.metadata!;
       await api.apply({ ...(o as KubeObject), metadata } as KubeObject, FIELD_MANAGER);
     }
@@ -78,7 +82,8 @@ describe.skipIf(!kubeconfig || !bootstrap)('pod runner: engine pods of a Statefu
     const ip = pod.status!.podIP!;
     expect(ip).toMatch(/^(127|10)\.\d+\.\d+\.\d+$/);
     expect(runner.pods().map((p) => p.ip)).toContain(ip);
-    const info = (await (await fetch(`http://${ip}:8088/info`)).json()) as { KsqlServerInfo: { ksqlServiceId: string } };
+    expect((await fetch(`http://${ip}:8088/info`)).status).toBe(401);
+    const info = (await (await fetch(`http://${ip}:8088/info`, { headers: auth })).json()) as { KsqlServerInfo: { ksqlServiceId: string } };
     expect(info.KsqlServerInfo.ksqlServiceId).toBe(`runner_${namespace}_`);
     // the ConfigMap's mount path and the state volume were rewritten to local directories
     const log = readFileSync(runner.logFile(namespace, podName), 'utf8');
@@ -101,7 +106,7 @@ describe.skipIf(!kubeconfig || !bootstrap)('pod runner: engine pods of a Statefu
     const pod = await readyPod();
     const res = await fetch(`http://${pod.status!.podIP}:8088/ksql`, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/vnd.ksql.v1+json' },
+      headers: { 'Content-Type': 'application/vnd.ksql.v1+json', ...auth },
       body: JSON.stringify({ ksql: `CREATE STREAM pings (id VARCHAR KEY, n INT) WITH (KAFKA_TOPIC='${namespace}.pings', PARTITIONS=1, VALUE_FORMAT='JSON');`, streamsProperties: {} }),
     });
     expect(res.status, await res.clone().text()).toBe(200);

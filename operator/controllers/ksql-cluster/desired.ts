@@ -33,8 +33,12 @@ import {
   serviceId,
 } from '../../names.js';
 import {
+  AUTH_PASSWORD_KEY,
+  AUTH_USERNAME_KEY,
   CONFIG_DIR,
   CONFIG_FILE,
+  ENV_AUTH_PASSWORD,
+  ENV_AUTH_USERNAME,
   ENGINE_CONTAINER,
   ENV_KAFKA_PASSWORD,
   ENV_KAFKA_USERNAME,
@@ -51,7 +55,14 @@ import { youngGenerationNodeOption } from '../../../engine/server/heap.js';
 export interface RenderOptions extends MonitoringOptions {
   /** engine image when spec.image is unset (the operator's own version) */
   readonly defaultImage: string;
+  /** the operator's namespace, admitted to the engine port by the NetworkPolicy (default ksetl-system) */
+  readonly operatorNamespace?: string;
+  /** namespaces Prometheus scrapes from, admitted to the engine port (default: monitoring) */
+  readonly prometheusNamespaces?: readonly string[];
 }
+
+export const DEFAULT_OPERATOR_NAMESPACE = 'ksetl-system';
+export const DEFAULT_PROMETHEUS_NAMESPACES: readonly string[] = ['monitoring'];
 
 export interface DesiredClusterObjects {
   readonly serviceAccount: V1ServiceAccount;
@@ -60,6 +71,7 @@ export interface DesiredClusterObjects {
   readonly clientService: V1Service;
   readonly statefulSet: V1StatefulSet;
   readonly podDisruptionBudget: V1PodDisruptionBudget;
+  readonly networkPolicy: NetworkPolicy;
   /** monitoring and log shipping (monitoring.ts); its pod-template additions are already in the StatefulSet */
   readonly monitoring: DesiredMonitoring;
 }
@@ -79,7 +91,9 @@ function securityProtocol(kc: KsqlCluster): string {
 /**
  * The engine's configuration as ordered key/value pairs: what the operator
  * manages, then `spec.config` (sorted). Secrets never appear — they are
- * `${env:...}` references resolved by the engine from the pod's environment.
+ * `${env:...}` references in the operator's own (secret) keys, resolved by
+ * the engine from the pod's environment; the engine resolves no reference
+ * anywhere else.
  */
 export function engineConfig(kc: KsqlCluster): [string, string][] {
   const { name, namespace = 'default' } = kc.metadata;
@@ -93,6 +107,8 @@ export function engineConfig(kc: KsqlCluster): [string, string][] {
     ['processing.guarantee', kc.spec.processingGuarantee],
     ['security.protocol', securityProtocol(kc)],
   ];
+  // REST basic auth with the credentials the operator generated (engine-credentials.ts)
+  out.push(['ksetl.basic.auth.user', `\${env:${ENV_AUTH_USERNAME}}`], ['ksetl.basic.auth.password', `\${env:${ENV_AUTH_PASSWORD}}`]);
   if (kafka.sasl) {
     out.push(['sasl.mechanism', kafka.sasl.mechanism], ['sasl.username', `\${env:${ENV_KAFKA_USERNAME}}`], ['sasl.password', `\${env:${ENV_KAFKA_PASSWORD}}`]);
   }
@@ -200,6 +216,48 @@ export function renderPodDisruptionBudget(kc: KsqlCluster): V1PodDisruptionBudge
   };
 }
 
+type LabelSelector = { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] };
+
+/** networking.k8s.io/v1 NetworkPolicy as it goes over the wire (the client library's type names `from` `_from`). */
+export interface NetworkPolicy {
+  apiVersion: 'networking.k8s.io/v1';
+  kind: 'NetworkPolicy';
+  metadata: V1ObjectMeta;
+  spec: {
+    podSelector: LabelSelector;
+    policyTypes: ('Ingress' | 'Egress')[];
+    ingress: { from: { podSelector?: LabelSelector; namespaceSelector?: LabelSelector }[]; ports: { protocol: string; port: number | string }[] }[];
+  };
+}
+
+/**
+ * Who may reach the engine port: the team's own namespace (its clients, and
+ * the engines' peers), the operator's namespace and Prometheus's. Nothing
+ * else in the cluster — a neighbour team's pods included.
+ */
+export function renderNetworkPolicy(kc: KsqlCluster, opts: RenderOptions): NetworkPolicy {
+  const names = (ns: readonly string[]) => ({ matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: [...ns] }] });
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: meta(kc, clusterObjectNames(kc.metadata.name).networkPolicy),
+    spec: {
+      podSelector: { matchLabels: engineSelector(kc.metadata.name) },
+      policyTypes: ['Ingress'],
+      ingress: [
+        {
+          from: [
+            { podSelector: {} },
+            { namespaceSelector: names([opts.operatorNamespace ?? DEFAULT_OPERATOR_NAMESPACE]) },
+            { namespaceSelector: names(opts.prometheusNamespaces ?? DEFAULT_PROMETHEUS_NAMESPACES) },
+          ],
+          ports: [{ protocol: 'TCP', port: ENGINE_PORT }],
+        },
+      ],
+    },
+  };
+}
+
 function engineEnv(kc: KsqlCluster): V1EnvVar[] {
   const env: V1EnvVar[] = [
     { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
@@ -207,6 +265,11 @@ function engineEnv(kc: KsqlCluster): V1EnvVar[] {
     // the young generation a stream processor needs, set when node starts (engine/server/heap.ts)
     { name: 'NODE_OPTIONS', value: youngGenerationNodeOption() },
   ];
+  const auth = clusterObjectNames(kc.metadata.name).authSecret;
+  env.push(
+    { name: ENV_AUTH_USERNAME, valueFrom: { secretKeyRef: { name: auth, key: AUTH_USERNAME_KEY } } },
+    { name: ENV_AUTH_PASSWORD, valueFrom: { secretKeyRef: { name: auth, key: AUTH_PASSWORD_KEY } } },
+  );
   const sasl = kc.spec.kafka.sasl;
   if (sasl) {
     env.push(
@@ -385,6 +448,7 @@ export function renderCluster(kc: KsqlCluster, opts: RenderOptions, secretsHash?
     clientService: renderClientService(kc),
     statefulSet: renderStatefulSet(kc, opts, hash, monitoring.podTemplate),
     podDisruptionBudget: renderPodDisruptionBudget(kc),
+    networkPolicy: renderNetworkPolicy(kc, opts),
     monitoring,
   };
 }
@@ -396,5 +460,5 @@ export function renderCluster(kc: KsqlCluster, opts: RenderOptions, secretsHash?
  */
 export function clusterObjectsInApplyOrder(o: DesiredClusterObjects) {
   const shipper = o.monitoring.logShipperConfig;
-  return [o.serviceAccount, o.configMap, ...(shipper ? [shipper] : []), o.headlessService, o.clientService, o.podDisruptionBudget, o.statefulSet] as const;
+  return [o.serviceAccount, o.networkPolicy, o.configMap, ...(shipper ? [shipper] : []), o.headlessService, o.clientService, o.podDisruptionBudget, o.statefulSet] as const;
 }

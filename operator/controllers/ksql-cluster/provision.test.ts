@@ -35,6 +35,7 @@ class FakeKube implements KubePort {
   readonly objects = new Map<string, KubeObject>();
   readonly applied: string[] = [];
   readonly deleted: string[] = [];
+  readonly created: string[] = [];
   prometheusOperator: 'Installed' | 'NotInstalled' | 'Forbidden' = 'NotInstalled';
 
   #gate(t: ResourceType): void {
@@ -86,6 +87,12 @@ class FakeKube implements KubePort {
     return next as unknown as T;
   }
   async create<T extends KubeObject>(obj: T): Promise<T> {
+    if (obj.kind === 'Event') return obj;
+    const t = this.#typeOf(obj);
+    const key = this.#key(t, obj.metadata?.namespace, obj.metadata!.name!);
+    if (this.objects.has(key)) throw new KubeApiError(409, 'AlreadyExists', `${obj.kind} ${obj.metadata?.name} already exists`);
+    this.objects.set(key, obj);
+    this.created.push(`${obj.kind}/${obj.metadata?.name}`);
     return obj;
   }
   async replace<T extends KubeObject>(obj: T): Promise<T> {
@@ -243,5 +250,28 @@ describe('reconcileCluster: pod template', () => {
     t.respec({ podTemplate: { spec: { nodeSelector: { pool: 'streaming' } } } });
     await t.run();
     expect(t.kube.applied).toContain('StatefulSet/ads-ksetl');
+  });
+});
+
+describe('reconcileCluster: engine credentials', () => {
+  it('creates the credentials Secret once and keeps its password; a new password rolls the pods', async () => {
+    const t = setup();
+    await t.run();
+    expect(t.kube.created).toEqual(['Secret/ads-ksetl-auth']);
+    const secret = t.kube.kinds('Secret')[0] as unknown as { data: Record<string, string>; metadata: { ownerReferences: { uid: string }[] } };
+    expect(secret.metadata.ownerReferences[0]!.uid).toBe(UID);
+    const hash = t.sts()!.spec.template.metadata.annotations['ksetl.io/config-hash'];
+    await t.run();
+    expect(t.kube.created).toEqual(['Secret/ads-ksetl-auth']);
+    expect(t.sts()!.spec.template.metadata.annotations['ksetl.io/config-hash']).toBe(hash);
+    // deleted by someone: a new one, and the engines restart with it
+    t.kube.objects.delete(`/secrets/${NS}/ads-ksetl-auth`);
+    await t.run();
+    expect(t.kube.created).toEqual(['Secret/ads-ksetl-auth', 'Secret/ads-ksetl-auth']);
+    expect(t.sts()!.spec.template.metadata.annotations['ksetl.io/config-hash']).not.toBe(hash);
+    // never in status or events
+    const password = Buffer.from((t.kube.kinds('Secret')[0] as unknown as { data: Record<string, string> }).data['password']!, 'base64').toString();
+    expect(JSON.stringify(t.kube.cluster().status)).not.toContain(password);
+    expect(JSON.stringify(t.events.recorded)).not.toContain(password);
   });
 });

@@ -22,6 +22,7 @@ import type { ReconcileResult } from '../../kube/workqueue.js';
 import type { OperatorMetrics } from '../../metrics.js';
 import { engineSelector, internalTopicPrefix, restEndpoint, selectorString, serviceId } from '../../names.js';
 import { mergeConditions, transitions, type ConditionInput } from '../conditions.js';
+import { ensureEngineCredentials } from '../engine-credentials.js';
 import { CLUSTER_FINALIZER, applyFinalizer, hasFinalizer } from '../finalizers.js';
 import { applyStatusIfChanged } from '../status.js';
 import { ANNOTATION } from '../../names.js';
@@ -135,8 +136,11 @@ export async function reconcileCluster(deps: ClusterReconcilerDeps, namespace: s
   if (!hasFinalizer(raw, CLUSTER_FINALIZER)) await applyFinalizer(kube, raw, CLUSTER_FINALIZER, true);
 
   const secrets = await observeSecrets(kube, kc);
+  // the engines' REST credentials: generated once; a new password (the Secret deleted) rolls the pods as a rotated Kafka credential does
+  const credentials = await ensureEngineCredentials(kube, kc);
+  const secretsHash = createHash('sha256').update(`${secrets.hash ?? ''}\n${credentials.user}:${credentials.password}`).digest('hex').slice(0, 16);
   const observedMonitoring = await observeMonitoring(kube, kc);
-  const desired = renderCluster(kc, { ...deps.render, prometheusOperator: observedMonitoring.prometheusOperator === 'Installed' }, secrets.hash);
+  const desired = renderCluster(kc, { ...deps.render, prometheusOperator: observedMonitoring.prometheusOperator === 'Installed' }, secretsHash);
   let sts: V1StatefulSet | undefined;
   try {
     for (const obj of clusterObjectsInApplyOrder(desired)) {

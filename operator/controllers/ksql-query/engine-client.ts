@@ -5,6 +5,7 @@
  * refused (EngineStatementError, not retryable) versus an engine that could
  * not be reached (EngineUnavailableError, retryable).
  */
+import { basicAuthorization, type EngineCredentials } from '../engine-credentials.js';
 import type { EngineQuery, EngineState } from './plan.js';
 import type { SeedSource } from './validate.js';
 
@@ -33,9 +34,12 @@ const REQUEST_TIMEOUT_MS = 30_000;
 
 export class EngineClient {
   readonly #urls: readonly string[];
-  constructor(urls: readonly string[]) {
+  readonly #authorization: Record<string, string>;
+  /** `credentials`: the cluster's REST credentials (engine-credentials.ts); null calls without (an engine without auth) */
+  constructor(urls: readonly string[], credentials: EngineCredentials | null = null) {
     if (urls.length === 0) throw new EngineUnavailableError('no engine endpoint is ready');
     this.#urls = urls;
+    this.#authorization = credentials ? { Authorization: basicAuthorization(credentials) } : {};
   }
 
   get url(): string {
@@ -49,12 +53,17 @@ export class EngineClient {
       try {
         const res = await fetch(`${base}${path}`, {
           method: 'POST',
-          headers: { 'Content-Type': 'application/vnd.ksql.v1+json', Accept: 'application/vnd.ksql.v1+json' },
+          headers: { 'Content-Type': 'application/vnd.ksql.v1+json', Accept: 'application/vnd.ksql.v1+json', ...this.#authorization },
           body: JSON.stringify(body),
           signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
         });
         if (res.status >= 500 || res.status === 503) {
           last = new EngineUnavailableError(`${base}${path}: HTTP ${res.status} ${await res.text()}`);
+          continue;
+        }
+        // credentials refused: not the statement's fault (an engine still on the last password while the pods roll); retried
+        if (res.status === 401 || res.status === 403) {
+          last = new EngineUnavailableError(`${base}${path}: HTTP ${res.status}: the engine refused the cluster's credentials (Secret <cluster>-ksetl-auth)`);
           continue;
         }
         return res;

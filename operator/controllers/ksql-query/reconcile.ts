@@ -17,6 +17,7 @@ import { RESOURCE } from '../../kube/resources.js';
 import type { ReconcileResult } from '../../kube/workqueue.js';
 import type { OperatorMetrics } from '../../metrics.js';
 import { mergeConditions, transitions, type ConditionInput } from '../conditions.js';
+import { readEngineCredentials, type EngineCredentials } from '../engine-credentials.js';
 import type { EngineEndpoints } from '../engine-endpoints.js';
 import { QUERY_FINALIZER, applyFinalizer, hasFinalizer } from '../finalizers.js';
 import { applyStatusIfChanged } from '../status.js';
@@ -46,8 +47,8 @@ export interface QueryReconcilerDeps {
   readonly now?: () => Date;
   /** how often running queries are polled for state, errors and figures */
   readonly pollMs?: number;
-  /** engine clients by URL list (tests may swap in their own) */
-  readonly engineClient?: (urls: readonly string[]) => EngineClient;
+  /** engine clients by URL list and credentials (tests may swap in their own) */
+  readonly engineClient?: (urls: readonly string[], credentials: EngineCredentials | null) => EngineClient;
 }
 
 type RawQuery = KubeObject & { status?: KsqlQueryStatus; spec?: { clusterRef?: { name?: string } } };
@@ -148,7 +149,7 @@ export async function reconcileQuery(deps: QueryReconcilerDeps, namespace: strin
   let snap: EngineSnapshot;
   try {
     const urls = await deps.endpoints.urls(namespace, clusterName);
-    engine = (deps.engineClient ?? ((u) => new EngineClient(u)))(urls);
+    engine = (deps.engineClient ?? ((u, c) => new EngineClient(u, c)))(urls, await readEngineCredentials(kube, namespace, clusterName));
     snap = await engine.snapshot();
   } catch (e) {
     if (!(e instanceof EngineUnavailableError)) throw e;
@@ -342,7 +343,7 @@ async function finalize(deps: QueryReconcilerDeps, raw: RawQuery, log: Logger): 
   };
   if (!cluster) return await release(`KsqlCluster ${clusterName} is gone; nothing to terminate`);
   try {
-    const engine = (deps.engineClient ?? ((u) => new EngineClient(u)))(await deps.endpoints.urls(namespace, clusterName));
+    const engine = (deps.engineClient ?? ((u, c) => new EngineClient(u, c)))(await deps.endpoints.urls(namespace, clusterName), await readEngineCredentials(kube, namespace, clusterName));
     const { state } = await engine.snapshot();
     // the queries the status lists, and those of the SQL (a reconcile may have stopped before writing status)
     const ids = new Set([...(raw.status?.queries ?? []).map((q) => q.id)]);

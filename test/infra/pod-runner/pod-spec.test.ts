@@ -87,10 +87,21 @@ describe('localArgv', () => {
 });
 
 describe('containerEnv', () => {
-  it('resolves the downward API fields the engine pod uses', () => {
+  it('resolves the downward API fields and the engine credentials the engine pod uses', () => {
     const pod = enginePod();
-    const env = containerEnv(pod, pod.spec!.containers[0]!, noSources, '127.0.9.2', '127.0.0.1');
-    expect(env).toEqual({ POD_NAME: 'ads-ksetl-0', POD_NAMESPACE: 'team-ads', KSETL_NAMESPACE: 'team-ads', KSETL_CLUSTER: 'ads', NODE_OPTIONS: '--max-semi-space-size=64' });
+    // the Secret the operator generates for the cluster's REST credentials
+    const auth: Record<string, string> = { username: 'ksetl', password: 'pw' };
+    const sources = { ...noSources, secret: (name: string, key: string) => (name === 'ads-ksetl-auth' ? auth[key] : undefined) };
+    const env = containerEnv(pod, pod.spec!.containers[0]!, sources, '127.0.9.2', '127.0.0.1');
+    expect(env).toEqual({
+      POD_NAME: 'ads-ksetl-0',
+      POD_NAMESPACE: 'team-ads',
+      KSETL_NAMESPACE: 'team-ads',
+      KSETL_CLUSTER: 'ads',
+      NODE_OPTIONS: '--max-semi-space-size=64',
+      KSETL_AUTH_USERNAME: 'ksetl',
+      KSETL_AUTH_PASSWORD: 'pw',
+    });
   });
 
   it('resolves Secret and ConfigMap references, envFrom first, then env in order with $(VAR)', () => {
