@@ -18,14 +18,15 @@ describe('kafkajs patches', () => {
     expect(groupMessagesPerPartition({ topic: 't', partitionMetadata: [], messages, partitioner: () => 0 })).toEqual({});
   });
 
-  it('is what kafkajs uses once the engine loads it (a fresh process)', () => {
+  it('is what kafkajs uses once the engine loads it (a fresh process), with the Cluster patch for deleted topics', () => {
     const script = `
       const { createRequire } = await import('node:module');
       const patches = await import('./engine/kafka/kafkajs-patches.ts');
       await import('./engine/kafka/kafkajs-port.ts');
       const require = createRequire(import.meta.url);
-      console.log(JSON.stringify([patches.kafkajsPatched, require('kafkajs/src/producer/groupMessagesPerPartition.js') === patches.groupMessagesPerPartition]));`;
+      const Cluster = require('kafkajs/src/cluster/index.js');
+      console.log(JSON.stringify([patches.kafkajsPatched, require('kafkajs/src/producer/groupMessagesPerPartition.js') === patches.groupMessagesPerPartition, Cluster[Symbol.for('ksetl.kafkajs.cluster.patched')] === true]));`;
     const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root, encoding: 'utf8' });
-    expect(JSON.parse(out.trim().split('\n').pop()!)).toEqual([true, true]);
+    expect(JSON.parse(out.trim().split('\n').pop()!)).toEqual([true, true, true]);
   });
 });

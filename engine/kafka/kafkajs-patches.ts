@@ -146,4 +146,7 @@ function patchCluster(): boolean {
 const PATCHED = Symbol.for('ksetl.kafkajs.cluster.patched');
 
 /** Whether every fix is in place (false: kafkajs was loaded before this module). */
-export const kafkajsPatched: boolean = replaceModule(GROUP_MODULE, groupMessagesPerPartition) && patchCluster();
+const groupPatched = replaceModule(GROUP_MODULE, groupMessagesPerPartition);
+// a prototype patch: in place whenever kafkajs was loaded
+const clusterPatched = patchCluster();
+export const kafkajsPatched: boolean = groupPatched && clusterPatched;

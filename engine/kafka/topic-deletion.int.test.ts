@@ -53,18 +53,22 @@ describe('deleting topics never wedges a process', () => {
     const [a, b] = await pair(`del_${s}_`);
     const src = `del-src-${s}`;
     const out = `del-out-${s}`;
+    const gone = `del-gone-${s}`;
     await a.execute(`CREATE STREAM SRC (ID STRING KEY, N INT) WITH (KAFKA_TOPIC='${src}', PARTITIONS=2, VALUE_FORMAT='JSON');
+                     CREATE STREAM GONE (ID STRING KEY, N INT) WITH (KAFKA_TOPIC='${gone}', PARTITIONS=1, VALUE_FORMAT='JSON');
                      CREATE STREAM OUT1 WITH (KAFKA_TOPIC='${out}') AS SELECT ID, N FROM SRC;`);
     await inStep(a, b);
-    // both processes' producers write to both topics (inserts here, query outputs there)
-    await a.execute(`INSERT INTO SRC (ID, N) VALUES ('a', 1);`);
-    await b.execute(`INSERT INTO SRC (ID, N) VALUES ('b', 2);`);
+    // both processes' producers write to every topic (inserts here, query outputs there)
+    await a.execute(`INSERT INTO SRC (ID, N) VALUES ('a', 1); INSERT INTO GONE (ID, N) VALUES ('a', 1);`);
+    await b.execute(`INSERT INTO SRC (ID, N) VALUES ('b', 2); INSERT INTO GONE (ID, N) VALUES ('b', 2);`);
     await expectValues(out, [1, 2]);
 
     await b.execute(`TERMINATE CSAS_OUT1_0;`);
     await a.execute(`DROP STREAM OUT1 DELETE TOPIC;`);
     await b.execute(`DROP STREAM SRC DELETE TOPIC;`);
-    await waitFor('topics deleted', async () => ((await admin.admin.listTopics()).some((t) => t === src || t === out) ? undefined : true));
+    // a topic deleted for good: the clients that wrote to it must not keep asking for it
+    await a.execute(`DROP STREAM GONE DELETE TOPIC;`);
+    await waitFor('topics deleted', async () => ((await admin.admin.listTopics()).some((t) => t === src || t === out || t === gone) ? undefined : true));
 
     // the same names (more partitions this time) and new ones
     const other = `del-other-${s}`;
