@@ -222,7 +222,26 @@ class KafkajsAdmin implements KafkaAdmin {
       });
     } catch (e) {
       // Another client created it between listTopics and createTopics.
-      if (!isTopicAlreadyExists(e)) throw e;
+      if (isTopicAlreadyExists(e)) return;
+      // Created, but kafkajs's wait for leaders asked a broker whose metadata
+      // does not show the topics yet, and gave up on that answer: wait on.
+      if (!isUnknownTopic(e)) throw e;
+      await this.#untilLeaders(missing.map((t) => t.name));
+    }
+  }
+
+  async #untilLeaders(topics: readonly string[]): Promise<void> {
+    const admin = await this.#client();
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      try {
+        const { topics: found } = await admin.fetchTopicMetadata({ topics: [...topics] });
+        if (found.length === topics.length && found.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+      } catch (e) {
+        if (!isUnknownTopic(e) || Date.now() > deadline) throw e;
+      }
+      if (Date.now() > deadline) throw new Error(`Topics created but without leaders after 30 s: ${topics.join(', ')}`);
+      await new Promise((r) => setTimeout(r, 50));
     }
   }
 
@@ -257,7 +276,12 @@ class KafkajsAdmin implements KafkaAdmin {
     const existing = new Set(await admin.listTopics());
     const topics = names.filter((n) => existing.has(n));
     if (topics.length === 0) return;
-    await admin.deleteTopics({ topics });
+    try {
+      await admin.deleteTopics({ topics });
+    } catch (e) {
+      // deleted by another client since the listing: gone is what was asked
+      if (!isUnknownTopic(e)) throw e;
+    }
     // The controller has accepted the deletion; the broker's metadata follows
     // shortly. Until then a listing still shows the topics, and creating one
     // again would find it "already exists" and then lose it.
@@ -289,6 +313,15 @@ class KafkajsAdmin implements KafkaAdmin {
     if (this.#connected) await this.admin.disconnect();
     this.#connected = null;
   }
+}
+
+/** UNKNOWN_TOPIC_OR_PARTITION or LEADER_NOT_AVAILABLE, also under kafkajs's retry errors. */
+function isUnknownTopic(e: unknown): boolean {
+  for (let err = e as { type?: unknown; cause?: unknown; originalError?: unknown } | null, depth = 0; err && typeof err === 'object' && depth < 5; depth++) {
+    if (err.type === 'UNKNOWN_TOPIC_OR_PARTITION' || err.type === 'LEADER_NOT_AVAILABLE') return true;
+    err = (err.originalError ?? err.cause ?? null) as typeof err;
+  }
+  return false;
 }
 
 function isTopicAlreadyExists(e: unknown): boolean {
