@@ -417,8 +417,12 @@ export class KafkaEngine {
 
   /** Recomputes every query's consumer lag now (also run periodically). */
   async refreshLag(): Promise<void> {
+    if (this.#runners.size === 0) return;
+    // one listing for every query's check of its input topics
+    const listing = this.port.admin.listTopics().then((t): ReadonlySet<string> => new Set(t));
+    listing.catch(() => {}); // each runner's refresh reports it
     await Promise.all(
-      [...this.#runners.values()].map((r) => r.refreshLag().catch((e: Error) => this.logger.debug({ err: e }, 'lag refresh failed'))),
+      [...this.#runners.values()].map((r) => r.refreshLag(listing).catch((e: Error) => this.logger.debug({ err: e }, 'lag refresh failed'))),
     );
   }
 

@@ -261,12 +261,16 @@ export class QueryRunner {
   }
 
   /**
-   * Refreshes ksetl_query_consumer_lag for the input partitions this process
+   * Checks that the input topics still exist (see #checkSources), then
+   * refreshes ksetl_query_consumer_lag for the input partitions this process
+   * (`listing`: the cluster's topics, when the caller listed them for every query)
    * owns: the log end (high watermark) minus the position (the next offset to
    * process, or the group's committed offset before the first batch).
    */
-  async refreshLag(): Promise<void> {
-    if (this.#state !== 'RUNNING' || this.#stopping) return;
+  async refreshLag(listing?: Promise<ReadonlySet<string>>): Promise<void> {
+    if (this.#stopping) return;
+    await this.#checkSources(listing);
+    if (this.#state !== 'RUNNING') return;
     const owned = new Set(this.#tasks.keys());
     const gauge = this.o.metrics.get('ksetl_query_consumer_lag');
     const topics = this.#consumerTopics();
@@ -283,6 +287,20 @@ export class QueryRunner {
         gauge.set(labels, Math.max(0, w.high - Math.max(position, w.low)));
       }
     }
+  }
+
+  /**
+   * An input topic deleted under a running query ends it, as Kafka Streams'
+   * MissingSourceTopicException does (ksqlDB shows ERROR): kafkajs itself
+   * just assigns the group nothing and waits, without an error.
+   */
+  async #checkSources(listing?: Promise<ReadonlySet<string>>): Promise<void> {
+    if (this.#state !== 'RUNNING') return;
+    const listed = await (listing ?? this.o.port.admin.listTopics().then((t) => new Set(t)));
+    const missing = this.plan.sourceTopics.filter((t) => !listed.has(t));
+    if (missing.length === 0 || this.#state !== 'RUNNING' || this.#stopping) return;
+    this.#fail(`Missing source topics: ${missing.join(', ')}`);
+    this.o.logger.error({ topics: missing }, 'source topics deleted under the query');
   }
 
   #logEntry(entry: ProcessingLogEntry): void {

@@ -127,11 +127,11 @@ describe('deleting topics never wedges a process', () => {
 });
 
 describe('health tells the truth', () => {
-  it('a query failing every batch is ERROR in SHOW QUERIES and /healthcheck, and RUNNING again once its batches succeed', async () => {
+  it('a query failing every batch is ERROR in SHOW QUERIES and /healthcheck, RUNNING again once its batches succeed, and ERROR once its source topic is deleted', async () => {
     const s = seed();
     const server = await startServer({
       env: { KSQL_BOOTSTRAP_SERVERS: brokers, KSQL_KSQL_SERVICE_ID: `health_${s}_`, KSQL_LISTENERS: 'http://127.0.0.1:0', KSQL_KSQL_STREAMS_AUTO_OFFSET_RESET: 'earliest', KSETL_LOG_LEVEL: 'silent' },
-      overrides: { 'ksetl.query.error.failed.batches': '2' },
+      overrides: { 'ksetl.query.error.failed.batches': '2', 'ksetl.metrics.lag.refresh.ms': '500' },
     });
     const ksql = async (text: string): Promise<Record<string, unknown>[]> => {
       const r = await fetch(`${server.url}/ksql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ksql: text, streamsProperties: {} }) });
@@ -177,6 +177,13 @@ describe('health tells the truth', () => {
       await waitFor('RUNNING again', async () => ((await queryState()).state === 'RUNNING' ? true : undefined), 90_000);
       await readTopic(admin, sink, (x) => ids(x).includes('2'), 'the record that failed before');
       expect((await health()).body.details['queries']?.isHealthy).toBe(true);
+
+      // the source topic goes away: kafkajs just assigns nothing; the query ends as Kafka Streams' does (MissingSourceTopicException)
+      await admin.admin.deleteTopics([`health-src-${s}`]);
+      await waitFor('ERROR for the deleted source', async () => ((await queryState()).state === 'ERROR' ? true : undefined), 60_000);
+      const [again] = await ksql('EXPLAIN CSAS_OUT1_0;');
+      const errors = (again!['queryDescription'] as { queryErrors: { errorMessage: string }[] }).queryErrors;
+      expect(errors[errors.length - 1]!.errorMessage).toBe(`Missing source topics: health-src-${s}`);
     } finally {
       await server.close();
     }
