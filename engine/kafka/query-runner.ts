@@ -117,6 +117,9 @@ export class QueryRunner {
   readonly #failing = new Map<string, number>();
   /** why the query is ERROR: batches keep failing (it recovers), or its start or consumer failed (it does not) */
   #errorCause: 'batches' | 'fatal' | null = null;
+  /** the next restart of a query in ERROR for good (ksqlDB's query retry), and how many came before it */
+  #restartTimer: NodeJS.Timeout | null = null;
+  #restarts = 0;
   #stopping = false;
   /** called when stop() begins: restores waiting for changelogs give up (a deleted changelog never reaches its end) */
   readonly #onStop = new Set<() => void>();
@@ -176,12 +179,60 @@ export class QueryRunner {
     if (this.#errors.length > max) this.#errors.splice(0, this.#errors.length - max);
   }
 
-  /** The query cannot go on by itself: its start failed or its consumer stopped for good. */
+  /** The query cannot go on by itself: its start failed, its consumer stopped for good, or an input topic is gone. */
   #fail(message: string): void {
     this.#state = 'ERROR';
     this.#error = message;
     this.#errorCause = 'fatal';
     this.#recordError(message);
+    this.#scheduleRestart();
+  }
+
+  /**
+   * ksqlDB restarts a query in ERROR after `ksql.query.retry.backoff.initial.ms`
+   * (default 15 s), doubling the wait up to `ksql.query.retry.backoff.max.ms`
+   * (default 15 min) while it keeps failing.
+   */
+  #scheduleRestart(): void {
+    if (this.#stopping || this.#restartTimer) return;
+    const initial = Number(this.o.properties['ksql.query.retry.backoff.initial.ms'] ?? 15_000);
+    const max = Number(this.o.properties['ksql.query.retry.backoff.max.ms'] ?? 900_000);
+    const delay = Math.min(max, initial * 2 ** Math.min(this.#restarts++, 30));
+    this.o.logger.info({ retryInMs: delay, restarts: this.#restarts }, 'query in ERROR: restarting it after a backoff');
+    this.#restartTimer = setTimeout(() => {
+      this.#restartTimer = null;
+      void this.#restart();
+    }, delay);
+    this.#restartTimer.unref();
+  }
+
+  async #restart(): Promise<void> {
+    if (this.#stopping) return;
+    const c = this.#consumer;
+    this.#consumer = null;
+    if (c) await c.close().catch((e: Error) => this.o.logger.warn({ err: e }, 'closing the failed consumer failed'));
+    for (const t of [...this.#tasks.values()]) await this.#closeTask(t);
+    if (this.#stopping) return;
+    try {
+      await this.#startWithRetries();
+    } catch (e) {
+      if (!this.#stopping) this.#fail((e as Error).message);
+      this.o.logger.error({ err: e }, 'query restart failed');
+      return;
+    }
+    // set by the start (TypeScript keeps the null of above across the awaits)
+    const started = this.#consumer as KafkaConsumer | null;
+    if (this.#stopping) {
+      // stop() ran during the start and found no consumer to close
+      await started?.close().catch(() => undefined);
+      return;
+    }
+    this.#state = 'RUNNING';
+    this.#errorCause = null;
+    this.#error = null;
+    this.#failing.clear();
+    if (this.#paused) for (const t of this.#consumerTopics()) started?.pause(t);
+    this.o.logger.info('query restarted: RUNNING');
   }
 
   /**
@@ -193,6 +244,7 @@ export class QueryRunner {
    */
   #batchOutcome(key: string, error: string | null): void {
     if (error === null) {
+      this.#restarts = 0;
       if (!this.#failing.delete(key)) return;
     } else {
       this.#failing.set(key, (this.#failing.get(key) ?? 0) + 1);
@@ -439,6 +491,8 @@ export class QueryRunner {
 
   async stop(): Promise<void> {
     this.#stopping = true;
+    if (this.#restartTimer) clearTimeout(this.#restartTimer);
+    this.#restartTimer = null;
     for (const abort of [...this.#onStop]) abort();
     if (this.#state !== 'ERROR') this.#state = 'STOPPING';
     const c = this.#consumer;
