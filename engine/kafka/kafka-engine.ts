@@ -86,6 +86,7 @@ export class KafkaEngine {
   #closed = false;
   readonly #precreated: boolean;
   readonly #errors: string[] = [];
+  #lastErrorAt = 0;
   readonly metrics: EngineMetrics;
   readonly logger: Logger;
   #lagTimer: NodeJS.Timeout | null = null;
@@ -174,9 +175,15 @@ export class KafkaEngine {
     return !this.#replaying && !this.#closed && [...this.#runners.values()].every((r) => r.status.state === 'RUNNING');
   }
 
-  /** Background failures no caller was told about (a query's start, a push query's subscription, ...). */
+  /** Background failures no caller was told about (a query's start, a push query's subscription, ...), the latest 100. */
   get errors(): readonly string[] {
     return this.#errors;
+  }
+
+  #backgroundError(message: string): void {
+    this.#errors.push(`${new Date().toISOString()} ${message}`);
+    if (this.#errors.length > 100) this.#errors.splice(0, this.#errors.length - 100);
+    this.#lastErrorAt = Date.now();
   }
 
   /**
@@ -202,6 +209,8 @@ export class KafkaEngine {
         kafka: { isHealthy: !this.#closed },
         commandRunner,
         queries: { isHealthy: Object.keys(errors).length === 0, queries, ...(Object.keys(errors).length > 0 ? { errors } : {}) },
+        // failures of work no caller waited for; unhealthy for 5 minutes after the last one
+        background: { isHealthy: Date.now() - this.#lastErrorAt > 300_000, errors: this.#errors.slice(-10) },
       },
     };
   }
@@ -318,7 +327,7 @@ export class KafkaEngine {
         });
       })
       .catch((e: Error) => {
-        this.#errors.push(`subscription to ${topic} failed: ${e.message}`);
+        this.#backgroundError(`subscription to ${topic} failed: ${e.message}`);
         this.logger.warn({ err: e, topic }, 'push query subscription failed');
       });
     return unsubscribe;
@@ -528,7 +537,7 @@ export class KafkaEngine {
     void Promise.allSettled(this.#pending)
       .then(() => (this.#closed ? undefined : runner.start()))
       .catch((e: Error) => {
-        this.#errors.push(`${queryId}: ${e.message}`);
+        this.#backgroundError(`${queryId}: ${e.message}`);
       });
   }
 
@@ -557,7 +566,7 @@ export class KafkaEngine {
     const tracked = p.catch((e: Error) => {
       // a statement's own work fails the statement (failedWork); the rest has no caller to tell
       if (work) return;
-      this.#errors.push(e.message);
+      this.#backgroundError(e.message);
       this.logger.warn({ err: e }, 'background engine work failed');
     });
     this.#pending.push(tracked);
