@@ -1,5 +1,5 @@
 // first: patches kafkajs's modules before kafkajs loads them
-import { forgetTopics } from './kafkajs-patches.js';
+import { forgetTopics, hasKafkaErrorType } from './kafkajs-patches.js';
 import {
   AssignerProtocol,
   Kafka,
@@ -317,11 +317,7 @@ class KafkajsAdmin implements KafkaAdmin {
 
 /** UNKNOWN_TOPIC_OR_PARTITION or LEADER_NOT_AVAILABLE, also under kafkajs's retry errors. */
 function isUnknownTopic(e: unknown): boolean {
-  for (let err = e as { type?: unknown; cause?: unknown; originalError?: unknown } | null, depth = 0; err && typeof err === 'object' && depth < 5; depth++) {
-    if (err.type === 'UNKNOWN_TOPIC_OR_PARTITION' || err.type === 'LEADER_NOT_AVAILABLE') return true;
-    err = (err.originalError ?? err.cause ?? null) as typeof err;
-  }
-  return false;
+  return hasKafkaErrorType(e, 'UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE');
 }
 
 function isTopicAlreadyExists(e: unknown): boolean {
