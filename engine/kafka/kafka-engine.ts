@@ -86,6 +86,7 @@ export class KafkaEngine {
   #closed = false;
   readonly #precreated: boolean;
   readonly #errors: string[] = [];
+  #lastErrorAt = 0;
   readonly metrics: EngineMetrics;
   readonly logger: Logger;
   #lagTimer: NodeJS.Timeout | null = null;
@@ -176,9 +177,15 @@ export class KafkaEngine {
     return !this.#replaying && !this.#closed && [...this.#runners.values()].every((r) => r.status.state === 'RUNNING');
   }
 
-  /** Background failures no caller was told about (a query's start, a push query's subscription, ...). */
+  /** Background failures no caller was told about (a query's start, a push query's subscription, ...), the latest 100. */
   get errors(): readonly string[] {
     return this.#errors;
+  }
+
+  #backgroundError(message: string): void {
+    this.#errors.push(`${new Date().toISOString()} ${message}`);
+    if (this.#errors.length > 100) this.#errors.splice(0, this.#errors.length - 100);
+    this.#lastErrorAt = Date.now();
   }
 
   /**
@@ -204,6 +211,8 @@ export class KafkaEngine {
         kafka: { isHealthy: !this.#closed },
         commandRunner,
         queries: { isHealthy: Object.keys(errors).length === 0, queries, ...(Object.keys(errors).length > 0 ? { errors } : {}) },
+        // failures of work no caller waited for; unhealthy for 5 minutes after the last one
+        background: { isHealthy: Date.now() - this.#lastErrorAt > 300_000, errors: this.#errors.slice(-10) },
       },
     };
   }
@@ -320,7 +329,7 @@ export class KafkaEngine {
         });
       })
       .catch((e: Error) => {
-        this.#errors.push(`subscription to ${topic} failed: ${e.message}`);
+        this.#backgroundError(`subscription to ${topic} failed: ${e.message}`);
         this.logger.warn({ err: e, topic }, 'push query subscription failed');
       });
     return unsubscribe;
@@ -429,8 +438,12 @@ export class KafkaEngine {
 
   /** Recomputes every query's consumer lag now (also run periodically). */
   async refreshLag(): Promise<void> {
+    if (this.#runners.size === 0) return;
+    // one listing for every query's check of its input topics
+    const listing = this.port.admin.listTopics().then((t): ReadonlySet<string> => new Set(t));
+    listing.catch(() => {}); // each runner's refresh reports it
     await Promise.all(
-      [...this.#runners.values()].map((r) => r.refreshLag().catch((e: Error) => this.logger.debug({ err: e }, 'lag refresh failed'))),
+      [...this.#runners.values()].map((r) => r.refreshLag(listing).catch((e: Error) => this.logger.debug({ err: e }, 'lag refresh failed'))),
     );
   }
 
@@ -536,7 +549,7 @@ export class KafkaEngine {
     void Promise.allSettled(this.#pending)
       .then(() => (this.#closed ? undefined : runner.start()))
       .catch((e: Error) => {
-        this.#errors.push(`${queryId}: ${e.message}`);
+        this.#backgroundError(`${queryId}: ${e.message}`);
       });
   }
 
@@ -565,7 +578,7 @@ export class KafkaEngine {
     const tracked = p.catch((e: Error) => {
       // a statement's own work fails the statement (failedWork); the rest has no caller to tell
       if (work) return;
-      this.#errors.push(e.message);
+      this.#backgroundError(e.message);
       this.logger.warn({ err: e }, 'background engine work failed');
     });
     this.#pending.push(tracked);

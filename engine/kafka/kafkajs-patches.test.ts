@@ -18,17 +18,18 @@ describe('kafkajs patches', () => {
     expect(groupMessagesPerPartition({ topic: 't', partitionMetadata: [], messages, partitioner: () => 0 })).toEqual({});
   });
 
-  it('are what kafkajs uses once the engine loads it (a fresh process)', () => {
+  it('are what kafkajs uses once the engine loads it (a fresh process), with the Cluster patch for deleted topics', () => {
     const script = `
       const { createRequire } = await import('node:module');
       const patches = await import('./engine/kafka/kafkajs-patches.ts');
       await import('./engine/kafka/kafkajs-port.ts');
       const require = createRequire(import.meta.url);
       const Batch = require('kafkajs/src/consumer/batch.js');
+      const Cluster = require('kafkajs/src/cluster/index.js');
       const batch = new Batch('t', '0', { partition: 0, highWatermark: '7', lastStableOffset: '5', messages: [], abortedTransactions: [] });
-      console.log(JSON.stringify([patches.kafkajsPatched, require('kafkajs/src/producer/groupMessagesPerPartition.js') === patches.groupMessagesPerPartition, batch.lastStableOffset, batch.lastOffset()]));`;
+      console.log(JSON.stringify([patches.kafkajsPatched, require('kafkajs/src/producer/groupMessagesPerPartition.js') === patches.groupMessagesPerPartition, batch.lastStableOffset, batch.lastOffset(), Cluster[Symbol.for('ksetl.kafkajs.cluster.patched')] === true]));`;
     const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root, encoding: 'utf8' });
     // the batch keeps the fetch's last stable offset, and is kafkajs's batch otherwise
-    expect(JSON.parse(out.trim().split('\n').pop()!)).toEqual([true, true, '5', '6']);
+    expect(JSON.parse(out.trim().split('\n').pop()!)).toEqual([true, true, '5', '6', true]);
   });
 });

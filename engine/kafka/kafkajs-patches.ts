@@ -112,9 +112,10 @@ const CLUSTER_MODULE = 'kafkajs/src/cluster/index.js';
 /** Connected clusters (one per kafkajs client), for `forgetTopics`. */
 const clusters = new Set<KafkajsCluster>();
 
-function unknownTopic(e: unknown): boolean {
+/** Whether a kafkajs error, or one it wraps (retries, our own wrappers), is a Kafka error of one of these types. */
+export function hasKafkaErrorType(e: unknown, ...types: readonly string[]): boolean {
   for (let err = e as { type?: unknown; cause?: unknown; originalError?: unknown } | null, depth = 0; err && typeof err === 'object' && depth < 5; depth++) {
-    if (err.type === 'UNKNOWN_TOPIC_OR_PARTITION') return true;
+    if (typeof err.type === 'string' && types.includes(err.type)) return true;
     err = (err.originalError ?? err.cause ?? null) as typeof err;
   }
   return false;
@@ -161,7 +162,7 @@ function patchCluster(): boolean {
       try {
         await original.call(this);
       } catch (e) {
-        if (!unknownTopic(e) || !(await dropDeletedTargetTopics(this))) throw e;
+        if (!hasKafkaErrorType(e, 'UNKNOWN_TOPIC_OR_PARTITION') || !(await dropDeletedTargetTopics(this))) throw e;
         await original.call(this);
       }
     };
@@ -183,4 +184,7 @@ const PATCHED = Symbol.for('ksetl.kafkajs.cluster.patched');
 
 
 /** Whether every fix is in place (false: kafkajs was loaded before this module). */
-export const kafkajsPatched: boolean = replaceModule(GROUP_MODULE, groupMessagesPerPartition) && extendBatch() && patchCluster();
+const groupPatched = replaceModule(GROUP_MODULE, groupMessagesPerPartition) && extendBatch();
+// a prototype patch: in place whenever kafkajs was loaded
+const clusterPatched = patchCluster();
+export const kafkajsPatched: boolean = groupPatched && clusterPatched;

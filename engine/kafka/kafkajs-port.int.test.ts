@@ -2,12 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startKafka, type KafkaBroker } from '../../test/infra/kafka/broker.js';
 import { kafkajsPort } from './kafkajs-port.js';
+// after the port, which patches kafkajs before it loads
+import { Kafka, logLevel } from 'kafkajs';
 import type { BrokerRecord, KafkaConsumer, KafkaPort, TopicPartition } from './port.js';
 
 // Against a real broker: the integration project's globalSetup provides one;
 // run alone (plain `vitest run` on this file) it starts its own.
 let broker: KafkaBroker | null = null;
 let port: KafkaPort;
+let brokers: string;
 const seed = randomBytes(4).toString('hex');
 const name = (n: string) => `port-test-${seed}-${n}`;
 
@@ -17,6 +20,7 @@ beforeAll(async () => {
     broker = await startKafka();
     bootstrap = broker.bootstrap;
   }
+  brokers = bootstrap;
   port = kafkajsPort({ brokers: bootstrap, clientId: `port-test-${seed}`, logLevel: 'nothing' });
 }, 180_000);
 
@@ -217,5 +221,34 @@ describe('kafkajs port against a real broker', () => {
     const out = await consumeAll(name('fenced-reader'), output, (seen) => seen.length >= 3);
     expect(out.seen.map((r) => r.value!.toString())).toEqual(['r1', 'r2', 'r3']);
     await Promise.all([out.consumer.close(), consumer.close(), zombie.close(), successor.close()]);
+  });
+
+  it('a producer keeps writing after a topic it wrote to is deleted: to new topics, and to one made anew under the old name', async () => {
+    const [gone, next] = [name('deleted'), name('next')];
+    await port.admin.createTopics([{ name: gone, partitions: 2 }]);
+    const producer = await port.producer();
+    try {
+      await producer.send([{ topic: gone, key: Buffer.from('k'), value: Buffer.from('v'), timestamp: 1 }]);
+      // deleted by another client (another process, the operator): this process is not told
+      const other = new Kafka({ brokers: [brokers], clientId: `port-test-${seed}-other`, logLevel: logLevel.NOTHING }).admin();
+      await other.connect();
+      await other.deleteTopics({ topics: [gone] });
+      await other.disconnect();
+      await waitFor('deleted', async () => ((await port.admin.listTopics()).includes(gone) ? undefined : true));
+      await port.admin.createTopics([{ name: next, partitions: 1 }]);
+      // kafkajs asked for the deleted topic's metadata with every refresh and failed them all: nothing new could be written
+      const [meta] = await producer.send([{ topic: next, key: Buffer.from('k'), value: Buffer.from('v'), timestamp: 2 }]);
+      expect(meta).toMatchObject({ topic: next, partition: 0 });
+
+      // deleted here and made anew with more partitions: written over all of them (the 1-partition metadata was forgotten)
+      await port.admin.deleteTopics([next]);
+      await port.admin.createTopics([{ name: next, partitions: 4 }]);
+      const sent = await producer.send(Array.from({ length: 40 }, (_, i) => ({ topic: next, key: Buffer.from(`key${i}`), value: Buffer.from('v'), timestamp: 3 })));
+      expect(new Set(sent.map((m) => m.partition))).toEqual(new Set([0, 1, 2, 3]));
+      // a topic that does not exist is still an error, naming the topic
+      await expect(producer.send([{ topic: name('never'), key: null, value: Buffer.from('v'), timestamp: 4 }])).rejects.toThrow(name('never'));
+    } finally {
+      await producer.close();
+    }
   });
 });

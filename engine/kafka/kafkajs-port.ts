@@ -1,5 +1,5 @@
 // first: patches kafkajs's modules before kafkajs loads them
-import { forgetTopics } from './kafkajs-patches.js';
+import { forgetTopics, hasKafkaErrorType } from './kafkajs-patches.js';
 import {
   AssignerProtocol,
   Kafka,
@@ -224,7 +224,26 @@ class KafkajsAdmin implements KafkaAdmin {
       });
     } catch (e) {
       // Another client created it between listTopics and createTopics.
-      if (!isTopicAlreadyExists(e)) throw e;
+      if (isTopicAlreadyExists(e)) return;
+      // Created, but kafkajs's wait for leaders asked a broker whose metadata
+      // does not show the topics yet, and gave up on that answer: wait on.
+      if (!isUnknownTopic(e)) throw e;
+      await this.#untilLeaders(missing.map((t) => t.name));
+    }
+  }
+
+  async #untilLeaders(topics: readonly string[]): Promise<void> {
+    const admin = await this.#client();
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      try {
+        const { topics: found } = await admin.fetchTopicMetadata({ topics: [...topics] });
+        if (found.length === topics.length && found.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+      } catch (e) {
+        if (!isUnknownTopic(e) || Date.now() > deadline) throw e;
+      }
+      if (Date.now() > deadline) throw new Error(`Topics created but without leaders after 30 s: ${topics.join(', ')}`);
+      await new Promise((r) => setTimeout(r, 50));
     }
   }
 
@@ -259,7 +278,12 @@ class KafkajsAdmin implements KafkaAdmin {
     const existing = new Set(await admin.listTopics());
     const topics = names.filter((n) => existing.has(n));
     if (topics.length === 0) return;
-    await admin.deleteTopics({ topics });
+    try {
+      await admin.deleteTopics({ topics });
+    } catch (e) {
+      // deleted by another client since the listing: gone is what was asked
+      if (!isUnknownTopic(e)) throw e;
+    }
     // The controller has accepted the deletion; the broker's metadata follows
     // shortly. Until then a listing still shows the topics, and creating one
     // again would find it "already exists" and then lose it.
@@ -308,6 +332,11 @@ class KafkajsAdmin implements KafkaAdmin {
     if (this.#connected) await this.admin.disconnect();
     this.#connected = null;
   }
+}
+
+/** UNKNOWN_TOPIC_OR_PARTITION or LEADER_NOT_AVAILABLE, also under kafkajs's retry errors. */
+function isUnknownTopic(e: unknown): boolean {
+  return hasKafkaErrorType(e, 'UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE');
 }
 
 function isTopicAlreadyExists(e: unknown): boolean {

@@ -169,6 +169,9 @@ export class QueryRunner {
   readonly #errors: QueryError[] = [];
   /** why the query is ERROR: batches keep failing (it recovers), or its start or consumer failed (it does not) */
   #errorCause: 'batches' | 'fatal' | null = null;
+  /** the next restart of a query in ERROR for good (ksqlDB's query retry), and how many came before it */
+  #restartTimer: NodeJS.Timeout | null = null;
+  #restarts = 0;
   #stopping = false;
   /** called when stop() begins: restores waiting for changelogs give up (a deleted changelog never reaches its end) */
   readonly #onStop = new Set<() => void>();
@@ -236,12 +239,60 @@ export class QueryRunner {
     if (this.#errors.length > max) this.#errors.splice(0, this.#errors.length - max);
   }
 
-  /** The query cannot go on by itself: its start failed or its consumer stopped for good. */
+  /** The query cannot go on by itself: its start failed, its consumer stopped for good, or an input topic is gone. */
   #fail(message: string): void {
     this.#state = 'ERROR';
     this.#error = message;
     this.#errorCause = 'fatal';
     this.#recordError(message);
+    this.#scheduleRestart();
+  }
+
+  /**
+   * ksqlDB restarts a query in ERROR after `ksql.query.retry.backoff.initial.ms`
+   * (default 15 s), doubling the wait up to `ksql.query.retry.backoff.max.ms`
+   * (default 15 min) while it keeps failing.
+   */
+  #scheduleRestart(): void {
+    if (this.#stopping || this.#restartTimer) return;
+    const initial = Number(this.o.properties['ksql.query.retry.backoff.initial.ms'] ?? 15_000);
+    const max = Number(this.o.properties['ksql.query.retry.backoff.max.ms'] ?? 900_000);
+    const delay = Math.min(max, initial * 2 ** Math.min(this.#restarts++, 30));
+    this.o.logger.info({ retryInMs: delay, restarts: this.#restarts }, 'query in ERROR: restarting it after a backoff');
+    this.#restartTimer = setTimeout(() => {
+      this.#restartTimer = null;
+      void this.#restart();
+    }, delay);
+    this.#restartTimer.unref();
+  }
+
+  async #restart(): Promise<void> {
+    if (this.#stopping) return;
+    const c = this.#consumer;
+    this.#consumer = null;
+    if (c) await c.close().catch((e: Error) => this.o.logger.warn({ err: e }, 'closing the failed consumer failed'));
+    for (const t of [...this.#tasks.values()]) await this.#closeTask(t);
+    if (this.#stopping) return;
+    try {
+      await this.#startWithRetries();
+    } catch (e) {
+      if (!this.#stopping) this.#fail((e as Error).message);
+      this.o.logger.error({ err: e }, 'query restart failed');
+      return;
+    }
+    // set by the start (TypeScript keeps the null of above across the awaits)
+    const started = this.#consumer as KafkaConsumer | null;
+    if (this.#stopping) {
+      // stop() ran during the start and found no consumer to close
+      await started?.close().catch(() => undefined);
+      return;
+    }
+    this.#state = 'RUNNING';
+    this.#errorCause = null;
+    this.#error = null;
+    this.#failures.clear();
+    if (this.#paused) for (const t of this.#consumerTopics()) started?.pause(t);
+    this.o.logger.info('query restarted: RUNNING');
   }
 
   /**
@@ -335,12 +386,16 @@ export class QueryRunner {
   }
 
   /**
-   * Refreshes ksetl_query_consumer_lag for the input partitions this process
+   * Checks that the input topics still exist (see #checkSources), then
+   * refreshes ksetl_query_consumer_lag for the input partitions this process
+   * (`listing`: the cluster's topics, when the caller listed them for every query)
    * owns: the log end (high watermark) minus the position (the next offset to
    * process, or the group's committed offset before the first batch).
    */
-  async refreshLag(): Promise<void> {
-    if (this.#state !== 'RUNNING' || this.#stopping) return;
+  async refreshLag(listing?: Promise<ReadonlySet<string>>): Promise<void> {
+    if (this.#stopping) return;
+    await this.#checkSources(listing);
+    if (this.#state !== 'RUNNING') return;
     const owned = new Set(this.#tasks.keys());
     const gauge = this.o.metrics.get('ksetl_query_consumer_lag');
     const topics = this.#consumerTopics();
@@ -357,6 +412,20 @@ export class QueryRunner {
         gauge.set(labels, Math.max(0, w.high - Math.max(position, w.low)));
       }
     }
+  }
+
+  /**
+   * An input topic deleted under a running query ends it, as Kafka Streams'
+   * MissingSourceTopicException does (ksqlDB shows ERROR): kafkajs itself
+   * just assigns the group nothing and waits, without an error.
+   */
+  async #checkSources(listing?: Promise<ReadonlySet<string>>): Promise<void> {
+    if (this.#state !== 'RUNNING') return;
+    const listed = await (listing ?? this.o.port.admin.listTopics().then((t) => new Set(t)));
+    const missing = this.plan.sourceTopics.filter((t) => !listed.has(t));
+    if (missing.length === 0 || this.#state !== 'RUNNING' || this.#stopping) return;
+    this.#fail(`Missing source topics: ${missing.join(', ')}`);
+    this.o.logger.error({ topics: missing }, 'source topics deleted under the query');
   }
 
   #logEntry(entry: ProcessingLogEntry): void {
@@ -500,6 +569,8 @@ export class QueryRunner {
 
   async stop(): Promise<void> {
     this.#stopping = true;
+    if (this.#restartTimer) clearTimeout(this.#restartTimer);
+    this.#restartTimer = null;
     for (const abort of [...this.#onStop]) abort();
     if (this.#state !== 'ERROR') this.#state = 'STOPPING';
     // batch handlers waiting for a full queue to drain return now
@@ -1160,6 +1231,7 @@ export class QueryRunner {
     for (const o of offsets) task.committed.set(o.topic, o.offset);
     task.uncommitted = false;
     task.lastCommit = Date.now();
+    this.#restarts = 0;
     if (this.#failures.delete(task.partition)) this.#checkFailing(null);
     this.#m.commit.observe((performance.now() - started) / 1000);
   }

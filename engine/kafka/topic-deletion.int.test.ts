@@ -53,18 +53,22 @@ describe('deleting topics never wedges a process', () => {
     const [a, b] = await pair(`del_${s}_`);
     const src = `del-src-${s}`;
     const out = `del-out-${s}`;
+    const gone = `del-gone-${s}`;
     await a.execute(`CREATE STREAM SRC (ID STRING KEY, N INT) WITH (KAFKA_TOPIC='${src}', PARTITIONS=2, VALUE_FORMAT='JSON');
+                     CREATE STREAM GONE (ID STRING KEY, N INT) WITH (KAFKA_TOPIC='${gone}', PARTITIONS=1, VALUE_FORMAT='JSON');
                      CREATE STREAM OUT1 WITH (KAFKA_TOPIC='${out}') AS SELECT ID, N FROM SRC;`);
     await inStep(a, b);
-    // both processes' producers write to both topics (inserts here, query outputs there)
-    await a.execute(`INSERT INTO SRC (ID, N) VALUES ('a', 1);`);
-    await b.execute(`INSERT INTO SRC (ID, N) VALUES ('b', 2);`);
+    // both processes' producers write to every topic (inserts here, query outputs there)
+    await a.execute(`INSERT INTO SRC (ID, N) VALUES ('a', 1); INSERT INTO GONE (ID, N) VALUES ('a', 1);`);
+    await b.execute(`INSERT INTO SRC (ID, N) VALUES ('b', 2); INSERT INTO GONE (ID, N) VALUES ('b', 2);`);
     await expectValues(out, [1, 2]);
 
     await b.execute(`TERMINATE CSAS_OUT1_0;`);
     await a.execute(`DROP STREAM OUT1 DELETE TOPIC;`);
     await b.execute(`DROP STREAM SRC DELETE TOPIC;`);
-    await waitFor('topics deleted', async () => ((await admin.admin.listTopics()).some((t) => t === src || t === out) ? undefined : true));
+    // a topic deleted for good: the clients that wrote to it must not keep asking for it
+    await a.execute(`DROP STREAM GONE DELETE TOPIC;`);
+    await waitFor('topics deleted', async () => ((await admin.admin.listTopics()).some((t) => t === src || t === out || t === gone) ? undefined : true));
 
     // the same names (more partitions this time) and new ones
     const other = `del-other-${s}`;
@@ -123,11 +127,11 @@ describe('deleting topics never wedges a process', () => {
 });
 
 describe('health tells the truth', () => {
-  it('a query failing every batch is ERROR in SHOW QUERIES and /healthcheck, and RUNNING again once its batches succeed', async () => {
+  it('a query failing every batch is ERROR in SHOW QUERIES and /healthcheck, RUNNING again once its batches succeed; ERROR once its source topic is deleted, restarted once it is back', async () => {
     const s = seed();
     const server = await startServer({
       env: { KSQL_BOOTSTRAP_SERVERS: brokers, KSQL_KSQL_SERVICE_ID: `health_${s}_`, KSQL_LISTENERS: 'http://127.0.0.1:0', KSQL_KSQL_STREAMS_AUTO_OFFSET_RESET: 'earliest', KSETL_LOG_LEVEL: 'silent' },
-      overrides: { 'ksetl.query.error.failed.batches': '2' },
+      overrides: { 'ksetl.query.error.failed.batches': '2', 'ksetl.metrics.lag.refresh.ms': '500', 'ksql.query.retry.backoff.initial.ms': '1000', 'ksql.query.retry.backoff.max.ms': '2000' },
     });
     const ksql = async (text: string): Promise<Record<string, unknown>[]> => {
       const r = await fetch(`${server.url}/ksql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ksql: text, streamsProperties: {} }) });
@@ -173,6 +177,19 @@ describe('health tells the truth', () => {
       await waitFor('RUNNING again', async () => ((await queryState()).state === 'RUNNING' ? true : undefined), 90_000);
       await readTopic(admin, sink, (x) => ids(x).includes('2'), 'the record that failed before');
       expect((await health()).body.details['queries']?.isHealthy).toBe(true);
+
+      // the source topic goes away: kafkajs just assigns nothing; the query ends as Kafka Streams' does (MissingSourceTopicException)
+      await admin.admin.deleteTopics([`health-src-${s}`]);
+      await waitFor('ERROR for the deleted source', async () => ((await queryState()).state === 'ERROR' ? true : undefined), 60_000);
+      const [again] = await ksql('EXPLAIN CSAS_OUT1_0;');
+      const errors = (again!['queryDescription'] as { queryErrors: { errorMessage: string }[] }).queryErrors;
+      expect(errors.map((x) => x.errorMessage)).toContain(`Missing source topics: health-src-${s}`);
+
+      // restarted with a backoff as ksqlDB does: once the topic is back, the query runs again and reads it
+      await admin.admin.createTopics([{ name: `health-src-${s}`, partitions: 1 }]);
+      await waitFor('RUNNING after the restart', async () => ((await queryState()).state === 'RUNNING' ? true : undefined), 60_000);
+      await ksql(`INSERT INTO SRC (ID, N) VALUES ('c', 3);`);
+      await readTopic(admin, sink, (x) => ids(x).includes('3'), 'a record of the new source topic');
     } finally {
       await server.close();
     }

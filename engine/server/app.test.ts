@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { InMemoryEngine } from '../driver/in-memory-engine.js';
 import { KsqlRestServer } from './app.js';
-import { inMemoryBackend } from './backend.js';
+import { inMemoryBackend, type KsqlBackend } from './backend.js';
 
 let server: KsqlRestServer | null = null;
 afterEach(async () => {
@@ -9,9 +9,10 @@ afterEach(async () => {
   server = null;
 });
 
-async function start(opts: { auth?: { user: string; password: string }; properties?: Record<string, string> } = {}): Promise<{ url: string; engine: InMemoryEngine }> {
+async function start(opts: { auth?: { user: string; password: string }; properties?: Record<string, string>; backend?: (b: KsqlBackend) => KsqlBackend } = {}): Promise<{ url: string; engine: InMemoryEngine }> {
   const engine = new InMemoryEngine({ properties: { 'ksql.streams.auto.offset.reset': 'earliest', ...opts.properties } });
-  server = new KsqlRestServer({ backend: inMemoryBackend(engine), ...(opts.auth ? { auth: opts.auth } : {}) });
+  const backend = inMemoryBackend(engine);
+  server = new KsqlRestServer({ backend: opts.backend?.(backend) ?? backend, ...(opts.auth ? { auth: opts.auth } : {}) });
   const { url } = await server.listen(0);
   return { url, engine };
 }
@@ -141,5 +142,38 @@ describe('REST server', () => {
       { status: 'ok', seq: 1 },
     ]);
     expect(engine.broker.readInOrder('t').map((x) => x.value?.toString())).toEqual(['{"V":1}', '{"V":2}']);
+  });
+
+  it("answers each /inserts-stream row once it is written, with the backend's error when the write fails", async () => {
+    let writes = 0;
+    // a backend whose statements settle later (as the Kafka one's), and whose second write fails
+    const { url } = await start({
+      backend: (b) => ({
+        ...b,
+        metastore: b.metastore,
+        executeStatement: async (st, props) => {
+          if (st.kind === 'InsertValues' && ++writes === 2) throw new Error("Failed to insert values into 'S'. Could not write to t: broker gone");
+          await new Promise((r) => setTimeout(r, 5));
+          return b.executeStatement(st, props);
+        },
+      }),
+    });
+    await post(url, '/ksql', { ksql: "CREATE STREAM S (K STRING KEY, V INT) WITH (kafka_topic='t', value_format='JSON', partitions=1);" });
+    const r = await post(url, '/inserts-stream', '{"target":"S"}\n{"K":"a","V":1}\n{"K":"b","V":2}\n{"K":"c","V":3}\n');
+    expect(r.text.trim().split('\n').map((l) => JSON.parse(l) as unknown)).toEqual([
+      { status: 'ok', seq: 0 },
+      { status: 'error', seq: 1, error_code: 40000, message: "Failed to insert values into 'S'. Could not write to t: broker gone" },
+      { status: 'ok', seq: 2 },
+    ]);
+  });
+
+  it("shows the runtime's query state and errors in SHOW QUERIES and EXPLAIN", async () => {
+    const error = { timestamp: 1, errorMessage: 'in/0: Could not write to out: This server does not host this topic-partition', type: 'UNKNOWN' as const };
+    const { url } = await start({ backend: (b) => ({ ...b, metastore: b.metastore, properties: b.properties, queryStatus: () => ({ state: 'ERROR', errors: [error] }) }) });
+    await post(url, '/ksql', { ksql: "CREATE STREAM S (K STRING KEY, V INT) WITH (kafka_topic='t', value_format='JSON', partitions=1); CREATE STREAM T AS SELECT * FROM S;" });
+    const [shown] = (await post(url, '/ksql', { ksql: 'SHOW QUERIES;' })).json() as { queries: Record<string, unknown>[] }[];
+    expect(shown!.queries[0]).toMatchObject({ id: 'CSAS_T_0', state: 'ERROR', statusCount: { ERROR: 1 } });
+    const [explained] = (await post(url, '/ksql', { ksql: 'EXPLAIN CSAS_T_0;' })).json() as { queryDescription: Record<string, unknown> }[];
+    expect(explained!.queryDescription).toMatchObject({ state: 'ERROR', queryErrors: [error] });
   });
 });

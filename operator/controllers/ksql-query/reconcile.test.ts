@@ -79,8 +79,10 @@ class FakeEngine extends EngineClient {
     const seed = [...this.sources].map(([name, s]) => ({ name, statement: s.statement, topic: s.topic, partitions: 1 }));
     return { state: { sources: new Map(this.sources), queries: [...this.queries], types: new Set() }, seed };
   }
-  override async queryErrors(): Promise<string[]> {
-    return [];
+  /** what EXPLAIN's queryErrors say per query */
+  readonly errors = new Map<string, string[]>();
+  override async queryErrors(id: string): Promise<string[]> {
+    return this.errors.get(id) ?? [];
   }
   override async metrics(): Promise<string[]> {
     return [];
@@ -164,7 +166,24 @@ describe('reconcileQuery', () => {
     expect(condition(kube.query, 'Ready')?.status).toBe('True');
   });
 
-  it('submits nothing again when run twice (a repeated reconcile is idempotent)', async () => {
+  it("shows a query the engine reports in ERROR as Error, with the engine's last error, and Degraded", async () => {
+    const { kube, engine, reconcile } = setup({ sql: sql('user_id, service') });
+    await reconcile();
+    const [q] = engine.queries;
+    engine.queries[0] = { ...q!, state: 'ERROR' };
+    engine.errors.set(q!.id, ['older error', 'by-service/0: Could not write to by-service: This server does not host this topic-partition']);
+    await reconcile();
+    expect(kube.query.status?.queries).toEqual([{ id: q!.id, state: 'Error', sinks: ['BY_SERVICE'], error: 'by-service/0: Could not write to by-service: This server does not host this topic-partition' }]);
+    expect(condition(kube.query, 'Ready')).toMatchObject({ status: 'False', reason: 'QueryError' });
+    expect(condition(kube.query, 'Degraded')).toMatchObject({ status: 'True', reason: 'QueryError' });
+    // and Running again once the engine says so
+    engine.queries[0] = { ...q!, state: 'RUNNING' };
+    await reconcile();
+    expect(kube.query.status?.queries?.[0]?.state).toBe('Running');
+    expect(condition(kube.query, 'Degraded')?.status).toBe('False');
+  });
+
+    it('submits nothing again when run twice (a repeated reconcile is idempotent)', async () => {
     const { engine, reconcile } = setup({ sql: sql('user_id, service') });
     await reconcile();
     const first = [...engine.submitted];
