@@ -24,6 +24,8 @@ export class InMemoryEngine implements KsqlEngine {
   readonly processingLog = new MemoryProcessingLog();
   readonly executor: StatementExecutor;
   readonly #running = new Map<string, { unsubscribe: (() => void)[]; paused: boolean; stores: InMemoryStoreFactory }>();
+  /** the stores of queries being replaced in place (CREATE OR REPLACE), taken over by the next start under the same id */
+  readonly #kept = new Map<string, InMemoryStoreFactory>();
 
   constructor(opts: Partial<EngineOptions> = {}) {
     this.broker = opts.broker ?? new InMemoryBroker();
@@ -34,7 +36,7 @@ export class InMemoryEngine implements KsqlEngine {
       createTopic: (name, partitions, config) => void this.broker.createTopic(name, partitions, config),
       deleteTopic: (name) => this.broker.deleteTopic(name),
       startQuery: (id, root, o) => this.#start(id, root, o.earliest),
-      stopQuery: (id) => this.#stop(id),
+      stopQuery: (id, o) => this.#stop(id, o?.keepState ?? false),
       produce: (topic, rec) => void this.broker.produce(topic, rec),
     };
     this.executor = new StatementExecutor(this.functions, this.registry, port, opts.properties ?? {});
@@ -74,7 +76,8 @@ export class InMemoryEngine implements KsqlEngine {
 
   #start(queryId: string, root: Step, earliest: boolean): void {
     const unsubscribe: (() => void)[] = [];
-    const stores = new InMemoryStoreFactory();
+    const stores = this.#kept.get(queryId) ?? new InMemoryStoreFactory();
+    this.#kept.delete(queryId);
     const state = { unsubscribe, paused: false, stores };
     const replay: (() => void)[] = [];
     const ctx: RuntimeContext = {
@@ -98,11 +101,12 @@ export class InMemoryEngine implements KsqlEngine {
     for (const r of replay) r();
   }
 
-  #stop(queryId: string): void {
+  #stop(queryId: string, keepState = false): void {
     const q = this.#running.get(queryId);
     if (!q) return;
     for (const u of q.unsubscribe) u();
     this.#running.delete(queryId);
+    if (keepState) this.#kept.set(queryId, q.stores);
   }
 }
 

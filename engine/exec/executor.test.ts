@@ -106,6 +106,42 @@ const errorCases: readonly ErrorCase[] = [
     sql: 'CREATE OR REPLACE STREAM O AS SELECT B, ID, A FROM S PARTITION BY B;',
     error: ['not upgrade compatible'],
   },
+  {
+    name: 'CREATE OR REPLACE changing the GROUP BY of an aggregation',
+    setup: 'CREATE TABLE C AS SELECT ID, COUNT(*) AS N FROM S GROUP BY ID;',
+    sql: 'CREATE OR REPLACE TABLE C AS SELECT B AS ID, COUNT(*) AS N FROM S GROUP BY B;',
+    error: ['Query is not upgradeable. Plan step of type StreamAggregate must have matching groupByExpressions. Values differ: [S.ID] vs. [S.B]'],
+  },
+  {
+    name: 'CREATE OR REPLACE changing an aggregation function',
+    setup: 'CREATE TABLE C AS SELECT ID, COUNT(*) AS N FROM S GROUP BY ID;',
+    sql: 'CREATE OR REPLACE TABLE C AS SELECT ID, COUNT(*) AS N, SUM(A) AS T FROM S GROUP BY ID;',
+    error: ['Query is not upgradeable. Plan step of type StreamAggregate must have matching aggregationFunctions. Values differ: [COUNT()] vs. [COUNT(), SUM(S.A)]'],
+  },
+  {
+    name: 'CREATE OR REPLACE adding a window',
+    setup: 'CREATE TABLE C AS SELECT ID, COUNT(*) AS N FROM S GROUP BY ID;',
+    sql: 'CREATE OR REPLACE TABLE C AS SELECT ID, COUNT(*) AS N FROM S WINDOW TUMBLING (SIZE 1 MINUTE) GROUP BY ID;',
+    error: ['Query is not upgradeable. Plan step of type StreamAggregate must have matching type. Values differ: StreamAggregate vs. StreamWindowedAggregate'],
+  },
+  {
+    name: 'CREATE OR REPLACE changing the source',
+    setup: "CREATE STREAM S2 (ID STRING KEY, A INT, B STRING) WITH (KAFKA_TOPIC='s2', VALUE_FORMAT='JSON'); CREATE STREAM O AS SELECT ID, A FROM S;",
+    sql: 'CREATE OR REPLACE STREAM O AS SELECT ID, A FROM S2;',
+    error: ['Query is not upgradeable. Plan step of type StreamSource must have matching topicName. Values differ: s vs. s2'],
+  },
+  {
+    name: 'CREATE OR REPLACE adding a join',
+    setup: 'CREATE STREAM O AS SELECT ID, A FROM S;',
+    sql: 'CREATE OR REPLACE STREAM O AS SELECT S.ID AS ID, S.A AS A, T.A AS TA FROM S JOIN T ON S.ID = T.ID;',
+    error: ['Query is not upgradeable. Plan step of type StreamSource must have matching type. Values differ: StreamSource vs. StreamTableJoin'],
+  },
+  {
+    name: 'CREATE OR REPLACE changing a join type',
+    setup: 'CREATE STREAM O AS SELECT S.ID, S.A, T.A AS TA FROM S JOIN T ON S.ID = T.ID;',
+    sql: 'CREATE OR REPLACE STREAM O AS SELECT S.ID, S.A, T.A AS TA FROM S LEFT JOIN T ON S.ID = T.ID;',
+    error: ['Query is not upgradeable. Plan step of type StreamTableJoin must have matching joinType. Values differ: INNER vs. LEFT'],
+  },
   // INSERT VALUES
   {
     name: 'INSERT VALUES with fewer values than columns',
@@ -220,6 +256,25 @@ describe('CREATE OR REPLACE', () => {
     const e = engine('CREATE STREAM O AS SELECT ID, A FROM S;');
     const r = e.execute('CREATE OR REPLACE STREAM O AS SELECT ID, A, B FROM S;');
     expect(r[0]!.queryId).toBe('CSAS_O_0');
+  });
+
+  // the query keeps its state stores: an aggregation goes on counting
+  it('keeps the state of an aggregation replaced with the same or a compatible text', () => {
+    const e = engine('CREATE TABLE C AS SELECT ID, COUNT(*) AS N FROM S GROUP BY ID;');
+    for (let i = 0; i < 5; i++) e.execute(`INSERT INTO S (ID, A, B) VALUES ('a', ${i}, 'x');`);
+    e.execute('CREATE OR REPLACE TABLE C AS SELECT ID, COUNT(*) AS N FROM S GROUP BY ID;');
+    e.execute("INSERT INTO S (ID, A, B) VALUES ('a', 5, 'x');");
+    e.execute("CREATE OR REPLACE TABLE C AS SELECT ID, COUNT(*) AS N FROM S WHERE A >= 0 GROUP BY ID HAVING COUNT(*) > 0;");
+    e.execute("INSERT INTO S (ID, A, B) VALUES ('a', 6, 'x');");
+    expect(values(e, 'C').map((r) => r.value)).toEqual([1, 2, 3, 4, 5, 6, 7].map((n) => ({ N: n })));
+  });
+
+  it('changes filters and the projection of a stateless query in place', () => {
+    const e = engine('CREATE STREAM O AS SELECT ID, A FROM S WHERE A > 1;');
+    e.execute("INSERT INTO S (ID, A, B) VALUES ('k', 1, 'x');");
+    e.execute('CREATE OR REPLACE STREAM O AS SELECT ID, A, B FROM S WHERE A > 0;');
+    e.execute("INSERT INTO S (ID, A, B) VALUES ('k', 1, 'y');");
+    expect(values(e, 'O').map((r) => r.value)).toEqual([{ A: 1, B: 'y' }]);
   });
 
   it('IF NOT EXISTS leaves an existing source alone', () => {

@@ -19,6 +19,7 @@ import type { AlterSource, CreateAsSelect, CreateSource, InsertInto, InsertValue
 import type { SinkStep, Step } from '../topology/topology.js';
 import { containsMap, formatType, typeEquals, type SqlType } from '../types/sql-type.js';
 import { explainPlan } from '../plan/explain.js';
+import { checkQueryUpgrade } from '../plan/query-upgrade.js';
 
 /** What the executor needs from a runtime (in-memory or Kafka). */
 export interface RuntimePort {
@@ -26,7 +27,12 @@ export interface RuntimePort {
   createTopic(name: string, partitions: number, config?: Record<string, string>): void;
   deleteTopic(name: string): void;
   startQuery(queryId: string, root: Step, opts: { readonly earliest: boolean }): void;
-  stopQuery(queryId: string): void;
+  /**
+   * `keepState`: the query is being replaced by a compatible one under the same
+   * id (CREATE OR REPLACE), which takes over its consumer group, state stores
+   * and changelogs; otherwise (TERMINATE) the query's internal state goes.
+   */
+  stopQuery(queryId: string, opts?: { readonly keepState: boolean }): void;
   produce(topic: string, rec: ProduceRecord): void;
 }
 
@@ -42,6 +48,8 @@ export class StatementExecutor {
   readonly #vars = new Map<string, string>();
   readonly #props: Record<string, string>;
   #queryCounter = 0;
+  /** the topology of each running persistent query (what a CREATE OR REPLACE must stay compatible with) */
+  readonly #roots = new Map<string, Step>();
 
   constructor(
     readonly functions: FunctionRegistry,
@@ -117,6 +125,7 @@ export class StatementExecutor {
         for (const id of ids) {
           if (!this.metastore.query(id)) throw new KsqlError(`Unknown queryId: ${id}`, st.loc, 'NotFound');
           this.runtime.stopQuery(id);
+          this.#roots.delete(id);
           this.metastore.removeQuery(id);
         }
         return ok(st.queryId === null ? 'All queries terminated.' : `Query terminated.`);
@@ -353,13 +362,17 @@ export class StatementExecutor {
       sql: st.text,
     };
     validateFormats(sink, this.registry, st.loc);
-    // CREATE OR REPLACE keeps the query (its id, hence its consumer group and position)
-    // and allows only compatible schema changes: the same key, value columns added at the end.
+    // CREATE OR REPLACE keeps the query (its id, hence its consumer group and position, its
+    // state stores and changelogs) and allows only compatible changes: the same key, value
+    // columns added at the end, and the same stateful steps (see checkQueryUpgrade).
     const replaced = existing && st.orReplace ? this.metastore.queries().find((x) => x.sink === st.name) : undefined;
     if (existing && st.orReplace) checkUpgradeCompatible(existing, sink, st.loc);
+    const replacedRoot = replaced ? this.#roots.get(replaced.id) : undefined;
+    if (replacedRoot) checkQueryUpgrade(replacedRoot, this.#sinkStep(planned, sink), st.loc);
     const queryId = replaced?.id ?? `${st.sourceType === 'STREAM' ? 'CSAS' : 'CTAS'}_${st.name}_${this.#queryCounter++}`;
     if (replaced) {
-      this.runtime.stopQuery(replaced.id);
+      this.runtime.stopQuery(replaced.id, { keepState: true });
+      this.#roots.delete(replaced.id);
       this.metastore.removeQuery(replaced.id);
     }
     const partitions = p['PARTITIONS'] !== undefined ? Number(p['PARTITIONS']) : props['ksql.sink.partitions'] !== undefined ? Number(props['ksql.sink.partitions']) : this.runtime.topicPartitions(planned.primary.topic) ?? 1;
@@ -414,6 +427,7 @@ export class StatementExecutor {
     this.metastore.putQuery({ id: queryId, sql, sink: sink.name, sources: planned.sources.map((s) => s.name), state: 'RUNNING' });
     try {
       this.runtime.startQuery(queryId, root, { earliest: reset === 'earliest' });
+      this.#roots.set(queryId, root);
     } catch (e) {
       this.metastore.removeQuery(queryId);
       throw e instanceof KsqlError ? e : new KsqlError((e as Error).message);

@@ -61,6 +61,8 @@ export class KafkaEngine {
   readonly commandLog: CommandLog;
   readonly #topics = new Map<string, TopicInfo>();
   readonly #runners = new Map<string, QueryRunner>();
+  /** the internal topics of queries being replaced in place, by query id (see #stopQuery) */
+  readonly #replacedTopics = new Map<string, readonly string[]>();
   /** admin work and produces the synchronous runtime port started; awaited before the next command */
   #pending: Promise<unknown>[] = [];
   /**
@@ -118,7 +120,7 @@ export class KafkaEngine {
       createTopic: (name, partitions, config) => this.#createTopic(name, partitions, config ?? {}),
       deleteTopic: (name) => this.#deleteTopic(name),
       startQuery: (id, root, opts) => this.#startQuery(id, root, opts.earliest),
-      stopQuery: (id) => this.#stopQuery(id),
+      stopQuery: (id, opts) => this.#stopQuery(id, opts?.keepState ?? false),
       produce: (topic, rec) => void this.#track(this.produce(topic, rec)),
     };
     this.executor = new StatementExecutor(this.functions, this.registry, runtime, props);
@@ -541,6 +543,14 @@ export class KafkaEngine {
     });
     // what ksqlDB checks when the statement runs (replayed statements were checked when first run)
     if (!this.#replaying) runner.prepare((t) => this.#topics.get(t)?.partitions);
+    // a query replaced in place: the internal topics of the old plan the new one does not use go
+    const previous = this.#replacedTopics.get(queryId);
+    this.#replacedTopics.delete(queryId);
+    const unused = previous?.filter((t) => !runner.internalTopics.includes(t)) ?? [];
+    if (!this.#replaying && unused.length > 0) {
+      const stopping = [...this.#pending]; // the old runner's stop: it may still flush to them
+      this.#track(Promise.allSettled(stopping).then(() => this.port.admin.deleteTopics(unused).catch(() => {})));
+    }
     this.#runners.set(queryId, runner);
     if (!this.#replaying) this.#launch(queryId, runner);
   }
@@ -553,15 +563,23 @@ export class KafkaEngine {
       });
   }
 
-  #stopQuery(queryId: string): void {
+  /**
+   * TERMINATE removes the query's internal topics, as ksqlDB does. A query
+   * replaced in place (`keepState`) keeps them: the new runner, under the same
+   * query id, is launched once this stop has settled and takes over the
+   * consumer group, the changelogs (its stores restore from them) and the
+   * repartition topics; it deletes those its plan no longer declares.
+   */
+  #stopQuery(queryId: string, keepState: boolean): void {
     const runner = this.#runners.get(queryId);
     if (!runner) return;
     this.#runners.delete(queryId);
     const replaying = this.#replaying;
+    if (keepState) this.#replacedTopics.set(queryId, runner.internalTopics);
     this.#track(
       runner.stop().then(async () => {
+        if (keepState) return; // the query goes on: its metrics series too
         this.metrics.removeQuery(queryId);
-        // TERMINATE removes the query's internal topics, as ksqlDB does
         if (!replaying && runner.internalTopics.length > 0) await this.port.admin.deleteTopics(runner.internalTopics).catch(() => {});
       }),
     );

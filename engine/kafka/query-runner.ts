@@ -8,6 +8,7 @@ import type { SchemaRegistry } from '../serde/types.js';
 import type { Logger } from '../server/logger.js';
 import { errorKind, type EngineMetrics, type QueryState } from '../server/metrics.js';
 import { queryStores } from '../topology/internal-names.js';
+import { InMemoryStoreFactory } from '../runtime/store.js';
 import type { Step } from '../topology/topology.js';
 import { TaskStoreFactory } from './changelog-store.js';
 import { checkpointPath, takeCheckpoint, writeCheckpoint } from './checkpoint.js';
@@ -507,6 +508,11 @@ export class QueryRunner {
     const taskCount = Math.max(1, ...this.plan.sourceTopics.map((t) => partitionsOf(t)!), ...[...this.#repartitions.values()].map((r) => r.partitions));
     // the plan declares the state stores, hence the changelog topics
     this.#changelogTopics = new Map(queryStores(this.o.root).map((s) => [s.name, names.changelogTopic(serviceId, queryId, s.name)]));
+    // build the operators once, as ksqlDB builds the topology when the statement runs: what cannot be built is refused now
+    const dry = new InMemoryStoreFactory();
+    buildTaskTopology(this.o.root, this.#context(dry, () => {}, () => {}, { log: () => {} }), this.#repartitions);
+    const undeclared = [...dry.stores.keys()].filter((n) => !this.#changelogTopics.has(n));
+    if (undeclared.length > 0) throw new Error(`state stores not declared by the query's plan: ${undeclared.join(', ')}`);
     const rf = this.o.replicationFactor ? { replicationFactor: this.o.replicationFactor } : {};
     const internal: NewTopic[] = [
       ...[...this.#repartitions.values()].map((r) => ({ name: r.topic, partitions: r.partitions, ...rf, config: { 'cleanup.policy': 'delete', 'retention.ms': '-1' } })),

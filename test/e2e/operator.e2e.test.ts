@@ -11,7 +11,8 @@
  * - a syntax error and a missing stream end with SqlValid=False and a
  *   position while the good query keeps running;
  * - editing SQL follows the upgrade policy (ReplaceInPlace keeps the query
- *   id, Refuse keeps the old SQL, Recreate makes a new query);
+ *   id and a stateful query's counts, and an incompatible change is refused
+ *   with ksqlDB's text; Refuse keeps the old SQL; Recreate makes a new query);
  * - deleting a query terminates it (sink topic deleted under
  *   deletionPolicy: Delete);
  * - the operator killed mid-reconcile and restarted converges with no
@@ -193,6 +194,34 @@ describe.skipIf(!operatorAvailable || !kubeconfig || !bootstrap)('operator end t
     expect(after.status!.queries!.map((q) => q.id)).toEqual([id]);
     await produce(bootstrap, signups, [{ key: 'u7', value: { service: 'shop', signup_time: hour + 7000 } }]);
     await readUntil(bootstrap, topic('by_service'), (seen) => seen.some((r) => r.key === 'u7' && (r.value as Record<string, unknown>)['SIGNUP_TIME'] === hour + 7000));
+  });
+
+  it('ReplaceInPlace keeps the counts of a stateful query; an incompatible change is refused with ksqlDB text', async () => {
+    const clicks = topic('clicks-counting');
+    await createTopics(bootstrap, [clicks]);
+    const counting = (where: string, groupBy = 'service') =>
+      `CREATE STREAM src_counting (user_id VARCHAR KEY, service VARCHAR) WITH (KAFKA_TOPIC='${clicks}', VALUE_FORMAT='JSON');\n` +
+      `CREATE TABLE per_service WITH (KAFKA_TOPIC='${topic('per_service')}', VALUE_FORMAT='JSON') AS SELECT ${groupBy} AS service, COUNT(*) AS n FROM src_counting ${where}GROUP BY ${groupBy} EMIT CHANGES;`;
+    const countOf = (n: number) => readUntil(bootstrap, topic('per_service'), (seen) => seen.some((r) => r.key === 'shop' && (r.value as Record<string, unknown>)['N'] === n));
+    const clicksFor = (from: number, n: number) => produce(bootstrap, clicks, Array.from({ length: n }, (_, i) => ({ key: `u${from + i}`, value: { service: 'shop' } })));
+    await applyAll(api, [query('counting', counting(''), { upgradePolicy: 'ReplaceInPlace' })]);
+    const before = await waitKq('counting', 'Ready', ready);
+    const id = before.status!.queries![0]!.id;
+    await clicksFor(0, 5);
+    await countOf(5);
+    // a compatible change (a filter): CREATE OR REPLACE, the same query and its state
+    const filtered = counting("WHERE service <> 'health' ");
+    await api.mergePatch(KQ(ns, 'counting'), { spec: { sql: filtered } });
+    const after = await waitKq('counting', 'Ready on the new SQL', (o) => ready(o) && o.status?.lastAppliedSql === filtered);
+    expect(after.status!.queries!.map((q) => q.id)).toEqual([id]);
+    await clicksFor(5, 1);
+    await countOf(6);
+    // grouping by something else cannot keep the state: refused, the old SQL keeps running
+    await api.mergePatch(KQ(ns, 'counting'), { spec: { sql: counting('', 'user_id') } });
+    const refused = await waitKq('counting', 'Degraded (UpgradeNotInPlace)', (o) => condition(o, 'Degraded')?.reason === 'UpgradeNotInPlace');
+    expect(refused.status?.lastError?.message).toContain('Query is not upgradeable. Plan step of type StreamAggregate must have matching groupByExpressions.');
+    expect(refused.status?.lastAppliedSql).toBe(filtered);
+    expect(refused.status!.queries!.map((q) => q.id)).toEqual([id]);
   });
 
   it('Refuse keeps the old SQL; Recreate then replaces the query; deleting it terminates it and drops its topic', async () => {
