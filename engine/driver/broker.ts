@@ -155,8 +155,7 @@ export class InMemoryBroker {
 
   produce(topic: string, rec: ProduceRecord): BrokerRecord {
     const t = this.#topics.get(topic) ?? (this.createTopic(topic), this.#topics.get(topic)!);
-    const n = t.partitions.length;
-    const partition = rec.partition !== undefined ? rec.partition % n : rec.key && n > 1 ? murmur2Partition(rec.key, n) : 0;
+    const partition = InMemoryBroker.partitionFor(rec.partition, rec.key, t.partitions.length);
     const log = t.partitions[partition]!;
     const headers = rec.headers ?? NO_HEADERS;
     const record: BrokerRecord = { topic, partition, offset: log.length, key: rec.key, value: rec.value, timestamp: rec.timestamp, headers };
@@ -166,6 +165,23 @@ export class InMemoryBroker {
     if (listeners !== undefined) for (const listener of listeners) this.#queue.push({ listener, record });
     this.#drain();
     return record;
+  }
+
+  /** The partition a record goes to: the one it names (modulo the count), else the default partitioner's on its key. */
+  static partitionFor(partition: number | undefined, key: Buffer | null, partitions: number): number {
+    return partition !== undefined ? partition % partitions : key && partitions > 1 ? murmur2Partition(key, partitions) : 0;
+  }
+
+  /** Records in a partition (its high watermark); 0 for an unknown topic or partition. */
+  partitionLength(topic: string, partition: number): number {
+    return this.#topics.get(topic)?.partitions[partition]?.length ?? 0;
+  }
+
+  /** The record at an offset of a partition (which must exist). */
+  recordAt(topic: string, partition: number, offset: number): BrokerRecord {
+    const log = this.#topics.get(topic)?.partitions[partition];
+    if (!log || offset < 0 || offset >= log.length) throw new RangeError(`no record at ${topic}/${partition}@${offset}`);
+    return log.record(offset);
   }
 
   /** All records of a topic, partition by partition, each in offset order. */
