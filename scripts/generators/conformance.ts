@@ -40,6 +40,6 @@ export const conformanceGenerator: Generator = {
   async generate({ root }) {
     const { engineDeps } = await import('../../engine/testing/qtt/engine-deps.js');
     const suite = process.env['QTT_DIR'] ?? resolve(root, '..', 'shared', 'conformance', 'ksqldb-qtt', 'query-validation-tests');
-    return [{ path: 'docs/conformance.md', content: renderConformance(runSuite([suite], engineDeps())) }];
+    return [{ path: 'docs/conformance.md', content: renderConformance(await runSuite([suite], engineDeps())) }];
   },
 };
