@@ -42,8 +42,8 @@ const NO_HEADERS: readonly Header[] = Object.freeze([]);
  */
 class PartitionLog {
   static readonly CHUNK_BYTES = 1 << 20;
-  /** fields per record in `meta`: chunk index, position in the chunk, key length and value length (-1: null), timestamp */
-  static readonly STRIDE = 5;
+  /** fields per record in `meta`: chunk index, position in the chunk, key length and value length (-1: null), timestamp, broker-wide append sequence */
+  static readonly STRIDE = 6;
   readonly #chunks: Buffer[] = [];
   #chunk: Buffer = Buffer.alloc(0);
   #used = 0;
@@ -61,7 +61,7 @@ class PartitionLog {
     return this.#length;
   }
 
-  append(key: Buffer | null, value: Buffer | null, timestamp: number, headers: readonly Header[]): void {
+  append(key: Buffer | null, value: Buffer | null, timestamp: number, headers: readonly Header[], sequence: number): void {
     const size = (key?.length ?? 0) + (value?.length ?? 0);
     if (this.#used + size > this.#chunk.length) {
       // chunks double from 4 KB to 1 MB: a partition with a few records (a test case) stays small
@@ -81,7 +81,8 @@ class PartitionLog {
     meta[at++] = this.#used;
     meta[at++] = key === null ? -1 : key.length;
     meta[at++] = value === null ? -1 : value.length;
-    meta[at] = timestamp;
+    meta[at++] = timestamp;
+    meta[at] = sequence;
     if (key !== null) {
       this.#chunk.set(key, this.#used);
       this.#used += key.length;
@@ -92,6 +93,11 @@ class PartitionLog {
     }
     if (headers.length > 0) this.#headers.set(this.#length, headers);
     this.#length++;
+  }
+
+  /** The broker-wide rank of the record's append (records of every topic in the order they were produced). */
+  sequence(offset: number): number {
+    return this.#meta[offset * PartitionLog.STRIDE + 5]!;
   }
 
   record(offset: number): BrokerRecord {
@@ -132,6 +138,7 @@ export class InMemoryBroker {
   readonly #listeners = new Map<string, RecordListener[]>();
   readonly #queue: { listener: RecordListener; record: BrokerRecord }[] = [];
   #delivering = false;
+  #appended = 0;
 
   createTopic(name: string, partitions = 1, config: Record<string, string> = {}): TopicInfo {
     const existing = this.#topics.get(name);
@@ -159,7 +166,7 @@ export class InMemoryBroker {
     const log = t.partitions[partition]!;
     const headers = rec.headers ?? NO_HEADERS;
     const record: BrokerRecord = { topic, partition, offset: log.length, key: rec.key, value: rec.value, timestamp: rec.timestamp, headers };
-    log.append(rec.key, rec.value, rec.timestamp, headers);
+    log.append(rec.key, rec.value, rec.timestamp, headers, this.#appended++);
     t.ordered.push(partition);
     const listeners = this.#listeners.get(topic);
     if (listeners !== undefined) for (const listener of listeners) this.#queue.push({ listener, record });
@@ -175,6 +182,11 @@ export class InMemoryBroker {
   /** Records in a partition (its high watermark); 0 for an unknown topic or partition. */
   partitionLength(topic: string, partition: number): number {
     return this.#topics.get(topic)?.partitions[partition]?.length ?? 0;
+  }
+
+  /** The broker-wide produce rank of the record at an offset (which must exist): how a test driver replays records in the order they were written. */
+  sequenceAt(topic: string, partition: number, offset: number): number {
+    return this.#topics.get(topic)!.partitions[partition]!.sequence(offset);
   }
 
   /** The record at an offset of a partition (which must exist). */

@@ -555,8 +555,6 @@ class MemoryConsumer implements KafkaConsumer {
   /** a delivery loop runs (it looks for more data before it ends, so wakes meanwhile need no loop of their own) */
   #delivering = false;
   #release: (() => void) | null = null;
-  /** the next partition to look at first (round-robin between partitions with data) */
-  #cursor = 0;
   busy = false;
   failures = 0;
   lastError: Error | null = null;
@@ -636,7 +634,7 @@ class MemoryConsumer implements KafkaConsumer {
     try {
       while (!this.#closed && this.#running && !this.#group.rebalancing) {
         const next = this.#nextPartition();
-        if (!next || !(await this.#deliverOne(next))) break;
+        if (!next || !(await this.#deliverOne(next.a, next.before))) break;
       }
     } finally {
       this.#delivering = false;
@@ -645,24 +643,37 @@ class MemoryConsumer implements KafkaConsumer {
     if (this.#group.rebalancing) this.#group.tryRebalance();
   }
 
-  #nextPartition(): Assigned | null {
-    const list = [...this.#assigned.values()];
-    for (let i = 0; i < list.length; i++) {
-      const a = list[(this.#cursor + i) % list.length]!;
-      if (!a.paused && a.position < this.#end(a)) {
-        this.#cursor = (this.#cursor + i + 1) % Math.max(1, list.length);
-        return a;
-      }
+  /**
+   * The partition whose next record was produced first, across every
+   * assigned partition: records reach the handler in the order they were
+   * written (what Kafka Streams' TopologyTestDriver does; a real consumer's
+   * order between partitions is arbitrary, so this is one of its orders).
+   */
+  #nextPartition(): { a: Assigned; before: number } | null {
+    let best: Assigned | null = null;
+    let bestSeq = Infinity;
+    let second = Infinity;
+    for (const a of this.#assigned.values()) {
+      if (a.paused || a.position >= this.#end(a)) continue;
+      const seq = this.kafka.broker.sequenceAt(a.topic, a.partition, a.position);
+      if (seq < bestSeq) {
+        second = bestSeq;
+        bestSeq = seq;
+        best = a;
+      } else if (seq < second) second = seq;
     }
-    return null;
+    return best ? { a: best, before: second } : null;
   }
 
   /** One batch of a partition; false when it failed (a retry is scheduled). */
-  async #deliverOne(a: Assigned): Promise<boolean> {
+  async #deliverOne(a: Assigned, before: number): Promise<boolean> {
     const readCommitted = this.options.readCommitted !== false;
-    const end = Math.min(this.#end(a), a.position + MAX_BATCH);
-    const records: BrokerRecord[] = [];
     const log = this.kafka.broker;
+    // the batch stops where another partition has an earlier record
+    let end = a.position + 1;
+    const last = Math.min(this.#end(a), a.position + MAX_BATCH);
+    while (end < last && log.sequenceAt(a.topic, a.partition, end) < before) end++;
+    const records: BrokerRecord[] = [];
     for (let o = a.position; o < end; o++) {
       if (readCommitted && this.kafka.isAborted(a.topic, a.partition, o)) continue;
       records.push(log.recordAt(a.topic, a.partition, o));

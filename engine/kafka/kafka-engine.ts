@@ -209,7 +209,8 @@ export class KafkaEngine {
       await this.#settle();
       return r;
     }
-    const offset = await this.commandLog.append(st.text, properties);
+    // the statement keeps its line in the script: positions in error messages count from the script's start, as in ksqlDB
+    const offset = await this.commandLog.append('\n'.repeat(Math.max(0, st.loc.line - 1)) + st.text, properties);
     const outcome = this.#results.get(offset);
     this.#results.delete(offset);
     if (!outcome) throw new KsqlError(`Command at offset ${offset} was not executed by this process.`);

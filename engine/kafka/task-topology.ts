@@ -1,6 +1,5 @@
 import type { BrokerRecord } from '../driver/broker.js';
 import { murmur2Partition } from '../driver/broker.js';
-import { KsqlError } from '../errors.js';
 import { compileOverRecord } from '../runtime/compile-step-expr.js';
 import type { RuntimeContext } from '../runtime/context.js';
 import { keyString } from '../runtime/key-string.js';
@@ -54,12 +53,17 @@ export function planDistributed(root: Step): DistributedPlan {
         return walk(step.input);
       case 'Aggregate': {
         const like = walk(step.input);
+        if (!needsGroupByRepartition(step)) return like;
         repartitions.push({ stepId: step.id, partitionsLike: like.length > 0 ? like : sourceTopics.slice() });
         return [];
       }
       case 'Join': {
         if (step.variant === 'FK_TABLE_TABLE') {
-          throw new KsqlError('Foreign-key table-table joins are not supported by the Kafka driver yet.', null, 'Unsupported');
+          // the right table is broadcast to every task of the left table (see broadcastRouter)
+          const l = walk(step.left);
+          walk(step.right);
+          repartitions.push({ stepId: `${step.id}-right`, partitionsLike: l.length > 0 ? l : sourceTopics.slice() });
+          return l;
         }
         const l = walk(step.left);
         const r = walk(step.right);
@@ -74,6 +78,18 @@ export function planDistributed(root: Step): DistributedPlan {
   };
   walk(root);
   return { sourceTopics, repartitions, copartitioned };
+}
+
+/**
+ * A stream grouped by exactly its key columns is grouped where it is (Kafka
+ * Streams' groupByKey, as ksqlDB plans it): its records already sit in the
+ * partition of their group. Anything else, and every table, is repartitioned.
+ */
+function needsGroupByRepartition(step: AggregateStep): boolean {
+  if (step.inputType === 'TABLE' || hasRekey(step.input)) return true;
+  const keyCols = step.input.schema.key;
+  if (keyCols.length === 0 || keyCols.length !== step.groupBy.length) return true;
+  return !step.groupBy.every((g, i) => g.kind === 'ColumnRef' && g.name === keyCols[i]!.name);
 }
 
 /** A stream side joined on something else than its key is repartitioned by the join key (tables always join on their key). */
@@ -141,11 +157,18 @@ export function buildTaskTopology(root: Step, ctx: RuntimeContext, repartitions:
   buildTopology(root, ctx, () => {}, {
     input: (step, side, emit) => {
       if (step.kind === 'Aggregate') {
+        if (!needsGroupByRepartition(step)) return emit;
         const r = cut(step.id);
         readRepartition(ctx, r.topic, emit);
         return groupByRouter(step, ctx, r);
       }
       const s = side === 'right' ? 'right' : 'left';
+      if (step.variant === 'FK_TABLE_TABLE') {
+        if (s === 'left') return emit;
+        const r = cut(`${step.id}-right`);
+        readRepartition(ctx, r.topic, emit);
+        return broadcastRouter(ctx, r);
+      }
       if (!needsJoinRepartition(step, s)) return emit;
       const r = cut(`${step.id}-${s}`);
       readRepartition(ctx, r.topic, emit);
@@ -167,9 +190,24 @@ interface WireRec {
   readonly h: readonly { key: string; value: Buffer | null }[];
 }
 
-function writeRepartition(ctx: RuntimeContext, r: Repartitioned, routingKey: Buffer, rec: Rec): void {
+function writeRepartition(ctx: RuntimeContext, r: Repartitioned, routingKey: Buffer, rec: Rec, partition = murmur2Partition(routingKey, r.partitions)): void {
   const wire: WireRec = { k: rec.key, v: rec.value, ...(rec.old !== undefined ? { o: rec.old } : {}), p: rec.partition, off: rec.offset, w: rec.window, h: rec.headers };
-  ctx.produce(r.topic, { key: routingKey, value: encodeValue(wire), timestamp: Math.max(0, rec.ts), partition: murmur2Partition(routingKey, r.partitions) });
+  ctx.produce(r.topic, { key: routingKey, value: encodeValue(wire), timestamp: Math.max(0, rec.ts), partition });
+}
+
+/**
+ * A foreign-key join's right table, sent to every partition: each task of the
+ * left table holds the whole right table, so a left row finds the row its
+ * foreign key names whichever partition that row lives in, and a right
+ * update reaches every left row that references it. (Kafka Streams routes
+ * subscriptions and responses through two topics instead and keeps one copy
+ * of the right table; this keeps one per task.)
+ */
+function broadcastRouter(ctx: RuntimeContext, r: Repartitioned): Emit {
+  return (rec) => {
+    const key = Buffer.from(keyString(rec.key), 'utf8');
+    for (let p = 0; p < r.partitions; p++) writeRepartition(ctx, r, key, rec, p);
+  };
 }
 
 function readRepartition(ctx: RuntimeContext, topic: string, emit: Emit): void {

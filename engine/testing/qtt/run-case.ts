@@ -53,6 +53,13 @@ export interface EngineFactory {
 export interface RunnerDeps {
   readonly createEngine: EngineFactory;
   readonly serde: SerdeApi;
+  /**
+   * Partitions of the topics a case uses without declaring them (default 4,
+   * as ksqlDB's harness creates them). ksqlDB's topology test driver still
+   * runs one task that reads every record as partition 0; a runtime with a
+   * task per partition matches that with 1.
+   */
+  readonly undeclaredTopicPartitions?: number;
 }
 
 export interface RunLimits {
@@ -157,14 +164,17 @@ const KAFKA_TOPIC = /KAFKA_TOPIC\s*=\s*'([^']*)'/i;
  * ksqlDB's harness does (its topology test driver still reads every input
  * record from partition 0: see produceInput).
  */
-export function topicsToCreate(test: QttTest): Map<string, number> {
+export function topicsToCreate(test: QttTest, undeclared = 4): Map<string, number> {
   const topics = new Map<string, number>();
   for (const t of test.topics ?? []) topics.set(t.name, toNumber(t.partitions, 1) || 1);
-  for (const r of test.inputs ?? []) if (!topics.has(r.topic)) topics.set(r.topic, 4);
+  // an input naming a partition needs it
+  const named = new Map<string, number>();
+  for (const r of test.inputs ?? []) if (r.partition !== undefined && r.partition !== null) named.set(r.topic, Math.max(named.get(r.topic) ?? 0, toNumber(r.partition) + 1));
+  for (const r of test.inputs ?? []) if (!topics.has(r.topic)) topics.set(r.topic, Math.max(undeclared, named.get(r.topic) ?? 1));
   for (const s of test.statements) {
     if (!CREATE_SOURCE.test(s) || /\bAS\s+SELECT\b/i.test(s) || /\bPARTITIONS\s*=/i.test(s)) continue;
     const m = KAFKA_TOPIC.exec(s);
-    if (m && !topics.has(m[1]!)) topics.set(m[1]!, 4);
+    if (m && !topics.has(m[1]!)) topics.set(m[1]!, Math.max(undeclared, named.get(m[1]!) ?? 1));
   }
   return topics;
 }
@@ -368,7 +378,7 @@ export async function runCase(c: QttCase, deps: RunnerDeps, limits: RunLimits = 
     engine = await bounded(deps.createEngine({ broker, properties }));
     const ctx: CodecContext = { serde: deps.serde, registry: engine.registry };
     for (const t of test.topics ?? []) registerTopicSchemas(engine.registry, t);
-    for (const [name, partitions] of topicsToCreate(test)) engine.createTopic(name, partitions);
+    for (const [name, partitions] of topicsToCreate(test, deps.undeclaredTopicPartitions)) engine.createTopic(name, partitions);
 
     // ksqlDB's runner joins the statements with newlines into one script, so positions in
     // messages count lines from the first statement: each statement is run at its line.
