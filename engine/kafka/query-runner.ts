@@ -288,7 +288,8 @@ export class QueryRunner {
     this.#repartitions = new Map();
     for (const r of this.plan.repartitions) {
       const partitions = Math.max(1, ...r.partitionsLike.map((t) => partitionsOf(t) ?? 1));
-      this.#repartitions.set(r.stepId, { topic: names.repartitionTopic(serviceId, queryId, r.stepId), partitions });
+      const topic = r.routing === 'broadcast' ? names.subscriptionTopic(serviceId, queryId, r.stepId) : names.repartitionTopic(serviceId, queryId, r.stepId);
+      this.#repartitions.set(r.stepId, { topic, partitions });
     }
     const taskCount = Math.max(1, ...this.plan.sourceTopics.map((t) => partitionsOf(t)!), ...[...this.#repartitions.values()].map((r) => r.partitions));
     // Build once without Kafka to learn the store names, hence the changelog topics.

@@ -30,6 +30,8 @@ export interface DistributedPlan {
 export interface RepartitionPlan {
   /** the step id the cut sits before (names the topic) */
   readonly stepId: string;
+  /** 'broadcast': every record goes to every partition (a foreign-key join's right table) */
+  readonly routing?: 'key' | 'broadcast';
   /** the user topics whose partition count the repartition topic takes (the largest) */
   readonly partitionsLike: readonly string[];
 }
@@ -62,7 +64,7 @@ export function planDistributed(root: Step): DistributedPlan {
           // the right table is broadcast to every task of the left table (see broadcastRouter)
           const l = walk(step.left);
           walk(step.right);
-          repartitions.push({ stepId: `${step.id}-right`, partitionsLike: l.length > 0 ? l : sourceTopics.slice() });
+          repartitions.push({ stepId: `${step.id}-right`, routing: 'broadcast', partitionsLike: l.length > 0 ? l : sourceTopics.slice() });
           return l;
         }
         const l = walk(step.left);
