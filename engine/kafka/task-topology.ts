@@ -190,10 +190,12 @@ interface WireRec {
   readonly off: number;
   readonly w: { start: number; end: number } | null;
   readonly h: readonly { key: string; value: Buffer | null }[];
+  /** the GROUP BY values, computed once where the record was routed */
+  readonly g?: readonly unknown[];
 }
 
-function writeRepartition(ctx: RuntimeContext, r: Repartitioned, routingKey: Buffer, rec: Rec, partition = murmur2Partition(routingKey, r.partitions)): void {
-  const wire: WireRec = { k: rec.key, v: rec.value, ...(rec.old !== undefined ? { o: rec.old } : {}), p: rec.partition, off: rec.offset, w: rec.window, h: rec.headers };
+function writeRepartition(ctx: RuntimeContext, r: Repartitioned, routingKey: Buffer, rec: Rec, partition = murmur2Partition(routingKey, r.partitions), group?: readonly unknown[]): void {
+  const wire: WireRec = { k: rec.key, v: rec.value, ...(rec.old !== undefined ? { o: rec.old } : {}), p: rec.partition, off: rec.offset, w: rec.window, h: rec.headers, ...(group ? { g: group } : {}) };
   ctx.produce(r.topic, { key: routingKey, value: encodeValue(wire), timestamp: Math.max(0, rec.ts), partition });
 }
 
@@ -216,17 +218,18 @@ function readRepartition(ctx: RuntimeContext, topic: string, emit: Emit): void {
   ctx.subscribe(topic, (r: BrokerRecord) => {
     if (r.value === null) return;
     const w = decodeValue<WireRec>(r.value);
-    emit({ key: w.k, value: w.v, ...(w.o !== undefined ? { old: w.o } : {}), ts: r.timestamp, partition: w.p, offset: w.off, window: w.w, headers: w.h });
+    emit({ key: w.k, value: w.v, ...(w.o !== undefined ? { old: w.o } : {}), ts: r.timestamp, partition: w.p, offset: w.off, window: w.w, headers: w.h, ...(w.g !== undefined ? { group: w.g } : {}) });
   });
 }
 
 /** Sends each record to the partition of its group; a table update whose group changes becomes a retraction for the old group and an addition for the new. */
 function groupByRouter(step: AggregateStep, ctx: RuntimeContext, r: Repartitioned): Emit {
   const fns = step.groupBy.map((g) => compileOverRecord(g, step.input, ctx.functions).fn);
-  const groupOf = (rec: Rec, values: readonly unknown[]): Buffer | null => {
+  /** the group's values and its routing key; the values travel with the record, so the aggregation does not evaluate GROUP BY again */
+  const groupOf = (rec: Rec, values: readonly unknown[]): { values: unknown[]; bytes: Buffer } | null => {
     try {
       const key = fns.map((f) => f(rec.key, values, rec));
-      return key.some((k) => k === null) ? null : Buffer.from(keyString(key), 'utf8');
+      return key.some((k) => k === null) ? null : { values: key, bytes: Buffer.from(keyString(key), 'utf8') };
     } catch (e) {
       logProcessingError(ctx, 'GROUP BY', e);
       return null;
@@ -236,17 +239,17 @@ function groupByRouter(step: AggregateStep, ctx: RuntimeContext, r: Repartitione
     if (step.inputType !== 'TABLE') {
       if (rec.value === null) return;
       const g = groupOf(rec, rec.value);
-      if (g) writeRepartition(ctx, r, g, rec);
+      if (g) writeRepartition(ctx, r, g.bytes, rec, undefined, g.values);
       return;
     }
     const oldG = rec.old ? groupOf(rec, rec.old) : null;
     const newG = rec.value ? groupOf(rec, rec.value) : null;
-    if (oldG && newG && oldG.equals(newG)) {
-      writeRepartition(ctx, r, newG, rec);
+    if (oldG && newG && oldG.bytes.equals(newG.bytes)) {
+      writeRepartition(ctx, r, newG.bytes, rec, undefined, newG.values);
       return;
     }
-    if (oldG) writeRepartition(ctx, r, oldG, { ...rec, value: null });
-    if (newG) writeRepartition(ctx, r, newG, { ...rec, old: null });
+    if (oldG) writeRepartition(ctx, r, oldG.bytes, { ...rec, value: null }, undefined, oldG.values);
+    if (newG) writeRepartition(ctx, r, newG.bytes, { ...rec, old: null }, undefined, newG.values);
   };
 }
 

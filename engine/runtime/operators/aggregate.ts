@@ -113,6 +113,7 @@ export function aggregateOperator(step: AggregateStep, ctx: RuntimeContext, emit
     }
   };
   const groupOf = (key: readonly unknown[], values: readonly unknown[], rec: Rec): unknown[] | null => {
+    if (rec.group !== undefined) return [...rec.group];
     try {
       const group = new Array<unknown>(groupFns.length);
       for (let i = 0; i < groupFns.length; i++) {

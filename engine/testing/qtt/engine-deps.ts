@@ -89,7 +89,6 @@ export function engineDeps(runtime: RuntimeName = 'memory'): RunnerDeps {
         ? ({ broker, properties }) => MemoryRuntime.start({ broker, properties, functions: qttRegistry(properties) })
         : ({ broker, properties }) => syncCaseEngine(createInMemoryEngine({ broker, properties, functions: qttRegistry(properties) })),
     serde: serdeApi,
-    // one task reading partition 0, as ksqlDB's topology test driver runs a case
-    ...(runtime === 'kafka-memory' ? { undeclaredTopicPartitions: 1 } : {}),
+    ...(runtime === 'kafka-memory' ? { taskPerPartition: true } : {}),
   };
 }

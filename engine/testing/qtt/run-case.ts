@@ -54,12 +54,21 @@ export interface RunnerDeps {
   readonly createEngine: EngineFactory;
   readonly serde: SerdeApi;
   /**
-   * Partitions of the topics a case uses without declaring them (default 4,
-   * as ksqlDB's harness creates them). ksqlDB's topology test driver still
-   * runs one task that reads every record as partition 0; a runtime with a
-   * task per partition matches that with 1.
+   * The engine runs a task per partition (the Kafka runtime). ksqlDB's
+   * harness creates undeclared topics with 4 partitions, but its topology
+   * test driver runs one task that reads every record as partition 0; a
+   * runtime with a task per partition sees the same only when records sit
+   * where their key puts them. So: undeclared topics get the partitions of
+   * the case's declared topics (1 when none), and an input that names no
+   * partition goes where the default partitioner puts its key.
    */
-  readonly undeclaredTopicPartitions?: number;
+  readonly taskPerPartition?: boolean;
+}
+
+/** The partitions of a case's undeclared topics (see RunnerDeps.taskPerPartition). */
+export function undeclaredPartitions(test: QttTest, deps: Pick<RunnerDeps, 'taskPerPartition'>): number {
+  if (!deps.taskPerPartition) return 4;
+  return Math.max(1, ...(test.topics ?? []).map((t) => toNumber(t.partitions, 1) || 1));
 }
 
 export interface RunLimits {
@@ -189,7 +198,7 @@ function headersOf(h: readonly QttHeader[] | undefined): ProduceRecord['headers'
 }
 
 /** Writes one test input record, encoded with the formats of the source that reads its topic. */
-export async function produceInput(engine: CaseEngine, ctx: CodecContext, r: QttRecord): Promise<void> {
+export async function produceInput(engine: CaseEngine, ctx: CodecContext, r: QttRecord, byKey = false): Promise<void> {
   const src = sourceForTopic(engine, r.topic);
   let key: Buffer | null;
   let value: Buffer | null;
@@ -209,7 +218,7 @@ export async function produceInput(engine: CaseEngine, ctx: CodecContext, r: Qtt
     value,
     timestamp: toNumber(r.timestamp, 0),
     headers: headersOf(r.headers),
-    partition: r.partition !== undefined && r.partition !== null ? toNumber(r.partition) : 0,
+    ...(r.partition !== undefined && r.partition !== null ? { partition: toNumber(r.partition) } : byKey && (engine.topic(r.topic)?.partitions ?? 1) > 1 ? {} : { partition: 0 }),
   };
   await engine.pipe(r.topic, rec);
 }
@@ -378,7 +387,7 @@ export async function runCase(c: QttCase, deps: RunnerDeps, limits: RunLimits = 
     engine = await bounded(deps.createEngine({ broker, properties }));
     const ctx: CodecContext = { serde: deps.serde, registry: engine.registry };
     for (const t of test.topics ?? []) registerTopicSchemas(engine.registry, t);
-    for (const [name, partitions] of topicsToCreate(test, deps.undeclaredTopicPartitions)) engine.createTopic(name, partitions);
+    for (const [name, partitions] of topicsToCreate(test, undeclaredPartitions(test, deps))) engine.createTopic(name, partitions);
 
     // ksqlDB's runner joins the statements with newlines into one script, so positions in
     // messages count lines from the first statement: each statement is run at its line.
@@ -402,7 +411,7 @@ export async function runCase(c: QttCase, deps: RunnerDeps, limits: RunLimits = 
       // strictly, a statement had to fail; leniently, a failure while processing inputs counts too
       let lenient = false;
       try {
-        for (const r of test.inputs ?? []) await bounded(produceInput(engine, ctx, r));
+        for (const r of test.inputs ?? []) await bounded(produceInput(engine, ctx, r, deps.taskPerPartition));
       } catch {
         lenient = true;
       }
@@ -410,7 +419,7 @@ export async function runCase(c: QttCase, deps: RunnerDeps, limits: RunLimits = 
     }
     for (const [i, r] of (test.inputs ?? []).entries()) {
       try {
-        await bounded(produceInput(engine, ctx, r));
+        await bounded(produceInput(engine, ctx, r, deps.taskPerPartition));
       } catch (e) {
         if (e instanceof BudgetExceeded || e instanceof SkipCase) throw e;
         throw new CaseFailure(`input #${i} (topic ${r.topic}) failed: ${errorMessage(e)}`);
