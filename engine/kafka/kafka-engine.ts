@@ -221,7 +221,7 @@ export class KafkaEngine {
   /** Produces one record (INSERT VALUES, the REST inserts endpoint). */
   async produce(topic: string, rec: ProduceRecord): Promise<void> {
     const producer = await this.#sharedProducer();
-    await producer.send([{ topic, ...rec, headers: (rec.headers ?? []).filter((h) => h.value !== null) }]);
+    await producer.send([{ topic, ...rec }]);
   }
 
   /**

@@ -471,7 +471,7 @@ export class QueryRunner {
         task.handlers.set(topic, list);
       },
       (topic: string, rec: ProduceRecord) => {
-        task.out.push({ topic, ...rec, headers: (rec.headers ?? []).filter((h) => h.value !== null) });
+        task.out.push({ topic, ...rec });
       },
       log,
     );
