@@ -36,8 +36,8 @@ Commands:
       --filter SUBSTR    only cases whose "file :: name :: format" contains SUBSTR
       --verbose          print every failing case with its first difference
       --strict           exit 1 when a case fails (default: exit 0, the run is a measurement)
-      --runtime NAME     memory (default): the in-memory driver; kafka-memory: the Kafka runtime
-                         (query runners, repartition and changelog topics) over an in-memory Kafka
+      --runtime NAME     kafka-memory (default): the Kafka runtime (query runners, repartition and
+                         changelog topics) over an in-memory Kafka; memory: the former in-memory driver
   server --config FILE   run an engine process on Kafka with the REST API (config: .properties or .json; KSQL_* env)
   operator [options]     run the Kubernetes operator (--kubeconfig, --namespace, --leader-elect, --health-port, --engine-endpoints)
   test                   run statements over input records (ksql-test-runner file shapes)
@@ -54,7 +54,7 @@ export type DepsLoader = (runtime?: RuntimeName) => Promise<RunnerDeps>;
 const RUNTIME_NAMES: readonly RuntimeName[] = ['memory', 'kafka-memory'];
 
 function runtimeOption(value: string | undefined, io: Io, command: string): RuntimeName | null {
-  const name = (value ?? 'memory') as RuntimeName;
+  const name = (value ?? 'kafka-memory') as RuntimeName;
   if (RUNTIME_NAMES.includes(name)) return name;
   io.err(`ksetl ${command}: unknown --runtime ${value} (${RUNTIME_NAMES.join(', ')})`);
   return null;

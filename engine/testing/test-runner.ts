@@ -1,7 +1,8 @@
 /**
  * `ksetl test`: ksqlDB's ksql-test-runner file shapes — a statements file, an
  * input file `{"inputs":[{topic,key,value,timestamp}]}` and an output file
- * `{"outputs":[...]}` — run on a fresh in-memory engine, with a readable diff.
+ * `{"outputs":[...]}` — run on a fresh engine (by default the Kafka runtime over
+ * the in-memory Kafka port), with a readable diff.
  */
 import { readFileSync } from 'node:fs';
 import { shapeOf, encodeSide, encodeWindowedKey, toNumber, type CodecContext } from './qtt/codec.js';

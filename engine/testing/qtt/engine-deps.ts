@@ -68,16 +68,17 @@ export function qttRegistry(properties: Readonly<Record<string, string>> = {}): 
 }
 
 /**
- * Which engine runs the cases: 'memory', the in-memory driver (one synchronous
- * task per query), or 'kafka-memory', the Kafka runtime people deploy
- * (KafkaEngine: command log, tasks, repartition and changelog topics,
- * commits) over the in-memory Kafka port.
+ * Which engine runs the cases: 'kafka-memory' (the default), the Kafka
+ * runtime people deploy (KafkaEngine: command log, tasks, repartition and
+ * changelog topics, commits) over the in-memory Kafka port; or 'memory', the
+ * former in-memory driver (one synchronous task per query), kept selectable
+ * while it is being retired.
  */
 export type RuntimeName = 'memory' | 'kafka-memory';
 
 export const RUNTIMES: readonly RuntimeName[] = ['memory', 'kafka-memory'];
 
-export function engineDeps(runtime: RuntimeName = 'memory'): RunnerDeps {
+export function engineDeps(runtime: RuntimeName = 'kafka-memory'): RunnerDeps {
   const serdeApi: SerdeApi = {
     createSerde: serde.createSerde,
     windowedKeySerde: serde.windowedKeySerde,

@@ -9,7 +9,8 @@ import type { Json, QttCase, QttRecord, QttTest } from '../qtt/types.js';
 
 /**
  * Runs ksqlDB's REST query-validation tests (RQTT) through the REST API: for
- * each case a fresh in-memory engine behind a server on a loopback port; the
+ * each case a fresh engine (the Kafka runtime over the in-memory Kafka port)
+ * behind a server on a loopback port; the
  * statements go to /ksql one by one, SELECTs to /query; the answers are
  * compared with the expected `responses` on the fields the test gives
  * (commandId, queryId and statement texts are volatile and only compared when
@@ -21,7 +22,7 @@ export interface RqttOptions {
   readonly filter?: string;
   /** how long to wait for rows of a push query without LIMIT, ms */
   readonly pushTimeoutMs?: number;
-  /** the engine behind the server (default memory: the in-memory driver; kafka-memory: the Kafka runtime over the in-memory port) */
+  /** the engine behind the server (default kafka-memory: the Kafka runtime over the in-memory port; memory: the former in-memory driver) */
   readonly runtime?: RuntimeName;
   /** progress callback, once per case */
   readonly onCase?: (c: RqttCaseResult) => void;
@@ -107,7 +108,7 @@ async function loadRuntime(name: RuntimeName): Promise<Runtime> {
 
 /** Runs the RQTT files (or directories of them) and reports per case. */
 export async function runRqtt(paths: readonly string[], opts: RqttOptions = {}): Promise<RqttReport> {
-  const rt = await loadRuntime(opts.runtime ?? 'memory');
+  const rt = await loadRuntime(opts.runtime ?? 'kafka-memory');
   const cases: RqttCaseResult[] = [];
   for (const file of resolveQttPaths(paths)) {
     let expanded: QttCase[];
