@@ -25,25 +25,55 @@ export interface MemoryRuntimeOptions {
  * Streams' TopologyTestDriver processes a piped record to completion.
  */
 export class MemoryRuntime {
+  #engine: KafkaEngine;
+
   private constructor(
     readonly kafka: MemoryKafka,
-    readonly engine: KafkaEngine,
-  ) {}
+    engine: KafkaEngine,
+    private readonly options: MemoryRuntimeOptions,
+  ) {
+    this.#engine = engine;
+  }
 
   static async start(o: MemoryRuntimeOptions = {}): Promise<MemoryRuntime> {
     const kafka = new MemoryKafka(o.broker ?? new InMemoryBroker());
-    const engine = await KafkaEngine.start({
+    const rt = new MemoryRuntime(kafka, await MemoryRuntime.#startEngine(kafka, o, 1), o);
+    await rt.settle();
+    return rt;
+  }
+
+  static #startEngine(kafka: MemoryKafka, o: MemoryRuntimeOptions, generation: number): Promise<KafkaEngine> {
+    return KafkaEngine.start({
       port: kafka,
       ...(o.serviceId !== undefined ? { serviceId: o.serviceId } : {}),
       // no periodic lag refresh: a test's event loop stays free of timers
       properties: { 'ksetl.metrics.lag.refresh.ms': '0', ...(o.properties ?? {}) },
       ...(o.functions ? { functions: o.functions } : {}),
       ...(o.registry ? { registry: o.registry } : {}),
-      instanceId: 'memory',
+      instanceId: `memory-${generation}`,
     });
-    const rt = new MemoryRuntime(kafka, engine);
-    await rt.settle();
-    return rt;
+  }
+
+  #generation = 1;
+
+  /** The engine now running (a new one after `restart`). */
+  get engine(): KafkaEngine {
+    return this.#engine;
+  }
+
+  /**
+   * Stops the engine and starts a new one on the same Kafka, as a process
+   * restart does: the catalog is rebuilt from the command log, queries
+   * resume from their committed offsets, and their stores are restored from
+   * their changelogs. The schema registry and functions are kept.
+   */
+  async restart(): Promise<void> {
+    await this.settle();
+    const registry = this.#engine.registry;
+    const functions = this.#engine.functions;
+    await this.#engine.close();
+    this.#engine = await MemoryRuntime.#startEngine(this.kafka, { ...this.options, registry, functions }, ++this.#generation);
+    await this.settle();
   }
 
   get broker(): InMemoryBroker {
