@@ -2,7 +2,7 @@
  * The `ksetl` command.
  *
  *   ksetl [shell] [--server URL] [-f FILE | --execute SQL]   (the default command)
- *   ksetl qtt [--rest] [--runtime NAME] PATH... [--report FILE] [--filter SUBSTR] [--verbose] [--strict]
+ *   ksetl qtt [--rest] [--runtime NAME] [--restart-midway] PATH... [--report FILE] [--filter SUBSTR] [--verbose] [--strict]
  *   ksetl test [--runtime NAME] --statements s.sql [--input in.json] --output out.json
  *   ksetl version
  *   ksetl help
@@ -38,6 +38,8 @@ Commands:
       --strict           exit 1 when a case fails (default: exit 0, the run is a measurement)
       --runtime NAME     kafka-memory (default): the Kafka runtime (query runners, repartition and
                          changelog topics) over an in-memory Kafka; memory: the former in-memory driver
+      --restart-midway   (kafka-memory) restart the engine halfway through each case's inputs: state
+                         comes back from changelogs and committed offsets
   server --config FILE   run an engine process on Kafka with the REST API (config: .properties or .json; KSQL_* env)
   operator [options]     run the Kubernetes operator (--kubeconfig, --namespace, --leader-elect, --health-port, --engine-endpoints)
   test                   run statements over input records (ksql-test-runner file shapes)
@@ -49,7 +51,7 @@ Commands:
   help                   print this help`;
 
 /** The engine the commands run on, loaded on first use. */
-export type DepsLoader = (runtime?: RuntimeName) => Promise<RunnerDeps>;
+export type DepsLoader = (runtime?: RuntimeName, options?: { readonly restartMidway?: boolean }) => Promise<RunnerDeps>;
 
 const RUNTIME_NAMES: readonly RuntimeName[] = ['memory', 'kafka-memory'];
 
@@ -65,7 +67,7 @@ export type ShellRunner = (args: readonly string[]) => Promise<number>;
 
 const runShell: ShellRunner = async (args) => (await import('./shell/command.js')).shellCommand(args);
 
-const loadEngineDeps: DepsLoader = async (runtime) => (await import('../testing/qtt/engine-deps.js')).engineDeps(runtime);
+const loadEngineDeps: DepsLoader = async (runtime, options) => (await import('../testing/qtt/engine-deps.js')).engineDeps(runtime, options);
 
 function packageVersion(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
@@ -91,6 +93,7 @@ async function qtt(args: string[], io: Io, loadDeps: DepsLoader): Promise<number
       strict: { type: 'boolean', default: false },
       rest: { type: 'boolean', default: false },
       runtime: { type: 'string' },
+      'restart-midway': { type: 'boolean', default: false },
     },
   });
   const runtime = runtimeOption(values.runtime, io, 'qtt');
@@ -112,7 +115,7 @@ async function qtt(args: string[], io: Io, loadDeps: DepsLoader): Promise<number
     io.out(`${report.passed} passed, ${report.failed} failed, ${report.skipped} skipped`);
     return values.strict && report.failed > 0 ? 1 : 0;
   }
-  const deps = await loadDeps(runtime);
+  const deps = await loadDeps(runtime, { restartMidway: values['restart-midway'] });
   const results = await runSuite(positionals, deps, {
     ...(values.filter !== undefined ? { filter: values.filter } : {}),
     onFile: (file, rs) => {

@@ -35,6 +35,14 @@ const NO_ARGS: readonly unknown[] = [];
  * `sendOld`: each change carries the group's previous result (`Rec.old`, null for a new
  * group), for a HAVING filter downstream (see build.ts).
  */
+/**
+ * The arrival order LATEST_BY_OFFSET / EARLIEST_BY_OFFSET compare, kept in
+ * their state. One counter for the process, started from the clock (in
+ * microseconds): values aggregated after a restart (state restored from a
+ * changelog) sort after the restored ones, as they arrived after them.
+ */
+let nextSequence = Date.now() * 1000;
+
 export function aggregateOperator(step: AggregateStep, ctx: RuntimeContext, emit: Emit, sendOld = true): Emit {
   const scope = rowScope(step.input.schema, pseudoQualifierOf(step.input));
   const layout = recordLayout(step.input.schema.key.length, step.input.schema.value.length);
@@ -55,7 +63,6 @@ export function aggregateOperator(step: AggregateStep, ctx: RuntimeContext, emit
   const grace = window ? effectiveGrace(window) : 0;
   const size = window?.sizeMs ?? 0;
   const advance = window?.advanceMs ?? 0;
-  let sequence = 0;
   let streamTime = Number.NEGATIVE_INFINITY;
   // Kafka Streams' windowed store retention: RETENTION, else window size (session gap) + grace.
   // Windows that start before stream time - retention are dropped, swept as stream time advances.
@@ -137,7 +144,7 @@ export function aggregateOperator(step: AggregateStep, ctx: RuntimeContext, emit
     if (!key) return null;
     const args = argsOf(rec.key, values, rec);
     if (!args) return null;
-    const actx = { sequence: sequence++, timestamp: rec.ts };
+    const actx = { sequence: nextSequence++, timestamp: rec.ts };
     if (store) {
       const k = keyString(key);
       const existing = store.get(k);

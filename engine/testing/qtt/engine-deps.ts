@@ -78,7 +78,7 @@ export type RuntimeName = 'memory' | 'kafka-memory';
 
 export const RUNTIMES: readonly RuntimeName[] = ['memory', 'kafka-memory'];
 
-export function engineDeps(runtime: RuntimeName = 'kafka-memory'): RunnerDeps {
+export function engineDeps(runtime: RuntimeName = 'kafka-memory', options: { readonly restartMidway?: boolean } = {}): RunnerDeps {
   const serdeApi: SerdeApi = {
     createSerde: serde.createSerde,
     windowedKeySerde: serde.windowedKeySerde,
@@ -90,6 +90,6 @@ export function engineDeps(runtime: RuntimeName = 'kafka-memory'): RunnerDeps {
         ? ({ broker, properties }) => MemoryRuntime.start({ broker, properties, functions: qttRegistry(properties) })
         : ({ broker, properties }) => syncCaseEngine(createInMemoryEngine({ broker, properties, functions: qttRegistry(properties) })),
     serde: serdeApi,
-    ...(runtime === 'kafka-memory' ? { taskPerPartition: true } : {}),
+    ...(runtime === 'kafka-memory' ? { taskPerPartition: true, ...(options.restartMidway ? { restartMidway: true } : {}) } : {}),
   };
 }

@@ -26,6 +26,8 @@ export interface CaseEngine {
   topic(name: string): TopicInfo | undefined;
   topics(): readonly TopicInfo[];
   close(): unknown;
+  /** stops the engine and starts a new one on the same topics (a process restart): what state survives is what the runtime restores */
+  restart?(): Promise<void>;
 }
 
 /** A synchronous engine over an in-memory broker (the in-memory driver, the runner's fakes) as a case engine. */
@@ -63,6 +65,8 @@ export interface RunnerDeps {
    * partition goes where the default partitioner puts its key.
    */
   readonly taskPerPartition?: boolean;
+  /** restart the engine halfway through a case's inputs (engines that can: `CaseEngine.restart`) */
+  readonly restartMidway?: boolean;
 }
 
 /** The partitions of a case's undeclared topics (see RunnerDeps.taskPerPartition). */
@@ -417,8 +421,10 @@ export async function runCase(c: QttCase, deps: RunnerDeps, limits: RunLimits = 
       }
       return done('failed', `expected exception containing "${test.expectedException?.message ?? ''}", but every statement succeeded`, lenient);
     }
-    for (const [i, r] of (test.inputs ?? []).entries()) {
+    const inputs = test.inputs ?? [];
+    for (const [i, r] of inputs.entries()) {
       try {
+        if (deps.restartMidway && engine.restart && inputs.length > 1 && i === Math.floor(inputs.length / 2)) await bounded(engine.restart());
         await bounded(produceInput(engine, ctx, r, deps.taskPerPartition));
       } catch (e) {
         if (e instanceof BudgetExceeded || e instanceof SkipCase) throw e;
