@@ -187,10 +187,10 @@ export class MemoryKafka implements KafkaPort {
       // the open transaction is registered before the produce wakes read_committed consumers
       if (tx) {
         const info = this.broker.topic(topic)!;
-        const partition = partitionFor(rec.partition, rec.key, info.partitions);
+        const partition = InMemoryBroker.partitionFor(rec.partition, rec.key, info.partitions);
         const key = `${topic}:${partition}`;
         if (!tx.first.has(key)) {
-          tx.first.set(key, this.#length(topic, partition));
+          tx.first.set(key, this.broker.partitionLength(topic, partition));
           let open = this.#open.get(key);
           if (!open) this.#open.set(key, (open = new Set()));
           open.add(tx);
@@ -224,17 +224,11 @@ export class MemoryKafka implements KafkaPort {
     for (const topic of new Set([...tx.first.keys()].map((k) => k.slice(0, k.lastIndexOf(':'))))) this.#wake(topic);
   }
 
-  #length(topic: string, partition: number): number {
-    return this.watermarks(topic)[partition]?.high ?? 0;
-  }
-
   /** @internal */ watermarks(topic: string): PartitionWatermarks[] {
     const info = this.broker.topic(topic);
     if (!info) return [];
-    const high = new Array<number>(info.partitions).fill(0);
-    // the broker keeps per-partition logs; their lengths are the high watermarks
-    for (let p = 0; p < info.partitions; p++) high[p] = this.broker.partitionLength(topic, p);
-    return high.map((h, partition) => ({ partition, low: 0, high: h }));
+    // nothing is ever deleted from a partition's log: it starts at 0 and its length is the high watermark
+    return Array.from({ length: info.partitions }, (_, partition) => ({ partition, low: 0, high: this.broker.partitionLength(topic, partition) }));
   }
 
   /** @internal The end a consumer may read to: the high watermark, or the first open transaction's offset. */
@@ -286,10 +280,6 @@ interface OpenTx {
 
 function unknownTopic(topics: readonly string[]): Error {
   return Object.assign(new Error(`This server does not host this topic-partition: ${topics.join(', ')}`), { type: 'UNKNOWN_TOPIC_OR_PARTITION', retriable: true });
-}
-
-function partitionFor(partition: number | undefined, key: Buffer | null, partitions: number): number {
-  return InMemoryBroker.partitionFor(partition, key, partitions);
 }
 
 // --------------------------------------------------------------------------- admin
