@@ -31,11 +31,6 @@ interface CompiledAgg {
 const NO_ARGS: readonly unknown[] = [];
 
 /**
- * GROUP BY with aggregates over a stream (optionally windowed) or a table (with retraction).
- * `sendOld`: each change carries the group's previous result (`Rec.old`, null for a new
- * group), for a HAVING filter downstream (see build.ts).
- */
-/**
  * The arrival order LATEST_BY_OFFSET / EARLIEST_BY_OFFSET compare, kept in
  * their state. One counter for the process, started from the clock (in
  * microseconds): values aggregated after a restart (state restored from a
@@ -43,6 +38,11 @@ const NO_ARGS: readonly unknown[] = [];
  */
 let nextSequence = Date.now() * 1000;
 
+/**
+ * GROUP BY with aggregates over a stream (optionally windowed) or a table (with retraction).
+ * `sendOld`: each change carries the group's previous result (`Rec.old`, null for a new
+ * group), for a HAVING filter downstream (see build.ts).
+ */
 export function aggregateOperator(step: AggregateStep, ctx: RuntimeContext, emit: Emit, sendOld = true): Emit {
   const scope = rowScope(step.input.schema, pseudoQualifierOf(step.input));
   const layout = recordLayout(step.input.schema.key.length, step.input.schema.value.length);
