@@ -67,13 +67,9 @@ describe('ksetl test, version, help', () => {
     writeFileSync(join(dir, 'out.json'), JSON.stringify({ outputs: [{ topic: 'OUTPUT', key: 'a', value: { V: 2 } }] }));
     const fileDeps = {
       ...deps,
-      createEngine: (o: Parameters<typeof deps.createEngine>[0]) => {
-        const e = deps.createEngine(o);
-        return Object.assign(Object.create(Object.getPrototypeOf(e) as object) as typeof e, e, {
-          execute: (sql: string) => sql.split(';').filter((s) => s.trim()).flatMap((s) => e.execute(s)),
-          sources: () => e.sources(),
-          source: (n: string) => e.source(n),
-        });
+      createEngine: async (o: Parameters<typeof deps.createEngine>[0]) => {
+        const e = await deps.createEngine(o);
+        return { ...e, execute: (sql: string, props: Readonly<Record<string, string>>) => sql.split(';').filter((s) => s.trim()).map((s) => e.execute(s, props)) };
       },
     };
     const io = capture();

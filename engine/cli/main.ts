@@ -2,8 +2,8 @@
  * The `ksetl` command.
  *
  *   ksetl [shell] [--server URL] [-f FILE | --execute SQL]   (the default command)
- *   ksetl qtt [--rest] PATH... [--report FILE] [--filter SUBSTR] [--verbose] [--strict]
- *   ksetl test --statements s.sql [--input in.json] --output out.json
+ *   ksetl qtt [--rest] [--runtime NAME] [--restart-midway] PATH... [--report FILE] [--filter SUBSTR] [--verbose] [--strict]
+ *   ksetl test [--runtime NAME] --statements s.sql [--input in.json] --output out.json
  *   ksetl version
  *   ksetl help
  */
@@ -12,6 +12,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import type { RuntimeName } from '../testing/qtt/engine-deps.js';
 import type { RunnerDeps } from '../testing/qtt/run-case.js';
 import { buildReport, perFile, runSuite, summaryLine, countResults } from '../testing/qtt/run-suite.js';
 import { runTestFiles } from '../testing/test-runner.js';
@@ -35,24 +36,38 @@ Commands:
       --filter SUBSTR    only cases whose "file :: name :: format" contains SUBSTR
       --verbose          print every failing case with its first difference
       --strict           exit 1 when a case fails (default: exit 0, the run is a measurement)
+      --runtime NAME     kafka-memory (default): the Kafka runtime (query runners, repartition and
+                         changelog topics) over an in-memory Kafka; memory: the former in-memory driver
+      --restart-midway   (kafka-memory) restart the engine halfway through each case's inputs: state
+                         comes back from changelogs and committed offsets
   server --config FILE   run an engine process on Kafka with the REST API (config: .properties or .json; KSQL_* env)
   operator [options]     run the Kubernetes operator (--kubeconfig, --namespace, --leader-elect, --health-port, --engine-endpoints)
   test                   run statements over input records (ksql-test-runner file shapes)
       --statements FILE  SQL statements
       --input FILE       {"inputs": [{topic, key, value, timestamp}]}
       --output FILE      {"outputs": [...]} expected records
+      --runtime NAME     as for qtt
   version                print the version
   help                   print this help`;
 
 /** The engine the commands run on, loaded on first use. */
-export type DepsLoader = () => Promise<RunnerDeps>;
+export type DepsLoader = (runtime?: RuntimeName, options?: { readonly restartMidway?: boolean }) => Promise<RunnerDeps>;
+
+const RUNTIME_NAMES: readonly RuntimeName[] = ['memory', 'kafka-memory'];
+
+function runtimeOption(value: string | undefined, io: Io, command: string): RuntimeName | null {
+  const name = (value ?? 'kafka-memory') as RuntimeName;
+  if (RUNTIME_NAMES.includes(name)) return name;
+  io.err(`ksetl ${command}: unknown --runtime ${value} (${RUNTIME_NAMES.join(', ')})`);
+  return null;
+}
 
 /** Runs `ksetl shell` with the given arguments; resolves to the exit code. */
 export type ShellRunner = (args: readonly string[]) => Promise<number>;
 
 const runShell: ShellRunner = async (args) => (await import('./shell/command.js')).shellCommand(args);
 
-const loadEngineDeps: DepsLoader = async () => (await import('../testing/qtt/engine-deps.js')).engineDeps();
+const loadEngineDeps: DepsLoader = async (runtime, options) => (await import('../testing/qtt/engine-deps.js')).engineDeps(runtime, options);
 
 function packageVersion(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
@@ -77,8 +92,12 @@ async function qtt(args: string[], io: Io, loadDeps: DepsLoader): Promise<number
       verbose: { type: 'boolean', default: false },
       strict: { type: 'boolean', default: false },
       rest: { type: 'boolean', default: false },
+      runtime: { type: 'string' },
+      'restart-midway': { type: 'boolean', default: false },
     },
   });
+  const runtime = runtimeOption(values.runtime, io, 'qtt');
+  if (runtime === null) return 2;
   if (positionals.length === 0) {
     io.err('ksetl qtt: give at least one QTT file or directory');
     return 2;
@@ -86,7 +105,7 @@ async function qtt(args: string[], io: Io, loadDeps: DepsLoader): Promise<number
   if (values.rest) {
     // REST query-validation tests, through a real REST server over the in-memory engine
     const { runRqtt, rqttSummary } = await import('../testing/rqtt/run-rqtt.js');
-    const report = await runRqtt(positionals, values.filter !== undefined ? { filter: values.filter } : {});
+    const report = await runRqtt(positionals, { runtime, ...(values.filter !== undefined ? { filter: values.filter } : {}) });
     if (values.verbose) {
       for (const c of report.cases) if (c.status !== 'passed') io.out(`  ${c.status === 'failed' ? 'FAIL' : 'SKIP'} ${c.file} :: ${c.name}: ${c.message.split('\n').join('\n      ')}`);
     }
@@ -96,8 +115,8 @@ async function qtt(args: string[], io: Io, loadDeps: DepsLoader): Promise<number
     io.out(`${report.passed} passed, ${report.failed} failed, ${report.skipped} skipped`);
     return values.strict && report.failed > 0 ? 1 : 0;
   }
-  const deps = await loadDeps();
-  const results = runSuite(positionals, deps, {
+  const deps = await loadDeps(runtime, { restartMidway: values['restart-midway'] });
+  const results = await runSuite(positionals, deps, {
     ...(values.filter !== undefined ? { filter: values.filter } : {}),
     onFile: (file, rs) => {
       io.out(`${file}: ${summaryLine(countResults(rs))}`);
@@ -123,14 +142,16 @@ async function qtt(args: string[], io: Io, loadDeps: DepsLoader): Promise<number
 async function test(args: string[], io: Io, loadDeps: DepsLoader): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { statements: { type: 'string' }, input: { type: 'string' }, output: { type: 'string' } },
+    options: { statements: { type: 'string' }, input: { type: 'string' }, output: { type: 'string' }, runtime: { type: 'string' } },
   });
+  const runtime = runtimeOption(values.runtime, io, 'test');
+  if (runtime === null) return 2;
   if (!values.statements || !values.output) {
     io.err('ksetl test: --statements and --output are required');
     return 2;
   }
-  const deps = await loadDeps();
-  const r = runTestFiles({ statements: values.statements, output: values.output, ...(values.input ? { input: values.input } : {}) }, deps);
+  const deps = await loadDeps(runtime);
+  const r = await runTestFiles({ statements: values.statements, output: values.output, ...(values.input ? { input: values.input } : {}) }, deps);
   (r.passed ? io.out : io.err)(r.text);
   return r.passed ? 0 : 1;
 }

@@ -42,8 +42,8 @@ const NO_HEADERS: readonly Header[] = Object.freeze([]);
  */
 class PartitionLog {
   static readonly CHUNK_BYTES = 1 << 20;
-  /** fields per record in `meta`: chunk index, position in the chunk, key length and value length (-1: null), timestamp */
-  static readonly STRIDE = 5;
+  /** fields per record in `meta`: chunk index, position in the chunk, key length and value length (-1: null), timestamp, broker-wide append sequence */
+  static readonly STRIDE = 6;
   readonly #chunks: Buffer[] = [];
   #chunk: Buffer = Buffer.alloc(0);
   #used = 0;
@@ -61,7 +61,7 @@ class PartitionLog {
     return this.#length;
   }
 
-  append(key: Buffer | null, value: Buffer | null, timestamp: number, headers: readonly Header[]): void {
+  append(key: Buffer | null, value: Buffer | null, timestamp: number, headers: readonly Header[], sequence: number): void {
     const size = (key?.length ?? 0) + (value?.length ?? 0);
     if (this.#used + size > this.#chunk.length) {
       // chunks double from 4 KB to 1 MB: a partition with a few records (a test case) stays small
@@ -81,7 +81,8 @@ class PartitionLog {
     meta[at++] = this.#used;
     meta[at++] = key === null ? -1 : key.length;
     meta[at++] = value === null ? -1 : value.length;
-    meta[at] = timestamp;
+    meta[at++] = timestamp;
+    meta[at] = sequence;
     if (key !== null) {
       this.#chunk.set(key, this.#used);
       this.#used += key.length;
@@ -92,6 +93,11 @@ class PartitionLog {
     }
     if (headers.length > 0) this.#headers.set(this.#length, headers);
     this.#length++;
+  }
+
+  /** The broker-wide rank of the record's append (records of every topic in the order they were produced). */
+  sequence(offset: number): number {
+    return this.#meta[offset * PartitionLog.STRIDE + 5]!;
   }
 
   record(offset: number): BrokerRecord {
@@ -132,6 +138,7 @@ export class InMemoryBroker {
   readonly #listeners = new Map<string, RecordListener[]>();
   readonly #queue: { listener: RecordListener; record: BrokerRecord }[] = [];
   #delivering = false;
+  #appended = 0;
 
   createTopic(name: string, partitions = 1, config: Record<string, string> = {}): TopicInfo {
     const existing = this.#topics.get(name);
@@ -155,17 +162,38 @@ export class InMemoryBroker {
 
   produce(topic: string, rec: ProduceRecord): BrokerRecord {
     const t = this.#topics.get(topic) ?? (this.createTopic(topic), this.#topics.get(topic)!);
-    const n = t.partitions.length;
-    const partition = rec.partition !== undefined ? rec.partition % n : rec.key && n > 1 ? murmur2Partition(rec.key, n) : 0;
+    const partition = InMemoryBroker.partitionFor(rec.partition, rec.key, t.partitions.length);
     const log = t.partitions[partition]!;
     const headers = rec.headers ?? NO_HEADERS;
     const record: BrokerRecord = { topic, partition, offset: log.length, key: rec.key, value: rec.value, timestamp: rec.timestamp, headers };
-    log.append(rec.key, rec.value, rec.timestamp, headers);
+    log.append(rec.key, rec.value, rec.timestamp, headers, this.#appended++);
     t.ordered.push(partition);
     const listeners = this.#listeners.get(topic);
     if (listeners !== undefined) for (const listener of listeners) this.#queue.push({ listener, record });
     this.#drain();
     return record;
+  }
+
+  /** The partition a record goes to: the one it names (modulo the count), else the default partitioner's on its key. */
+  static partitionFor(partition: number | undefined, key: Buffer | null, partitions: number): number {
+    return partition !== undefined ? partition % partitions : key && partitions > 1 ? murmur2Partition(key, partitions) : 0;
+  }
+
+  /** Records in a partition (its high watermark); 0 for an unknown topic or partition. */
+  partitionLength(topic: string, partition: number): number {
+    return this.#topics.get(topic)?.partitions[partition]?.length ?? 0;
+  }
+
+  /** The broker-wide produce rank of the record at an offset (which must exist): how a test driver replays records in the order they were written. */
+  sequenceAt(topic: string, partition: number, offset: number): number {
+    return this.#topics.get(topic)!.partitions[partition]!.sequence(offset);
+  }
+
+  /** The record at an offset of a partition (which must exist). */
+  recordAt(topic: string, partition: number, offset: number): BrokerRecord {
+    const log = this.#topics.get(topic)?.partitions[partition];
+    if (!log || offset < 0 || offset >= log.length) throw new RangeError(`no record at ${topic}/${partition}@${offset}`);
+    return log.record(offset);
   }
 
   /** All records of a topic, partition by partition, each in offset order. */

@@ -275,7 +275,8 @@ export class KafkaEngine {
       await failedWork(work, st);
       return r;
     }
-    const offset = await this.commandLog.append(st.text, properties);
+    // the statement keeps its line in the script: positions in error messages count from the script's start, as in ksqlDB
+    const offset = await this.commandLog.append('\n'.repeat(Math.max(0, st.loc.line - 1)) + st.text, properties);
     const outcome = this.#results.get(offset);
     this.#results.delete(offset);
     if (!outcome) throw new KsqlError(`Command at offset ${offset} was not executed by this process.`);
@@ -286,7 +287,7 @@ export class KafkaEngine {
   /** Produces one record (INSERT VALUES, the REST inserts endpoint). */
   async produce(topic: string, rec: ProduceRecord): Promise<void> {
     const producer = await this.#sharedProducer();
-    await producer.send([{ topic, ...rec, headers: (rec.headers ?? []).filter((h) => h.value !== null) }]);
+    await producer.send([{ topic, ...rec }]);
   }
 
   /**

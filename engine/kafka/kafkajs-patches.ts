@@ -19,6 +19,10 @@
  *   good. Patched, a refresh that fails so drops the target topics the broker
  *   no longer has and tries again; `forgetTopics` drops topics at once (the
  *   engine deleted them, or made them anew under an old name).
+ * - record v0 encoding: kafkajs sizes a header with `Buffer.byteLength(value)`
+ *   before it checks for null, so a record with a null header value (which
+ *   Kafka's format has, and ksqlDB's HEADER columns pass through) fails to
+ *   encode. This version sizes it as the encoder writes it (varint -1).
  */
 import Module, { createRequire } from 'node:module';
 
@@ -60,6 +64,54 @@ function replaceModule(request: string, exports: unknown): boolean {
   require.cache[path] = m;
   return true;
 }
+
+interface KafkajsEncoder {
+  writeVarInt(n: number): KafkajsEncoder;
+  writeInt8(n: number): KafkajsEncoder;
+  writeVarLong(n: unknown): KafkajsEncoder;
+  writeVarIntBytes(b: unknown): KafkajsEncoder;
+  writeVarIntArray(a: readonly unknown[]): KafkajsEncoder;
+}
+interface EncoderClass {
+  new (): KafkajsEncoder;
+  sizeOfVarInt(n: number): number;
+  sizeOfVarLong(n: unknown): number;
+  sizeOfVarIntBytes(b: unknown): number;
+}
+type HeaderValue = Buffer | string | null;
+
+const RECORD_MODULE = 'kafkajs/src/protocol/recordBatch/record/v0/index.js';
+
+function loadKafkajsModule<T>(request: string): T | null {
+  try {
+    return require(request) as T;
+  } catch {
+    return null;
+  }
+}
+
+/** kafkajs's record v0 encoder with null header values sized right (the rest as kafkajs writes it). */
+export function encodeRecordV0({ offsetDelta = 0, timestampDelta = 0, key, value, headers = {} }: { offsetDelta?: number; timestampDelta?: unknown; key: unknown; value: unknown; headers?: Record<string, HeaderValue | HeaderValue[]> }): KafkajsEncoder {
+  const Encoder = loadKafkajsModule<EncoderClass>('kafkajs/src/protocol/encoder.js')!;
+  const Header = loadKafkajsModule<(h: { key: string; value: HeaderValue }) => KafkajsEncoder>('kafkajs/src/protocol/recordBatch/header/v0/index.js')!;
+  const list = Object.keys(headers).flatMap((k) => {
+    const v = headers[k]!;
+    return Array.isArray(v) ? v.map((x) => ({ key: k, value: x })) : [{ key: k, value: v }];
+  });
+  let headersSize = Encoder.sizeOfVarInt(list.length);
+  for (const h of list) {
+    const keySize = Buffer.byteLength(h.key);
+    headersSize += Encoder.sizeOfVarInt(keySize) + keySize;
+    if (h.value === null || h.value === undefined) headersSize += Encoder.sizeOfVarInt(-1);
+    else {
+      const valueSize = Buffer.byteLength(h.value);
+      headersSize += Encoder.sizeOfVarInt(valueSize) + valueSize;
+    }
+  }
+  const sizeOfBody = 1 + Encoder.sizeOfVarLong(timestampDelta) + Encoder.sizeOfVarInt(offsetDelta) + Encoder.sizeOfVarIntBytes(key) + Encoder.sizeOfVarIntBytes(value) + headersSize;
+  return new Encoder().writeVarInt(sizeOfBody).writeInt8(0).writeVarLong(timestampDelta).writeVarInt(offsetDelta).writeVarIntBytes(key).writeVarIntBytes(value).writeVarIntArray(list.map(Header));
+}
+
 
 const BATCH_MODULE = 'kafkajs/src/consumer/batch.js';
 
@@ -184,7 +236,7 @@ const PATCHED = Symbol.for('ksetl.kafkajs.cluster.patched');
 
 
 /** Whether every fix is in place (false: kafkajs was loaded before this module). */
-const groupPatched = replaceModule(GROUP_MODULE, groupMessagesPerPartition) && extendBatch();
+const groupPatched = replaceModule(GROUP_MODULE, groupMessagesPerPartition) && replaceModule(RECORD_MODULE, encodeRecordV0) && extendBatch();
 // a prototype patch: in place whenever kafkajs was loaded
 const clusterPatched = patchCluster();
 export const kafkajsPatched: boolean = groupPatched && clusterPatched;

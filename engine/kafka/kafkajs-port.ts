@@ -446,14 +446,10 @@ class ProduceFailed extends Error {
 }
 
 function toKafkajsHeaders(headers: readonly Header[]): IHeaders {
-  const out: Record<string, Buffer[]> = {};
-  for (const h of headers) {
-    // kafkajs 2.2.4 fails deep in its encoder on a null header value (it sizes
-    // headers with Buffer.byteLength); fail here with a clear message instead.
-    if (h.value === null) throw new TypeError(`kafkajs cannot produce a null header value (header "${h.key}")`);
-    (out[h.key] ??= []).push(h.value);
-  }
-  return out;
+  const out: Record<string, (Buffer | null)[]> = {};
+  // null values are written as Kafka writes them (kafkajs-patches.ts fixes kafkajs's sizing of them)
+  for (const h of headers) (out[h.key] ??= []).push(h.value);
+  return out as IHeaders;
 }
 
 /** Shared by every consumed record without headers (most): one array, not one per record. */

@@ -28,7 +28,7 @@ export const queryGroupId = queryApplicationId;
 /** Store and repartition names ("Aggregate/GroupBy") become topic-safe names ("Aggregate-GroupBy"). */
 export { topicSafe };
 
-function internalTopic(serviceId: string, queryId: string, name: string, kind: 'changelog' | 'repartition'): string {
+function internalTopic(serviceId: string, queryId: string, name: string, kind: 'changelog' | 'repartition' | 'subscription'): string {
   const topic = `${queryApplicationId(serviceId, queryId)}-${internalTopicSuffix({ name, kind })}`;
   if (topic.length > MAX_TOPIC_NAME) throw new Error(`internal topic name longer than ${MAX_TOPIC_NAME} characters: ${topic}`);
   return topic;
@@ -42,6 +42,11 @@ export function changelogTopic(serviceId: string, queryId: string, storeName: st
 /** The topic that moves records to the task owning their new key (GROUP BY, joins on a non-key). */
 export function repartitionTopic(serviceId: string, queryId: string, stepId: string): string {
   return internalTopic(serviceId, queryId, stepId, 'repartition');
+}
+
+/** The topic a foreign-key join sends its right table's rows through to every task of its left table (not a repartition: no key moves). */
+export function subscriptionTopic(serviceId: string, queryId: string, stepId: string): string {
+  return internalTopic(serviceId, queryId, stepId, 'subscription');
 }
 
 /** One transactional id per task, stable across restarts, so a new instance of a task fences its zombie. */

@@ -78,7 +78,6 @@ export interface GroupMember {
 }
 
 /** A record to produce: the in-memory broker's produce record plus its topic. */
-/** Header values must not be null: kafkajs cannot write them. */
 export interface OutRecord extends ProduceRecord {
   readonly topic: string;
 }

@@ -503,7 +503,8 @@ export class QueryRunner {
     this.#repartitions = new Map();
     for (const r of this.plan.repartitions) {
       const partitions = Math.max(1, ...r.partitionsLike.map((t) => partitionsOf(t) ?? 1));
-      this.#repartitions.set(r.name, { topic: names.repartitionTopic(serviceId, queryId, r.name), partitions });
+      const topic = r.routing === 'broadcast' ? names.subscriptionTopic(serviceId, queryId, r.name) : names.repartitionTopic(serviceId, queryId, r.name);
+      this.#repartitions.set(r.name, { topic, partitions });
     }
     const taskCount = Math.max(1, ...this.plan.sourceTopics.map((t) => partitionsOf(t)!), ...[...this.#repartitions.values()].map((r) => r.partitions));
     // the plan declares the state stores, hence the changelog topics
@@ -784,7 +785,7 @@ export class QueryRunner {
         task.handlers.set(topic, list);
       },
       (topic: string, rec: ProduceRecord) => {
-        task.out.push({ topic, ...rec, headers: (rec.headers ?? []).filter((h) => h.value !== null) });
+        task.out.push({ topic, ...rec });
       },
       log,
     );

@@ -1,6 +1,5 @@
 import type { BrokerRecord } from '../driver/broker.js';
 import { murmur2Partition } from '../driver/broker.js';
-import { KsqlError } from '../errors.js';
 import { compileOverRecord } from '../runtime/compile-step-expr.js';
 import type { RuntimeContext } from '../runtime/context.js';
 import { keyString } from '../runtime/key-string.js';
@@ -34,6 +33,8 @@ export interface RepartitionPlan {
   readonly name: string;
   /** the step the cut sits before */
   readonly stepId: string;
+  /** 'broadcast': every record goes to every partition (a foreign-key join's right table) */
+  readonly routing: 'key' | 'broadcast';
   /** the user topics whose partition count the repartition topic takes (the largest) */
   readonly partitionsLike: readonly string[];
 }
@@ -57,19 +58,25 @@ export function planDistributed(root: Step): DistributedPlan {
         return walk(step.input);
       case 'Aggregate': {
         const like = walk(step.input);
-        repartitions.push({ name: repartitionOf(step, 'input')!.name, stepId: step.id, partitionsLike: like.length > 0 ? like : sourceTopics.slice() });
+        const cutBefore = repartitionOf(step, 'input');
+        if (cutBefore === undefined) return like;
+        repartitions.push({ name: cutBefore.name, stepId: step.id, routing: 'key', partitionsLike: like.length > 0 ? like : sourceTopics.slice() });
         return [];
       }
       case 'Join': {
         if (step.variant === 'FK_TABLE_TABLE') {
-          throw new KsqlError('Foreign-key table-table joins are not supported by the Kafka driver yet.', null, 'Unsupported');
+          // the right table is broadcast to every task of the left table (see broadcastRouter)
+          const l = walk(step.left);
+          walk(step.right);
+          repartitions.push({ name: repartitionOf(step, 'right')!.name, stepId: step.id, routing: 'broadcast', partitionsLike: l.length > 0 ? l : sourceTopics.slice() });
+          return l;
         }
         const l = walk(step.left);
         const r = walk(step.right);
         const lCut = needsJoinRepartition(step, 'left');
         const rCut = needsJoinRepartition(step, 'right');
-        if (lCut) repartitions.push({ name: repartitionOf(step, 'left')!.name, stepId: step.id, partitionsLike: rCut ? [...l, ...r] : r });
-        if (rCut) repartitions.push({ name: repartitionOf(step, 'right')!.name, stepId: step.id, partitionsLike: lCut ? [...l, ...r] : l });
+        if (lCut) repartitions.push({ name: repartitionOf(step, 'left')!.name, stepId: step.id, routing: 'key', partitionsLike: rCut ? [...l, ...r] : r });
+        if (rCut) repartitions.push({ name: repartitionOf(step, 'right')!.name, stepId: step.id, routing: 'key', partitionsLike: lCut ? [...l, ...r] : l });
         if (!lCut && !rCut) copartitioned.push([...l, ...r]);
         return lCut || rCut ? [] : [...l, ...r];
       }
@@ -116,11 +123,18 @@ export function buildTaskTopology(root: Step, ctx: RuntimeContext, repartitions:
   buildTopology(root, ctx, () => {}, {
     input: (step, side, emit) => {
       if (step.kind === 'Aggregate') {
+        if (repartitionOf(step, 'input') === undefined) return emit;
         const r = cut(step, 'input');
         readRepartition(ctx, r.topic, emit);
         return groupByRouter(step, ctx, r);
       }
       const s = side === 'right' ? 'right' : 'left';
+      if (step.variant === 'FK_TABLE_TABLE') {
+        if (s === 'left') return emit;
+        const r = cut(step, 'right');
+        readRepartition(ctx, r.topic, emit);
+        return broadcastRouter(ctx, r);
+      }
       if (!needsJoinRepartition(step, s)) return emit;
       const r = cut(step, s);
       readRepartition(ctx, r.topic, emit);
@@ -140,28 +154,46 @@ interface WireRec {
   readonly off: number;
   readonly w: { start: number; end: number } | null;
   readonly h: readonly { key: string; value: Buffer | null }[];
+  /** the GROUP BY values, computed once where the record was routed */
+  readonly g?: readonly unknown[];
 }
 
-function writeRepartition(ctx: RuntimeContext, r: Repartitioned, routingKey: Buffer, rec: Rec): void {
-  const wire: WireRec = { k: rec.key, v: rec.value, ...(rec.old !== undefined ? { o: rec.old } : {}), p: rec.partition, off: rec.offset, w: rec.window, h: rec.headers };
-  ctx.produce(r.topic, { key: routingKey, value: encodeValue(wire), timestamp: Math.max(0, rec.ts), partition: murmur2Partition(routingKey, r.partitions) });
+function writeRepartition(ctx: RuntimeContext, r: Repartitioned, routingKey: Buffer, rec: Rec, partition = murmur2Partition(routingKey, r.partitions), group?: readonly unknown[]): void {
+  const wire: WireRec = { k: rec.key, v: rec.value, ...(rec.old !== undefined ? { o: rec.old } : {}), p: rec.partition, off: rec.offset, w: rec.window, h: rec.headers, ...(group ? { g: group } : {}) };
+  ctx.produce(r.topic, { key: routingKey, value: encodeValue(wire), timestamp: Math.max(0, rec.ts), partition });
+}
+
+/**
+ * A foreign-key join's right table, sent to every partition: each task of the
+ * left table holds the whole right table, so a left row finds the row its
+ * foreign key names whichever partition that row lives in, and a right
+ * update reaches every left row that references it. (Kafka Streams routes
+ * subscriptions and responses through two topics instead and keeps one copy
+ * of the right table; this keeps one per task.)
+ */
+function broadcastRouter(ctx: RuntimeContext, r: Repartitioned): Emit {
+  return (rec) => {
+    const key = Buffer.from(keyString(rec.key), 'utf8');
+    for (let p = 0; p < r.partitions; p++) writeRepartition(ctx, r, key, rec, p);
+  };
 }
 
 function readRepartition(ctx: RuntimeContext, topic: string, emit: Emit): void {
   ctx.subscribe(topic, (r: BrokerRecord) => {
     if (r.value === null) return;
     const w = decodeValue<WireRec>(r.value);
-    emit({ key: w.k, value: w.v, ...(w.o !== undefined ? { old: w.o } : {}), ts: r.timestamp, partition: w.p, offset: w.off, window: w.w, headers: w.h });
+    emit({ key: w.k, value: w.v, ...(w.o !== undefined ? { old: w.o } : {}), ts: r.timestamp, partition: w.p, offset: w.off, window: w.w, headers: w.h, ...(w.g !== undefined ? { group: w.g } : {}) });
   });
 }
 
 /** Sends each record to the partition of its group; a table update whose group changes becomes a retraction for the old group and an addition for the new. */
 function groupByRouter(step: AggregateStep, ctx: RuntimeContext, r: Repartitioned): Emit {
   const fns = step.groupBy.map((g) => compileOverRecord(g, step.input, ctx.functions).fn);
-  const groupOf = (rec: Rec, values: readonly unknown[]): Buffer | null => {
+  /** the group's values and its routing key; the values travel with the record, so the aggregation does not evaluate GROUP BY again */
+  const groupOf = (rec: Rec, values: readonly unknown[]): { values: unknown[]; bytes: Buffer } | null => {
     try {
       const key = fns.map((f) => f(rec.key, values, rec));
-      return key.some((k) => k === null) ? null : Buffer.from(keyString(key), 'utf8');
+      return key.some((k) => k === null) ? null : { values: key, bytes: Buffer.from(keyString(key), 'utf8') };
     } catch (e) {
       logProcessingError(ctx, 'GROUP BY', e);
       return null;
@@ -171,17 +203,17 @@ function groupByRouter(step: AggregateStep, ctx: RuntimeContext, r: Repartitione
     if (step.inputType !== 'TABLE') {
       if (rec.value === null) return;
       const g = groupOf(rec, rec.value);
-      if (g) writeRepartition(ctx, r, g, rec);
+      if (g) writeRepartition(ctx, r, g.bytes, rec, undefined, g.values);
       return;
     }
     const oldG = rec.old ? groupOf(rec, rec.old) : null;
     const newG = rec.value ? groupOf(rec, rec.value) : null;
-    if (oldG && newG && oldG.equals(newG)) {
-      writeRepartition(ctx, r, newG, rec);
+    if (oldG && newG && oldG.bytes.equals(newG.bytes)) {
+      writeRepartition(ctx, r, newG.bytes, rec, undefined, newG.values);
       return;
     }
-    if (oldG) writeRepartition(ctx, r, oldG, { ...rec, value: null });
-    if (newG) writeRepartition(ctx, r, newG, { ...rec, old: null });
+    if (oldG) writeRepartition(ctx, r, oldG.bytes, { ...rec, value: null }, undefined, oldG.values);
+    if (newG) writeRepartition(ctx, r, newG.bytes, { ...rec, old: null }, undefined, newG.values);
   };
 }
 

@@ -18,6 +18,13 @@ export interface Rec {
   readonly headers: readonly Header[];
   /** the record's key bytes were null (as opposed to a key whose fields are null): sinks write a null key */
   readonly nullKey?: boolean;
+  /**
+   * The GROUP BY values, when a repartition already computed them to route the
+   * record (the Kafka runtime): the aggregation takes them instead of
+   * evaluating GROUP BY a second time, as ksqlDB's aggregation reads the key
+   * its repartition selected.
+   */
+  readonly group?: readonly unknown[];
 }
 
 export type Emit = (rec: Rec) => void;

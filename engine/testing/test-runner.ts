@@ -1,13 +1,13 @@
 /**
  * `ksetl test`: ksqlDB's ksql-test-runner file shapes — a statements file, an
  * input file `{"inputs":[{topic,key,value,timestamp}]}` and an output file
- * `{"outputs":[...]}` — run on a fresh in-memory engine, with a readable diff.
+ * `{"outputs":[...]}` — run on a fresh engine (by default the Kafka runtime over
+ * the in-memory Kafka port), with a readable diff.
  */
 import { readFileSync } from 'node:fs';
-import type { KsqlEngine } from '../engine.js';
 import { shapeOf, encodeSide, encodeWindowedKey, toNumber, type CodecContext } from './qtt/codec.js';
 import { parseLossless } from './qtt/load.js';
-import { actualRecords, BudgetBroker, DEFAULT_LIMITS, DEFAULT_PROPERTIES, diffRecord, outputsByTopic, showRecord, type RunnerDeps } from './qtt/run-case.js';
+import { actualRecords, BudgetBroker, DEFAULT_LIMITS, DEFAULT_PROPERTIES, diffRecord, outputsByTopic, showRecord, type CaseEngine, type RunnerDeps } from './qtt/run-case.js';
 import type { QttRecord } from './qtt/types.js';
 
 export interface TestRunnerFiles {
@@ -29,33 +29,33 @@ function records(path: string, field: 'inputs' | 'outputs'): QttRecord[] {
   return list as QttRecord[];
 }
 
-function produce(engine: KsqlEngine, ctx: CodecContext, r: QttRecord): void {
+async function produce(engine: CaseEngine, ctx: CodecContext, r: QttRecord): Promise<void> {
   const src = engine.sources().find((s) => s.topic === r.topic);
   if (!src) throw new Error(`no stream or table reads topic ${r.topic}`);
   const shape = shapeOf(src);
   let key = encodeSide(ctx, r.key ?? null, shape.keyFormat, shape.keyColumns, src.topic, true);
   if (r.window) key = encodeWindowedKey(ctx, key, r.window, shape.window);
   const value = encodeSide(ctx, r.value ?? null, shape.valueFormat, shape.valueColumns, src.topic, false);
-  engine.broker.produce(r.topic, { key, value, timestamp: toNumber(r.timestamp, 0) });
+  await engine.pipe(r.topic, { key, value, timestamp: toNumber(r.timestamp, 0) });
 }
 
-export function runTestFiles(files: TestRunnerFiles, deps: RunnerDeps): TestRunnerResult {
+export async function runTestFiles(files: TestRunnerFiles, deps: RunnerDeps): Promise<TestRunnerResult> {
   const sql = readFileSync(files.statements, 'utf8');
   const inputs = files.input ? records(files.input, 'inputs') : [];
   const outputs = records(files.output, 'outputs');
   const broker = new BudgetBroker(DEFAULT_LIMITS);
-  const engine = deps.createEngine({ broker, properties: DEFAULT_PROPERTIES });
+  const engine = await deps.createEngine({ broker, properties: DEFAULT_PROPERTIES });
   try {
     const ctx: CodecContext = { serde: deps.serde, registry: engine.registry };
-    for (const r of inputs) broker.createTopic(r.topic, 1);
+    for (const r of inputs) if (!engine.topic(r.topic)) engine.createTopic(r.topic, 1);
     try {
-      engine.execute(sql, DEFAULT_PROPERTIES);
+      await engine.execute(sql, DEFAULT_PROPERTIES);
     } catch (e) {
       return { passed: false, text: `Test failed: a statement failed: ${e instanceof Error ? e.message : String(e)}` };
     }
     for (const [i, r] of inputs.entries()) {
       try {
-        produce(engine, ctx, r);
+        await produce(engine, ctx, r);
       } catch (e) {
         return { passed: false, text: `Test failed: input #${i} (topic ${r.topic}): ${e instanceof Error ? e.message : String(e)}` };
       }
@@ -81,6 +81,6 @@ export function runTestFiles(files: TestRunnerFiles, deps: RunnerDeps): TestRunn
     }
     return ok ? { passed: true, text: 'Test passed!' } : { passed: false, text: ['Test failed:', ...lines].join('\n') };
   } finally {
-    engine.close();
+    await engine.close();
   }
 }

@@ -52,7 +52,7 @@ export interface StoreDecl {
 export interface InternalTopicDecl {
   /** the store or repartition name; the topic is `<app id>-<name with / as ->-<kind>` */
   readonly name: string;
-  readonly kind: 'changelog' | 'repartition';
+  readonly kind: 'changelog' | 'repartition' | 'subscription';
   readonly stepId: string;
 }
 
@@ -168,6 +168,12 @@ export interface RepartitionDecl {
   readonly stepId: string;
   /** which input of the step the repartition feeds */
   readonly side: RepartitionSide;
+  /**
+   * 'key': each record goes to the partition of its new key (a repartition topic);
+   * 'broadcast': every record goes to every partition (a foreign-key join's right
+   * table, through a subscription topic).
+   */
+  readonly routing: 'key' | 'broadcast';
 }
 
 /**
@@ -178,10 +184,12 @@ export interface RepartitionDecl {
 export function stepRepartitions(step: Step): RepartitionDecl[] {
   switch (step.kind) {
     case 'Aggregate':
-      return [{ name: `${contextOf(step.id)}/GroupBy`, stepId: step.id, side: 'input' }];
+      return needsGroupByRepartition(step) ? [{ name: `${contextOf(step.id)}/GroupBy`, stepId: step.id, side: 'input', routing: 'key' }] : [];
     case 'Join': {
+      // the right table goes to every task of the left table (see broadcastRouter in the Kafka runtime)
+      if (step.variant === 'FK_TABLE_TABLE') return [{ name: `${step.id}/Right`, stepId: step.id, side: 'right', routing: 'broadcast' }];
       const cuts = (['left', 'right'] as const).filter((s) => needsJoinRepartition(step, s));
-      return cuts.map((side) => ({ name: joinRepartitionName(step, side), stepId: step.id, side }));
+      return cuts.map((side) => ({ name: joinRepartitionName(step, side), stepId: step.id, side, routing: 'key' as const }));
     }
     case 'Source':
     case 'Filter':
@@ -202,6 +210,18 @@ function joinRepartitionName(step: JoinStep, side: 'left' | 'right'): string {
 /** The repartition feeding a step's input (the aggregation's, or a join side's); undefined when there is none. */
 export function repartitionOf(step: Step, side: RepartitionSide): RepartitionDecl | undefined {
   return stepRepartitions(step).find((r) => r.side === side);
+}
+
+/**
+ * A stream grouped by exactly its key columns is grouped where it is (Kafka
+ * Streams' groupByKey, as ksqlDB plans it): its records already sit in the
+ * partition of their group. Anything else, and every table, is repartitioned.
+ */
+export function needsGroupByRepartition(step: AggregateStep): boolean {
+  if (step.inputType === 'TABLE' || hasRekey(step.input)) return true;
+  const keyCols = step.input.schema.key;
+  if (keyCols.length === 0 || keyCols.length !== step.groupBy.length) return true;
+  return !step.groupBy.every((g, i) => g.kind === 'ColumnRef' && g.name === keyCols[i]!.name);
 }
 
 /** A stream side joined on something else than its key is repartitioned by the join key (tables always join on their key). */
@@ -261,7 +281,7 @@ export function queryStores(root: Step): StoreDecl[] {
 export function internalTopics(root: Step): InternalTopicDecl[] {
   const steps = topologySteps(root);
   return [
-    ...steps.flatMap(stepRepartitions).map((r) => ({ name: r.name, kind: 'repartition' as const, stepId: r.stepId })),
+    ...steps.flatMap(stepRepartitions).map((r) => ({ name: r.name, kind: r.routing === 'broadcast' ? ('subscription' as const) : ('repartition' as const), stepId: r.stepId })),
     ...queryStores(root).map((s) => ({ name: s.name, kind: 'changelog' as const, stepId: s.stepId })),
   ];
 }

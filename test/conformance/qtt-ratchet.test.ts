@@ -17,7 +17,7 @@ const listFile = join(here, 'qtt-passing.txt');
 
 it('no QTT case that passed before fails now', { timeout: 600_000 }, async () => {
   const { engineDeps } = await import('../../engine/testing/qtt/engine-deps.js');
-  const results = runSuite([suiteDir], engineDeps());
+  const results = await runSuite([suiteDir], engineDeps());
   const report = buildReport(results);
   const figure = `QTT: ${summaryLine(report)} (${((100 * report.passed) / Math.max(1, report.passed + report.failed + report.skipped)).toFixed(1)}% passing)`;
   if (process.env['UPDATE_RATCHET'] === '1') {

@@ -1,6 +1,6 @@
 /**
  * The RQTT ratchet: runs ksqlDB's public REST query-validation tests through the
- * real REST server (in-memory engine) and fails when a case listed in
+ * real REST server (the Kafka runtime over the in-memory Kafka port) and fails when a case listed in
  * rqtt-passing.txt no longer passes. `UPDATE_RATCHET=1` rewrites the list.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';

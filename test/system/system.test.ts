@@ -2,14 +2,16 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { engineDeps } from '../../engine/testing/qtt/engine-deps.js';
+import { engineDeps, RUNTIMES } from '../../engine/testing/qtt/engine-deps.js';
 import { runTestFiles } from '../../engine/testing/test-runner.js';
 
 /**
  * System tests as files, in ksqlDB's ksql-test-runner shapes: each folder here
  * holds statements.sql, input.json ({"inputs": [...]}) and output.json
  * ({"outputs": [...]}), run through `ksetl test`'s runner on a fresh
- * in-memory engine. The cases come from the product's seed use cases.
+ * engine of each runtime: the in-memory driver and the Kafka runtime (query
+ * runners, repartition and changelog topics) over the in-memory Kafka port.
+ * The cases come from the product's seed use cases.
  */
 const root = dirname(fileURLToPath(import.meta.url));
 const cases = readdirSync(root)
@@ -21,12 +23,12 @@ describe('system tests', () => {
     expect(cases.length).toBeGreaterThanOrEqual(4);
   });
 
-  it.each(cases)('%s', (name) => {
+  it.each(RUNTIMES.flatMap((runtime) => cases.map((name) => [name, runtime] as const)))('%s (%s)', async (name, runtime) => {
     const dir = join(root, name);
     const input = join(dir, 'input.json');
-    const result = runTestFiles(
+    const result = await runTestFiles(
       { statements: join(dir, 'statements.sql'), output: join(dir, 'output.json'), ...(existsSync(input) ? { input } : {}) },
-      engineDeps(),
+      engineDeps(runtime),
     );
     expect(result.text).toBe('Test passed!');
     expect(result.passed).toBe(true);

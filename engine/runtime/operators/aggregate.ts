@@ -62,6 +62,14 @@ function aggregateStoreName(step: AggregateStep): string {
 }
 
 /**
+ * The arrival order LATEST_BY_OFFSET / EARLIEST_BY_OFFSET compare, kept in
+ * their state. One counter for the process, started from the clock (in
+ * microseconds): values aggregated after a restart (state restored from a
+ * changelog) sort after the restored ones, as they arrived after them.
+ */
+let nextSequence = Date.now() * 1000;
+
+/**
  * GROUP BY with aggregates over a stream (optionally windowed) or a table (with retraction).
  * `sendOld`: each change carries the group's previous result (`Rec.old`, null for a new
  * group), for a HAVING filter downstream (see build.ts).
@@ -80,7 +88,6 @@ export function aggregateOperator(step: AggregateStep, ctx: RuntimeContext, emit
   const grace = window ? effectiveGrace(window) : 0;
   const size = window?.sizeMs ?? 0;
   const advance = window?.advanceMs ?? 0;
-  let sequence = 0;
   let streamTime = Number.NEGATIVE_INFINITY;
   // Kafka Streams' windowed store retention: RETENTION, else window size (session gap) + grace.
   // Windows that start before stream time - retention are dropped, swept as stream time advances.
@@ -138,6 +145,7 @@ export function aggregateOperator(step: AggregateStep, ctx: RuntimeContext, emit
     }
   };
   const groupOf = (key: readonly unknown[], values: readonly unknown[], rec: Rec): unknown[] | null => {
+    if (rec.group !== undefined) return [...rec.group];
     try {
       const group = new Array<unknown>(groupFns.length);
       for (let i = 0; i < groupFns.length; i++) {
@@ -161,7 +169,7 @@ export function aggregateOperator(step: AggregateStep, ctx: RuntimeContext, emit
     if (!key) return null;
     const args = argsOf(rec.key, values, rec);
     if (!args) return null;
-    const actx = { sequence: sequence++, timestamp: rec.ts };
+    const actx = { sequence: nextSequence++, timestamp: rec.ts };
     if (store) {
       const k = keyString(key);
       const existing = store.get(k);

@@ -243,7 +243,23 @@ function tableTable(step: JoinStep, ctx: RuntimeContext, L: Side, R: Side, keyOf
   const lt = ctx.stores.keyValue<{ key: unknown; row: unknown[] }>(storeName(step, 'left'));
   const rt = ctx.stores.keyValue<unknown[]>(storeName(step, 'right'));
   const type = step.joinType;
-  const current = new Set<string>();
+  /**
+   * Whether a joined row exists for a key whose sides are `l` and `r`: read
+   * from the stores (not remembered apart), so it holds after the stores are
+   * restored from their changelogs.
+   */
+  const joinedExists = (l: readonly unknown[] | null, r: readonly unknown[] | null): boolean => {
+    switch (type) {
+      case 'INNER':
+        return l !== null && r !== null;
+      case 'LEFT':
+        return l !== null;
+      case 'RIGHT':
+        return r !== null;
+      case 'FULL':
+        return l !== null || r !== null;
+    }
+  };
   const emitFor = (key: unknown, l: unknown[] | null, r: unknown[] | null, rec: Rec, fromLeft: boolean, old: Joined): void => {
     let lv = l;
     let rv = r;
@@ -269,12 +285,9 @@ function tableTable(step: JoinStep, ctx: RuntimeContext, L: Side, R: Side, keyOf
       case 'FULL':
         break;
     }
-    const k = keyString([key]);
-    const had = current.has(k);
-    if (lv === null && rv === null) {
-      if (!had) return; // nothing was joined for this key: no delete to send
-      current.delete(k);
-    } else current.add(k);
+    const had = joinedExists(old.l, old.r);
+    // nothing was joined for this key: no delete to send
+    if (lv === null && rv === null && !had) return;
     out([key], lv, rv, rec, rec.ts, had ? old : null);
   };
   return {

@@ -14,13 +14,14 @@ import { readdir } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createInMemoryEngine } from '../../driver/in-memory-engine.js';
+import { MemoryRuntime } from '../../driver/memory-runtime.js';
 import { builtinOptionsFromProperties, builtinRegistry } from '../../functions/builtins.js';
 import { MapFunctionRegistry } from '../../functions/registry.js';
 import type { FunctionRegistry, SqlFunction } from '../../functions/types.js';
 import { loadUserFunctions } from '../../functions/udf/loader.js';
 import * as serde from '../../serde/index.js';
 import type { SerdeApi } from './codec.js';
-import type { RunnerDeps } from './run-case.js';
+import { syncCaseEngine, type RunnerDeps } from './run-case.js';
 
 /** Where the QTT test functions live (TypeScript sources: loaded when running from source). */
 export const TEST_FUNCTIONS_DIR = fileURLToPath(new URL('../../../test/conformance/udfs/', import.meta.url));
@@ -66,14 +67,29 @@ export function qttRegistry(properties: Readonly<Record<string, string>> = {}): 
   return registry;
 }
 
-export function engineDeps(): RunnerDeps {
+/**
+ * Which engine runs the cases: 'kafka-memory' (the default), the Kafka
+ * runtime people deploy (KafkaEngine: command log, tasks, repartition and
+ * changelog topics, commits) over the in-memory Kafka port; or 'memory', the
+ * former in-memory driver (one synchronous task per query), kept selectable
+ * while it is being retired.
+ */
+export type RuntimeName = 'memory' | 'kafka-memory';
+
+export const RUNTIMES: readonly RuntimeName[] = ['memory', 'kafka-memory'];
+
+export function engineDeps(runtime: RuntimeName = 'kafka-memory', options: { readonly restartMidway?: boolean } = {}): RunnerDeps {
   const serdeApi: SerdeApi = {
     createSerde: serde.createSerde,
     windowedKeySerde: serde.windowedKeySerde,
     fromTestJson: serde.fromTestJson,
   };
   return {
-    createEngine: ({ broker, properties }) => createInMemoryEngine({ broker, properties, functions: qttRegistry(properties) }),
+    createEngine:
+      runtime === 'kafka-memory'
+        ? ({ broker, properties }) => MemoryRuntime.start({ broker, properties, functions: qttRegistry(properties) })
+        : ({ broker, properties }) => syncCaseEngine(createInMemoryEngine({ broker, properties, functions: qttRegistry(properties) })),
     serde: serdeApi,
+    ...(runtime === 'kafka-memory' ? { taskPerPartition: true, ...(options.restartMidway ? { restartMidway: true } : {}) } : {}),
   };
 }

@@ -6,7 +6,7 @@ import type { FunctionRegistry } from '../../functions/types.js';
 import type { RegisteredSchema, SchemaRegistry, Serde, WindowKind } from '../../serde/types.js';
 import type { SqlType } from '../../types/sql-type.js';
 import type { SerdeApi, WindowedSerde } from './codec.js';
-import type { RunnerDeps } from './run-case.js';
+import { syncCaseEngine, type RunnerDeps } from './run-case.js';
 
 export class FakeRegistry implements SchemaRegistry {
   readonly #schemas: RegisteredSchema[] = [];
@@ -117,5 +117,5 @@ export const fakeSerde: SerdeApi = {
 };
 
 export function fakeDeps(available: readonly DataSource[]): RunnerDeps {
-  return { createEngine: ({ broker }) => new FakeEngine(broker, available), serde: fakeSerde };
+  return { createEngine: ({ broker }) => syncCaseEngine(new FakeEngine(broker, available)), serde: fakeSerde };
 }

@@ -19,9 +19,9 @@ function kase(test: Record<string, unknown> | string): QttCase {
 
 const pipe = ['SOURCE INPUT', 'SOURCE OUTPUT', 'PIPE input OUTPUT'];
 
-describe('runCase', () => {
-  it('passes when outputs match, comparing key, value, timestamp and headers', () => {
-    const r = runCase(
+describe('runCase', async () => {
+  it('passes when outputs match, comparing key, value, timestamp and headers', async () => {
+    const r = (await runCase(
       kase({
         statements: pipe,
         inputs: [{ topic: 'input', key: 'a', value: { V: 1 }, timestamp: 5, headers: [{ KEY: 'h', VALUE: 'IQ==' }] }],
@@ -29,12 +29,12 @@ describe('runCase', () => {
         post: { sources: [{ name: 'OUTPUT', type: 'stream', schema: 'K STRING KEY, V INT', keyFormat: { format: 'KAFKA' }, valueFormat: 'JSON' }] },
       }),
       deps,
-    );
+    ));
     expect(r).toMatchObject({ status: 'passed', message: '' });
   });
 
-  it('reports the first difference', () => {
-    const r = runCase(
+  it('reports the first difference', async () => {
+    const r = (await runCase(
       kase({
         statements: pipe,
         inputs: [
@@ -47,57 +47,57 @@ describe('runCase', () => {
         ],
       }),
       deps,
-    );
+    ));
     expect(r.status).toBe('failed');
     expect(r.message).toMatch(/^topic OUTPUT, record #1: value.V: expected 3, got 2/);
   });
 
-  it('fails on a record count mismatch and on a timestamp mismatch', () => {
+  it('fails on a record count mismatch and on a timestamp mismatch', async () => {
     const base = { statements: pipe, inputs: [{ topic: 'input', key: 'a', value: { V: 1 } }] };
-    expect(runCase(kase({ ...base, outputs: [] }), deps).status).toBe('passed'); // topics without expectations are not checked
-    expect(runCase(kase({ ...base, outputs: [{ topic: 'OUTPUT', key: 'a', value: { V: 1 } }, { topic: 'OUTPUT', key: 'b', value: null }] }), deps).message).toMatch(
+    expect((await runCase(kase({ ...base, outputs: [] }), deps)).status).toBe('passed'); // topics without expectations are not checked
+    expect((await runCase(kase({ ...base, outputs: [{ topic: 'OUTPUT', key: 'a', value: { V: 1 } }, { topic: 'OUTPUT', key: 'b', value: null }] }), deps)).message).toMatch(
       /expected 2 records, got 1; first missing/,
     );
-    expect(runCase(kase({ ...base, outputs: [{ topic: 'OUTPUT', key: 'a', value: { V: 1 }, timestamp: 0 }] }), deps).message).toMatch(/timestamp: expected 0, got 1/);
+    expect((await runCase(kase({ ...base, outputs: [{ topic: 'OUTPUT', key: 'a', value: { V: 1 }, timestamp: 0 }] }), deps)).message).toMatch(/timestamp: expected 0, got 1/);
   });
 
-  it('checks post.sources', () => {
-    const r = runCase(kase({ statements: pipe, post: { sources: [{ name: 'OUTPUT', type: 'table', schema: 'K STRING KEY, V INT' }] } }), deps);
+  it('checks post.sources', async () => {
+    const r = (await runCase(kase({ statements: pipe, post: { sources: [{ name: 'OUTPUT', type: 'table', schema: 'K STRING KEY, V INT' }] } }), deps));
     expect(r.message).toBe('post: source OUTPUT: expected type TABLE, got STREAM');
-    const s = runCase(kase({ statements: pipe, post: { sources: [{ name: 'OUTPUT', type: 'stream', schema: 'K STRING KEY, V BIGINT' }] } }), deps);
+    const s = (await runCase(kase({ statements: pipe, post: { sources: [{ name: 'OUTPUT', type: 'stream', schema: 'K STRING KEY, V BIGINT' }] } }), deps));
     expect(s.message).toBe('post: source OUTPUT: expected schema K STRING KEY, V BIGINT, got K STRING KEY, V INTEGER');
-    expect(runCase(kase({ statements: pipe, post: { sources: [{ name: 'NOPE', type: 'stream' }] } }), deps).message).toMatch(/does not exist/);
+    expect((await runCase(kase({ statements: pipe, post: { sources: [{ name: 'NOPE', type: 'stream' }] } }), deps)).message).toMatch(/does not exist/);
   });
 
-  it('handles expected exceptions strictly and leniently', () => {
-    const ok = runCase(kase({ statements: ['SOURCE INPUT', 'BAD'], expectedException: { message: "at or near 'BAD'" } }), deps);
+  it('handles expected exceptions strictly and leniently', async () => {
+    const ok = (await runCase(kase({ statements: ['SOURCE INPUT', 'BAD'], expectedException: { message: "at or near 'BAD'" } }), deps));
     expect(ok).toMatchObject({ status: 'passed', lenientPassed: true, expectsException: true });
-    const wrong = runCase(kase({ statements: ['BAD'], expectedException: { message: 'something else' } }), deps);
+    const wrong = (await runCase(kase({ statements: ['BAD'], expectedException: { message: 'something else' } }), deps));
     expect(wrong).toMatchObject({ status: 'failed', lenientPassed: true });
     expect(wrong.message).toMatch(/expected exception containing "something else", got: Syntax error/);
-    const none = runCase(kase({ statements: ['SOURCE INPUT'], expectedException: { message: 'x' } }), deps);
+    const none = (await runCase(kase({ statements: ['SOURCE INPUT'], expectedException: { message: 'x' } }), deps));
     expect(none).toMatchObject({ status: 'failed', lenientPassed: false });
   });
 
-  it('fails (never crashes) on a failing statement and stops runaway cases', () => {
-    expect(runCase(kase({ statements: ['BAD'] }), deps).message).toMatch(/^statement #0 failed: Syntax error/);
-    const loop = runCase(kase({ statements: ['SOURCE INPUT', 'LOOP input'], inputs: [{ topic: 'input', key: 'a', value: { V: 1 } }] }), deps, { maxRecords: 1000, timeoutMs: 5000 });
+  it('fails (never crashes) on a failing statement and stops runaway cases', async () => {
+    expect((await runCase(kase({ statements: ['BAD'] }), deps)).message).toMatch(/^statement #0 failed: Syntax error/);
+    const loop = (await runCase(kase({ statements: ['SOURCE INPUT', 'LOOP input'], inputs: [{ topic: 'input', key: 'a', value: { V: 1 } }] }), deps, { maxRecords: 1000, timeoutMs: 5000 }));
     expect(loop.status).toBe('failed');
     expect(loop.message).toMatch(/more than 1000 records/);
   });
 
-  it('serializes schema formats through the serde and compares 64-bit values exactly', () => {
-    const r = runCase(
+  it('serializes schema formats through the serde and compares 64-bit values exactly', async () => {
+    const r = (await runCase(
       kase(`{"name": "t", "statements": ["SOURCE AIN", "SOURCE AOUT", "PIPE ain aout"],
         "inputs": [{"topic": "ain", "key": 9223372036854775807, "value": {"v": 9223372036854775806}}],
         "outputs": [{"topic": "aout", "key": 9223372036854775807, "value": {"V": 9223372036854775806}}]}`),
       deps,
-    );
+    ));
     expect(r.message).toBe('');
     expect(r).toMatchObject({ status: 'passed' });
   });
 
-  it('compares windows of windowed keys', () => {
+  it('compares windows of windowed keys', async () => {
     const mk = (end: number): QttCase =>
       kase({
         statements: ['SOURCE WOUT', 'PIPE win wout'],
@@ -105,16 +105,16 @@ describe('runCase', () => {
         outputs: [{ topic: 'wout', key: 'a', value: null, window: { start: 0, end, type: 'session' } }],
       });
     // the raw input is "a" with no window bytes: the fake session serde reads garbage, so only check it does not crash
-    expect(['passed', 'failed']).toContain(runCase(mk(0), deps).status);
+    expect(['passed', 'failed']).toContain((await runCase(mk(0), deps)).status);
   });
 
-  it('registers topic schemas and skips what it cannot express', () => {
-    const skip = runCase(kase({ statements: [], topics: [{ name: 't', valueFormat: 'PROTOBUF', valueSchema: 'x', valueSchemaReferences: [{ name: 'a' }] }] }), deps);
+  it('registers topic schemas and skips what it cannot express', async () => {
+    const skip = (await runCase(kase({ statements: [], topics: [{ name: 't', valueFormat: 'PROTOBUF', valueSchema: 'x', valueSchemaReferences: [{ name: 'a' }] }] }), deps));
     expect(skip).toMatchObject({ status: 'skipped' });
     expect(skip.message).toMatch(/schema references/);
   });
 
-  it('pre-creates undeclared topics with 4 partitions, declared ones as declared, none for PARTITIONS=', () => {
+  it('pre-creates undeclared topics with 4 partitions, declared ones as declared, none for PARTITIONS=', async () => {
     const t = kase({
       statements: [
         "CREATE STREAM A (K STRING KEY, V INT) WITH (KAFKA_TOPIC='a', VALUE_FORMAT='JSON');",

@@ -1,6 +1,6 @@
 import { stringify } from 'lossless-json';
 import type { DataSource } from '../../catalog/data-source.js';
-import { InMemoryBroker, type BrokerRecord, type ProduceRecord } from '../../driver/broker.js';
+import { InMemoryBroker, type BrokerRecord, type ProduceRecord, type TopicInfo } from '../../driver/broker.js';
 import type { KsqlEngine } from '../../engine.js';
 import type { RegisteredSchema, SchemaRegistry } from '../../serde/types.js';
 import { diffValues, show } from './compare.js';
@@ -8,14 +8,71 @@ import { decodeSide, decodeWindowedKey, encodeSide, encodeWindowedKey, shapeLike
 import { canonicalSchema, sourceSchemaString } from './schema-string.js';
 import { SkipCase, type CaseResult, type Json, type QttCase, type QttHeader, type QttRecord, type QttTest, type QttTopic } from './types.js';
 
+/**
+ * The engine a case drives, seen as a test driver sees it: statements in,
+ * records piped one at a time (each processed to completion before the next,
+ * as Kafka Streams' TopologyTestDriver does), topics read back.
+ */
+export interface CaseEngine {
+  readonly registry: SchemaRegistry;
+  source(name: string): DataSource | undefined;
+  sources(): readonly DataSource[];
+  execute(sql: string, properties: Readonly<Record<string, string>>): unknown;
+  createTopic(name: string, partitions: number): void;
+  /** produces one record; resolves once everything it causes was processed */
+  pipe(topic: string, rec: ProduceRecord): void | Promise<void>;
+  /** a topic's records in produce order, as a read_committed consumer sees them */
+  read(topic: string): readonly BrokerRecord[];
+  topic(name: string): TopicInfo | undefined;
+  topics(): readonly TopicInfo[];
+  close(): unknown;
+  /** stops the engine and starts a new one on the same topics (a process restart): what state survives is what the runtime restores */
+  restart?(): Promise<void>;
+}
+
+/** A synchronous engine over an in-memory broker (the in-memory driver, the runner's fakes) as a case engine. */
+export function syncCaseEngine(engine: KsqlEngine): CaseEngine {
+  const b = engine.broker;
+  return {
+    registry: engine.registry,
+    source: (n) => engine.source(n),
+    sources: () => engine.sources(),
+    execute: (sql, props) => engine.execute(sql, props),
+    createTopic: (name, partitions) => void b.createTopic(name, partitions),
+    pipe: (topic, rec) => void b.produce(topic, rec),
+    read: (topic) => b.readInOrder(topic),
+    topic: (name) => b.topic(name),
+    topics: () => b.topics(),
+    close: () => engine.close(),
+  };
+}
+
 export interface EngineFactory {
-  (opts: { readonly broker: InMemoryBroker; readonly properties: Readonly<Record<string, string>> }): KsqlEngine;
+  (opts: { readonly broker: InMemoryBroker; readonly properties: Readonly<Record<string, string>> }): CaseEngine | Promise<CaseEngine>;
 }
 
 /** What a case needs from the engine: injected so the runner is testable with fakes. */
 export interface RunnerDeps {
   readonly createEngine: EngineFactory;
   readonly serde: SerdeApi;
+  /**
+   * The engine runs a task per partition (the Kafka runtime). ksqlDB's
+   * harness creates undeclared topics with 4 partitions, but its topology
+   * test driver runs one task that reads every record as partition 0; a
+   * runtime with a task per partition sees the same only when records sit
+   * where their key puts them. So: undeclared topics get the partitions of
+   * the case's declared topics (1 when none), and an input that names no
+   * partition goes where the default partitioner puts its key.
+   */
+  readonly taskPerPartition?: boolean;
+  /** restart the engine halfway through a case's inputs (engines that can: `CaseEngine.restart`) */
+  readonly restartMidway?: boolean;
+}
+
+/** The partitions of a case's undeclared topics (see RunnerDeps.taskPerPartition). */
+export function undeclaredPartitions(test: QttTest, deps: Pick<RunnerDeps, 'taskPerPartition'>): number {
+  if (!deps.taskPerPartition) return 4;
+  return Math.max(1, ...(test.topics ?? []).map((t) => toNumber(t.partitions, 1) || 1));
 }
 
 export interface RunLimits {
@@ -120,20 +177,23 @@ const KAFKA_TOPIC = /KAFKA_TOPIC\s*=\s*'([^']*)'/i;
  * ksqlDB's harness does (its topology test driver still reads every input
  * record from partition 0: see produceInput).
  */
-export function topicsToCreate(test: QttTest): Map<string, number> {
+export function topicsToCreate(test: QttTest, undeclared = 4): Map<string, number> {
   const topics = new Map<string, number>();
   for (const t of test.topics ?? []) topics.set(t.name, toNumber(t.partitions, 1) || 1);
-  for (const r of test.inputs ?? []) if (!topics.has(r.topic)) topics.set(r.topic, 4);
+  // an input naming a partition needs it
+  const named = new Map<string, number>();
+  for (const r of test.inputs ?? []) if (r.partition !== undefined && r.partition !== null) named.set(r.topic, Math.max(named.get(r.topic) ?? 0, toNumber(r.partition) + 1));
+  for (const r of test.inputs ?? []) if (!topics.has(r.topic)) topics.set(r.topic, Math.max(undeclared, named.get(r.topic) ?? 1));
   for (const s of test.statements) {
     if (!CREATE_SOURCE.test(s) || /\bAS\s+SELECT\b/i.test(s) || /\bPARTITIONS\s*=/i.test(s)) continue;
     const m = KAFKA_TOPIC.exec(s);
-    if (m && !topics.has(m[1]!)) topics.set(m[1]!, 4);
+    if (m && !topics.has(m[1]!)) topics.set(m[1]!, Math.max(undeclared, named.get(m[1]!) ?? 1));
   }
   return topics;
 }
 
 /** The source whose formats read (or write) a topic: the first declared one. */
-export function sourceForTopic(engine: KsqlEngine, topic: string): DataSource | undefined {
+export function sourceForTopic(engine: Pick<CaseEngine, 'sources'>, topic: string): DataSource | undefined {
   return engine.sources().find((s) => s.topic === topic);
 }
 
@@ -142,7 +202,7 @@ function headersOf(h: readonly QttHeader[] | undefined): ProduceRecord['headers'
 }
 
 /** Writes one test input record, encoded with the formats of the source that reads its topic. */
-export function produceInput(engine: KsqlEngine, ctx: CodecContext, r: QttRecord): void {
+export async function produceInput(engine: CaseEngine, ctx: CodecContext, r: QttRecord, byKey = false): Promise<void> {
   const src = sourceForTopic(engine, r.topic);
   let key: Buffer | null;
   let value: Buffer | null;
@@ -162,9 +222,9 @@ export function produceInput(engine: KsqlEngine, ctx: CodecContext, r: QttRecord
     value,
     timestamp: toNumber(r.timestamp, 0),
     headers: headersOf(r.headers),
-    partition: r.partition !== undefined && r.partition !== null ? toNumber(r.partition) : 0,
+    ...(r.partition !== undefined && r.partition !== null ? { partition: toNumber(r.partition) } : byKey && (engine.topic(r.topic)?.partitions ?? 1) > 1 ? {} : { partition: 0 }),
   };
-  engine.broker.produce(r.topic, rec);
+  await engine.pipe(r.topic, rec);
 }
 
 /** An output record as the test would write it, shaped like its expectation. */
@@ -177,9 +237,9 @@ export interface ActualRecord {
 }
 
 /** Decode a topic's records with the formats of the source that owns the topic, shaped like `expected` where given. */
-export function actualRecords(engine: KsqlEngine, ctx: CodecContext, topic: string, expected: readonly QttRecord[]): ActualRecord[] {
+export function actualRecords(engine: CaseEngine, ctx: CodecContext, topic: string, expected: readonly QttRecord[]): ActualRecord[] {
   const src = sourceForTopic(engine, topic);
-  return engine.broker.readInOrder(topic).map((rec, i): ActualRecord => {
+  return engine.read(topic).map((rec, i): ActualRecord => {
     const exp = expected[i];
     const headers = rec.headers.map((h) => ({ KEY: h.key, VALUE: h.value === null ? null : h.value.toString('base64') }));
     if (!src) {
@@ -239,7 +299,7 @@ export function outputsByTopic(outputs: readonly QttRecord[]): Map<string, QttRe
   return m;
 }
 
-function checkOutputs(engine: KsqlEngine, ctx: CodecContext, outputs: readonly QttRecord[]): string | null {
+function checkOutputs(engine: CaseEngine, ctx: CodecContext, outputs: readonly QttRecord[]): string | null {
   for (const [topic, expected] of outputsByTopic(outputs)) {
     const actual = actualRecords(engine, ctx, topic, expected);
     for (let i = 0; i < Math.min(expected.length, actual.length); i++) {
@@ -248,7 +308,7 @@ function checkOutputs(engine: KsqlEngine, ctx: CodecContext, outputs: readonly Q
     }
     if (actual.length !== expected.length) {
       const extra = actual.length > expected.length ? `first extra: ${showRecord(actual[expected.length]!)}` : `first missing: ${showRecord(expected[actual.length]!)}`;
-      return `topic ${topic}: expected ${expected.length} records, got ${actual.length}${engine.broker.topic(topic) ? '' : ' (no such topic)'}; ${extra}`;
+      return `topic ${topic}: expected ${expected.length} records, got ${actual.length}${engine.topic(topic) ? '' : ' (no such topic)'}; ${extra}`;
     }
   }
   return null;
@@ -261,7 +321,7 @@ function formatName(f: Json): string | null {
   return null;
 }
 
-function checkPost(engine: KsqlEngine, test: QttTest): string | null {
+function checkPost(engine: CaseEngine, test: QttTest): string | null {
   for (const exp of test.post?.sources ?? []) {
     const src = engine.source(exp.name) ?? engine.source(exp.name.toUpperCase());
     if (!src) return `post: source ${exp.name} does not exist`;
@@ -291,11 +351,11 @@ function checkPost(engine: KsqlEngine, test: QttTest): string | null {
   if (topics) {
     for (const t of topics.topics ?? []) {
       if (t.name.startsWith('_confluent-ksql-')) continue; // internal topics: ksqlDB's naming, not ours
-      if (!engine.broker.topic(t.name)) return `post: topic ${t.name} does not exist`;
+      if (!engine.topic(t.name)) return `post: topic ${t.name} does not exist`;
     }
     if (topics.blacklist) {
       const re = new RegExp(`^(?:${topics.blacklist})$`);
-      const bad = engine.broker.topics().find((t) => re.test(t.name));
+      const bad = engine.topics().find((t) => re.test(t.name));
       if (bad) return `post: topic ${bad.name} matches the blacklist ${topics.blacklist}`;
     }
   }
@@ -303,7 +363,7 @@ function checkPost(engine: KsqlEngine, test: QttTest): string | null {
 }
 
 /** Run one expanded case on a fresh engine. Never throws. */
-export function runCase(c: QttCase, deps: RunnerDeps, limits: RunLimits = DEFAULT_LIMITS): CaseResult {
+export async function runCase(c: QttCase, deps: RunnerDeps, limits: RunLimits = DEFAULT_LIMITS): Promise<CaseResult> {
   const started = Date.now();
   const test = c.test;
   const expectsException = test.expectedException !== undefined;
@@ -317,14 +377,21 @@ export function runCase(c: QttCase, deps: RunnerDeps, limits: RunLimits = DEFAUL
     durationMs: Date.now() - started,
     ...(lenientPassed !== undefined ? { lenientPassed } : {}),
   });
-  let engine: KsqlEngine | null = null;
+  let engine: CaseEngine | null = null;
+  let timer: NodeJS.Timeout | undefined;
+  // an engine that waits (a query that never settles) is stopped by the case's deadline too
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new BudgetExceeded(`case stopped: over ${limits.timeoutMs} ms`)), limits.timeoutMs);
+  });
+  deadline.catch(() => {});
+  const bounded = async <T>(v: T | Promise<T>): Promise<T> => (v instanceof Promise ? Promise.race([v, deadline]) : v);
   try {
     const broker = new BudgetBroker(limits);
     const properties = propsOf(test);
-    engine = deps.createEngine({ broker, properties });
+    engine = await bounded(deps.createEngine({ broker, properties }));
     const ctx: CodecContext = { serde: deps.serde, registry: engine.registry };
     for (const t of test.topics ?? []) registerTopicSchemas(engine.registry, t);
-    for (const [name, partitions] of topicsToCreate(test)) engine.broker.createTopic(name, partitions);
+    for (const [name, partitions] of topicsToCreate(test, undeclaredPartitions(test, deps))) engine.createTopic(name, partitions);
 
     // ksqlDB's runner joins the statements with newlines into one script, so positions in
     // messages count lines from the first statement: each statement is run at its line.
@@ -333,7 +400,7 @@ export function runCase(c: QttCase, deps: RunnerDeps, limits: RunLimits = DEFAUL
       const at = line;
       line += stmt.split('\n').length;
       try {
-        engine.execute('\n'.repeat(at) + stmt, properties);
+        await bounded(engine.execute('\n'.repeat(at) + stmt, properties));
       } catch (e) {
         if (e instanceof BudgetExceeded) throw e;
         const msg = errorMessage(e);
@@ -348,15 +415,17 @@ export function runCase(c: QttCase, deps: RunnerDeps, limits: RunLimits = DEFAUL
       // strictly, a statement had to fail; leniently, a failure while processing inputs counts too
       let lenient = false;
       try {
-        for (const r of test.inputs ?? []) produceInput(engine, ctx, r);
+        for (const r of test.inputs ?? []) await bounded(produceInput(engine, ctx, r, deps.taskPerPartition));
       } catch {
         lenient = true;
       }
       return done('failed', `expected exception containing "${test.expectedException?.message ?? ''}", but every statement succeeded`, lenient);
     }
-    for (const [i, r] of (test.inputs ?? []).entries()) {
+    const inputs = test.inputs ?? [];
+    for (const [i, r] of inputs.entries()) {
       try {
-        produceInput(engine, ctx, r);
+        if (deps.restartMidway && engine.restart && inputs.length > 1 && i === Math.floor(inputs.length / 2)) await bounded(engine.restart());
+        await bounded(produceInput(engine, ctx, r, deps.taskPerPartition));
       } catch (e) {
         if (e instanceof BudgetExceeded || e instanceof SkipCase) throw e;
         throw new CaseFailure(`input #${i} (topic ${r.topic}) failed: ${errorMessage(e)}`);
@@ -370,8 +439,9 @@ export function runCase(c: QttCase, deps: RunnerDeps, limits: RunLimits = DEFAUL
     const stack = e instanceof Error && e.stack ? `\n${e.stack.split('\n').slice(1, 4).join('\n')}` : '';
     return done('failed', `runner error: ${errorMessage(e)}${stack}`, expectsException ? false : undefined);
   } finally {
+    clearTimeout(timer);
     try {
-      engine?.close();
+      await Promise.race([engine?.close(), new Promise((r) => setTimeout(r, 1_000))]);
     } catch {
       // a failing close must not turn into a crash
     }

@@ -28,10 +28,10 @@ function writeSuite(): string {
 
 const deps = fakeDeps([source('INPUT', 'input', [col('K', STRING, 'KEY'), col('V', INTEGER)]), source('OUTPUT', 'OUTPUT', [col('K', STRING, 'KEY'), col('V', INTEGER)])]);
 
-describe('runSuite and the report', () => {
-  it('runs every expanded case of every file and counts them', () => {
+describe('runSuite and the report', async () => {
+  it('runs every expanded case of every file and counts them', async () => {
     const files: string[] = [];
-    const results = runSuite([writeSuite()], deps, { onFile: (f) => files.push(f) });
+    const results = (await runSuite([writeSuite()], deps, { onFile: (f) => files.push(f) }));
     expect(files).toEqual(['a.json', 'b.json']);
     const report = buildReport(results);
     expect(report).toMatchObject({ passed: 2, failed: 2, skipped: 1, lenientExpectedException: { total: 1, passed: 1, strictPassed: 0 } });
@@ -46,23 +46,23 @@ describe('runSuite and the report', () => {
     expect([...perFile(results)].map(([f, c]) => `${f}: ${summaryLine(c)}`)).toEqual(['a.json: 2 passed, 2 failed, 0 skipped', 'b.json: 0 passed, 0 failed, 1 skipped']);
   });
 
-  it('filters by file :: name :: format', () => {
-    const results = runSuite([writeSuite()], deps, { filter: 'ok :: AVRO' });
+  it('filters by file :: name :: format', async () => {
+    const results = (await runSuite([writeSuite()], deps, { filter: 'ok :: AVRO' }));
     expect(results.map((r) => r.format)).toEqual(['AVRO']);
   });
 
-  it('reports a file that cannot be loaded as a failure, not a crash', () => {
+  it('reports a file that cannot be loaded as a failure, not a crash', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'qtt-'));
     writeFileSync(join(dir, 'broken.json'), '{"tests": [');
-    const results = runSuite([dir], deps);
+    const results = (await runSuite([dir], deps));
     expect(results).toHaveLength(1);
     expect(results[0]).toMatchObject({ file: 'broken.json', status: 'failed' });
   });
 });
 
-describe('ratchet', () => {
-  it('finds regressions and newly passing cases', () => {
-    const results = runSuite([writeSuite()], deps);
+describe('ratchet', async () => {
+  it('finds regressions and newly passing cases', async () => {
+    const results = (await runSuite([writeSuite()], deps));
     const list = formatRatchetList(results);
     expect(list.split('\n').filter((l) => !l.startsWith('#') && l)).toEqual(['a.json :: ok :: AVRO', 'a.json :: ok :: JSON']);
     const listed = parseRatchetList('a.json :: ok :: JSON\na.json :: bad :: -\ngone.json :: x :: -\n');

@@ -43,7 +43,7 @@ export function loadCases(paths: readonly string[], filter?: string): { cases: Q
   return { cases, loadErrors };
 }
 
-export function runSuite(paths: readonly string[], deps: RunnerDeps, opts: SuiteOptions = {}): CaseResult[] {
+export async function runSuite(paths: readonly string[], deps: RunnerDeps, opts: SuiteOptions = {}): Promise<CaseResult[]> {
   const { cases, loadErrors } = loadCases(paths, opts.filter);
   const results: CaseResult[] = [...loadErrors];
   let current: string | null = null;
@@ -57,7 +57,7 @@ export function runSuite(paths: readonly string[], deps: RunnerDeps, opts: Suite
       flush();
       current = c.file;
     }
-    const r = runCase(c, deps, opts.limits ?? DEFAULT_LIMITS);
+    const r = await runCase(c, deps, opts.limits ?? DEFAULT_LIMITS);
     results.push(r);
     fileResults.push(r);
   }

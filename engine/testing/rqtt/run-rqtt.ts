@@ -1,14 +1,16 @@
 import { isLosslessNumber, parse, stringify } from 'lossless-json';
-import type { InMemoryEngine } from '../../driver/in-memory-engine.js';
+import type { KsqlBackend } from '../../server/backend.js';
 import { diffValues, show } from '../qtt/compare.js';
 import { toNumber, type CodecContext, type SerdeApi } from '../qtt/codec.js';
 import { expandCases, loadQttFile, resolveQttPaths } from '../qtt/load.js';
-import { actualRecords, diffRecord, outputsByTopic, produceInput, registerTopicSchemas, showRecord, topicsToCreate } from '../qtt/run-case.js';
+import type { RuntimeName } from '../qtt/engine-deps.js';
+import { actualRecords, diffRecord, outputsByTopic, produceInput, registerTopicSchemas, showRecord, topicsToCreate, type CaseEngine } from '../qtt/run-case.js';
 import type { Json, QttCase, QttRecord, QttTest } from '../qtt/types.js';
 
 /**
  * Runs ksqlDB's REST query-validation tests (RQTT) through the REST API: for
- * each case a fresh in-memory engine behind a server on a loopback port; the
+ * each case a fresh engine (the Kafka runtime over the in-memory Kafka port)
+ * behind a server on a loopback port; the
  * statements go to /ksql one by one, SELECTs to /query; the answers are
  * compared with the expected `responses` on the fields the test gives
  * (commandId, queryId and statement texts are volatile and only compared when
@@ -20,6 +22,8 @@ export interface RqttOptions {
   readonly filter?: string;
   /** how long to wait for rows of a push query without LIMIT, ms */
   readonly pushTimeoutMs?: number;
+  /** the engine behind the server (default kafka-memory: the Kafka runtime over the in-memory port; memory: the former in-memory driver) */
+  readonly runtime?: RuntimeName;
   /** progress callback, once per case */
   readonly onCase?: (c: RqttCaseResult) => void;
 }
@@ -59,25 +63,43 @@ class CaseError extends Error {
   }
 }
 
-interface Runtime {
-  readonly createEngine: (properties: Readonly<Record<string, string>>) => InMemoryEngine;
-  readonly serde: SerdeApi;
-  readonly startServer: (engine: InMemoryEngine, properties: Readonly<Record<string, string>>) => Promise<{ url: string; close: () => Promise<void> }>;
+/** One case's engine: driven as a case engine by the runner, served by the REST server as a backend. */
+interface CaseRuntime {
+  readonly engine: CaseEngine;
+  readonly backend: KsqlBackend;
+  /** waits until the queries processed everything produced so far */
+  settle(): Promise<void>;
 }
 
-async function loadRuntime(): Promise<Runtime> {
-  const [{ InMemoryEngine }, { builtinRegistry }, serde, { KsqlRestServer }, { inMemoryBackend }] = await Promise.all([
+interface Runtime {
+  readonly createEngine: (properties: Readonly<Record<string, string>>) => Promise<CaseRuntime>;
+  readonly serde: SerdeApi;
+  readonly startServer: (backend: KsqlBackend, properties: Readonly<Record<string, string>>) => Promise<{ url: string; close: () => Promise<void> }>;
+}
+
+async function loadRuntime(name: RuntimeName): Promise<Runtime> {
+  const [{ InMemoryEngine }, { MemoryRuntime }, { builtinRegistry }, serde, { KsqlRestServer }, { inMemoryBackend }, { kafkaBackend }, { syncCaseEngine }] = await Promise.all([
     import('../../driver/in-memory-engine.js'),
+    import('../../driver/memory-runtime.js'),
     import('../../functions/builtins.js'),
     import('../../serde/index.js'),
     import('../../server/app.js'),
     import('../../server/backend.js'),
+    import('../../kafka/kafka-backend.js'),
+    import('../qtt/run-case.js'),
   ]);
   return {
-    createEngine: (properties) => new InMemoryEngine({ properties, functions: builtinRegistry() }),
+    createEngine: async (properties) => {
+      if (name === 'kafka-memory') {
+        const rt = await MemoryRuntime.start({ properties, functions: builtinRegistry() });
+        return { engine: rt, backend: kafkaBackend(rt.engine), settle: () => rt.settle() };
+      }
+      const engine = new InMemoryEngine({ properties, functions: builtinRegistry() });
+      return { engine: syncCaseEngine(engine), backend: inMemoryBackend(engine), settle: async () => {} };
+    },
     serde: { createSerde: serde.createSerde, windowedKeySerde: serde.windowedKeySerde as unknown as SerdeApi['windowedKeySerde'] },
-    startServer: async (engine, properties) => {
-      const server = new KsqlRestServer({ backend: inMemoryBackend(engine), properties });
+    startServer: async (backend, properties) => {
+      const server = new KsqlRestServer({ backend, properties });
       const { url } = await server.listen(0, '127.0.0.1');
       return { url, close: () => server.close() };
     },
@@ -86,7 +108,7 @@ async function loadRuntime(): Promise<Runtime> {
 
 /** Runs the RQTT files (or directories of them) and reports per case. */
 export async function runRqtt(paths: readonly string[], opts: RqttOptions = {}): Promise<RqttReport> {
-  const rt = await loadRuntime();
+  const rt = await loadRuntime(opts.runtime ?? 'kafka-memory');
   const cases: RqttCaseResult[] = [];
   for (const file of resolveQttPaths(paths)) {
     let expanded: QttCase[];
@@ -121,32 +143,36 @@ async function runRqttCase(c: QttCase, rt: Runtime, opts: RqttOptions): Promise<
   const done = (status: RqttCaseResult['status'], message: string): RqttCaseResult => ({ file: c.file, name: c.name, format: c.format, status, message });
   const props: Record<string, string> = {};
   for (const [k, v] of Object.entries(test.properties ?? {})) props[k] = typeof v === 'string' ? v : stringify(v) ?? String(v);
-  let engine: InMemoryEngine | null = null;
+  let caseRt: CaseRuntime | null = null;
   let server: { url: string; close: () => Promise<void> } | null = null;
   try {
-    engine = rt.createEngine({ ...SERVER_DEFAULTS });
-    server = await rt.startServer(engine, SERVER_DEFAULTS);
+    caseRt = await rt.createEngine({ ...SERVER_DEFAULTS });
+    const engine = caseRt.engine;
+    server = await rt.startServer(caseRt.backend, SERVER_DEFAULTS);
     const ctx: CodecContext = { serde: rt.serde, registry: engine.registry };
     for (const t of test.topics ?? []) registerTopicSchemas(engine.registry, t);
-    for (const [name, partitions] of topicsToCreate(test)) engine.broker.createTopic(name, partitions);
+    for (const [name, partitions] of topicsToCreate(test)) engine.createTopic(name, partitions);
 
     const actual: Actual[] = [];
     let error: CaseError | null = null;
-    let produced = false;
-    const produceAll = (): void => {
-      if (produced) return;
-      produced = true;
-      for (const r of test.inputs ?? []) produceInput(engine!, ctx, r);
+    let produced: Promise<void> | null = null;
+    const produceAll = (): Promise<void> => {
+      produced ??= (async () => {
+        for (const r of test.inputs ?? []) await produceInput(engine, ctx, r);
+      })();
+      produced.catch(() => {}); // awaited later; started without waiting when a push query is active
+      return produced;
     };
     const waitForPush = test.inputConditions?.waitForActivePushQuery === true;
     for (const stmt of test.statements) {
       try {
         if (SELECT.test(stmt)) {
-          if (!waitForPush) produceAll();
+          if (!waitForPush) await produceAll();
           const expectedCount = expectedItems(test, actual.length);
-          actual.push(await runQuery(server.url, stmt, props, expectedCount, opts.pushTimeoutMs ?? 1500, waitForPush ? produceAll : null));
+          actual.push(await runQuery(server.url, stmt, props, expectedCount, opts.pushTimeoutMs ?? 1500, waitForPush ? () => void produceAll() : null));
         } else {
           const entities = await postKsql(server.url, stmt, props);
+          await caseRt.settle();
           for (const e of entities) actual.push({ kind: 'admin', entity: e });
         }
       } catch (e) {
@@ -155,7 +181,8 @@ async function runRqttCase(c: QttCase, rt: Runtime, opts: RqttOptions): Promise<
         break;
       }
     }
-    if (!error) produceAll();
+    if (!error) await produceAll();
+    await caseRt.settle();
 
     if (test.expectedError) {
       if (!error) return done('failed', `expected error containing "${test.expectedError.message ?? ''}", but every statement succeeded`);
@@ -174,7 +201,7 @@ async function runRqttCase(c: QttCase, rt: Runtime, opts: RqttOptions): Promise<
   } finally {
     await server?.close().catch(() => undefined);
     try {
-      engine?.close();
+      await caseRt?.engine.close();
     } catch {
       // ignore
     }
@@ -384,7 +411,7 @@ function normalizeSql(s: string): string {
 
 
 
-function checkOutputs(engine: InMemoryEngine, ctx: CodecContext, outputs: readonly QttRecord[]): string | null {
+function checkOutputs(engine: CaseEngine, ctx: CodecContext, outputs: readonly QttRecord[]): string | null {
   for (const [topic, expected] of outputsByTopic(outputs)) {
     const actual = actualRecords(engine, ctx, topic, expected);
     for (let i = 0; i < Math.min(expected.length, actual.length); i++) {
