@@ -46,8 +46,10 @@ export class MemoryRuntime {
     return KafkaEngine.start({
       port: kafka,
       ...(o.serviceId !== undefined ? { serviceId: o.serviceId } : {}),
-      // no periodic lag refresh: a test's event loop stays free of timers
-      properties: { 'ksetl.metrics.lag.refresh.ms': '0', ...(o.properties ?? {}) },
+      // no periodic lag refresh: a test's event loop stays free of timers; a task commits after
+      // every turn, as TopologyTestDriver commits after each piped record (so exactly-once
+      // outputs are visible once a record settles, and no commit waits on a timer)
+      properties: { 'ksetl.metrics.lag.refresh.ms': '0', ...(o.properties ?? {}), 'ksql.streams.commit.interval.ms': '0' },
       ...(o.functions ? { functions: o.functions } : {}),
       ...(o.registry ? { registry: o.registry } : {}),
       instanceId: `memory-${generation}`,

@@ -54,9 +54,13 @@ describe('planDistributed', () => {
   it('cuts before a GROUP BY', () => {
     expect(plan('CREATE TABLE C AS SELECT R, COUNT(*) FROM S GROUP BY R;')).toEqual({
       sourceTopics: ['s'],
-      repartitions: [{ name: 'Aggregate/GroupBy', stepId: 'Aggregate/Aggregate', partitionsLike: ['s'] }],
+      repartitions: [{ name: 'Aggregate/GroupBy', stepId: 'Aggregate/Aggregate', routing: 'key', partitionsLike: ['s'] }],
       copartitioned: [],
     });
+  });
+
+  it('groups a stream by its own key where it is (groupByKey): no repartition', () => {
+    expect(plan('CREATE TABLE C AS SELECT ID, COUNT(*) FROM S GROUP BY ID;')).toEqual({ sourceTopics: ['s'], repartitions: [], copartitioned: [] });
   });
 
   it('co-partitions a join on the key, repartitions a stream joined on a value column', () => {
