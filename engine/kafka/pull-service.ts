@@ -6,8 +6,8 @@ import type { PullAccess } from '../exec/pull-access.js';
 import { PULL_PARTITIONS_PATH } from '../server/backend.js';
 import { decodeText, encodeText } from './codec.js';
 import type { KafkaEngine } from './kafka-engine.js';
-import { findMaterialization, groupPartition, materializationReader, type Materialization, type MaterializationReader } from './pull-store.js';
-import type { QueryRunner } from './query-runner.js';
+import { findMaterialization, materializationReader, type Materialization, type MaterializationReader } from './pull-store.js';
+import type { GroupPartitioner, QueryRunner } from './query-runner.js';
 
 /** A pull request forwarded to the owner of some partitions (the body of PULL_PARTITIONS_PATH, codec text). */
 export interface PartitionsRequest {
@@ -54,15 +54,16 @@ export class PullService {
     const runner = queryId === undefined ? undefined : this.engine.runner(queryId);
     if (queryId === undefined || runner === undefined || runner.status.state !== 'RUNNING') return null;
     const r = this.#reader(queryId, runner);
-    const partitions = r ? runner.repartitionPartitions(r.m.aggregate.id) : undefined;
-    if (!r || partitions === undefined) return null;
-    const wanted = access.kind === 'keys' ? [...new Set(access.keys.map((k) => groupPartition(k, partitions)))] : Array.from({ length: partitions }, (_, p) => p);
+    const where = r ? runner.groupPartitioner(r.m.aggregate) : undefined;
+    if (!r || where === undefined) return null;
+    const { partitions } = where;
+    const wanted = access.kind === 'keys' ? [...new Set(access.keys.map((k) => where.partitionOf(k)))] : Array.from({ length: partitions }, (_, p) => p);
     const out: BrokerRecord[] = [];
     let remote: number[] = [];
     for (const p of wanted) {
       const store = await runner.localStore(p, r.reader.storeName);
       if (store === undefined) remote.push(p);
-      else if (store !== null) out.push(...r.reader.read(store, p, narrow(access, p, partitions)));
+      else if (store !== null) out.push(...r.reader.read(store, p, narrow(access, p, where)));
     }
     // Other processes' partitions. During a rebalance a partition has no owner, or one
     // still restoring it, for a while: look the owners up again until they answer.
@@ -90,7 +91,7 @@ export class PullService {
       const answers = await Promise.all(
         [...byOwner].map(async ([url, ps]) => {
           try {
-            return await this.#forward(url, { queryId, partitions: ps, access: access.kind === 'keys' ? { kind: 'keys', keys: access.keys.filter((k) => ps.includes(groupPartition(k, partitions))) } : access }, authorization);
+            return await this.#forward(url, { queryId, partitions: ps, access: access.kind === 'keys' ? { kind: 'keys', keys: access.keys.filter((k) => ps.includes(where.partitionOf(k))) } : access }, authorization);
           } catch (e) {
             this.engine.logger.debug({ err: e, url, partitions: ps }, 'pull query forwarding failed');
             return { records: [], notOwned: ps };
@@ -107,7 +108,7 @@ export class PullService {
       for (const p of remote) {
         const store = await runner.localStore(p, r.reader.storeName);
         if (store === undefined) still.push(p);
-        else if (store !== null) out.push(...r.reader.read(store, p, narrow(access, p, partitions)));
+        else if (store !== null) out.push(...r.reader.read(store, p, narrow(access, p, where)));
       }
       remote = still;
     }
@@ -189,7 +190,7 @@ function postText(url: URL, body: string, authorization: string | undefined): Pr
 }
 
 /** The keys of an access that live in one partition (ranges and scans read every partition whole). */
-function narrow(access: PullAccess, partition: number, partitions: number): PullAccess {
+function narrow(access: PullAccess, partition: number, where: GroupPartitioner): PullAccess {
   if (access.kind !== 'keys') return access;
-  return { kind: 'keys', keys: access.keys.filter((k) => groupPartition(k, partitions) === partition) };
+  return { kind: 'keys', keys: access.keys.filter((k) => where.partitionOf(k) === partition) };
 }

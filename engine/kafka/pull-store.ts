@@ -1,5 +1,4 @@
 import type { BrokerRecord, ProduceRecord } from '../driver/broker.js';
-import { murmur2Partition } from '../driver/broker.js';
 import { inRange, type PullAccess } from '../exec/pull-access.js';
 import type { FunctionRegistry } from '../functions/types.js';
 import type { RuntimeContext } from '../runtime/context.js';
@@ -41,14 +40,7 @@ export function findMaterialization(root: Step): Materialization | null {
   return { sink: root, aggregate: s, transforms };
 }
 
-/**
- * The task partition that holds a group: the aggregation's repartition topic
- * is keyed and partitioned by the group key's key string (task-topology.ts's
- * groupByRouter), so the group's store lives in that partition's task.
- */
-export function groupPartition(key: readonly unknown[], partitions: number): number {
-  return murmur2Partition(Buffer.from(keyString(key), 'utf8'), partitions);
-}
+export { groupPartition } from './task-topology.js';
 
 export interface MaterializationReader {
   /** the store's name in a task */

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootstrap, json, newPort, seed, stopOwnBroker, waitFor } from './int-test-support.js';
 import type { KafkaPort } from './port.js';
-import { findMaterialization, groupPartition } from './pull-store.js';
+import { findMaterialization } from './pull-store.js';
 import { startServer, type RunningServer } from './server-main.js';
 
 let brokers: string;
@@ -86,11 +86,12 @@ describe('pull queries served from state on two servers of one service', () => {
 
     // the keys live on both servers: each answers every key, its own from its stores, the others forwarded
     const runner = a.engine.runner(queryId)!;
-    const partitions = runner.repartitionPartitions(findMaterialization(runner.root)!.aggregate.id);
+    // grouped by its key: the groups stay in the input topic's partitions (groupByKey, no repartition)
+    const partitioner = runner.groupPartitioner(findMaterialization(runner.root)!.aggregate)!;
     const ownedByA = new Set(a.engine.queryStatus(queryId)!.assigned);
-    const where = keys.map((k) => (ownedByA.has(groupPartition([k], 4)) ? 'a' : 'b'));
+    const where = keys.map((k) => (ownedByA.has(partitioner.partitionOf([k])) ? 'a' : 'b'));
     expect(new Set(where)).toEqual(new Set(['a', 'b']));
-    expect(partitions).toBe(4);
+    expect(partitioner.partitions).toBe(4);
     for (const srv of [a, b]) {
       for (const k of keys) expect(await pull(srv.url, `SELECT * FROM T WHERE ID = '${k}';`), `${k} on ${srv.url}`).toEqual([expected.get(k)]);
     }

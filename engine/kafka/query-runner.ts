@@ -7,15 +7,23 @@ import { processingLogValue, recordPosition, type ProcessingLogEntry, type Proce
 import type { SchemaRegistry } from '../serde/types.js';
 import type { Logger } from '../server/logger.js';
 import { errorKind, type EngineMetrics, type QueryState } from '../server/metrics.js';
-import { queryStores } from '../topology/internal-names.js';
+import { queryStores, repartitionOf } from '../topology/internal-names.js';
+import { murmur2Partition } from '../driver/broker.js';
+import { makeKeySerde } from '../runtime/operators/source-sink.js';
 import { InMemoryStoreFactory } from '../runtime/store.js';
-import type { Step } from '../topology/topology.js';
+import type { AggregateStep, Step } from '../topology/topology.js';
 import { TaskStoreFactory } from './changelog-store.js';
 import { checkpointPath, takeCheckpoint, writeCheckpoint } from './checkpoint.js';
 import * as names from './names.js';
 import { PartitionGroup } from './partition-group.js';
 import type { ConsumedBatch, KafkaConsumer, KafkaPort, KafkaProducer, KafkaTransaction, NewTopic, OutRecord, TopicPartition, TopicPartitionOffset } from './port.js';
-import { buildTaskTopology, planDistributed, type DistributedPlan, type Repartitioned } from './task-topology.js';
+import { buildTaskTopology, groupPartition, planDistributed, sourceOf, type DistributedPlan, type Repartitioned } from './task-topology.js';
+
+/** The task partition of an aggregation's group key (see QueryRunner.groupPartitioner). */
+export interface GroupPartitioner {
+  readonly partitions: number;
+  partitionOf(key: readonly unknown[]): number;
+}
 
 export type ProcessingGuarantee = 'at_least_once' | 'exactly_once_v2';
 
@@ -152,6 +160,8 @@ export class QueryRunner {
   #consumer: KafkaConsumer | null = null;
   readonly #tasks = new Map<number, Task>();
   #repartitions = new Map<string, Repartitioned>();
+  /** partition counts of the source topics, once prepared */
+  #sourcePartitions = new Map<string, number>();
   #changelogTopics = new Map<string, string>();
   /** the consumer's assignment: input topics per partition number */
   readonly #assignment = new Map<number, string[]>();
@@ -347,9 +357,31 @@ export class QueryRunner {
     return this.o.root;
   }
 
-  /** The partitions (tasks) of an aggregation's repartition topic, once the query is prepared. */
-  repartitionPartitions(stepId: string): number | undefined {
-    return this.#repartitions.get(stepId)?.partitions;
+  /**
+   * Where an aggregation's groups live, once the query is prepared: the task
+   * partition of a group key. Behind a repartition, the group key's key string
+   * routes it (groupByRouter); a stream grouped by its own key (groupByKey)
+   * stays in its source topic's partition, where the producer's partitioner
+   * put it: murmur2 of the key serialized in the source's key format.
+   */
+  groupPartitioner(aggregate: AggregateStep): GroupPartitioner | undefined {
+    const cut = repartitionOf(aggregate, 'input');
+    if (cut !== undefined) {
+      const r = this.#repartitions.get(cut.name);
+      return r ? { partitions: r.partitions, partitionOf: (key) => groupPartition(key, r.partitions) } : undefined;
+    }
+    const source = sourceOf(aggregate.input);
+    const partitions = source ? this.#sourcePartitions.get(source.topic) : undefined;
+    if (!source || partitions === undefined) return undefined;
+    const keyColumns = source.columns.filter((c) => c.namespace === 'KEY');
+    const serde = makeKeySerde(this.#context(new InMemoryStoreFactory(), () => {}, () => {}, { log: () => {} }), source.topic, source.keyFormat, keyColumns, null);
+    return {
+      partitions,
+      partitionOf: (key) => {
+        const bytes = serde.serialize(key, null);
+        return bytes === null ? 0 : murmur2Partition(bytes, partitions);
+      },
+    };
   }
 
   /**
@@ -500,6 +532,7 @@ export class QueryRunner {
         );
       }
     }
+    this.#sourcePartitions = new Map(this.plan.sourceTopics.map((t) => [t, partitionsOf(t)!]));
     this.#repartitions = new Map();
     for (const r of this.plan.repartitions) {
       const partitions = Math.max(1, ...r.partitionsLike.map((t) => partitionsOf(t) ?? 1));

@@ -86,7 +86,17 @@ export function planDistributed(root: Step): DistributedPlan {
   return { sourceTopics, repartitions, copartitioned };
 }
 
-function sourceOf(step: Step): SourceStep | null {
+/**
+ * The task partition that holds a group behind an aggregation's repartition:
+ * the repartition topic is keyed and partitioned by the group key's key
+ * string (groupByRouter), so the group's store lives in that partition's task.
+ */
+export function groupPartition(key: readonly unknown[], partitions: number): number {
+  return murmur2Partition(Buffer.from(keyString(key), 'utf8'), partitions);
+}
+
+/** The source a step's records come from without a repartition or a join between (null: there is none). */
+export function sourceOf(step: Step): SourceStep | null {
   switch (step.kind) {
     case 'Source':
       return step;
