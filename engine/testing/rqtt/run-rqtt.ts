@@ -69,6 +69,12 @@ interface CaseRuntime {
   readonly backend: KsqlBackend;
   /** waits until the queries processed everything produced so far */
   settle(): Promise<void>;
+  /**
+   * Inputs that name no partition go where the default partitioner puts their
+   * key, as a producer writes them (the Kafka runtime: pull queries find a
+   * key's task by it); the synchronous driver reads partition 0 as one task.
+   */
+  readonly byKey: boolean;
 }
 
 interface Runtime {
@@ -92,10 +98,10 @@ async function loadRuntime(name: RuntimeName): Promise<Runtime> {
     createEngine: async (properties) => {
       if (name === 'kafka-memory') {
         const rt = await MemoryRuntime.start({ properties, functions: builtinRegistry() });
-        return { engine: rt, backend: kafkaBackend(rt.engine), settle: () => rt.settle() };
+        return { engine: rt, backend: kafkaBackend(rt.engine), settle: () => rt.settle(), byKey: true };
       }
       const engine = new InMemoryEngine({ properties, functions: builtinRegistry() });
-      return { engine: syncCaseEngine(engine), backend: inMemoryBackend(engine), settle: async () => {} };
+      return { engine: syncCaseEngine(engine), backend: inMemoryBackend(engine), settle: async () => {}, byKey: false };
     },
     serde: { createSerde: serde.createSerde, windowedKeySerde: serde.windowedKeySerde as unknown as SerdeApi['windowedKeySerde'] },
     startServer: async (backend, properties) => {
@@ -148,6 +154,7 @@ async function runRqttCase(c: QttCase, rt: Runtime, opts: RqttOptions): Promise<
   try {
     caseRt = await rt.createEngine({ ...SERVER_DEFAULTS });
     const engine = caseRt.engine;
+    const byKey = caseRt.byKey;
     server = await rt.startServer(caseRt.backend, SERVER_DEFAULTS);
     const ctx: CodecContext = { serde: rt.serde, registry: engine.registry };
     for (const t of test.topics ?? []) registerTopicSchemas(engine.registry, t);
@@ -158,7 +165,7 @@ async function runRqttCase(c: QttCase, rt: Runtime, opts: RqttOptions): Promise<
     let produced: Promise<void> | null = null;
     const produceAll = (): Promise<void> => {
       produced ??= (async () => {
-        for (const r of test.inputs ?? []) await produceInput(engine, ctx, r);
+        for (const r of test.inputs ?? []) await produceInput(engine, ctx, r, byKey);
       })();
       produced.catch(() => {}); // awaited later; started without waiting when a push query is active
       return produced;
