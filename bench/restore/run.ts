@@ -4,7 +4,8 @@
  * restores in under 10 s).
  *
  * 1. An engine runs a stream-table join (RATINGS ⋈ CUSTOMERS); CUSTOMERS gets
- *    N distinct keys, so the join's table store (and its changelog) holds N entries.
+ *    N distinct keys, so the table's store (and its changelog) holds N entries
+ *    (the join reads the table source's store: one store since issue 11).
  * 2. That engine closes; a new process of the same service (a child process:
  *    a fresh heap, as a restarted pod has) starts, replays the command log and
  *    restores the store from the changelog before processing.
@@ -137,7 +138,7 @@ async function main(): Promise<void> {
     await load(admin, `customers-${s}`, keys);
     console.log(`${keys} customers loaded in ${((Date.now() - loadStarted) / 1000).toFixed(1)} s`);
 
-    // 1. materialize the table in the join's store (and its changelog)
+    // 1. materialize the table in its store (and its changelog), which the join reads
     const first = await KafkaEngine.start({ port: kafkajsPort({ brokers: broker.bootstrap, logLevel: 'nothing' }), serviceId, properties });
     await first.execute(`CREATE TABLE CUSTOMERS (ID STRING PRIMARY KEY, FIRST_NAME STRING, LAST_NAME STRING, EMAIL STRING, CLUB_STATUS STRING) WITH (KAFKA_TOPIC='customers-${s}', VALUE_FORMAT='JSON');
                          CREATE STREAM RATINGS (K STRING KEY, STARS INT) WITH (KAFKA_TOPIC='ratings-${s}', VALUE_FORMAT='JSON');`);

@@ -252,6 +252,17 @@ class KafkajsAdmin implements KafkaAdmin {
   }
 
   async describeTopics(names: readonly string[]): Promise<TopicInfo[]> {
+    // a topic deleted by another client between the listing and the description is not described (listed again)
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#describeListed(names);
+      } catch (e) {
+        if (!isUnknownTopic(e) || attempt >= 5) throw e;
+      }
+    }
+  }
+
+  async #describeListed(names: readonly string[]): Promise<TopicInfo[]> {
     const admin = await this.#client();
     const existing = new Set(await admin.listTopics());
     const topics = names.filter((n) => existing.has(n));

@@ -1,5 +1,5 @@
 import { carriesOld, isTableStep } from './table-steps.js';
-import type { AggregateStep, FilterStep, JoinStep, Step } from './topology.js';
+import type { AggregateStep, FilterStep, JoinStep, SourceStep, Step } from './topology.js';
 import { stepInputs } from './topology.js';
 
 /**
@@ -136,16 +136,63 @@ export function stepStores(step: Step): StoreDecl[] {
   }
 }
 
-/** A stream-stream join buffers both sides; a stream-table join keeps the table; table joins keep both tables (and an FK join its index). */
+/**
+ * A stream-stream join buffers both sides. A stream-table join reads its
+ * table, and a table-table join each table, from the table's own store (see
+ * `joinReadsTable`), as Kafka Streams' KTableValueGetter: a table is stored
+ * once. A table side that is not a materialized source seen through
+ * filters and projections (an aggregation's or a join's result) is kept by
+ * the join, as is every side of a foreign-key join (with its index).
+ */
 function joinStoreRoles(step: JoinStep): StoreRole[] {
   switch (step.variant) {
     case 'STREAM_STREAM':
-    case 'TABLE_TABLE':
       return ['left', 'right'];
+    case 'TABLE_TABLE':
+      return (['left', 'right'] as const).filter((side) => !joinReadsTable(step, side));
     case 'STREAM_TABLE':
-      return ['right'];
+      return joinReadsTable(step, 'right') ? [] : ['right'];
     case 'FK_TABLE_TABLE':
       return ['left', 'right', 'fkIndex'];
+  }
+}
+
+/**
+ * Whether a join reads a table side from the table source's store (a value
+ * getter: the stored row through the filters and projections between the
+ * source and the join) instead of keeping a copy: a stream-table join's
+ * table, and either side of a primary-key table-table join, when that side
+ * is a materialized, unwindowed table source joined on its key.
+ */
+export function joinReadsTable(step: JoinStep, side: 'left' | 'right'): boolean {
+  if (step.variant !== 'TABLE_TABLE' && !(step.variant === 'STREAM_TABLE' && side === 'right')) return false;
+  const input = side === 'left' ? step.left : step.right;
+  const keyExpr = side === 'left' ? step.leftKey : step.rightKey;
+  const keyCols = input.schema.key;
+  if (keyCols.length !== 1 || keyExpr.kind !== 'ColumnRef' || keyExpr.name !== keyCols[0]!.name) return false;
+  return tableSourceOf(input) !== null;
+}
+
+/**
+ * The materialized table source whose store holds a table step's rows (the
+ * step is the source, or filters and projections over it that keep its key
+ * and no state of their own); null for any other step.
+ */
+export function tableSourceOf(step: Step): SourceStep | null {
+  switch (step.kind) {
+    case 'Source':
+      return step.sourceType === 'TABLE' && step.materialize && step.schema.window === null ? step : null;
+    case 'Filter':
+      return isTableStep(step) && !filterKeepsPresence(step) ? tableSourceOf(step.input) : null;
+    case 'Project':
+      return step.schema.key.length === step.input.schema.key.length ? tableSourceOf(step.input) : null;
+    case 'FlatMap':
+    case 'Rekey':
+    case 'Suppress':
+    case 'Sink':
+    case 'Aggregate':
+    case 'Join':
+      return null;
   }
 }
 

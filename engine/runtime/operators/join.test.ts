@@ -155,6 +155,19 @@ describe('stream-table joins', () => {
     ]);
   });
 
+  it("reads the table from the table's own store: the joined row has the table row's ROWTIME", () => {
+    const e = engine(`${SQL}
+      CREATE STREAM J AS SELECT L.ID, A, B, RT.ROWTIME AS RTS FROM L JOIN RT ON L.ID = RT.ID;`);
+    send(e, 'rt', 'k', { B: 'v1' }, 2);
+    send(e, 'l', 'k', { A: 'a1' }, 5);
+    send(e, 'rt', 'k', { B: 'v2' }, 7);
+    send(e, 'l', 'k', { A: 'a2' }, 9);
+    expect(read(e, 'J')).toEqual([
+      { key: 'k', value: { A: 'a1', B: 'v1', RTS: 2 }, ts: 5 },
+      { key: 'k', value: { A: 'a2', B: 'v2', RTS: 7 }, ts: 9 },
+    ]);
+  });
+
   it('joins on a value column of the stream (rekeyed to the join expression)', () => {
     const e = engine(`${SQL}
       CREATE STREAM EV (EV_ID STRING KEY, USER_ID STRING) WITH (KAFKA_TOPIC='ev', VALUE_FORMAT='JSON');

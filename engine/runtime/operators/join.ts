@@ -1,12 +1,13 @@
-import type { JoinStep, Step } from '../../topology/topology.js';
-import { storeName } from '../../topology/internal-names.js';
+import type { JoinStep, SourceStep, Step } from '../../topology/topology.js';
+import { joinReadsTable, storeName, tableSourceOf } from '../../topology/internal-names.js';
 import { compileOverRecord, type RecordExpr } from '../compile-step-expr.js';
 import type { RuntimeContext } from '../context.js';
 import { keyString } from '../key-string.js';
 import type { Emit, Rec } from '../record.js';
 import { MinHeap } from '../min-heap.js';
 import type { KeyValueStore } from '../store.js';
-import { logProcessingError } from './stateless.js';
+import { storedRow, type StoredRow } from './source-sink.js';
+import { filterOperator, logProcessingError, projectOperator } from './stateless.js';
 
 interface Side {
   readonly keyFn: RecordExpr;
@@ -220,18 +221,71 @@ function sweep(store: KeyValueStore<Buffered[]>, cutoff: number): void {
   }
 }
 
+/**
+ * A table side's current row for a key, read from the table source's store
+ * through the filters and projections between the source and the join, as
+ * Kafka Streams' KTableValueGetter (see joinReadsTable): the join keeps no
+ * copy of the table. Expression errors were logged when the row went by;
+ * a lookup does not log them again.
+ */
+type Getter = (key: readonly unknown[]) => unknown[] | null;
+
+function valueGetter(sideStep: Step, source: SourceStep, ctx: RuntimeContext, S: Side): Getter {
+  const store = ctx.stores.keyValue<StoredRow | readonly unknown[]>(storeName(source, 'table'));
+  const quiet: RuntimeContext = { ...ctx, log: { log: () => {} } };
+  const got: { rec: Rec | null } = { rec: null };
+  const capture: Emit = (r) => {
+    got.rec = r;
+  };
+  const through = (step: Step, downstream: Emit): Emit => {
+    if (step === source) return downstream;
+    switch (step.kind) {
+      case 'Filter':
+        return through(step.input, filterOperator(step, quiet, downstream, false));
+      case 'Project':
+        return through(step.input, projectOperator(step, quiet, downstream, false));
+      default:
+        throw new Error(`${step.id}: a join reads a table through filters and projections only`);
+    }
+  };
+  const chain = through(sideStep, capture);
+  const direct = sideStep === source;
+  return (key) => {
+    const stored = store.get(keyString(key));
+    if (stored === undefined) return null;
+    const row = storedRow(stored);
+    const rec: Rec = { key, value: row.v, old: undefined, ts: row.t, partition: row.p, offset: row.o, window: null, headers: [] };
+    if (direct) return S.rowOf(rec, row.v);
+    got.rec = null;
+    chain(rec);
+    const r = got.rec as Rec | null;
+    return r !== null && r.value !== null ? S.rowOf(r, r.value) : null;
+  };
+}
+
+/** The getter of a join side the join reads from its table's store; null when the join keeps that side itself. */
+function tableGetter(step: JoinStep, side: 'left' | 'right', ctx: RuntimeContext, S: Side): Getter | null {
+  if (!joinReadsTable(step, side)) return null;
+  const input = side === 'left' ? step.left : step.right;
+  return valueGetter(input, tableSourceOf(input)!, ctx, S);
+}
+
 function streamTable(step: JoinStep, ctx: RuntimeContext, L: Side, R: Side, keyOf: KeyOf, out: Out): { left: Emit; right: Emit } {
-  const table = ctx.stores.keyValue<unknown[]>(storeName(step, 'right'));
+  const getter = tableGetter(step, 'right', ctx, R);
+  const table = getter === null ? ctx.stores.keyValue<unknown[]>(storeName(step, 'right')) : null;
+  const lookup: Getter = getter ?? ((key) => table!.get(keyString(key)) ?? null);
   return {
     left: (rec) => {
       if (rec.value === null) return;
       const key = keyOf(L, rec, rec.value);
       const row = L.rowOf(rec, rec.value);
-      const r = key === null ? undefined : table.get(keyString([key]));
+      const r = key === null ? null : lookup([key]);
       if (r) out([key], row, r, rec, rec.ts);
       else if (step.joinType === 'LEFT') out([key], row, null, rec, rec.ts);
     },
     right: (rec) => {
+      // the table's store has the change already
+      if (table === null) return;
       const k = keyString(rec.key);
       if (rec.value === null) table.delete(k);
       else table.put(k, R.rowOf(rec, rec.value));
@@ -240,8 +294,13 @@ function streamTable(step: JoinStep, ctx: RuntimeContext, L: Side, R: Side, keyO
 }
 
 function tableTable(step: JoinStep, ctx: RuntimeContext, L: Side, R: Side, keyOf: KeyOf, out: Out): { left: Emit; right: Emit } {
-  const lt = ctx.stores.keyValue<{ key: unknown; row: unknown[] }>(storeName(step, 'left'));
-  const rt = ctx.stores.keyValue<unknown[]>(storeName(step, 'right'));
+  // a side read from its table's store: its current row from the getter, its previous one from the change (Rec.old)
+  const lGet = tableGetter(step, 'left', ctx, L);
+  const rGet = tableGetter(step, 'right', ctx, R);
+  const lt = lGet === null ? ctx.stores.keyValue<{ key: unknown; row: unknown[] }>(storeName(step, 'left')) : null;
+  const rt = rGet === null ? ctx.stores.keyValue<unknown[]>(storeName(step, 'right')) : null;
+  const leftRow: Getter = lGet ?? ((key) => lt!.get(keyString(key))?.row ?? null);
+  const rightRow: Getter = rGet ?? ((key) => rt!.get(keyString(key)) ?? null);
   const type = step.joinType;
   /**
    * Whether a joined row exists for a key whose sides are `l` and `r`: read
@@ -296,20 +355,24 @@ function tableTable(step: JoinStep, ctx: RuntimeContext, L: Side, R: Side, keyOf
       if (key === null) return;
       const k = keyString([key]);
       const row = rec.value === null ? null : L.rowOf(rec, rec.value);
-      const r = rt.get(k) ?? null;
-      const old: Joined = { l: lt.get(k)?.row ?? null, r };
-      if (row) lt.put(k, { key, row });
-      else lt.delete(k);
+      const r = rightRow([key]);
+      const old: Joined = { l: lt === null ? (rec.old ? L.rowOf(rec, rec.old) : null) : lt.get(k)?.row ?? null, r };
+      if (lt !== null) {
+        if (row) lt.put(k, { key, row });
+        else lt.delete(k);
+      }
       emitFor(key, row, r, rec, true, old);
     },
     right: (rec) => {
       const key = rec.key[0] ?? null;
       const k = keyString(rec.key);
       const row = rec.value === null ? null : R.rowOf(rec, rec.value);
-      const l = lt.get(k)?.row ?? null;
-      const old: Joined = { l, r: rt.get(k) ?? null };
-      if (row) rt.put(k, row);
-      else rt.delete(k);
+      const l = leftRow([key]);
+      const old: Joined = { l, r: rt === null ? (rec.old ? R.rowOf(rec, rec.old) : null) : rt.get(k) ?? null };
+      if (rt !== null) {
+        if (row) rt.put(k, row);
+        else rt.delete(k);
+      }
       emitFor(key, l, row, rec, false, old);
     },
   };

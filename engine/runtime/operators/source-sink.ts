@@ -50,6 +50,24 @@ function describeRecord(r: BrokerRecord, withRow: boolean): string {
 }
 
 /**
+ * A row of a table source's store: its value columns and where it came from
+ * (ROWTIME, ROWPARTITION, ROWOFFSET), which a join reading the store (a value
+ * getter, see joinReadsTable) puts in the joined row, as Kafka Streams keeps
+ * a ValueAndTimestamp.
+ */
+export interface StoredRow {
+  readonly v: readonly unknown[];
+  readonly t: number;
+  readonly p: number;
+  readonly o: number;
+}
+
+/** A stored row; one stored before the position was kept (its value columns only) comes with time, partition and offset 0. */
+export function storedRow(s: StoredRow | readonly unknown[]): StoredRow {
+  return Array.isArray(s) ? { v: s as readonly unknown[], t: 0, p: 0, o: 0 } : (s as StoredRow);
+}
+
+/**
  * Reads a source topic: deserializes, extracts event time, materializes tables.
  * `reads`: the value columns the query reads (null: all); a stream's other
  * columns are checked but not decoded. A table's rows are kept whole (its
@@ -62,7 +80,7 @@ export function sourceOperator(step: SourceStep, ctx: RuntimeContext, emit: Emit
   const keySerde = makeKeySerde(ctx, step.topic, step.keyFormat, keyCols, step.schema.window);
   const used = reads !== null && !step.materialize ? valueCols.map((c) => reads.has(c.name) || c.name === step.timestamp?.column) : undefined;
   const valueSerde = makeValueSerde(ctx, step.topic, step.valueFormat, valueCols, used);
-  const store = step.materialize ? ctx.stores.keyValue<readonly unknown[]>(storeName(step, 'table')) : null;
+  const store = step.materialize ? ctx.stores.keyValue<StoredRow | readonly unknown[]>(storeName(step, 'table')) : null;
   // the event-time column may be a value or a key column
   const tsIndex = step.timestamp ? extraCols.findIndex((c) => c.name === step.timestamp!.column) : -1;
   const tsKeyIndex = step.timestamp ? keyCols.findIndex((c) => c.name === step.timestamp!.column) : -1;
@@ -122,11 +140,12 @@ export function sourceOperator(step: SourceStep, ctx: RuntimeContext, emit: Emit
     if (store) {
       if (keyCols.length > 0 && key.values.every((v) => v === null)) return; // a table row needs a key
       const k = keyString(key.values) + (key.window ? `@${key.window.start}` : '');
-      const old = store.get(k) ?? null;
+      const stored = store.get(k);
+      const old = stored === undefined ? null : storedRow(stored).v;
       if (value === null) {
         if (old === null) return;
         store.delete(k);
-      } else store.put(k, value);
+      } else store.put(k, { v: value, t: ts, p: r.partition, o: r.offset } satisfies StoredRow);
       emit({ key: key.values, value, old, ts, partition: r.partition, offset: r.offset, window: key.window, headers: r.headers, nullKey });
       return;
     }
