@@ -252,12 +252,16 @@ class KafkajsAdmin implements KafkaAdmin {
   }
 
   async describeTopics(names: readonly string[]): Promise<TopicInfo[]> {
-    // a topic deleted by another client between the listing and the description is not described (listed again)
+    // A topic deleted by another client between the listing and the description is not
+    // described (listed again). kafkajs fails such a description either with
+    // UNKNOWN_TOPIC_OR_PARTITION or, when its metadata refresh drops the topic, with a
+    // TypeError on the missing metadata: both are retried after a new listing.
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.#describeListed(names);
       } catch (e) {
-        if (!isUnknownTopic(e) || attempt >= 5) throw e;
+        if (!(isUnknownTopic(e) || e instanceof TypeError) || attempt >= 5) throw e;
+        await new Promise((r) => setTimeout(r, 50 * attempt));
       }
     }
   }
