@@ -53,10 +53,9 @@ export async function runTestFiles(files: TestRunnerFiles, deps: RunnerDeps): Pr
     } catch (e) {
       return { passed: false, text: `Test failed: a statement failed: ${e instanceof Error ? e.message : String(e)}` };
     }
-    // an engine whose pipe only queues (a real broker): settled once the queries run, then
-    // after every input unless they may go all at once (see orderInsensitive)
+    // an engine whose pipe only queues (a real broker): settled after every input unless they
+    // may go all at once (see orderInsensitive), and before the outputs are read
     const eachInput = engine.drain !== undefined && !orderInsensitive(inputs, (t) => engine.topic(t)?.partitions ?? 1);
-    await engine.drain?.(false);
     for (const [i, r] of inputs.entries()) {
       try {
         await produce(engine, ctx, r);
