@@ -29,7 +29,7 @@ import { runTestFiles } from '../../engine/testing/test-runner.js';
 /** Every SLICE_EVERY-th case of each QTT file (lower it for a bigger slice). */
 const SLICE_EVERY = Number(process.env['QTT_KAFKA_EVERY'] ?? 6);
 /** Cases running at once on the broker, an engine each. */
-const CONCURRENCY = Number(process.env['QTT_KAFKA_CONCURRENCY'] ?? 6);
+const CONCURRENCY = Number(process.env['QTT_KAFKA_CONCURRENCY'] ?? 10);
 /** The slice must hold at least this many counted (not skipped) cases. */
 const MIN_COUNTED = Number(process.env['QTT_KAFKA_MIN'] ?? 300);
 const KAFKA_LIMITS = { maxRecords: 200_000, timeoutMs: 120_000 };
@@ -95,8 +95,11 @@ it('test/system and a QTT slice give the same outcomes on a real broker as in me
   const { cases } = loadCases([qttDir]);
   const chosen = slice(cases, SLICE_EVERY);
   const inMemory: CaseResult[] = [];
+  const memoryStarted = Date.now();
   for (const c of chosen) inMemory.push(await runCase(c, memory));
+  const kafkaStarted = Date.now();
   const onKafka = await pool(chosen, CONCURRENCY, (c) => runCase(c, kafka, KAFKA_LIMITS));
+  const kafkaSeconds = (Date.now() - kafkaStarted) / 1000;
   for (const [i, c] of chosen.entries()) {
     const m = inMemory[i]!;
     const k = onKafka[i]!;
@@ -108,7 +111,9 @@ it('test/system and a QTT slice give the same outcomes on a real broker as in me
   console.log(
     `qtt-kafka: system ${system.filter(Boolean).length}/${systemCases.length} passed on kafka; QTT slice: ${chosen.length} cases (${counted} counted) from ${files} files, ` +
       `${onKafka.filter((r) => r.status === 'passed').length} passed on kafka, ${inMemory.filter((r) => r.status === 'passed').length} in memory, ` +
-      `${same} same, ${differences.length} different; ${((Date.now() - started) / 1000).toFixed(0)} s`,
+      `${same} same, ${differences.length} different; ${chosen.filter((c) => isStateful(c.test)).length} stateful (restarted midway); ` +
+      `${((Date.now() - started) / 1000).toFixed(0)} s (system ${((memoryStarted - started) / 1000).toFixed(0)} s, QTT in memory ${((kafkaStarted - memoryStarted) / 1000).toFixed(0)} s, ` +
+      `on kafka ${kafkaSeconds.toFixed(0)} s at ${CONCURRENCY} at once, slowest case ${(Math.max(...onKafka.map((r) => r.durationMs)) / 1000).toFixed(1)} s)`,
   );
   expect(files).toBe(new Set(cases.map((c) => c.file)).size);
   expect(counted).toBeGreaterThanOrEqual(MIN_COUNTED);
