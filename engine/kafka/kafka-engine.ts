@@ -232,6 +232,11 @@ export class KafkaEngine {
     return [...this.#runners.values()].every((r) => r.caughtUp(ends));
   }
 
+  /** The topics this process's queries read (sources and repartition topics): what `caughtUp` needs the ends of. */
+  consumedTopics(): string[] {
+    return [...new Set([...this.#runners.values()].flatMap((r) => r.consumedTopics))];
+  }
+
   queryStatus(queryId: string): QueryStatus | undefined {
     return this.#runners.get(queryId)?.status;
   }

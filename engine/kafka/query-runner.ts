@@ -414,6 +414,11 @@ export class QueryRunner {
     this.o.logger.info('query resumed');
   }
 
+  /** The topics the query's consumer reads: its sources and repartition topics. */
+  get consumedTopics(): string[] {
+    return this.#consumerTopics();
+  }
+
   /**
    * Whether this process's tasks have processed and committed everything up
    * to `ends` (log end offsets by `topic:partition`, read by the caller) of

@@ -129,8 +129,8 @@ export class KafkaCaseRuntime implements CaseEngine {
     await this.#producer.send(records);
   }
 
-  async #ends(): Promise<Map<string, number>> {
-    const names = await this.port.admin.listTopics();
+  /** Log ends (high watermarks) of `names` by `topic:partition`. */
+  async #ends(names: readonly string[]): Promise<Map<string, number>> {
     const ends = new Map<string, number>();
     await Promise.all(
       names.map(async (t) => {
@@ -140,13 +140,20 @@ export class KafkaCaseRuntime implements CaseEngine {
     return ends;
   }
 
+  /** The existing topics the queries read (a query may name a topic that is not there yet). */
+  async #consumed(): Promise<string[]> {
+    const live = new Set(await this.port.admin.listTopics());
+    return this.#engine.consumedTopics().filter((t) => live.has(t));
+  }
+
   async #settle(): Promise<void> {
     await this.#flush();
     const deadline = Date.now() + (this.options.settleTimeoutMs ?? 60_000);
     for (;;) {
-      const before = await this.#ends();
+      const names = await this.#consumed();
+      const before = await this.#ends(names);
       if (this.#engine.caughtUp(before)) {
-        const after = await this.#ends();
+        const after = await this.#ends(names);
         if (after.size === before.size && [...after].every(([k, v]) => before.get(k) === v)) return;
       }
       if (Date.now() > deadline) throw new Error(`the queries did not settle within ${this.options.settleTimeoutMs ?? 60_000} ms`);
@@ -159,7 +166,7 @@ export class KafkaCaseRuntime implements CaseEngine {
     const names = (await this.port.admin.listTopics()).filter((n) => !n.endsWith('_command_topic'));
     const infos = await this.port.admin.describeTopics(names);
     for (const t of infos) this.#topics.set(t.name, t);
-    const ends = await this.#ends();
+    const ends = await this.#ends(names);
     const pending = new Set([...ends].filter(([k, v]) => v > 0 && names.includes(k.slice(0, k.lastIndexOf(':')))).map(([k]) => k));
     const byPartition = new Map<string, BrokerRecord[]>();
     this.#mirror = new Map(names.map((n) => [n, []]));
