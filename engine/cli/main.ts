@@ -2,8 +2,8 @@
  * The `ksetl` command.
  *
  *   ksetl [shell] [--server URL] [-f FILE | --execute SQL]   (the default command)
- *   ksetl qtt [--rest] [--runtime NAME] [--restart-midway] PATH... [--report FILE] [--filter SUBSTR] [--verbose] [--strict]
- *   ksetl test [--runtime NAME] --statements s.sql [--input in.json] --output out.json
+ *   ksetl qtt [--rest] [--runtime NAME [--bootstrap HOST:PORT]] [--restart-midway] PATH... [--report FILE] [--filter SUBSTR] [--verbose] [--strict]
+ *   ksetl test [--runtime NAME [--bootstrap HOST:PORT]] --statements s.sql [--input in.json] --output out.json
  *   ksetl version
  *   ksetl help
  */
@@ -38,22 +38,33 @@ Commands:
       --strict           exit 1 when a case fails (default: exit 0, the run is a measurement)
       --runtime NAME     kafka-memory (default): the Kafka runtime (query runners, repartition and
                          changelog topics) over an in-memory Kafka; memory: the former in-memory driver
-      --restart-midway   (kafka-memory) restart the engine halfway through each case's inputs: state
-                         comes back from changelogs and committed offsets
+                         kafka: the same runtime on a real broker (--bootstrap host:port, or
+                         KSETL_KAFKA_BOOTSTRAP; each case under its own topic prefix)
+      --restart-midway   (kafka-memory, kafka) restart the engine halfway through each case's inputs:
+                         state comes back from changelogs and committed offsets
   server --config FILE   run an engine process on Kafka with the REST API (config: .properties or .json; KSQL_* env)
   operator [options]     run the Kubernetes operator (--kubeconfig, --namespace, --leader-elect, --health-port, --engine-endpoints)
   test                   run statements over input records (ksql-test-runner file shapes)
       --statements FILE  SQL statements
       --input FILE       {"inputs": [{topic, key, value, timestamp}]}
       --output FILE      {"outputs": [...]} expected records
-      --runtime NAME     as for qtt
+      --runtime NAME     as for qtt (and --bootstrap)
   version                print the version
   help                   print this help`;
 
 /** The engine the commands run on, loaded on first use. */
-export type DepsLoader = (runtime?: RuntimeName, options?: { readonly restartMidway?: boolean }) => Promise<RunnerDeps>;
+export type DepsLoader = (runtime?: RuntimeName, options?: { readonly restartMidway?: boolean; readonly bootstrap?: string }) => Promise<RunnerDeps>;
 
-const RUNTIME_NAMES: readonly RuntimeName[] = ['memory', 'kafka-memory'];
+const RUNTIME_NAMES: readonly RuntimeName[] = ['memory', 'kafka-memory', 'kafka'];
+
+/** The broker of `--runtime kafka`: --bootstrap, else KSETL_KAFKA_BOOTSTRAP; null (after saying so) when neither. */
+function bootstrapOption(runtime: RuntimeName, value: string | undefined, io: Io, command: string): { bootstrap?: string } | null {
+  if (runtime !== 'kafka') return {};
+  const bootstrap = value ?? process.env['KSETL_KAFKA_BOOTSTRAP'];
+  if (bootstrap) return { bootstrap };
+  io.err(`ksetl ${command}: --runtime kafka needs a broker: --bootstrap host:port (or KSETL_KAFKA_BOOTSTRAP)`);
+  return null;
+}
 
 function runtimeOption(value: string | undefined, io: Io, command: string): RuntimeName | null {
   const name = (value ?? 'kafka-memory') as RuntimeName;
@@ -93,13 +104,20 @@ async function qtt(args: string[], io: Io, loadDeps: DepsLoader): Promise<number
       strict: { type: 'boolean', default: false },
       rest: { type: 'boolean', default: false },
       runtime: { type: 'string' },
+      bootstrap: { type: 'string' },
       'restart-midway': { type: 'boolean', default: false },
     },
   });
   const runtime = runtimeOption(values.runtime, io, 'qtt');
   if (runtime === null) return 2;
+  const broker = bootstrapOption(runtime, values.bootstrap, io, 'qtt');
+  if (broker === null) return 2;
   if (positionals.length === 0) {
     io.err('ksetl qtt: give at least one QTT file or directory');
+    return 2;
+  }
+  if (values.rest && runtime === 'kafka') {
+    io.err('ksetl qtt: --rest runs on memory or kafka-memory only');
     return 2;
   }
   if (values.rest) {
@@ -115,7 +133,7 @@ async function qtt(args: string[], io: Io, loadDeps: DepsLoader): Promise<number
     io.out(`${report.passed} passed, ${report.failed} failed, ${report.skipped} skipped`);
     return values.strict && report.failed > 0 ? 1 : 0;
   }
-  const deps = await loadDeps(runtime, { restartMidway: values['restart-midway'] });
+  const deps = await loadDeps(runtime, { restartMidway: values['restart-midway'], ...broker });
   const results = await runSuite(positionals, deps, {
     ...(values.filter !== undefined ? { filter: values.filter } : {}),
     onFile: (file, rs) => {
@@ -142,15 +160,17 @@ async function qtt(args: string[], io: Io, loadDeps: DepsLoader): Promise<number
 async function test(args: string[], io: Io, loadDeps: DepsLoader): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { statements: { type: 'string' }, input: { type: 'string' }, output: { type: 'string' }, runtime: { type: 'string' } },
+    options: { statements: { type: 'string' }, input: { type: 'string' }, output: { type: 'string' }, runtime: { type: 'string' }, bootstrap: { type: 'string' } },
   });
   const runtime = runtimeOption(values.runtime, io, 'test');
   if (runtime === null) return 2;
+  const broker = bootstrapOption(runtime, values.bootstrap, io, 'test');
+  if (broker === null) return 2;
   if (!values.statements || !values.output) {
     io.err('ksetl test: --statements and --output are required');
     return 2;
   }
-  const deps = await loadDeps(runtime);
+  const deps = await loadDeps(runtime, broker);
   const r = await runTestFiles({ statements: values.statements, output: values.output, ...(values.input ? { input: values.input } : {}) }, deps);
   (r.passed ? io.out : io.err)(r.text);
   return r.passed ? 0 : 1;

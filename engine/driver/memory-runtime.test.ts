@@ -20,6 +20,26 @@ describe('MemoryRuntime: the Kafka runtime over the in-memory port', () => {
     await rt.close();
   });
 
+  it.each(['at_least_once', 'exactly_once_v2'])('reports caught up against the log ends once settled, not while a record waits (%s)', async (guarantee) => {
+    const rt = await MemoryRuntime.start({ properties: { 'ksql.streams.auto.offset.reset': 'earliest', 'processing.guarantee': guarantee } });
+    rt.createTopic('clicks', 2);
+    await rt.execute(`CREATE STREAM clicks (id VARCHAR KEY, usr VARCHAR) WITH (kafka_topic='clicks', value_format='JSON');
+      CREATE TABLE per_user AS SELECT usr, COUNT(*) AS n FROM clicks GROUP BY usr;`);
+    const ends = async (): Promise<Map<string, number>> => {
+      const m = new Map<string, number>();
+      for (const t of rt.engine.consumedTopics()) for (const w of await rt.kafka.admin.fetchWatermarks(t)) m.set(`${t}:${w.partition}`, w.high);
+      return m;
+    };
+    expect(rt.engine.consumedTopics().some((t) => t.endsWith('-repartition'))).toBe(true);
+    await rt.pipe('clicks', { key: Buffer.from('k0'), value: json({ USR: 'a' }), timestamp: 0 });
+    expect(rt.engine.caughtUp(await ends())).toBe(true);
+    rt.broker.produce('clicks', { key: Buffer.from('k1'), value: json({ USR: 'b' }), timestamp: 1 });
+    expect(rt.engine.caughtUp(await ends())).toBe(false);
+    await rt.settle();
+    expect(rt.engine.caughtUp(await ends())).toBe(true);
+    await rt.close();
+  });
+
   it('joins a stream with a table, and keeps exactly-once outputs committed only', async () => {
     const rt = await MemoryRuntime.start({ properties: { 'ksql.streams.auto.offset.reset': 'earliest', 'processing.guarantee': 'exactly_once_v2' } });
     rt.createTopic('users', 1);

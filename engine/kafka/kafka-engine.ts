@@ -219,6 +219,24 @@ export class KafkaEngine {
     };
   }
 
+  /**
+   * Whether every query of this process has processed and committed its
+   * inputs and repartition topics up to `ends` (log end offsets by
+   * `topic:partition`, read by the caller), with no engine work (topic
+   * creation, query stops) pending: see QueryRunner.caughtUp. A caller that
+   * reads the ends, finds this true and then reads the same ends again knows
+   * that nothing is left to do (tests on a real broker settle this way).
+   */
+  caughtUp(ends: ReadonlyMap<string, number>): boolean {
+    if (this.#replaying || this.#closed || this.#inFlight > 0) return false;
+    return [...this.#runners.values()].every((r) => r.caughtUp(ends));
+  }
+
+  /** The topics this process's queries read (sources and repartition topics): what `caughtUp` needs the ends of. */
+  consumedTopics(): string[] {
+    return [...new Set([...this.#runners.values()].flatMap((r) => r.consumedTopics))];
+  }
+
   queryStatus(queryId: string): QueryStatus | undefined {
     return this.#runners.get(queryId)?.status;
   }
@@ -601,7 +619,12 @@ export class KafkaEngine {
       this.logger.warn({ err: e }, 'background engine work failed');
     });
     this.#pending.push(tracked);
+    this.#inFlight++;
+    void tracked.finally(() => this.#inFlight--);
   }
+
+  /** tracked work not finished yet */
+  #inFlight = 0;
 
   /** Waits for the admin work and produces started so far. */
   async #settle(): Promise<void> {

@@ -105,6 +105,11 @@ export class PartitionGroup<R extends Timestamped> {
     return this.#queues.get(partition)?.size ?? 0;
   }
 
+  /** The offset after what was fetched (or the committed offset the task started from) of a partition; null before anything is known. */
+  position(partition: string): number | null {
+    return this.#queues.get(partition)?.position ?? null;
+  }
+
   /**
    * Adds a partition's fetched records (in offset order) with what the fetch
    * said: `position`, the offset after the fetched entries; `end`, the end of

@@ -414,6 +414,38 @@ export class QueryRunner {
     this.o.logger.info('query resumed');
   }
 
+  /** The topics the query's consumer reads: its sources and repartition topics. */
+  get consumedTopics(): string[] {
+    return this.#consumerTopics();
+  }
+
+  /**
+   * Whether this process's tasks have processed and committed everything up
+   * to `ends` (log end offsets by `topic:partition`, read by the caller) of
+   * every input and repartition topic: each partition's task is running
+   * (restored), has nothing buffered, processed-but-unflushed or uncommitted,
+   * no turn running, and its committed offset (or, past trailing transaction
+   * markers, its fetch position with nothing left to process) reached the end.
+   * A query in ERROR or STOPPED counts as caught up (it makes no progress).
+   * Tests on a real broker use it to know when a query has settled.
+   */
+  caughtUp(ends: ReadonlyMap<string, number>): boolean {
+    if (this.#state === 'ERROR' || this.#state === 'STOPPED') return true;
+    if (this.#state !== 'RUNNING' || this.#paused) return false;
+    for (const topic of this.#consumerTopics()) {
+      for (const [k, end] of ends) {
+        if (!k.startsWith(`${topic}:`) || k.slice(topic.length + 1).includes(':')) continue;
+        const task = this.#tasks.get(Number(k.slice(topic.length + 1)));
+        if (!task || !task.prepared || task.closed || task.loop || task.pendingRecords > 0 || task.out.length > 0 || task.uncommitted || task.tx) return false;
+        if (task.group.size(topic) > 0) return false;
+        if (end === 0) continue;
+        const reached = Math.max(task.committed.get(topic) ?? -1, task.group.position(topic) ?? -1);
+        if (reached < end) return false;
+      }
+    }
+    return true;
+  }
+
   #consumerTopics(): string[] {
     return [...this.plan.sourceTopics, ...[...this.#repartitions.values()].map((r) => r.topic)];
   }

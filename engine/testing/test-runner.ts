@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { shapeOf, encodeSide, encodeWindowedKey, toNumber, type CodecContext } from './qtt/codec.js';
 import { parseLossless } from './qtt/load.js';
-import { actualRecords, BudgetBroker, DEFAULT_LIMITS, DEFAULT_PROPERTIES, diffRecord, outputsByTopic, showRecord, type CaseEngine, type RunnerDeps } from './qtt/run-case.js';
+import { actualRecords, orderInsensitive, BudgetBroker, DEFAULT_LIMITS, DEFAULT_PROPERTIES, diffRecord, outputsByTopic, showRecord, type CaseEngine, type RunnerDeps } from './qtt/run-case.js';
 import type { QttRecord } from './qtt/types.js';
 
 export interface TestRunnerFiles {
@@ -47,19 +47,24 @@ export async function runTestFiles(files: TestRunnerFiles, deps: RunnerDeps): Pr
   const engine = await deps.createEngine({ broker, properties: DEFAULT_PROPERTIES });
   try {
     const ctx: CodecContext = { serde: deps.serde, registry: engine.registry };
-    for (const r of inputs) if (!engine.topic(r.topic)) engine.createTopic(r.topic, 1);
+    for (const r of inputs) if (!engine.topic(r.topic)) await engine.createTopic(r.topic, 1);
     try {
       await engine.execute(sql, DEFAULT_PROPERTIES);
     } catch (e) {
       return { passed: false, text: `Test failed: a statement failed: ${e instanceof Error ? e.message : String(e)}` };
     }
+    // an engine whose pipe only queues (a real broker): settled after every input unless they
+    // may go all at once (see orderInsensitive), and before the outputs are read
+    const eachInput = engine.drain !== undefined && !orderInsensitive(inputs, (t) => engine.topic(t)?.partitions ?? 1);
     for (const [i, r] of inputs.entries()) {
       try {
         await produce(engine, ctx, r);
+        if (eachInput) await engine.drain?.(false);
       } catch (e) {
         return { passed: false, text: `Test failed: input #${i} (topic ${r.topic}): ${e instanceof Error ? e.message : String(e)}` };
       }
     }
+    await engine.drain?.(true);
     const lines: string[] = [];
     let ok = true;
     for (const [topic, expected] of outputsByTopic(outputs)) {

@@ -9,6 +9,7 @@
  * `test/conformance/udfs` (see its README). They are loaded once, when this
  * module is first imported (top-level await), so `engineDeps()` stays synchronous.
  */
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { extname, join } from 'node:path';
@@ -20,6 +21,8 @@ import { MapFunctionRegistry } from '../../functions/registry.js';
 import type { FunctionRegistry, SqlFunction } from '../../functions/types.js';
 import { loadUserFunctions } from '../../functions/udf/loader.js';
 import * as serde from '../../serde/index.js';
+import { assertNever } from '../../types/sql-type.js';
+import { KafkaCaseRuntime } from '../kafka-case-runtime.js';
 import type { SerdeApi } from './codec.js';
 import { syncCaseEngine, type RunnerDeps } from './run-case.js';
 
@@ -74,22 +77,45 @@ export function qttRegistry(properties: Readonly<Record<string, string>> = {}): 
  * former in-memory driver (one synchronous task per query), kept selectable
  * while it is being retired.
  */
-export type RuntimeName = 'memory' | 'kafka-memory';
+export type RuntimeName = 'memory' | 'kafka-memory' | 'kafka';
 
+/** The runtimes that need nothing outside the process ('kafka' needs a broker). */
 export const RUNTIMES: readonly RuntimeName[] = ['memory', 'kafka-memory'];
 
-export function engineDeps(runtime: RuntimeName = 'kafka-memory', options: { readonly restartMidway?: boolean } = {}): RunnerDeps {
+export interface EngineDepsOptions {
+  readonly restartMidway?: RunnerDeps['restartMidway'];
+  /** 'kafka': the broker ("host:port") */
+  readonly bootstrap?: string;
+  /** 'kafka': the prefix of every case's topics, groups and transactional ids (a case number follows); default a random seed */
+  readonly seed?: string;
+}
+
+let caseNumber = 0;
+
+export function engineDeps(runtime: RuntimeName = 'kafka-memory', options: EngineDepsOptions = {}): RunnerDeps {
   const serdeApi: SerdeApi = {
     createSerde: serde.createSerde,
     windowedKeySerde: serde.windowedKeySerde,
     fromTestJson: serde.fromTestJson,
   };
   return {
-    createEngine:
-      runtime === 'kafka-memory'
-        ? ({ broker, properties }) => MemoryRuntime.start({ broker, properties, functions: qttRegistry(properties) })
-        : ({ broker, properties }) => syncCaseEngine(createInMemoryEngine({ broker, properties, functions: qttRegistry(properties) })),
+    createEngine: (() => {
+      switch (runtime) {
+        case 'kafka-memory':
+          return ({ broker, properties }) => MemoryRuntime.start({ broker, properties, functions: qttRegistry(properties) });
+        case 'kafka': {
+          const bootstrap = options.bootstrap;
+          if (!bootstrap) throw new Error('the kafka runtime needs a broker (--bootstrap host:port)');
+          const seed = options.seed ?? randomBytes(4).toString('hex');
+          return ({ properties }) => KafkaCaseRuntime.start({ bootstrap, prefix: `qtt-${seed}-${++caseNumber}-`, properties, functions: qttRegistry(properties) });
+        }
+        case 'memory':
+          return ({ broker, properties }) => syncCaseEngine(createInMemoryEngine({ broker, properties, functions: qttRegistry(properties) }));
+        default:
+          return assertNever(runtime);
+      }
+    })(),
     serde: serdeApi,
-    ...(runtime === 'kafka-memory' ? { taskPerPartition: true, ...(options.restartMidway ? { restartMidway: true } : {}) } : {}),
+    ...(runtime !== 'memory' ? { taskPerPartition: true, ...(options.restartMidway ? { restartMidway: options.restartMidway } : {}) } : {}),
   };
 }

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { BIGINT, INTEGER, STRING } from '../../types/sql-type.js';
 import { col, fakeDeps, source } from './fake-engine.test-support.js';
 import { parseLossless } from './load.js';
-import { runCase, topicsToCreate } from './run-case.js';
-import type { QttCase, QttTest } from './types.js';
+import { isStateful, orderInsensitive, runCase, topicsToCreate } from './run-case.js';
+import type { QttCase, QttRecord, QttTest } from './types.js';
 
 const INPUT = source('INPUT', 'input', [col('K', STRING, 'KEY'), col('V', INTEGER)]);
 const OUTPUT = source('OUTPUT', 'OUTPUT', [col('K', STRING, 'KEY'), col('V', INTEGER)], { isSink: true });
@@ -129,5 +129,20 @@ describe('runCase', async () => {
       ['in', 4],
       ['a', 4],
     ]);
+  });
+});
+
+describe('inputs on an engine that settles on its own', () => {
+  const rec = (topic: string, timestamp: number): QttRecord => ({ topic, key: null, value: null, timestamp });
+  it('go all at once only to one partition of one topic', () => {
+    expect(orderInsensitive([rec('a', 2), rec('a', 1)], () => 1)).toBe(true);
+    expect(orderInsensitive([rec('a', 1), rec('b', 2)], () => 1)).toBe(false);
+    expect(orderInsensitive([rec('a', 1)], () => 2)).toBe(false);
+    expect(orderInsensitive([], () => 1)).toBe(true);
+  });
+  it('restart midway in stateful cases', () => {
+    expect(isStateful({ statements: ['CREATE TABLE t AS SELECT k, COUNT(*) FROM s GROUP BY k;'] })).toBe(true);
+    expect(isStateful({ statements: ['CREATE STREAM x AS SELECT * FROM a JOIN b WITHIN 1 SECOND ON a.k = b.k;'] })).toBe(true);
+    expect(isStateful({ statements: ['CREATE STREAM x AS SELECT * FROM s WHERE v > 1;'] })).toBe(false);
   });
 });

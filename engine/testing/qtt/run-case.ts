@@ -18,9 +18,15 @@ export interface CaseEngine {
   source(name: string): DataSource | undefined;
   sources(): readonly DataSource[];
   execute(sql: string, properties: Readonly<Record<string, string>>): unknown;
-  createTopic(name: string, partitions: number): void;
-  /** produces one record; resolves once everything it causes was processed */
+  createTopic(name: string, partitions: number): unknown;
+  /** produces one record; resolves once everything it causes was processed (engines with `drain`: once queued) */
   pipe(topic: string, rec: ProduceRecord): void | Promise<void>;
+  /**
+   * Engines whose `pipe` does not wait (a real broker): sends what was piped
+   * and waits until everything it causes was processed; `read` shows the
+   * topics as of the last drain that read them (`read`).
+   */
+  drain?(read: boolean): Promise<void>;
   /** a topic's records in produce order, as a read_committed consumer sees them */
   read(topic: string): readonly BrokerRecord[];
   topic(name: string): TopicInfo | undefined;
@@ -65,8 +71,27 @@ export interface RunnerDeps {
    * partition goes where the default partitioner puts its key.
    */
   readonly taskPerPartition?: boolean;
-  /** restart the engine halfway through a case's inputs (engines that can: `CaseEngine.restart`) */
-  readonly restartMidway?: boolean;
+  /** restart the engine halfway through a case's inputs (engines that can: `CaseEngine.restart`); a function chooses the cases */
+  readonly restartMidway?: boolean | ((test: QttTest) => boolean);
+}
+
+/** Stateful statements (aggregations, joins, windows): the cases a restart midway tests. */
+export function isStateful(test: Pick<QttTest, 'statements'>): boolean {
+  return test.statements.some((s) => /\b(?:GROUP\s+BY|JOIN|WINDOW)\b/i.test(s));
+}
+
+/**
+ * Whether piping the inputs all at once gives what piping them one by one
+ * (each processed to completion before the next) gives, whatever the order
+ * in which a task's partitions are fetched: when they all go to one
+ * partition of one topic. (Inputs to several partitions, even in timestamp
+ * order, are not: a task that fetched one partition's records before the
+ * others', or before a repartition topic got its share, processes them
+ * without waiting once max.task.idle.ms has passed, as Kafka Streams does.)
+ */
+export function orderInsensitive(inputs: readonly QttRecord[], partitionsOf: (topic: string) => number): boolean {
+  const topics = new Set(inputs.map((r) => r.topic));
+  return topics.size <= 1 && inputs.every((r) => partitionsOf(r.topic) <= 1);
 }
 
 /** The partitions of a case's undeclared topics (see RunnerDeps.taskPerPartition). */
@@ -391,7 +416,7 @@ export async function runCase(c: QttCase, deps: RunnerDeps, limits: RunLimits = 
     engine = await bounded(deps.createEngine({ broker, properties }));
     const ctx: CodecContext = { serde: deps.serde, registry: engine.registry };
     for (const t of test.topics ?? []) registerTopicSchemas(engine.registry, t);
-    for (const [name, partitions] of topicsToCreate(test, undeclaredPartitions(test, deps))) engine.createTopic(name, partitions);
+    for (const [name, partitions] of topicsToCreate(test, undeclaredPartitions(test, deps))) await bounded(engine.createTopic(name, partitions));
 
     // ksqlDB's runner joins the statements with newlines into one script, so positions in
     // messages count lines from the first statement: each statement is run at its line.
@@ -422,15 +447,25 @@ export async function runCase(c: QttCase, deps: RunnerDeps, limits: RunLimits = 
       return done('failed', `expected exception containing "${test.expectedException?.message ?? ''}", but every statement succeeded`, lenient);
     }
     const inputs = test.inputs ?? [];
+    const restartAt = engine.restart && inputs.length > 1 && (typeof deps.restartMidway === 'function' ? deps.restartMidway(test) : deps.restartMidway) ? Math.floor(inputs.length / 2) : -1;
+    const e0 = engine;
+    // an engine that settles on its own (a real broker): after every input unless the inputs
+    // may go all at once (or in two halves, around a restart), and before the outputs are read
+    const settle = engine.drain ? (read = false) => e0.drain!(read) : null;
+    const eachInput = settle !== null && !orderInsensitive(inputs, (t) => e0.topic(t)?.partitions ?? 1);
+    // queries reading from the end must have joined their groups before the inputs come
+    if (settle && properties['ksql.streams.auto.offset.reset'] !== 'earliest') await bounded(settle());
     for (const [i, r] of inputs.entries()) {
       try {
-        if (deps.restartMidway && engine.restart && inputs.length > 1 && i === Math.floor(inputs.length / 2)) await bounded(engine.restart());
+        if (i === restartAt) await bounded(engine.restart!());
         await bounded(produceInput(engine, ctx, r, deps.taskPerPartition));
+        if (eachInput) await bounded(settle());
       } catch (e) {
         if (e instanceof BudgetExceeded || e instanceof SkipCase) throw e;
         throw new CaseFailure(`input #${i} (topic ${r.topic}) failed: ${errorMessage(e)}`);
       }
     }
+    if (settle) await bounded(settle(true));
     const diff = checkOutputs(engine, ctx, test.outputs ?? []) ?? checkPost(engine, test);
     return diff ? done('failed', diff) : done('passed', '');
   } catch (e) {
