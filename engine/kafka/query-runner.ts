@@ -162,6 +162,8 @@ export class QueryRunner {
   #repartitions = new Map<string, Repartitioned>();
   /** partition counts of the source topics, once prepared */
   #sourcePartitions = new Map<string, number>();
+  /** groupPartitioner's answers since the last preparation */
+  readonly #partitioners = new Map<AggregateStep, GroupPartitioner | undefined>();
   #changelogTopics = new Map<string, string>();
   /** the consumer's assignment: input topics per partition number */
   readonly #assignment = new Map<number, string[]>();
@@ -365,6 +367,12 @@ export class QueryRunner {
    * put it: murmur2 of the key serialized in the source's key format.
    */
   groupPartitioner(aggregate: AggregateStep): GroupPartitioner | undefined {
+    // every pull query asks: the serde and its context are built once per preparation
+    if (!this.#partitioners.has(aggregate)) this.#partitioners.set(aggregate, this.#groupPartitioner(aggregate));
+    return this.#partitioners.get(aggregate);
+  }
+
+  #groupPartitioner(aggregate: AggregateStep): GroupPartitioner | undefined {
     const cut = repartitionOf(aggregate, 'input');
     if (cut !== undefined) {
       const r = this.#repartitions.get(cut.name);
@@ -565,6 +573,7 @@ export class QueryRunner {
       }
     }
     this.#sourcePartitions = new Map(this.plan.sourceTopics.map((t) => [t, partitionsOf(t)!]));
+    this.#partitioners.clear();
     this.#repartitions = new Map();
     for (const r of this.plan.repartitions) {
       const partitions = Math.max(1, ...r.partitionsLike.map((t) => partitionsOf(t) ?? 1));
