@@ -320,7 +320,20 @@ class KafkajsAdmin implements KafkaAdmin {
   }
 
   async fetchWatermarks(topic: string): Promise<PartitionWatermarks[]> {
-    const offsets = await (await this.#client()).fetchTopicOffsets(topic);
+    const admin = await this.#client();
+    // Right after a topic is created (or its leader moves), a broker whose metadata
+    // already names it leader can still answer NOT_LEADER_FOR_PARTITION for a moment;
+    // kafkajs's fetchTopicOffsets gives up on that at once. Retry it, briefly.
+    let offsets: Awaited<ReturnType<typeof admin.fetchTopicOffsets>>;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        offsets = await admin.fetchTopicOffsets(topic);
+        break;
+      } catch (e) {
+        if (!hasKafkaErrorType(e, 'NOT_LEADER_FOR_PARTITION', 'LEADER_NOT_AVAILABLE') || attempt >= 20) throw e;
+        await new Promise((r) => setTimeout(r, Math.min(50 * attempt, 500)));
+      }
+    }
     return offsets
       .map((o) => ({ partition: o.partition, low: Number(o.low), high: Number(o.high) }))
       .sort((a, b) => a.partition - b.partition);
