@@ -5,7 +5,7 @@
 # The pods' command is `ksetl ...`, so the launcher is on PATH; the image
 # holds the compiled JavaScript (dist/) and production dependencies only.
 
-ARG NODE_IMAGE=node:20-slim
+ARG NODE_IMAGE=node:24-slim
 
 # ---- build: TypeScript → dist/ ------------------------------------------------
 FROM ${NODE_IMAGE} AS build
