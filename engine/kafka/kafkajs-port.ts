@@ -313,7 +313,19 @@ class KafkajsAdmin implements KafkaAdmin {
   }
 
   async fetchOffsets(groupId: string, topics: readonly string[]): Promise<TopicPartitionOffset[]> {
-    const result = await (await this.#client()).fetchOffsets({ groupId, topics: [...topics] });
+    const admin = await this.#client();
+    // kafkajs lists the partitions to ask for from its metadata, whose refresh is shared
+    // between concurrent callers: a caller that joined a refresh started before it added
+    // its topic sees no partitions and asks for none, which reads as "nothing committed".
+    // A topic answered with no partitions is asked again (a topic that does not exist
+    // stays empty after the retries).
+    type Offsets = Awaited<ReturnType<typeof admin.fetchOffsets>>;
+    const incomplete = (r: Offsets): boolean => topics.some((t) => (r.find((x) => x.topic === t)?.partitions.length ?? 0) === 0);
+    let result = await admin.fetchOffsets({ groupId, topics: [...topics] });
+    for (let attempt = 1; attempt <= 3 && incomplete(result); attempt++) {
+      await new Promise((r) => setTimeout(r, 50 * attempt));
+      result = await admin.fetchOffsets({ groupId, topics: [...topics] });
+    }
     return result.flatMap(({ topic, partitions }) =>
       partitions.filter((p) => Number(p.offset) >= 0).map((p) => ({ topic, partition: p.partition, offset: Number(p.offset) })),
     );
@@ -323,14 +335,18 @@ class KafkajsAdmin implements KafkaAdmin {
     const admin = await this.#client();
     // Right after a topic is created (or its leader moves), a broker whose metadata
     // already names it leader can still answer NOT_LEADER_FOR_PARTITION for a moment;
-    // kafkajs's fetchTopicOffsets gives up on that at once. Retry it, briefly.
+    // kafkajs's fetchTopicOffsets gives up on that at once. Retry it, briefly. Its
+    // metadata refresh is shared between concurrent callers: one that joined a refresh
+    // started before it added its topic finds no partitions and fails with a TypeError
+    // (`high.pop()` undefined); the next attempt refreshes with the topic. Retried too.
     let offsets: Awaited<ReturnType<typeof admin.fetchTopicOffsets>>;
     for (let attempt = 1; ; attempt++) {
       try {
         offsets = await admin.fetchTopicOffsets(topic);
         break;
       } catch (e) {
-        if (!hasKafkaErrorType(e, 'NOT_LEADER_FOR_PARTITION', 'LEADER_NOT_AVAILABLE') || attempt >= 20) throw e;
+        const again = e instanceof TypeError || hasKafkaErrorType(e, 'NOT_LEADER_FOR_PARTITION', 'LEADER_NOT_AVAILABLE');
+        if (!again || attempt >= 20) throw e;
         await new Promise((r) => setTimeout(r, Math.min(50 * attempt, 500)));
       }
     }
