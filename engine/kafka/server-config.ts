@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { CONSOLE_PROMETHEUS_URL } from '../server/console-api.js';
 import { isSensitiveProperty } from '../server/redact.js';
 import type { KafkajsPortOptions } from './kafkajs-port.js';
 
@@ -22,7 +23,7 @@ export interface ServerConfig {
   readonly listener: { readonly host: string; readonly port: number };
   readonly ssl: KafkajsPortOptions['ssl'];
   readonly sasl: KafkajsPortOptions['sasl'];
-  /** every ksql.* (and processing.guarantee) property, for the engine */
+  /** every ksql.* (and processing.guarantee, ksetl.console.prometheus.url) property, for the engine */
   readonly properties: Readonly<Record<string, string>>;
   readonly basicAuth: { readonly user: string; readonly password: string } | null;
 }
@@ -141,7 +142,7 @@ async function toConfig(p: Record<string, string>): Promise<ServerConfig> {
     sasl = { mechanism, username, password };
   }
   const properties: Record<string, string> = {};
-  for (const [k, v] of Object.entries(p)) if (k.startsWith('ksql.') || k === 'processing.guarantee') properties[k] = v;
+  for (const [k, v] of Object.entries(p)) if (k.startsWith('ksql.') || k === 'processing.guarantee' || k === CONSOLE_PROMETHEUS_URL) properties[k] = v;
   properties['ksql.service.id'] = serviceId;
   properties['processing.guarantee'] = g === 'at_least_once' ? 'at_least_once' : 'exactly_once_v2';
   const user = p['ksetl.basic.auth.user'];
