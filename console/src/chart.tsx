@@ -35,7 +35,7 @@ export function Chart(props: { title: string; unit: Unit; series: Series; testId
   useEffect(() => {
     if (!host.current) return;
     const opts: uPlot.Options = {
-      width: 440,
+      width: Math.max(320, host.current.clientWidth),
       height: 200,
       legend: { show: true },
       scales: { x: { time: true } },

@@ -1,9 +1,9 @@
 import { cellText } from './entities.js';
 
 /** A result table; `testId` names it for the browser tests. */
-export function ResultTable(props: { columns: readonly string[]; rows: readonly (readonly unknown[])[]; testId?: string; onRow?: (i: number) => void }) {
+export function ResultTable(props: { columns: readonly string[]; rows: readonly (readonly unknown[])[]; testId?: string; onRow?: (i: number) => void; class?: string }) {
   return (
-    <div class="table-wrap">
+    <div class={`table-wrap ${props.class ?? ''}`}>
       <table class="result" data-testid={props.testId}>
         <thead>
           <tr>

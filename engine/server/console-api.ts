@@ -53,7 +53,7 @@ export function serveConsole(backend: KsqlBackend, opts: ConsoleOptions = {}): (
 async function apiReply(b: KsqlBackend, rest: string, query: ConsoleQuery, doFetch: typeof fetch): Promise<ConsoleReply> {
   const parts = rest.split('/').map(decodeURIComponent);
   if (parts[0] === 'config' && parts.length === 1) {
-    return json(200, { serviceId: b.properties['ksql.service.id'] ?? '', prometheus: Boolean(b.properties[CONSOLE_PROMETHEUS_URL]) });
+    return json(200, { serviceId: b.properties['ksql.service.id'] ?? 'default_', prometheus: Boolean(b.properties[CONSOLE_PROMETHEUS_URL]) });
   }
   if (parts[0] === 'topology' && parts.length === 2) {
     const id = parts[1]!;

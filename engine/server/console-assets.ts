@@ -36,7 +36,7 @@ export function consoleDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env['KSETL_CONSOLE_DIR']) return env['KSETL_CONSOLE_DIR'];
   const here = fileURLToPath(new URL('.', import.meta.url));
   const candidates = [join(here, '..', '..', 'console'), join(here, '..', '..', 'dist', 'console')];
-  return candidates.find((d) => existsSync(join(d, 'index.html'))) ?? candidates[1]!;
+  return candidates.find((d) => existsSync(join(d, 'app.js'))) ?? candidates[1]!;
 }
 
 /** Looks assets up in `dir`, caching what it read (the files do not change while the process runs). */

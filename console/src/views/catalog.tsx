@@ -88,7 +88,7 @@ export function CatalogPane(props: { sources: readonly SourceInfo[]; openGraph: 
       </section>
       <section>
         <h3>Topics</h3>
-        <ResultTable testId="catalog-topics" columns={['Topic', 'Partitions']} rows={topics.map((t) => [t.name, t.partitions])} onRow={(i) => topics[i] && showSample(topics[i].name)} />
+        <ResultTable class="short" testId="catalog-topics" columns={['Topic', 'Partitions']} rows={topics.map((t) => [t.name, t.partitions])} onRow={(i) => topics[i] && showSample(topics[i].name)} />
         <div class="muted">Click a topic for a sample of its latest records.</div>
         {sampleError ? <div class="error-box">{sampleError}</div> : null}
         {sample ? (

@@ -106,14 +106,14 @@ export function EditorPane(props: { sources: readonly SourceInfo[]; onChanged: (
           Run
         </button>
         <label>
-          <input type="checkbox" checked={props.earliest} onChange={(e) => props.setEarliest((e.target as HTMLInputElement).checked)} /> from the earliest offset
+          <input type="checkbox" data-testid="earliest" checked={props.earliest} onChange={(e) => props.setEarliest((e.target as HTMLInputElement).checked)} /> from the earliest offset
         </label>
         <span class="muted">Ctrl-Enter runs the selection, or everything</span>
       </div>
       <div class="cm-host" ref={host} data-testid="editor" />
       {mark ? (
         <div class="error-box" data-testid="editor-error" data-line={mark.line} data-column={mark.column}>
-          line {mark.line}:{mark.column}: {mark.message}
+          line {mark.line}:{mark.column}: {mark.message.replace(/^line \d+:\d+: /, '')}
         </div>
       ) : null}
       {query ? <LiveQuery key={query.n} sql={query.sql} earliest={props.earliest} onError={(e) => showError(query.sql, e)} testId="editor-live" /> : null}

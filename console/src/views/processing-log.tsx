@@ -62,6 +62,7 @@ export function ProcessingLogPane(props: { sources: readonly SourceInfo[] }) {
       {error ? <div class="error-box">{error}</div> : null}
       <ResultTable
         testId="processing-log"
+        class="wrap"
         columns={['Time', 'Level', 'Query', 'Error', 'Message', 'Topic', 'Record']}
         rows={entries.map((e) => [new Date(e.time).toISOString(), e.level, e.logger, e.type, e.message, e.topic, e.record])}
       />
