@@ -40,7 +40,7 @@ export function Chart(props: { title: string; unit: Unit; series: Series; testId
       legend: { show: true },
       scales: { x: { time: true } },
       axes: [{}, { values: (_u, vals) => vals.map((v) => fmt(props.unit, v)), size: 64 }],
-      series: [{}, ...props.series.lines.map((l, i) => ({ label: l.label || props.title, stroke: COLORS[i % COLORS.length], width: 1.5, value: (_u: uPlot, v: number | null) => fmt(props.unit, v) }))],
+      series: [{}, ...props.series.lines.map((l, i) => ({ label: l.label || props.title, stroke: COLORS[i % COLORS.length], width: 1.5, points: { show: true, size: 4 }, value: (_u: uPlot, v: number | null) => fmt(props.unit, v) }))],
     };
     const p = new uPlot(opts, data(props.series), host.current);
     plot.current = p;

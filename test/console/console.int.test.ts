@@ -8,6 +8,7 @@ import type { KafkaPort } from '../../engine/kafka/port.js';
 import { startServer, type RunningServer } from '../../engine/kafka/server-main.js';
 import { buildConsole } from '../../scripts/build-console.js';
 import { launchChromium } from '../infra/chromium/chromium.js';
+import { startPrometheus } from '../infra/prometheus/prometheus.js';
 
 /**
  * The web console in headless Chromium against a real engine (the Kafka
@@ -206,6 +207,55 @@ describe('the web console on a real engine', () => {
     await setEditor('DESCRIBE PAGE_VIEWS;');
     await page.locator('[data-testid=run]').click();
     await expect.poll(() => page.locator('[data-testid=results] table').first().textContent(), { timeout: 10_000 }).toContain('SLOWEST');
-    await shot('editor');
+  });
+
+  it('draws the dashboards from Prometheus when ksetl.console.prometheus.url is set', async () => {
+    // a second engine of its own service, scraped by a real Prometheus (Debian's, test/infra/prometheus)
+    const prom = await startPrometheus({ targets: [] });
+    const other = await startServer({
+      env: {
+        KSQL_BOOTSTRAP_SERVERS: brokers,
+        KSQL_KSQL_SERVICE_ID: `console_prom_${s}_`,
+        KSQL_LISTENERS: 'http://127.0.0.1:0',
+        KSQL_KSQL_STREAMS_AUTO_OFFSET_RESET: 'earliest',
+        KSQL_KSQL_STREAMS_COMMIT_INTERVAL_MS: '200',
+        KSQL_KSETL_CONSOLE_PROMETHEUS_URL: prom.url,
+        KSQL_KSETL_BASIC_AUTH_USER: USER,
+        KSQL_KSETL_BASIC_AUTH_PASSWORD: PASSWORD,
+        KSETL_LOG_LEVEL: 'warn',
+      },
+    });
+    const tab = await context.newPage();
+    try {
+      await prom.setTargets([new URL(other.url).host]);
+      const post = async (ksql: string): Promise<void> => {
+        const r = await fetch(`${other.url}/ksql`, { method: 'POST', headers: authHeader, body: JSON.stringify({ ksql, streamsProperties: {} }) });
+        expect(r.status, await r.clone().text()).toBe(200);
+      };
+      await post(`CREATE STREAM CLICKS (USER_ID STRING KEY, PAGE STRING, MS INT) WITH (KAFKA_TOPIC='${input}', VALUE_FORMAT='JSON');`);
+      await post(`CREATE STREAM SLOW WITH (KAFKA_TOPIC='console-slow-${s}') AS SELECT * FROM CLICKS WHERE MS > 150;`);
+      // the query's counters must be scraped twice with records in between for rate() to see them
+      await expect.poll(async () => (await prom.query(`ksetl_query_records_in_total{service_id="console_prom_${s}_"}`)).length, { timeout: 30_000, interval: 500 }).toBeGreaterThan(0);
+      await produce(Array.from({ length: 30 }, (_, i) => ({ key: `u${i % 4}`, value: json({ PAGE: `/p${i % 3}`, MS: 140 + i }) })));
+      await expect
+        .poll(async () => (await prom.query(`sum(rate(ksetl_query_records_in_total{service_id="console_prom_${s}_"}[1m]))`))[0]?.value[1] ?? '0', { timeout: 30_000, interval: 500 })
+        .not.toBe('0');
+      await tab.goto(`${other.url}/console#dashboards`);
+      await expect.poll(() => tab.locator('[data-testid=panel-records-in]').getAttribute('data-has-data'), { timeout: 45_000 }).toBe('true');
+      expect(await tab.locator('main').textContent()).toContain('From Prometheus');
+      if (shots) {
+        // a few more scrapes and records for the picture
+        for (let i = 0; i < 4; i++) {
+          await produce(Array.from({ length: 20 + 10 * i }, (_, j) => ({ key: `u${j % 4}`, value: json({ PAGE: `/p${j % 3}`, MS: 100 + j * 3 }) })));
+          await tab.waitForTimeout(3000);
+        }
+        await tab.waitForTimeout(5000);
+      }
+      if (shots) await tab.screenshot({ path: join(shots, 'dashboards-prometheus.png') });
+    } finally {
+      await tab.close();
+      await other.close();
+      await prom.stop();
+    }
   });
 });

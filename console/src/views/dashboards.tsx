@@ -6,7 +6,7 @@ import { localSeries, PANELS, promSeries, selector, type PromMatrix } from '../p
 import { metrics, type ConsoleConfig } from '../state.js';
 
 const RANGE_S = 15 * 60;
-const STEP_S = 15;
+const STEP_S = 5;
 
 /** The dashboards' panels: from Prometheus when the engine names one, else from the engine's own recent metrics. */
 export function DashboardsPane(props: { config: ConsoleConfig | null }) {

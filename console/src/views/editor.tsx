@@ -11,14 +11,16 @@ import { LiveQuery } from '../live-query.js';
 import type { SourceInfo } from '../state.js';
 import { ResultTable } from '../table.js';
 
-/** ksqlDB's keywords on top of standard SQL's, for highlighting and completion. */
+/** ksqlDB's keywords (its grammar's, SqlBase.g4), for highlighting and completion. */
 const KSQL = SQLDialect.define({
   ...StandardSQL.spec,
   keywords:
-    (StandardSQL.spec.keywords ?? '') +
-    ' stream streams tables topics queries emit changes final window tumbling hopping session partition partitions terminate print describe explain extended' +
-    ' kafka_topic value_format key_format format within grace period retention advance size properties pause resume struct array map replace if exists' +
-    ' timestamp_format wrap_single_value value_delimiter show list run script define undefine variables functions types type assert',
+    'select from where group by having order limit as and or not null is in between like escape case when then else end cast distinct all true false' +
+    ' join left right full outer inner on within grace period create replace insert into values drop delete terminate pause resume show list describe explain extended' +
+    ' stream streams table tables topic topics query queries type types function functions properties variables connector connectors sink source with emit changes final' +
+    ' window tumbling hopping session size advance retention partition partitions key primary header headers if exists set unset define undefine print run script assert' +
+    ' struct array map interval at zone year month day hour minute second millisecond milliseconds seconds minutes hours days',
+  types: 'boolean int integer bigint double decimal varchar string bytes date time timestamp',
 });
 
 /** The completion namespace: every stream and table with its columns (the names as ksqlDB upper-cases them). */
