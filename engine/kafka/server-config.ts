@@ -141,6 +141,7 @@ async function toConfig(p: Record<string, string>): Promise<ServerConfig> {
     if (username === undefined || password === undefined) throw new ServerConfigError('SASL needs sasl.username and sasl.password (or sasl.jaas.config)');
     sasl = { mechanism, username, password };
   }
+  checkPrometheusUrl(p[CONSOLE_PROMETHEUS_URL]);
   const properties: Record<string, string> = {};
   for (const [k, v] of Object.entries(p)) if (k.startsWith('ksql.') || k === 'processing.guarantee' || k === CONSOLE_PROMETHEUS_URL) properties[k] = v;
   properties['ksql.service.id'] = serviceId;
@@ -157,6 +158,19 @@ async function toConfig(p: Record<string, string>): Promise<ServerConfig> {
     properties,
     basicAuth: user ? { user, password: p['ksetl.basic.auth.password'] ?? '' } : null,
   };
+}
+
+/** The console's Prometheus: an http(s) URL without credentials (the engine shows it in SHOW PROPERTIES). */
+function checkPrometheusUrl(url: string | undefined): void {
+  if (url === undefined) return;
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new ServerConfigError(`${CONSOLE_PROMETHEUS_URL} must be an http(s) URL`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new ServerConfigError(`${CONSOLE_PROMETHEUS_URL} must be an http(s) URL`);
+  if (u.username || u.password) throw new ServerConfigError(`${CONSOLE_PROMETHEUS_URL} must not carry credentials`);
 }
 
 function parseListener(l: string): { host: string; port: number } {
