@@ -17,6 +17,10 @@ COPY engine engine
 COPY operator operator
 COPY dashboards dashboards
 RUN npx tsc -p tsconfig.build.json
+# the web console's bundle (dist/console/, served under /console)
+COPY console console
+COPY scripts/build-console.ts scripts/build-console.ts
+RUN npx tsx scripts/build-console.ts
 
 # ---- production dependencies only --------------------------------------------
 FROM ${NODE_IMAGE} AS deps

@@ -59,6 +59,11 @@ export class StatementExecutor {
   ) {
     this.#props = { ...properties };
   }
+  /** The plan (topology root) of a running persistent query (EXPLAIN, the console's query graph). */
+  queryPlan(queryId: string): Step | undefined {
+    return this.#roots.get(queryId);
+  }
+
 
   /** what the planner reads: sources, functions, topic partition counts */
   #catalog(): Pick<PlanContext, 'source' | 'functions' | 'partitions'> {

@@ -66,6 +66,14 @@ describe('server config', () => {
     await expect(loadServerConfig(null, { ...env, KSQL_BOOTSTRAP_SERVERS: 'b:1', KSQL_KSQL_LEAK: '${env:PW}' })).rejects.toThrow(/ksql\.leak/);
   });
 
+  it("passes the console's Prometheus URL to the engine and refuses one with credentials", async () => {
+    const env = { KSQL_BOOTSTRAP_SERVERS: 'b:9092', KSQL_KSETL_CONSOLE_PROMETHEUS_URL: 'http://prometheus:9090' };
+    expect((await loadServerConfig(null, env)).properties['ksetl.console.prometheus.url']).toBe('http://prometheus:9090');
+    for (const url of ['http://u:p@prometheus:9090', 'prometheus:9090', 'nonsense']) {
+      await expect(loadServerConfig(null, { ...env, KSQL_KSETL_CONSOLE_PROMETHEUS_URL: url }), url).rejects.toBeInstanceOf(ServerConfigError);
+    }
+  });
+
   it('parses properties syntax', () => {
     expect(parseProperties('a=1\nb : 2\n! x\nc=multi\\\n  line')).toEqual({ a: '1', b: '2', c: 'multiline' });
   });

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { CONSOLE_PROMETHEUS_URL } from '../server/console-api.js';
 import { isSensitiveProperty } from '../server/redact.js';
 import type { KafkajsPortOptions } from './kafkajs-port.js';
 
@@ -22,7 +23,7 @@ export interface ServerConfig {
   readonly listener: { readonly host: string; readonly port: number };
   readonly ssl: KafkajsPortOptions['ssl'];
   readonly sasl: KafkajsPortOptions['sasl'];
-  /** every ksql.* (and processing.guarantee) property, for the engine */
+  /** every ksql.* (and processing.guarantee, ksetl.console.prometheus.url) property, for the engine */
   readonly properties: Readonly<Record<string, string>>;
   readonly basicAuth: { readonly user: string; readonly password: string } | null;
 }
@@ -140,8 +141,9 @@ async function toConfig(p: Record<string, string>): Promise<ServerConfig> {
     if (username === undefined || password === undefined) throw new ServerConfigError('SASL needs sasl.username and sasl.password (or sasl.jaas.config)');
     sasl = { mechanism, username, password };
   }
+  checkPrometheusUrl(p[CONSOLE_PROMETHEUS_URL]);
   const properties: Record<string, string> = {};
-  for (const [k, v] of Object.entries(p)) if (k.startsWith('ksql.') || k === 'processing.guarantee') properties[k] = v;
+  for (const [k, v] of Object.entries(p)) if (k.startsWith('ksql.') || k === 'processing.guarantee' || k === CONSOLE_PROMETHEUS_URL) properties[k] = v;
   properties['ksql.service.id'] = serviceId;
   properties['processing.guarantee'] = g === 'at_least_once' ? 'at_least_once' : 'exactly_once_v2';
   const user = p['ksetl.basic.auth.user'];
@@ -156,6 +158,19 @@ async function toConfig(p: Record<string, string>): Promise<ServerConfig> {
     properties,
     basicAuth: user ? { user, password: p['ksetl.basic.auth.password'] ?? '' } : null,
   };
+}
+
+/** The console's Prometheus: an http(s) URL without credentials (the engine shows it in SHOW PROPERTIES). */
+function checkPrometheusUrl(url: string | undefined): void {
+  if (url === undefined) return;
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new ServerConfigError(`${CONSOLE_PROMETHEUS_URL} must be an http(s) URL`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new ServerConfigError(`${CONSOLE_PROMETHEUS_URL} must be an http(s) URL`);
+  if (u.username || u.password) throw new ServerConfigError(`${CONSOLE_PROMETHEUS_URL} must not carry credentials`);
 }
 
 function parseListener(l: string): { host: string; port: number } {

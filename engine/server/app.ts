@@ -7,6 +7,7 @@ import { isPullQuery, runPullQuery, startPushQuery, type PushQueryHandle, type T
 import { parseScript } from '../sql/index.js';
 import type { Statement } from '../sql/ast/statement.js';
 import { PULL_PARTITIONS_PATH, pullSnapshot, queryState, transientDepsOf, type KsqlBackend } from './backend.js';
+import { serveConsole } from './console-api.js';
 import { describeEntity, describeFunctionEntity, showEntity, type Entity } from './describe.js';
 import { insertRow } from './inserts.js';
 import { headerSchema, rowToJson, streamTypeName } from './json.js';
@@ -160,6 +161,9 @@ export class KsqlRestServer {
       res.status(200).end();
     });
     app.post('/inserts-stream', (req, res) => this.#insertsStream(req, res));
+    // the web console (console-api.ts): its files and JSON extensions, behind the auth above like every route
+    const webConsole = serveConsole(this.#backend);
+    app.get(/^\/console(\/.*)?$/, (req, res, next) => void webConsole(req.path, req.query)?.then((r) => res.status(r.status).type(r.contentType).send(r.body), next));
     // another process of the service asks for rows of partitions this one owns (pull queries served from state)
     app.post(PULL_PARTITIONS_PATH, express.text({ type: () => true, limit: '512mb' }), (req, res, next) => {
       const b = this.#backend;

@@ -9,6 +9,7 @@ import type { Query } from '../sql/ast/query.js';
 import type { FunctionRegistry } from '../functions/types.js';
 import type { SchemaRegistry } from '../serde/types.js';
 import type { Statement } from '../sql/ast/statement.js';
+import type { Step } from '../topology/topology.js';
 
 /** Where another process of the service asks this one for rows of the partitions it owns (pull queries served from state). */
 export const PULL_PARTITIONS_PATH = '/ksetl/pull-partitions';
@@ -55,6 +56,8 @@ export interface KsqlBackend {
    * leave the metastore's state.
    */
   queryStatus?(queryId: string): QueryRuntimeStatus | undefined;
+  /** The plan of a running persistent query (the console's query graph). */
+  queryPlan?(queryId: string): Step | undefined;
   close(): void;
 }
 
@@ -85,6 +88,7 @@ export function inMemoryBackend(engine: InMemoryEngine): KsqlBackend {
     readTopic: (topic) => engine.broker.readInOrder(topic),
     subscribeTopic: (topic, handler) => engine.broker.subscribe(topic, handler),
     produce: (topic, rec) => void engine.broker.produce(topic, rec),
+    queryPlan: (queryId) => engine.executor.queryPlan(queryId),
     close: () => engine.close(),
   };
 }
