@@ -78,6 +78,12 @@ describe('markdown', () => {
     expect(md).toContain('ok (attempt 2; attempt 1 failed: query failed to start)');
   });
 
+  it('says that a quick run is a smoke test that cannot compare engines, and a full run does not', () => {
+    const r = results([]);
+    expect(markdown({ ...r, mode: 'quick' })).toContain('**Smoke test only.**');
+    expect(markdown({ ...r, mode: 'full' })).not.toContain('Smoke test');
+  });
+
   it('says when processes could not be pinned', () => {
     const r = results([]);
     expect(markdown({ ...r, machine: { ...r.machine, pinned: false } })).toContain('(not available here: unpinned)');

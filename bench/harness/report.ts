@@ -97,11 +97,18 @@ function statusCell(t: ThroughputResult | LatencyResult): string {
   return t.attempts && t.attempts > 1 ? `${now} (attempt ${t.attempts}; attempt 1 failed: ${cell(t.earlierFailure ?? '', 160)})` : now;
 }
 
+/** What a quick run can and cannot say: printed at its start and end and written into its report. */
+export const QUICK_WARNING =
+  '> **Smoke test only.** A quick run (40k records) checks that every engine starts and moves records; ' +
+  "it cannot compare engines: JVM warm-up dominates it (Kafka Streams' filter shows ~26k records/s here against ~120k/s at 1M). " +
+  'Compare engines with `npm run bench -- --records 1000000`.';
+
 export function markdown(r: BenchResults): string {
   const m = r.machine;
   const out: string[] = [];
   out.push(`# ksetl vs Kafka Streams — ${r.mode} run of ${r.startedAt.slice(0, 16).replace('T', ' ')} UTC`);
   out.push('');
+  if (r.mode === 'quick') out.push(QUICK_WARNING, '');
   out.push(
     `${fmt(r.records)} source records per workload, ${r.partitions} partitions, ${r.guarantee}, Kafka ${m.kafka} (one KRaft broker on the same machine), ` +
       `${m.cpus} × ${m.cpu}, ${m.memoryGiB} GiB, Node ${m.node}, ${m.java}. ` +

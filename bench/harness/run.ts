@@ -32,7 +32,7 @@ import { jvmFlags, startVariant, type Running } from './engines.js';
 import { JavaTool } from './java-tool.js';
 import { percentile } from './stats.js';
 import { waitDone } from './progress.js';
-import { writeReports, type BenchResults, type LatencyResult, type ThroughputResult } from './report.js';
+import { QUICK_WARNING, writeReports, type BenchResults, type LatencyResult, type ThroughputResult } from './report.js';
 import { WORKLOADS, type Role, type Variant, type Workload } from './workloads.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -158,6 +158,7 @@ process.on('unhandledRejection', (e) => log(`unhandled rejection (ignored): ${e 
 async function main(): Promise<void> {
   const startedAt = new Date();
   const m = machine();
+  if (quick) log(QUICK_WARNING);
   log(`mode ${quick ? 'quick' : 'full'}: ${records} records, ${guarantee}, workloads ${workloads.map((w) => w.id).join(',')}, variants ${variants.join(',')}; load average ${m.loadAverageAtStart.join(' ')}`);
   log('building bench/kstreams (cached)');
   const classpath = execFileSync('bash', [join(root, 'bench/kstreams/build.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();

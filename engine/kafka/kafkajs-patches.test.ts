@@ -43,4 +43,21 @@ describe('kafkajs patches', () => {
     // the batch keeps the fetch's last stable offset, and is kafkajs's batch otherwise
     expect(JSON.parse(out.trim().split('\n').pop()!)).toEqual([true, true, '5', '6', true, true]);
   });
+
+  it('schedule kafkajs\'s throttle check without a negative delay (no TimeoutNegativeWarning on Node 24)', () => {
+    const script = `
+      const { createRequire } = await import('node:module');
+      await import('./engine/kafka/kafkajs-patches.ts');
+      const require = createRequire(import.meta.url);
+      const RequestQueue = require('kafkajs/src/network/requestQueue/index.js');
+      const warnings = [];
+      process.on('warning', (w) => warnings.push(w.name));
+      let checked = 0;
+      const queue = { throttledUntil: -1, throttleCheckTimeoutId: null, pending: [], checkPendingRequests: () => checked++ };
+      RequestQueue.prototype.scheduleCheckPendingRequests.call(queue);
+      await new Promise((r) => setTimeout(r, 20));
+      console.log(JSON.stringify([checked, warnings]));`;
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root, encoding: 'utf8' });
+    expect(JSON.parse(out.trim().split('\n').pop()!)).toEqual([1, []]);
+  });
 });

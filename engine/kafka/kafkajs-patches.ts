@@ -234,9 +234,50 @@ function patchCluster(): boolean {
 
 const PATCHED = Symbol.for('ksetl.kafkajs.cluster.patched');
 
+const REQUEST_QUEUE_MODULE = 'kafkajs/src/network/requestQueue/index.js';
+
+interface KafkajsRequestQueue {
+  throttledUntil: number;
+  throttleCheckTimeoutId: ReturnType<typeof setTimeout> | null;
+  pending: unknown[];
+  checkPendingRequests(): void;
+  scheduleCheckPendingRequests(): void;
+}
+
+/**
+ * kafkajs schedules its throttle check `throttledUntil - Date.now()` ms ahead
+ * and, when it is not throttled (throttledUntil = -1) and nothing is pending,
+ * passes a negative delay: Node 24 warns on every such call
+ * (TimeoutNegativeWarning on stderr) before running it after 1 ms as Node 20
+ * did silently. The same schedule, with the delay clamped at 0.
+ */
+function patchRequestQueue(): boolean {
+  let RequestQueue: { prototype: KafkajsRequestQueue } & { [PATCHED]?: true };
+  try {
+    RequestQueue = require(REQUEST_QUEUE_MODULE) as typeof RequestQueue;
+  } catch {
+    return false;
+  }
+  if (RequestQueue[PATCHED]) return true;
+  RequestQueue[PATCHED] = true;
+  RequestQueue.prototype.scheduleCheckPendingRequests = function (this: KafkajsRequestQueue) {
+    if (this.throttleCheckTimeoutId) return;
+    let scheduleAt = this.throttledUntil - Date.now();
+    if (this.pending.length > 0 && scheduleAt <= 0) scheduleAt = CHECK_PENDING_REQUESTS_INTERVAL_MS;
+    this.throttleCheckTimeoutId = setTimeout(() => {
+      this.throttleCheckTimeoutId = null;
+      this.checkPendingRequests();
+    }, Math.max(0, scheduleAt));
+  };
+  return true;
+}
+
+/** kafkajs's CHECK_PENDING_REQUESTS_INTERVAL (requestQueue/index.js). */
+const CHECK_PENDING_REQUESTS_INTERVAL_MS = 10;
+
 
 /** Whether every fix is in place (false: kafkajs was loaded before this module). */
 const groupPatched = replaceModule(GROUP_MODULE, groupMessagesPerPartition) && replaceModule(RECORD_MODULE, encodeRecordV0) && extendBatch();
 // a prototype patch: in place whenever kafkajs was loaded
-const clusterPatched = patchCluster();
+const clusterPatched = patchCluster() && patchRequestQueue();
 export const kafkajsPatched: boolean = groupPatched && clusterPatched;
