@@ -1,6 +1,7 @@
 import { columnRefs, exprEquals, formatExpr, rewrite } from '../analyzer/expr-utils.js';
 import { PSEUDO_TYPES, rowScope, type ExprScope } from '../analyzer/scope.js';
 import type { Column, DataSource, WindowInfo } from '../catalog/data-source.js';
+import { ClauseError, inClauseMessage, semanticError, type Clause } from '../analyzer/errors.js';
 import { KsqlError } from '../errors.js';
 import { ColumnNotFoundError, describeExpr, typeExpression } from '../expr/typer.js';
 import type { AggregateImpl, FunctionRegistry } from '../functions/types.js';
@@ -121,6 +122,7 @@ export function planQuery(query: Query, ctx: PlanContext): PlannedQuery {
     }),
   }));
   if (tableCalls.length > 0) {
+    if (sourceType === 'TABLE') throw semanticError('TableFunctionOverTable', {}, tableCalls[0]!.loc);
     const scope = rowScope(step.schema, from.pseudoQualifier);
     const extra: SchemaColumn[] = tableCalls.map((c, i) => ({ name: `KSQL_SYNTH_${i}`, qualifier: null, type: typeTableCall(c, scope, ctx) }));
     const fm: FlatMapStep = {
@@ -142,6 +144,7 @@ export function planQuery(query: Query, ctx: PlanContext): PlannedQuery {
   let suppressed = false;
   let pseudoQualifier = from.pseudoQualifier;
   let keyKind: 'SOURCE' | 'GROUP' | 'PARTITION' | 'JOIN' = from.isJoin ? 'JOIN' : 'SOURCE';
+  if (tableCalls.length > 0 && (groupBy || hasAgg)) throw semanticError('TableFunctionWithAggregation', {}, tableCalls[0]!.loc);
 
   if (query.window && !groupBy) {
     throw new KsqlError('Non-aggregate SELECT expression(s) not part of GROUP BY: a windowed query requires a GROUP BY clause.', query.window.loc);
@@ -226,6 +229,7 @@ export function planQuery(query: Query, ctx: PlanContext): PlannedQuery {
     }
     const aggImpls = aggCalls.map((c) => resolveAggregateCall(c, inScope, ctx));
     const aggTypes = aggImpls.map((a) => a.returnType);
+    if (sourceType === 'TABLE' && query.window) throw semanticError('WindowedTableAggregation', {}, query.window.loc);
     if (sourceType === 'TABLE') {
       const noUndo = [...new Set(aggCalls.filter((_, i) => !aggImpls[i]!.remove).map((c) => c.name.toUpperCase()))];
       if (noUndo.length > 0) {
@@ -379,6 +383,7 @@ export function planQuery(query: Query, ctx: PlanContext): PlannedQuery {
       return;
     }
     const typed = inClause('SELECT', () => typeExpression(item.expr, scope, ctx.functions));
+    if (typed.type.kind === 'NULL') throw semanticError('UntypedNull', {}, item.original.loc);
     const cast = implicitDecimalCast(item.expr, ctx.sinkColumnType?.(name));
     valueCols.push(cast ? { name, ...cast } : { name, expr: item.expr, type: typed.type });
   });
@@ -627,23 +632,18 @@ function displayExpr(e: Expr, isJoin: boolean): string {
   );
 }
 
-/** Re-words a typing error as ksqlDB does for the clause it was found in. */
-function inClause<T>(clause: 'WHERE' | 'HAVING' | 'SELECT' | 'GROUP BY', fn: () => T): T {
+/** Re-words a typing error as ksqlDB does for the clause it was found in (by its code, see analyzer/errors.ts). */
+function inClause<T>(clause: Clause, fn: () => T): T {
   try {
     return fn();
   } catch (e) {
     if (!(e instanceof KsqlError)) throw e;
-    const m = e.message;
     if (e instanceof ColumnNotFoundError) {
-      if (clause === 'SELECT') throw new KsqlError(`SELECT column '${e.column}' cannot be resolved.`, e.loc, e.reason);
-      if (clause === 'WHERE') throw new KsqlError(`WHERE column '${e.column}' cannot be resolved.`, e.loc, e.reason);
+      if (clause === 'SELECT' || clause === 'WHERE') throw new KsqlError(`${clause} column '${e.column}' cannot be resolved.`, e.loc, e.reason);
       throw e;
     }
-    if (clause === 'WHERE' || clause === 'HAVING') {
-      if (m.startsWith('Cannot compare')) throw new KsqlError(`Error in ${clause} expression: ${m}`, e.loc, e.reason);
-      if (m.startsWith('operator does not exist') || m.startsWith('invalid input syntax')) throw new KsqlError(`Invalid Predicate: ${m}`, e.loc, e.reason);
-    }
-    if (clause === 'SELECT' && m.startsWith('Cast of')) throw new KsqlError(`Invalid Select: ${m}`, e.loc, e.reason);
+    const worded = inClauseMessage(clause, e);
+    if (worded !== null) throw new ClauseError(worded, clause, e);
     throw e;
   }
 }
