@@ -29,6 +29,9 @@ export interface SemanticErrorFacts {
   readonly UntypedNull: Record<string, never>;
   /** a WINDOW clause over a table source */
   readonly WindowedTableAggregation: Record<string, never>;
+  /** RETENTION shorter than the window size plus the grace period */
+  readonly WindowRetentionTooShort: { readonly store: string; readonly sizeMs: number; readonly graceMs: number; readonly retentionMs: number };
+  readonly SessionRetentionTooShort: { readonly store: string; readonly sizeMs: number; readonly graceMs: number; readonly retentionMs: number };
   /** WINDOWSTART / WINDOWEND outside the SELECT of a windowed aggregation */
   readonly WindowBoundsOutsideSelect: { readonly column: string };
   /** an integer literal beyond BIGINT's range */
@@ -55,6 +58,10 @@ const TEXTS: { readonly [C in SemanticErrorCode]: (f: SemanticErrorFacts[C]) => 
   TableFunctionOverTable: () => 'Table source is not supported with table functions',
   UntypedNull: () => "Can't infer a type of null. Please explicitly cast it to a required type, e.g. CAST(null AS VARCHAR).",
   WindowedTableAggregation: () => 'Windowing not supported for table aggregations.',
+  WindowRetentionTooShort: (f) =>
+    `The retention period of the window store ${f.store} must be no smaller than its window size plus the grace period. Got size=[${f.sizeMs}], grace=[${f.graceMs}], retention=[${f.retentionMs}]`,
+  SessionRetentionTooShort: (f) =>
+    `The retention period of the session store ${f.store} must be no smaller than the session inactivity gap plus the grace period. Got gap=[${f.sizeMs}], grace=[${f.graceMs}], retention=[${f.retentionMs}]`,
   WindowBoundsOutsideSelect: (f) => `Window bounds column ${f.column} can only be used in the SELECT clause of windowed aggregations`,
   InvalidNumericLiteral: (f) => `Invalid numeric literal: ${f.text}`,
   DoubleOverflow: (f) => `Number overflows DOUBLE: ${f.text}`,

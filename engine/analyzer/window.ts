@@ -1,5 +1,7 @@
 import { KsqlError } from '../errors.js';
+import type { Loc } from '../sql/ast/node.js';
 import type { Query } from '../sql/ast/query.js';
+import { semanticError } from './errors.js';
 import type { WindowSpec } from '../topology/topology.js';
 
 /** ksqlDB's default grace period of a window: 24 hours. */
@@ -22,4 +24,21 @@ export function toWindowSpec(w: NonNullable<Query['window']>): WindowSpec {
 
 export function effectiveGrace(w: WindowSpec): number {
   return w.graceMs ?? DEFAULT_GRACE_MS;
+}
+
+/**
+ * Kafka Streams' rule for a windowed aggregation's store, which ksqlDB reports
+ * when it builds the query: RETENTION must cover the window size (a session's
+ * inactivity gap) plus the grace period. Without GRACE PERIOD, Kafka Streams'
+ * grace is a day minus the size, so a RETENTION under a day needs one.
+ */
+export function checkWindowRetention(w: WindowSpec, storeName: string, loc: Loc | null): void {
+  if (w.retentionMs === null) return;
+  const grace = w.graceMs ?? Math.max(DEFAULT_GRACE_MS - w.sizeMs, 0);
+  if (w.sizeMs + grace <= w.retentionMs) return;
+  throw semanticError(
+    w.kind === 'SESSION' ? 'SessionRetentionTooShort' : 'WindowRetentionTooShort',
+    { store: storeName, sizeMs: w.sizeMs, graceMs: grace, retentionMs: w.retentionMs },
+    loc,
+  );
 }

@@ -2,7 +2,7 @@ import { inClause } from '../analyzer/clause.js';
 import { semanticError } from '../analyzer/errors.js';
 import { allCalls, columnRefs, containsAgg, exprEquals, findFirst, formatExpr, rewrite } from '../analyzer/expr-utils.js';
 import { rowScope, type ExprScope } from '../analyzer/scope.js';
-import { toWindowSpec } from '../analyzer/window.js';
+import { checkWindowRetention, toWindowSpec } from '../analyzer/window.js';
 import { KsqlError } from '../errors.js';
 import { describeExpr, typeExpression } from '../expr/typer.js';
 import type { AggregateImpl } from '../functions/types.js';
@@ -129,6 +129,8 @@ export function planAggregation(state: PlanState, query: Query, ctx: PlanContext
         throw new KsqlError('One of the functions used in the statement has an intermediate type that the value format can not handle. Please remove the function or change the format.', query.loc);
       }
     }
+    // Kafka Streams' check when the windowed store is built (after every check of ksqlDB's)
+    if (windowSpec) checkWindowRetention(windowSpec, 'Aggregate-Aggregate-Materialize', query.window?.loc ?? null);
     const aggStep: AggregateStep = {
       kind: 'Aggregate',
       id: 'Aggregate/Aggregate',
