@@ -1,6 +1,6 @@
 import { KsqlError } from '../errors.js';
 import { ColumnNotFoundError } from '../expr/typer.js';
-import { ClauseError, inClauseMessage, type Clause } from './errors.js';
+import { ClauseError, inClauseMessage, semanticError, type Clause } from './errors.js';
 
 /** Re-words a typing error as ksqlDB does for the clause it was found in (by its code, see analyzer/errors.ts). */
 export function inClause<T>(clause: Clause, fn: () => T): T {
@@ -9,7 +9,7 @@ export function inClause<T>(clause: Clause, fn: () => T): T {
   } catch (e) {
     if (!(e instanceof KsqlError)) throw e;
     if (e instanceof ColumnNotFoundError) {
-      if (clause === 'SELECT' || clause === 'WHERE') throw new KsqlError(`${clause} column '${e.column}' cannot be resolved.`, e.loc, e.reason);
+      if (clause === 'SELECT' || clause === 'WHERE') throw semanticError('UnknownColumn', { clause, column: e.column }, e.loc);
       throw e;
     }
     const worded = inClauseMessage(clause, e);

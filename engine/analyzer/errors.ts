@@ -13,6 +13,8 @@ import type { Loc } from '../sql/ast/node.js';
  * query-validation tests expect them.
  */
 export interface SemanticErrorFacts {
+  /** a column reference that resolves to nothing in its clause's scope */
+  readonly UnknownColumn: { readonly clause: string; readonly column: string; readonly hint?: string };
   /** CREATE STREAM/TABLE without columns, nothing inferred */
   readonly NoColumns: Record<string, never>;
   /** a `HEADERS` column not of type ARRAY<STRUCT<KEY STRING, VALUE BYTES>> */
@@ -50,6 +52,7 @@ export type SemanticErrorCode = keyof SemanticErrorFacts;
 const HEADERS_TYPE = 'ARRAY<STRUCT<`KEY` STRING, `VALUE` BYTES>>';
 
 const TEXTS: { readonly [C in SemanticErrorCode]: (f: SemanticErrorFacts[C]) => string } = {
+  UnknownColumn: (f) => `${f.clause} column '${f.column}' cannot be resolved.${f.hint ? ` ${f.hint}` : ''}`,
   NoColumns: () => 'The statement does not define any columns.',
   HeadersColumnType: (f) => `Invalid type for HEADERS column: expected ${HEADERS_TYPE}, got ${f.got}`,
   HeaderColumnType: (f) => `Invalid type for HEADER('${f.key}') column: expected BYTES, got ${f.got}`,
@@ -72,6 +75,7 @@ const TEXTS: { readonly [C in SemanticErrorCode]: (f: SemanticErrorFacts[C]) => 
 };
 
 const REASONS: Partial<Record<SemanticErrorCode, KsqlErrorReason>> = {
+  UnknownColumn: 'NotFound',
   ComparisonTypes: 'TypeError',
   OperatorDoesNotExist: 'TypeError',
   InvalidInputSyntax: 'TypeError',
@@ -80,9 +84,13 @@ const REASONS: Partial<Record<SemanticErrorCode, KsqlErrorReason>> = {
   HeaderColumnType: 'TypeError',
 };
 
-/** A KsqlError carrying `code`, with ksqlDB's text for it. */
+/** Codes whose text ksqlDB prefixes with the position of the node at fault. */
+const LOCATED: ReadonlySet<SemanticErrorCode> = new Set(['UnknownColumn']);
+
+/** A KsqlError carrying `code`, with ksqlDB's text for it (`Line: N, Col: M: ...` where ksqlDB locates it). */
 export function semanticError<C extends SemanticErrorCode>(code: C, facts: SemanticErrorFacts[C], loc: Loc | null = null): KsqlError {
-  return new KsqlError(TEXTS[code](facts), loc, REASONS[code] ?? 'StatementError', code);
+  const at = loc && LOCATED.has(code) ? `Line: ${loc.line}, Col: ${loc.column}: ` : '';
+  return new KsqlError(`${at}${TEXTS[code](facts)}`, loc, REASONS[code] ?? 'StatementError', code);
 }
 
 /**

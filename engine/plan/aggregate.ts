@@ -87,7 +87,7 @@ export function planAggregation(state: PlanState, query: Query, ctx: PlanContext
         }
         if (x.kind === 'ColumnRef' && windowSpec && (x.name === 'WINDOWSTART' || x.name === 'WINDOWEND')) {
           // ksqlDB offers the state.window bounds of a windowed aggregation over a single source, not over a join of unwindowed sources
-          if (from.isJoin && !from.step.schema.window) throw new KsqlError(`${clause} column '${x.name}' cannot be resolved.`, x.loc);
+          if (from.isJoin && !from.step.schema.window) throw semanticError('UnknownColumn', { clause, column: x.name }, x.loc);
           return { ...x, source: null };
         }
         return undefined;

@@ -1,3 +1,4 @@
+import { semanticError } from '../analyzer/errors.js';
 import { columnRefs, exprEquals, formatExpr } from '../analyzer/expr-utils.js';
 import { qualifyRefs } from '../analyzer/qualify.js';
 import { PSEUDO_TYPES, rowScope, sourceSchema, type ExprScope } from '../analyzer/scope.js';
@@ -94,7 +95,7 @@ function planJoin(rel: Extract<Relation, { kind: 'Join' }>, query: Query, ctx: P
   const both = [...leftScope.columns, ...rightScope.columns];
   for (const r of columnRefs(rel.on)) {
     const hits = both.filter((c) => c.name === r.name && (r.source ? c.qualifier === r.source : c.qualifier !== null));
-    if (hits.length === 0) throw new KsqlError(`JOIN ON column '${r.source ? `${r.source}.` : ''}${r.name}' cannot be resolved.`, r.loc);
+    if (hits.length === 0) throw semanticError('UnknownColumn', { clause: 'JOIN ON', column: `${r.source ? `${r.source}.` : ''}${r.name}` }, r.loc);
     if (!r.source && new Set(hits.map((h) => h.qualifier)).size > 1) {
       const alts = hits.map((h) => `${h.qualifier}.${r.name}`);
       throw new KsqlError(

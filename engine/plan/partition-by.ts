@@ -1,3 +1,4 @@
+import { semanticError } from '../analyzer/errors.js';
 import { findFirst } from '../analyzer/expr-utils.js';
 import { rowScope } from '../analyzer/scope.js';
 import { KsqlError } from '../errors.js';
@@ -30,8 +31,8 @@ export function planPartitionBy(state: PlanState, query: Query, ctx: PlanContext
         return typeExpression(p, scope, ctx.functions).type;
       } catch (e) {
         if (!(e instanceof ColumnNotFoundError)) throw e;
-        const hint = outputAliases.has(e.column) ? ` '${e.column}' must be a column in the source schema since PARTITION BY is applied on the input.` : '';
-        throw new KsqlError(`PARTITION BY column '${e.column}' cannot be resolved.${hint}`, e.loc, e.reason);
+        const hint = outputAliases.has(e.column) ? `'${e.column}' must be a column in the source schema since PARTITION BY is applied on the input.` : undefined;
+        throw semanticError('UnknownColumn', { clause: 'PARTITION BY', column: e.column, ...(hint ? { hint } : {}) }, e.loc);
       }
     });
     const rk: RekeyStep = {
