@@ -177,7 +177,7 @@ class Typer {
         const rt = l.type.kind === 'NULL' || r.type.kind === 'NULL' ? null : arithmeticResultType(e.op, l.type, r.type);
         if (!rt) {
           throw err(
-            `Error processing expression: ${formatExpr(e)}. Arithmetic on types ${formatTypeForMessage(l.type)} and ${formatTypeForMessage(r.type)} are not supported.`,
+            `Error processing expression: ${this.describe(e)}. Arithmetic on types ${formatTypeForMessage(l.type)} and ${formatTypeForMessage(r.type)} are not supported.`,
             e.loc,
           );
         }

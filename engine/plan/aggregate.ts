@@ -5,6 +5,7 @@ import { rowScope, type ExprScope } from '../analyzer/scope.js';
 import { checkWindowRetention, toWindowSpec } from '../analyzer/window.js';
 import { KsqlError } from '../errors.js';
 import { describeExpr, typeExpression } from '../expr/typer.js';
+import type { TypedExpr } from '../expr/typed-expr.js';
 import type { AggregateImpl } from '../functions/types.js';
 import type { ColumnRef, Expr, FunctionCall } from '../sql/ast/expression.js';
 import type { Query } from '../sql/ast/query.js';
@@ -156,19 +157,13 @@ export function planAggregation(state: PlanState, query: Query, ctx: PlanContext
     state.keyKind = 'GROUP';
     state.keyEquivalents = groupBy.map((_, i) => [{ kind: 'ColumnRef', source: null, name: groupName(i), loc: query.loc } satisfies ColumnRef]);
     if (havingAgg) {
-      const scope = rowScope(state.step.schema, null);
-      // messages name aggregates and grouping expressions as written, not by their internal columns
-      const display = (m: string): string =>
-        m
-          .replace(/KSQL_AGG_VARIABLE_(\d+)/g, (_, i: string) => displayExpr(aggCalls[Number(i)]!, from.isJoin))
-          .replace(/KSQL_GROUP_(\d+)/g, (_, i: string) => displayExpr(groupBy[Number(i)]!, from.isJoin));
-      let t;
-      try {
-        t = inClause('HAVING', () => typeExpression(havingAgg, scope, ctx.functions));
-      } catch (e) {
-        if (e instanceof KsqlError) throw new KsqlError(display(e.message), e.loc, e.reason);
-        throw e;
-      }
+      // typed as written, over the aggregation's input with each aggregate call standing for its
+      // result, so that messages name aggregates and grouping expressions as the query does
+      const aggregateResult = (c: FunctionCall): TypedExpr | undefined => {
+        const i = aggCalls.findIndex((a) => exprEquals(a, c));
+        return i < 0 ? undefined : { kind: 'Column', type: aggTypes[i]!, index: -1, name: displayExpr(c, from.isJoin) };
+      };
+      const t = inClause('HAVING', () => typeExpression(having!, inScope, ctx.functions, aggregateResult));
       if (t.type.kind !== 'BOOLEAN') {
         throw new KsqlError(`Type error in HAVING expression: Should evaluate to boolean but is ${formatExpr(having!)} (${formatType(t.type)}) instead.`, having!.loc);
       }
