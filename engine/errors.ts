@@ -1,3 +1,4 @@
+import type { SemanticErrorCode } from './analyzer/errors.js';
 import type { Loc } from './sql/ast/node.js';
 
 /**
@@ -10,6 +11,8 @@ export class KsqlError extends Error {
     message: string,
     readonly loc: Loc | null = null,
     readonly reason: KsqlErrorReason = 'StatementError',
+    /** which of ksqlDB's semantic errors this is (analyzer/errors.ts), when it is one */
+    readonly code: SemanticErrorCode | null = null,
   ) {
     super(message);
   }

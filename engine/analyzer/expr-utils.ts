@@ -184,3 +184,35 @@ export function formatTypeNode(t: TypeNode): string {
       return t.name;
   }
 }
+
+/** Whether `e` has a node for which `isAgg` holds. */
+export function containsAgg(e: Expr, isAgg: (e: Expr) => boolean): boolean {
+  return findFirst(e, isAgg) !== null;
+}
+
+/** The first node (pre-order) for which `pred` holds, not looking inside it. */
+export function findFirst(e: Expr, pred: (e: Expr) => boolean): FunctionCall | null {
+  let found: FunctionCall | null = null;
+  rewrite(e, (x) => {
+    if (found) return x;
+    if (pred(x)) {
+      found = x as FunctionCall;
+      return x;
+    }
+    return undefined;
+  });
+  return found;
+}
+
+/** Every outermost node for which `pred` holds. */
+export function allCalls(e: Expr, pred: (e: Expr) => boolean): FunctionCall[] {
+  const out: FunctionCall[] = [];
+  rewrite(e, (x) => {
+    if (pred(x)) {
+      out.push(x as FunctionCall);
+      return x;
+    }
+    return undefined;
+  });
+  return out;
+}

@@ -1,4 +1,4 @@
-import type { WindowInfo } from '../catalog/data-source.js';
+import type { Column, DataSource, WindowInfo } from '../catalog/data-source.js';
 import type { SchemaColumn, StepSchema } from '../topology/topology.js';
 import { BIGINT, INTEGER, type SqlType } from '../types/sql-type.js';
 
@@ -38,4 +38,15 @@ export function rowScope(schema: StepSchema, pseudoQualifier: string | null, opt
 
 export function schemaColumns(schema: StepSchema): readonly SchemaColumn[] {
   return [...schema.key, ...schema.value];
+}
+
+/** The schema of a source read under `alias`: its key and value columns (headers are values), qualified. */
+export function sourceSchema(src: DataSource, alias: string): StepSchema {
+  const keys = src.columns.filter((c) => c.namespace === 'KEY');
+  const values = src.columns.filter((c) => c.namespace !== 'KEY');
+  return {
+    key: keys.map((c) => ({ name: c.name, qualifier: alias, type: c.type })),
+    value: values.map((c: Column) => ({ name: c.name, qualifier: alias, type: c.type })),
+    window: src.window,
+  };
 }

@@ -1,5 +1,6 @@
 import { columnRefs } from '../analyzer/expr-utils.js';
 import { resolveType } from '../analyzer/resolve-type.js';
+import { analyzeTableElements, checkSourceSchema } from '../analyzer/table-elements.js';
 import { rowScope } from '../analyzer/scope.js';
 import type { Column, DataSource, TimestampColumn, WindowInfo } from '../catalog/data-source.js';
 import { Metastore } from '../catalog/metastore.js';
@@ -11,7 +12,7 @@ import { compileExpression } from '../expr/compile.js';
 import { typeExpression } from '../expr/typer.js';
 import type { FunctionRegistry } from '../functions/types.js';
 import { mapKeyMessage, planQuery, type PlanContext, type PlannedQuery } from '../plan/plan-query.js';
-import { createSerde, schemaToColumns, windowedKeySerde } from '../serde/index.js';
+import { createSerde, schemaToColumns, validateFormatProperties, windowedKeySerde } from '../serde/index.js';
 import type { FormatInfo, FormatName, SchemaRegistry } from '../serde/types.js';
 import { parseScript } from '../sql/index.js';
 import type { Expr } from '../sql/ast/expression.js';
@@ -37,7 +38,6 @@ export interface RuntimePort {
 }
 
 const FORMATS: readonly FormatName[] = ['JSON', 'DELIMITED', 'KAFKA', 'NONE', 'AVRO', 'PROTOBUF', 'PROTOBUF_NOSR', 'JSON_SR'];
-const RESERVED_COLUMNS = ['ROWTIME', 'ROWPARTITION', 'ROWOFFSET', 'WINDOWSTART', 'WINDOWEND'];
 
 /**
  * Runs statements against the metastore and a runtime: the engine's
@@ -234,33 +234,7 @@ export class StatementExecutor {
     const { keyFormat, valueFormat } = formatsFrom(p, props, null, st.loc);
     let columns: Column[] = [];
     const userType = (n: string): SqlType | undefined => this.metastore.type(n);
-    if (st.columns) {
-      for (const c of st.columns) {
-        if (RESERVED_COLUMNS.includes(c.name)) throw new KsqlError(`'${c.name}' is a reserved column name. You cannot use it as a name for a column.`, c.loc);
-        const type = resolveType(c.type, userType);
-        switch (c.constraint.kind) {
-          case 'Key':
-            if (st.sourceType === 'TABLE') throw new KsqlError(`Line: ${c.loc.line}, Col: ${c.loc.column}: Column \`${c.name}\` is a 'KEY' column: please use 'PRIMARY KEY' for tables.\nTables have PRIMARY KEYs, which are unique and NON NULL.\nStreams have KEYs, which have no uniqueness or NON NULL constraints.`, c.loc);
-            columns.push({ name: c.name, type, namespace: 'KEY' });
-            break;
-          case 'PrimaryKey':
-            if (st.sourceType === 'STREAM') throw new KsqlError(`Line: ${c.loc.line}, Col: ${c.loc.column}: Column \`${c.name}\` is a 'PRIMARY KEY' column: please use 'KEY' for streams.\nTables have PRIMARY KEYs, which are unique and NON NULL.\nStreams have KEYs, which have no uniqueness or NON NULL constraints.`, c.loc);
-            columns.push({ name: c.name, type, namespace: 'KEY' });
-            break;
-          case 'Headers':
-            columns.push({ name: c.name, type, namespace: 'HEADERS', headerKey: c.constraint.key });
-            break;
-          case 'None':
-            columns.push({ name: c.name, type, namespace: 'VALUE' });
-            break;
-        }
-      }
-      const seen = new Set<string>();
-      for (const c of columns) {
-        if (seen.has(c.name)) throw new KsqlError(`Duplicate column names: ${c.name}`, st.loc);
-        seen.add(c.name);
-      }
-    }
+    if (st.columns) columns = analyzeTableElements(st.sourceType, st.columns, userType, st.loc);
     for (const [prop, ns] of [['KEY_SCHEMA_ID', 'KEY'], ['VALUE_SCHEMA_ID', 'VALUE']] as const) {
       if (p[prop] !== undefined && columns.some((c) => c.namespace === ns)) {
         throw new KsqlError(`Table elements and ${prop} cannot both exist for create statement.`, st.loc);
@@ -295,12 +269,14 @@ export class StatementExecutor {
       const inferred = infer('key', keyFormat);
       if (inferred) columns = [...inferred, ...columns];
     }
-    if (st.sourceType === 'TABLE' && !columns.some((c) => c.namespace === 'KEY')) {
-      throw new KsqlError('Tables require a PRIMARY KEY. Please define the PRIMARY KEY.', st.loc);
+    for (const f of [keyFormat, valueFormat]) {
+      try {
+        validateFormatProperties(f);
+      } catch (e) {
+        throw new KsqlError((e as Error).message, st.loc);
+      }
     }
-    if (!columns.some((c) => c.namespace === 'VALUE') && !columns.some((c) => c.namespace === 'HEADERS') && st.columns !== null && st.columns.length > 0) {
-      // key-only sources are allowed
-    }
+    checkSourceSchema(st.sourceType, columns, st.loc);
     const window = windowFrom(p, st.loc);
     const timestamp = timestampFrom(p, columns, st.loc);
     const source: DataSource = {
@@ -663,7 +639,7 @@ function validateFormats(s: DataSource, registry: SchemaRegistry, loc: CreateSou
   try {
     createSerde(s.keyFormat, keys, { topic: s.topic, isKey: true, registry });
   } catch (e) {
-    if (keys.length === 0 || (e as Error).message.startsWith('Key format does not support schema')) throw new KsqlError((e as Error).message, loc);
+    if (keys.length === 0) throw new KsqlError((e as Error).message, loc);
     const schema = keys.map((k) => `\`${k.name}\` ${formatTypeForMessage(k.type)} KEY`).join(', ');
     throw new KsqlError(`Key format does not support schema.\nformat: ${s.keyFormat.format}\nschema: Persistence{columns=[${schema}], features=[]}\nreason: ${(e as Error).message}`, loc);
   }

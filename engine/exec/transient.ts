@@ -2,10 +2,12 @@ import { columnRefs, exprEquals, formatExpr, rewrite, walk } from '../analyzer/e
 import { rowScope } from '../analyzer/scope.js';
 import type { DataSource } from '../catalog/data-source.js';
 import type { BrokerRecord, ProduceRecord } from '../driver/broker.js';
+import { ClauseError } from '../analyzer/errors.js';
 import { KsqlError } from '../errors.js';
 import { typeExpression } from '../expr/typer.js';
 import type { FunctionRegistry } from '../functions/types.js';
-import { planQuery, qualifyRefs } from '../plan/plan-query.js';
+import { qualifyRefs } from '../analyzer/qualify.js';
+import { planQuery } from '../plan/plan-query.js';
 import { buildTopology } from '../runtime/build.js';
 import { pseudoQualifierOf } from '../runtime/compile-step-expr.js';
 import type { RuntimeContext } from '../runtime/context.js';
@@ -501,8 +503,9 @@ export function parseDatetime(text: string): number | null {
 /** ksqlDB reports type errors of a pull query's WHERE with the clause that failed. */
 function wrapWhereError(e: unknown, query: Query): unknown {
   if (!(e instanceof KsqlError) || !query.where) return e;
-  const bare = e.message.startsWith('Error in WHERE expression: ') && !e.message.includes('\nStatement: ') ? e.message.slice('Error in WHERE expression: '.length) : e.message;
-  if (/^(Cannot compare|Comparison with NULL)/.test(bare)) {
+  const inner = e instanceof ClauseError && e.clause === 'WHERE' ? e.inner : e;
+  if (inner.code === 'ComparisonTypes') {
+    const bare = inner.message;
     const alias = query.from.kind === 'Source' ? query.from.alias ?? query.from.name : null;
     const message = alias ? bare.split(`${alias}.`).join('') : bare;
     return new KsqlError(`Error in WHERE expression: ${message}\nStatement: ${formatExpr(query.where)}`, e.loc, e.reason);

@@ -1,6 +1,7 @@
 import type { ExprScope } from '../analyzer/scope.js';
 import { formatExpr, rewrite } from '../analyzer/expr-utils.js';
 import { resolveType } from '../analyzer/resolve-type.js';
+import { astError, semanticError } from '../analyzer/errors.js';
 import { KsqlError } from '../errors.js';
 import { ResolveError, type ArgInfo, type FunctionRegistry } from '../functions/types.js';
 import type { Expr, FunctionCall } from '../sql/ast/expression.js';
@@ -89,6 +90,11 @@ function err(message: string, loc: Loc | null, reason: 'StatementError' | 'TypeE
   return new KsqlError(message, loc, reason);
 }
 
+/** A typing error that clauses report in their own words (analyzer/errors.ts inClauseMessage). */
+function coded(code: 'ComparisonTypes' | 'OperatorDoesNotExist' | 'InvalidInputSyntax' | 'CastNotSupported', message: string, loc: Loc | null): KsqlError {
+  return semanticError(code, { message }, loc);
+}
+
 function lit(type: SqlType, value: unknown): TypedExpr {
   return { kind: 'Literal', type, value };
 }
@@ -171,7 +177,7 @@ class Typer {
         const rt = l.type.kind === 'NULL' || r.type.kind === 'NULL' ? null : arithmeticResultType(e.op, l.type, r.type);
         if (!rt) {
           throw err(
-            `Error processing expression: ${formatExpr(e)}. Arithmetic on types ${formatTypeForMessage(l.type)} and ${formatTypeForMessage(r.type)} are not supported.`,
+            `Error processing expression: ${this.describe(e)}. Arithmetic on types ${formatTypeForMessage(l.type)} and ${formatTypeForMessage(r.type)} are not supported.`,
             e.loc,
           );
         }
@@ -228,7 +234,8 @@ class Typer {
         ] as const) {
           const n: SqlType | null = t && (x.type.kind === 'NULL' ? t : comparisonType('<=', t, x.type));
           if (!n) {
-            throw err(
+            throw coded(
+              'ComparisonTypes',
               `Cannot compare ${this.describe(e.operand)} (${formatTypeForMessage(o.type)}) to ${this.describe(xe)} (${formatTypeForMessage(x.type)}) with BETWEEN.`,
               e.loc,
             );
@@ -251,7 +258,7 @@ class Typer {
         // ksqlDB reports a list that does not fit the operand as "Invalid Predicate: ..."
         let conv: TypedExpr[];
         try {
-          const t = this.commonOf(items, typed, (cur, x, xt) => `operator does not exist: ${formatTypeForMessage(cur)} = ${formatTypeForMessage(xt.type)} (${this.describe(x)})\nHint: You might need to add explicit type casts.`);
+          const t = this.commonOf(items, typed, 'OperatorDoesNotExist', (cur, x, xt) => `operator does not exist: ${formatTypeForMessage(cur)} = ${formatTypeForMessage(xt.type)} (${this.describe(x)})\nHint: You might need to add explicit type casts.`);
           conv = items.map((x, i) => this.coerce(x, typed[i]!, t)!);
         } catch (x) {
           if (x instanceof KsqlError) throw new KsqlError(`Invalid Predicate: ${x.message}`, x.loc ?? e.loc, x.reason);
@@ -280,7 +287,7 @@ class Typer {
       case 'SimpleCase': {
         const items = [e.operand, ...e.whens.map((w) => w.when)];
         const typed = items.map((x) => this.type(x));
-        const t = this.commonOf(items, typed, (cur, x, xt) => `operator does not exist: ${formatTypeForMessage(cur)} = ${formatTypeForMessage(xt.type)} (${this.describe(x)})`);
+        const t = this.commonOf(items, typed, 'OperatorDoesNotExist', (cur, x, xt) => `operator does not exist: ${formatTypeForMessage(cur)} = ${formatTypeForMessage(xt.type)} (${this.describe(x)})`);
         const conv = items.map((x, i) => this.coerce(x, typed[i]!, t)!);
         const operand = conv[0]!;
         const whens = e.whens.map((w, i) => ({
@@ -292,7 +299,7 @@ class Typer {
       case 'Cast': {
         const o = this.type(e.operand);
         const to = resolveType(e.type, this.opts.userTypes ?? (() => undefined));
-        if (!castSupported(o.type, to)) throw err(castNotSupportedMessage(o.type, to), e.loc);
+        if (!castSupported(o.type, to)) throw coded('CastNotSupported', castNotSupportedMessage(o.type, to), e.loc);
         if (typeEquals(o.type, to)) return o;
         if (o.kind === 'Literal' && o.value === null) return lit(to, null);
         return { kind: 'Cast', type: to, operand: o };
@@ -302,7 +309,7 @@ class Typer {
           throw err('Array constructor cannot be empty. Please supply at least one element (see https://github.com/confluentinc/ksql/issues/4239).', e.loc);
         }
         const typed = e.items.map((x) => this.type(x));
-        const t = this.commonOf(e.items, typed, (cur, x, xt) => `invalid input syntax for type ${cur.kind}: ${this.describe(x)} (${formatTypeForMessage(xt.type)})`);
+        const t = this.commonOf(e.items, typed, 'InvalidInputSyntax', (cur, x, xt) => `invalid input syntax for type ${cur.kind}: ${this.describe(x)} (${formatTypeForMessage(xt.type)})`);
         if (t.kind === 'NULL') {
           throw err(
             'Cannot construct an array with all NULL elements (see https://github.com/confluentinc/ksql/issues/4239). As a workaround, you may cast a NULL value to the desired type.',
@@ -320,8 +327,8 @@ class Typer {
         const kt = keys.map((x) => this.type(x));
         const vt = vals.map((x) => this.type(x));
         const msg = (cur: SqlType, x: Expr, xt: TypedExpr): string => `invalid input syntax for type ${cur.kind}: ${this.describe(x)} (${formatTypeForMessage(xt.type)})`;
-        const k = this.commonOf(keys, kt, msg);
-        const v = this.commonOf(vals, vt, msg);
+        const k = this.commonOf(keys, kt, 'InvalidInputSyntax', msg);
+        const v = this.commonOf(vals, vt, 'InvalidInputSyntax', msg);
         if (k.kind === 'NULL') throw err('Cannot construct a map with all NULL keys', e.loc);
         if (v.kind === 'NULL') throw err('Cannot construct a map with all NULL values', e.loc);
         return {
@@ -347,7 +354,11 @@ class Typer {
   }
 
   number(text: string, loc: Loc): TypedExpr {
-    if (/[eE]/.test(text)) return lit({ kind: 'DOUBLE' }, Number(text));
+    if (/[eE]/.test(text)) {
+      const d = Number(text);
+      if (!Number.isFinite(d)) throw astError('DoubleOverflow', { text }, loc);
+      return lit({ kind: 'DOUBLE' }, d);
+    }
     if (text.includes('.')) {
       const t = decimalLiteralType(text);
       return lit(t, fitDecimal(text, t.precision, t.scale));
@@ -355,8 +366,7 @@ class Typer {
     const n = BigInt(text);
     if (n <= INT_MAX) return lit({ kind: 'INTEGER' }, Number(n));
     if (n <= LONG_MAX) return lit({ kind: 'BIGINT' }, n);
-    // ksqlDB raises this while building its AST, and that error text counts the node's (already 1-based) column from 1 again
-    throw err(`Failed to prepare statement: ${loc ? `line ${loc.line}:${loc.column + 1}: ` : ''}Invalid numeric literal: ${text}`, loc, 'StatementError');
+    throw astError('InvalidNumericLiteral', { text }, loc);
   }
 
   column(source: string | null, name: string, loc: Loc): TypedExpr {
@@ -441,11 +451,12 @@ class Typer {
     if (isMagicTimestamp(le, l)) r = this.magicTimestamp(r);
     if (isMagicTimestamp(re, r)) l = this.magicTimestamp(l);
     if (l.type.kind === 'NULL' && r.type.kind === 'NULL') {
-      throw err(`Comparison with NULL not supported: NULL ${op} NULL`, loc);
+      throw coded('ComparisonTypes', `Comparison with NULL not supported: NULL ${op} NULL`, loc);
     }
     const t = l.type.kind === 'NULL' ? r.type : r.type.kind === 'NULL' ? l.type : comparisonType(op, l.type, r.type);
     if (!t) {
-      throw err(
+      throw coded(
+        'ComparisonTypes',
         `Cannot compare ${this.describe(le)} (${formatTypeForMessage(l.type)}) to ${this.describe(re)} (${formatTypeForMessage(r.type)}) with ${COMPARISON_NAMES[op]}.`,
         loc,
       );
@@ -471,7 +482,7 @@ class Typer {
       try {
         return castTo(e, to);
       } catch (x) {
-        if (x instanceof CastError) throw err(`${x.message}`, 'loc' in src ? src.loc : null);
+        if (x instanceof CastError) throw x.unsupported ? coded('CastNotSupported', x.message, 'loc' in src ? src.loc : null) : err(x.message, 'loc' in src ? src.loc : null);
         throw x;
       }
     }
@@ -481,7 +492,7 @@ class Typer {
   caseResults(whens: readonly { when: TypedExpr; then: Expr }[], elseExpr: Expr | null, loc: Loc): TypedExpr {
     const results = [...whens.map((w) => w.then), ...(elseExpr ? [elseExpr] : [])];
     const typed = results.map((x) => this.type(x));
-    const t = this.commonOf(results, typed, (cur, x, xt) =>
+    const t = this.commonOf(results, typed, null, (cur, x, xt) =>
       `Invalid Case expression. Type for all 'THEN' clauses should be the same.\nTHEN expression '${formatExpr(x)}' has type: ${formatTypeForMessage(xt.type)}.\nWhereas the first result has type: ${formatTypeForMessage(cur)}.`,
     );
     if (t.kind === 'NULL') throw err('Invalid Case expression. All case branches have NULL type', loc);
@@ -498,7 +509,12 @@ class Typer {
    * right: numbers widen, string literals are parsed into the running type,
    * other literals print into STRING, constructors coerce element-wise.
    */
-  commonOf(items: readonly Expr[], typed: readonly TypedExpr[], message: (cur: SqlType, x: Expr, xt: TypedExpr) => string): SqlType {
+  commonOf(
+    items: readonly Expr[],
+    typed: readonly TypedExpr[],
+    code: 'OperatorDoesNotExist' | 'InvalidInputSyntax' | null,
+    message: (cur: SqlType, x: Expr, xt: TypedExpr) => string,
+  ): SqlType {
     let cur: SqlType = NULL;
     let curFromConstructor = false;
     for (let i = 0; i < items.length; i++) {
@@ -528,7 +544,7 @@ class Typer {
         }
       }
       if (this.coerce(src, xt, cur)) continue;
-      throw err(message(cur, src, xt), src.loc);
+      throw code ? coded(code, message(cur, src, xt), src.loc) : err(message(cur, src, xt), src.loc);
     }
     return cur;
   }
@@ -616,7 +632,7 @@ function isMagicTimestamp(src: Expr, e: TypedExpr): boolean {
 
 /** A string literal read as a value of `to`; undefined when `to` does not take strings; throws on bad text. */
 function parseLiteral(text: string, to: SqlType): unknown {
-  const bad = (): KsqlError => err(`invalid input syntax for type ${to.kind}: "${text}".`, null);
+  const bad = (): KsqlError => coded('InvalidInputSyntax', `invalid input syntax for type ${to.kind}: "${text}".`, null);
   switch (to.kind) {
     case 'BOOLEAN': {
       const b = parseBooleanExact(text);

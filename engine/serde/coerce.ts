@@ -7,6 +7,7 @@
  */
 import { Decimal } from 'decimal.js';
 import { isLosslessNumber } from 'lossless-json';
+import { javaDoubleToString } from '../types/java-format.js';
 import { formatType, type SqlType, type StructField } from '../types/sql-type.js';
 import { SerdeError } from './types.js';
 
@@ -256,24 +257,4 @@ export function coerceStruct(obj: Record<string, unknown>, fields: readonly Stru
   return out;
 }
 
-/**
- * Java's Double.toString: integral values keep `.0`, magnitudes outside
- * [1e-3, 1e7) use `E` notation (`1.0E10`, `1.234E-5`).
- */
-export function javaDoubleToString(d: number): string {
-  if (Number.isNaN(d)) return 'NaN';
-  if (d === Infinity) return 'Infinity';
-  if (d === -Infinity) return '-Infinity';
-  if (d === 0) return Object.is(d, -0) ? '-0.0' : '0.0';
-  const abs = Math.abs(d);
-  if (abs >= 1e-3 && abs < 1e7) {
-    const s = String(d);
-    return s.includes('.') ? s : s + '.0';
-  }
-  let [mant, exp] = d.toExponential().split('e') as [string, string];
-  // Java prints at least two significant digits, the second rounded from the exact
-  // value: Double.MIN_VALUE is 4.9E-324 where the shortest form is 5e-324
-  if (!mant.includes('.')) [mant, exp] = d.toPrecision(2).split('e') as [string, string];
-  const m = mant.includes('.') ? mant : mant + '.0';
-  return `${m}E${exp.startsWith('+') ? exp.slice(1) : exp}`;
-}
+export { javaDoubleToString } from '../types/java-format.js';

@@ -141,6 +141,16 @@ function checkFormatConfigs(format: FormatInfo): void {
   if (unsupported.length > 0) throw new SerdeError(`${format.format} does not support the following configs: [${unsupported.join(', ')}]`);
 }
 
+/**
+ * The WITH-clause properties of a format, checked as ksqlDB checks them when it
+ * prepares a statement (before it looks at columns): configs the format does not
+ * take, a DELIMITED format's delimiter.
+ */
+export function validateFormatProperties(format: FormatInfo): void {
+  checkFormatConfigs(format);
+  if (format.format === 'DELIMITED') parseDelimiter(prop(format, 'DELIMITER'));
+}
+
 /** The serde for one side (key or value) of a source or sink. */
 export function createSerde(format: FormatInfo, columns: readonly SerdeColumn[], opts: SerdeOptions): Serde {
   checkFormatConfigs(format);

@@ -11,6 +11,13 @@ import { formatType, typeEquals, type SqlType } from './sql-type.js';
 
 export class CastError extends Error {
   override readonly name = 'CastError';
+  constructor(
+    message: string,
+    /** the cast is not supported between the types at all (not a value that fails to convert) */
+    readonly unsupported = false,
+  ) {
+    super(message);
+  }
 }
 
 const INT_MIN = -2147483648;
@@ -130,7 +137,7 @@ export function castValue(value: unknown, from: SqlType, to: SqlType): unknown {
       break;
   }
   if (from.kind === 'NULL') return null;
-  throw new CastError(castNotSupportedMessage(from, to));
+  throw new CastError(castNotSupportedMessage(from, to), true);
 }
 
 // ---- numbers ---------------------------------------------------------------
@@ -169,7 +176,7 @@ function toInt(v: unknown, from: SqlType): number {
       return Number(n);
     }
     default:
-      throw new CastError(castNotSupportedMessage(from, { kind: 'INTEGER' }));
+      throw new CastError(castNotSupportedMessage(from, { kind: 'INTEGER' }), true);
   }
 }
 
@@ -187,7 +194,7 @@ function toBigint(v: unknown, from: SqlType): bigint {
       return n;
     }
     default:
-      throw new CastError(castNotSupportedMessage(from, { kind: 'BIGINT' }));
+      throw new CastError(castNotSupportedMessage(from, { kind: 'BIGINT' }), true);
   }
 }
 
@@ -205,7 +212,7 @@ function toDouble(v: unknown, from: SqlType): number {
       return d;
     }
     default:
-      throw new CastError(castNotSupportedMessage(from, { kind: 'DOUBLE' }));
+      throw new CastError(castNotSupportedMessage(from, { kind: 'DOUBLE' }), true);
   }
 }
 
@@ -229,7 +236,7 @@ function toDecimal(v: unknown, from: SqlType, precision: number, scale: number):
       return fitDecimal(t, precision, scale);
     }
     default:
-      throw new CastError(castNotSupportedMessage(from, { kind: 'DECIMAL', precision, scale }));
+      throw new CastError(castNotSupportedMessage(from, { kind: 'DECIMAL', precision, scale }), true);
   }
 }
 

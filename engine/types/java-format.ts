@@ -7,32 +7,27 @@ import { assertNever, type SqlType } from './sql-type.js';
  * BigDecimal plain strings, ISO dates/times, List/Map/Struct toString.
  */
 
-/** Java's Double.toString: `1.0`, `1.0E10`, `1.2345678E-5`, `NaN`, `Infinity`, `-0.0`. */
+/**
+ * Java's Double.toString: integral values keep `.0`, magnitudes outside
+ * [1e-3, 1e7) use `E` notation (`1.0E10`, `1.234E-5`), `NaN`, `Infinity`, `-0.0`.
+ */
 export function javaDoubleToString(d: number): string {
   if (Number.isNaN(d)) return 'NaN';
   if (d === Infinity) return 'Infinity';
   if (d === -Infinity) return '-Infinity';
   if (d === 0) return Object.is(d, -0) ? '-0.0' : '0.0';
-  const neg = d < 0;
   const abs = Math.abs(d);
-  // shortest round-trip digits and decimal exponent
-  const [mant, expText] = abs.toExponential().split('e') as [string, string];
-  const digits = mant.replace('.', '');
-  const exp = Number(expText);
-  let out: string;
   if (abs >= 1e-3 && abs < 1e7) {
-    if (exp >= 0) {
-      const intPart = digits.slice(0, exp + 1).padEnd(exp + 1, '0');
-      const frac = digits.slice(exp + 1);
-      out = `${intPart}.${frac === '' ? '0' : frac}`;
-    } else {
-      out = `0.${'0'.repeat(-exp - 1)}${digits}`;
-    }
-  } else {
-    const frac = digits.slice(1);
-    out = `${digits[0]}.${frac === '' ? '0' : frac}E${exp}`;
+    // JavaScript prints these magnitudes without an exponent, with the same shortest digits
+    const s = String(d);
+    return s.includes('.') ? s : s + '.0';
   }
-  return neg ? '-' + out : out;
+  let [mant, exp] = d.toExponential().split('e') as [string, string];
+  // Java prints at least two significant digits, the second rounded from the exact
+  // value: Double.MIN_VALUE is 4.9E-324 where the shortest form is 5e-324
+  if (!mant.includes('.')) [mant, exp] = d.toExponential(1).split('e') as [string, string];
+  const m = mant.includes('.') ? mant : mant + '.0';
+  return `${m}E${exp.startsWith('+') ? exp.slice(1) : exp}`;
 }
 
 /** Java's Float-free BigDecimal.toString for a decimal.js value (scientific when the exponent is small, like Java). */

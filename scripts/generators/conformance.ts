@@ -1,4 +1,6 @@
-import { resolve } from 'node:path';
+import { readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { loadQttFile } from '../../engine/testing/qtt/load.js';
 import { perFile, runSuite } from '../../engine/testing/qtt/run-suite.js';
 import type { CaseResult } from '../../engine/testing/qtt/types.js';
 import type { Generator } from './types.js';
@@ -36,11 +38,46 @@ export function renderConformance(results: readonly CaseResult[]): string {
   return lines.join('\n');
 }
 
+/** One family of ksetl's own dialect cases (test/system/rules/<file>): what the documentation says, and the cases. */
+export interface RuleFamily {
+  readonly file: string;
+  /** the file's `comments`: the documentation it follows */
+  readonly comments: readonly string[];
+  readonly results: readonly CaseResult[];
+}
+
+/** A table per family of test/system/rules: the documented behaviours (as the file cites them) and each case's result. */
+export function renderRuleFamilies(families: readonly RuleFamily[]): string {
+  const lines = [
+    '## ksqlDB\'s dialect, family by family',
+    '',
+    'ksetl\'s own cases (`test/system/rules/*.json`, in QTT shape, run by `test/system/rules.test.ts`), written',
+    'from ksqlDB\'s documentation rather than from its test suite. Each family lists the documentation it follows.',
+    '',
+  ];
+  for (const f of families) {
+    const passed = f.results.filter((r) => r.status === 'passed').length;
+    lines.push(`### ${f.file} — ${passed} of ${f.results.length} cases pass`, '');
+    for (const c of f.comments) lines.push(`> ${c.replace(/\|/g, '\\|')}`);
+    lines.push('', '| case | expects | result |', '| --- | --- | --- |');
+    for (const r of f.results) lines.push(`| ${r.name.replace(/\|/g, '\\|')} | ${r.expectsException ? 'an error' : 'output'} | ${r.status} |`);
+    lines.push('');
+  }
+  return lines.join('\n');
+}
+
 export const conformanceGenerator: Generator = {
   name: 'conformance',
   async generate({ root }) {
     const { engineDeps } = await import('../../engine/testing/qtt/engine-deps.js');
     const suite = process.env['QTT_DIR'] ?? resolve(root, '..', 'shared', 'conformance', 'ksqldb-qtt', 'query-validation-tests');
-    return [{ path: 'docs/conformance.md', content: renderConformance(await runSuite([suite], engineDeps())) }];
+    const rulesDir = join(root, 'test', 'system', 'rules');
+    const families: RuleFamily[] = [];
+    for (const file of readdirSync(rulesDir).filter((f) => f.endsWith('.json')).sort()) {
+      const path = join(rulesDir, file);
+      families.push({ file, comments: loadQttFile(path).comments ?? [], results: await runSuite([path], engineDeps()) });
+    }
+    const content = `${renderConformance(await runSuite([suite], engineDeps()))}\n${renderRuleFamilies(families)}`;
+    return [{ path: 'docs/conformance.md', content }];
   },
 };

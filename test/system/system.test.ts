@@ -15,7 +15,7 @@ import { runTestFiles } from '../../engine/testing/test-runner.js';
  */
 const root = dirname(fileURLToPath(import.meta.url));
 const cases = readdirSync(root)
-  .filter((d) => statSync(join(root, d)).isDirectory())
+  .filter((d) => statSync(join(root, d)).isDirectory() && existsSync(join(root, d, 'statements.sql')))
   .sort();
 
 describe('system tests', () => {

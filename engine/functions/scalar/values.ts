@@ -1,5 +1,6 @@
 import { Decimal } from 'decimal.js';
 import type { SqlType } from '../../types/sql-type.js';
+import { javaDoubleToString } from '../../types/java-format.js';
 
 /**
  * Small value helpers private to the scalar built-ins: equality and hashing
@@ -47,21 +48,8 @@ export function compareValues(a: unknown, b: unknown): number {
   return (a as number) < (b as number) ? -1 : (a as number) > (b as number) ? 1 : 0;
 }
 
-/** Java's Double.toString. */
-export function javaDouble(x: number): string {
-  if (Number.isNaN(x)) return 'NaN';
-  if (x === Infinity) return 'Infinity';
-  if (x === -Infinity) return '-Infinity';
-  if (x === 0) return Object.is(x, -0) ? '-0.0' : '0.0';
-  const abs = Math.abs(x);
-  if (abs >= 1e-3 && abs < 1e7) {
-    const s = String(x);
-    return s.includes('.') ? s : s + '.0';
-  }
-  const [mant, exp] = x.toExponential().split('e') as [string, string];
-  const m = mant.includes('.') ? mant : mant + '.0';
-  return `${m}E${exp.startsWith('+') ? exp.slice(1) : exp}`;
-}
+/** Java's Double.toString (one implementation, types/java-format.ts). */
+export const javaDouble = javaDoubleToString;
 
 /** Java's BigDecimal.toString for a value of the given scale. */
 export function javaDecimal(v: Decimal, scale?: number): string {

@@ -3,7 +3,7 @@ import { storeName } from '../../topology/internal-names.js';
 import { compileWithLayout } from '../../expr/compile.js';
 import { typeExpression } from '../../expr/typer.js';
 import type { AggregateImpl, FunctionRegistry } from '../../functions/types.js';
-import { effectiveGrace } from '../../plan/plan-query.js';
+import { effectiveGrace } from '../../analyzer/window.js';
 import type { WindowBounds } from '../../serde/types.js';
 import type { AggregateStep, SuppressStep, WindowSpec } from '../../topology/topology.js';
 import { pseudoQualifierOf, recordLayout, type RecordExpr } from '../compile-step-expr.js';
