@@ -187,7 +187,7 @@ describe('desiredMonitoring', () => {
   it('otel: ships the engine log and the processing log to Loki over OTLP, the team as tenant, the credential from the Secret', () => {
     const d = desiredMonitoring(FIXTURES['monitoring-otel-loki']!.kc, withoutOperator);
     const conf = parse(d.logShipperConfig!.data!['otelcol.yaml']!) as OtelConfig;
-    expect(conf.exporters['otlphttp/loki']).toMatchObject({
+    expect(conf.exporters['otlp_http/loki']).toMatchObject({
       endpoint: 'http://loki-gateway.logging.svc/otlp',
       headers: { 'X-Scope-OrgID': 'team-ads', Authorization: '${env:KSETL_LOG_SINK_AUTHORIZATION}' },
     });

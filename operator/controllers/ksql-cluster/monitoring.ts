@@ -241,7 +241,7 @@ export function renderPrometheusRule(kc: KsqlCluster, m: Monitoring): Monitoring
     apiVersion: MONITORING_API_VERSION,
     kind: 'PrometheusRule',
     metadata: meta(kc, monitoringObjectNames(kc.metadata.name).prometheusRule, { labels: m.prometheusRule.labels }),
-    spec: ruleGroups([engineAlerts(scope)]),
+    spec: ruleGroups([engineAlerts(scope, m.prometheusRule.stalledAfter ? { stalledAfter: m.prometheusRule.stalledAfter } : {})]),
   };
 }
 
@@ -540,7 +540,7 @@ export function otelcolConfig(c: ShipperContext): Record<string, string> {
   });
 
   const receivers: Record<string, unknown> = {
-    'filelog/engine': {
+    'file_log/engine': {
       include: [LOG_FILE],
       start_at: 'beginning',
       storage: 'file_storage',
@@ -580,7 +580,7 @@ export function otelcolConfig(c: ShipperContext): Record<string, string> {
   let exporter: string;
   const { loki, elasticsearch: es, kafka } = c.sidecar;
   if (loki) {
-    exporter = 'otlphttp/loki';
+    exporter = 'otlp_http/loki';
     exporters[exporter] = {
       // Loki's OTLP endpoint; the exporter appends /v1/logs
       endpoint: `${loki.url.replace(/\/+$/, '')}/otlp`,
@@ -604,7 +604,7 @@ export function otelcolConfig(c: ShipperContext): Record<string, string> {
   }
 
   const pipelines: Record<string, unknown> = {
-    'logs/engine': { receivers: ['filelog/engine'], processors: ['memory_limiter', 'resource/engine', 'batch'], exporters: [exporter] },
+    'logs/engine': { receivers: ['file_log/engine'], processors: ['memory_limiter', 'resource/engine', 'batch'], exporters: [exporter] },
   };
   if (shipProcessingLog) {
     pipelines['logs/processing_log'] = { receivers: ['kafka/processing_log'], processors: ['memory_limiter', 'resource/processing_log', 'batch'], exporters: [exporter] };
