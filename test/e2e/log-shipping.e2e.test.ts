@@ -77,6 +77,14 @@ function missing(want: readonly string[], got: readonly string[]): string[] {
   return out;
 }
 
+/** createTopics, again while the broker answers that it does not host the new topic yet (a shared broker, right after creation). */
+const ensureTopics = async (topics: string[]): Promise<void> => {
+  await waitFor(`topics ${topics.join(', ')}`, async () => {
+    await createTopics(bootstrap, topics);
+    return true;
+  }, { timeoutMs: 60_000, intervalMs: 1000 });
+};
+
 const duplicates = (xs: readonly string[]): string[] => xs.filter((x, i) => xs.indexOf(x) !== i);
 
 describe.skipIf(!operatorAvailable || !kubeconfig || !bootstrap || !otelcol)('log shipping with the OpenTelemetry Collector sidecar', { timeout: 600_000 }, () => {
@@ -130,7 +138,7 @@ describe.skipIf(!operatorAvailable || !kubeconfig || !bootstrap || !otelcol)('lo
   /** Statements on the engine, records in (good and malformed): processing-log records and query log lines. */
   const exercise = async (name: string, target: EngineTarget): Promise<{ queryId: string; malformed: number }> => {
     const input = `orders-${name}-${seed}`;
-    await createTopics(bootstrap, [input]);
+    await ensureTopics([input]);
     await ksql(target, `CREATE STREAM ORDERS (ID STRING KEY, AMOUNT INT) WITH (KAFKA_TOPIC='${input}', VALUE_FORMAT='JSON');`);
     await ksql(target, `CREATE STREAM BIG_ORDERS WITH (KAFKA_TOPIC='big-${name}-${seed}') AS SELECT ID, AMOUNT FROM ORDERS WHERE AMOUNT > 10;`, { 'auto.offset.reset': 'earliest' });
     const producer = kafka(bootstrap).producer();
@@ -243,7 +251,7 @@ describe.skipIf(!operatorAvailable || !kubeconfig || !bootstrap || !otelcol)('lo
     env = await startOperatorEnvironment({ kubeconfig, namespace: ns, dir, images: { [OTELCOL_IMAGE_REPOSITORY]: otelcol } });
     api = env.api;
     await api.create(`/api/v1/namespaces/${ns}/secrets`, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'loki-auth', namespace: ns }, stringData: { authorization: token } });
-    await createTopics(bootstrap, [sinkTopic]);
+    await ensureTopics([sinkTopic]);
     await applyAll(api, [
       cluster('ship', { loki: { url: `http://127.0.0.1:${backendPort}`, secretRef: { name: 'loki-auth' } } }),
       cluster('shipk', { kafka: { topic: sinkTopic } }),
