@@ -17,7 +17,8 @@
  * Each stalled-side alert must fire (Prometheus holds it `for:` before it
  * fires); for `healthy`, no rule may fire at any time of the run, and none
  * of these four be active at the end. The times from pending to firing are printed, and written with
- * the rule expressions to $KSETL_TEST_OUTPUT/stuck-query-report.md.
+ * the rule expressions to $KSETL_TEST_OUTPUT/stuck-query-report.md (and
+ * dashboards/generated/stuck-query-report.md with UPDATE_REPORT=1).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -244,6 +245,7 @@ describe('stuck-query alerts on the real Prometheus', () => {
     const outDir = process.env['KSETL_TEST_OUTPUT'] ?? join(tmpdir(), 'ksetl-test-output');
     mkdirSync(outDir, { recursive: true });
     writeFileSync(join(outDir, 'stuck-query-report.md'), lines.join('\n'));
+    if (process.env['UPDATE_REPORT'] === '1') writeFileSync(join(root, 'dashboards', 'generated', 'stuck-query-report.md'), lines.join('\n'));
     for (const r of rows) console.log(`[stuck] ${r.name} firing for ${r.subject} (pending since ${r.activeAt}, for: ${r.for})`);
     console.log(
       `[stuck] all firing after ${waited.toFixed(0)} s; healthy cluster: ${healthyFiring.length} firing over the run, ${healthyStuck.length} stuck-query alerts active at the end, ` +
