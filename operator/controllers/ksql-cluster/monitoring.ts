@@ -541,7 +541,9 @@ export function otelcolConfig(c: ShipperContext): Record<string, string> {
 
   const receivers: Record<string, unknown> = {
     'file_log/engine': {
-      include: [LOG_FILE],
+      // the rotated file too (engine/server/logger.ts renames it to <file>.1): the collector knows
+      // a file by its first bytes, so it reads the rest of a file rotated away and never a line twice
+      include: [LOG_FILE, `${LOG_FILE}.1`],
       start_at: 'beginning',
       storage: 'file_storage',
       operators: [
