@@ -330,6 +330,19 @@ describe.skipIf(!operatorAvailable || !kubeconfig || !bootstrap || !otelcol)('lo
     console.log(`[log-shipping] ${figures.at(-1)}`);
   });
 
+  it('is refused by the API server with a kafka sink on another shipper, or two sinks (the CRD\'s CEL rules)', async () => {
+    const refused = async (name: string, sidecar: Record<string, unknown>): Promise<string> => {
+      try {
+        await api.create(KC(ns), { ...cluster(name, {}), spec: { kafka: { bootstrapServers: [bootstrap] }, logging: { sidecar } } });
+      } catch (e) {
+        return (e as Error).message;
+      }
+      throw new Error(`KsqlCluster ${name} was accepted`);
+    };
+    expect(await refused('bad-vector-kafka', { type: 'vector', kafka: { topic: 't' } })).toContain('a kafka sink needs the otel shipper');
+    expect(await refused('bad-two-sinks', { type: 'otel', kafka: { topic: 't' }, loki: { url: 'http://loki' } })).toContain('exactly one of loki, elasticsearch and kafka');
+  });
+
   it('keeps the Loki credential out of every ConfigMap, pod spec, status, log and shipped record', async () => {
     const bare = token.replace(/^Bearer /, '');
     const places: [string, string][] = [];
