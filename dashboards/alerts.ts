@@ -1,7 +1,7 @@
 /**
  * The alert rules shipped beside the dashboards, as data: each alert is a
  * list of conditions (an expression, a comparison, a threshold) joined by
- * `and`, so the threshold-free expressions can be executed on their own
+ * `and` or `unless`, so the threshold-free expressions can be executed on their own
  * (the PromQL e2e test does) and the rules render to a Prometheus rule file
  * (`npm run gen` → dashboards/generated/ksetl-alerts.rules.yaml) or to a
  * per-cluster PrometheusRule (operator/controllers/ksql-cluster/monitoring.ts)
@@ -16,13 +16,15 @@ export interface Condition {
   readonly expr: string;
   readonly op: Comparison;
   readonly value: number;
+  /** how it joins the conditions before it (default `and`; ignored on the first) */
+  readonly join?: 'and' | 'unless';
 }
 
 export type Severity = 'critical' | 'warning' | 'info';
 
 export interface AlertSpec {
   readonly alert: string;
-  /** joined by `and` (their label sets must match) */
+  /** joined by `and` / `unless` (their label sets must match) */
   readonly conditions: readonly Condition[];
   /** how long the condition must hold, a Prometheus duration */
   readonly for: string;
@@ -44,6 +46,23 @@ export interface AlertScope {
   readonly cluster: string;
 }
 
+/**
+ * What a deployment (or a test) may tune in the engine rules: how long the
+ * stuck-query conditions must hold, and the restart threshold.
+ */
+export interface AlertTuning {
+  /** `for:` and the look-back window of KsetlQueryStalled and KsetlQueryNoOutput (default 10m) */
+  readonly stalledAfter?: string;
+  /** `for:` of KsetlQueryError (default 1m) */
+  readonly errorFor?: string;
+  /** KsetlProcessRestarting: more than `count` restarts within `window` (default 2 in 30m) */
+  readonly restarts?: { readonly window: string; readonly count: number };
+  /** overrides every `for:` (tests: a short one, so rules fire within the run) */
+  readonly for?: string;
+}
+
+export const DEFAULT_STALLED_AFTER = '10m';
+
 const quote = (s: string): string => JSON.stringify(s);
 
 /** `name{matchers}` without empty matchers. */
@@ -52,21 +71,55 @@ const sel = (metric: string, ...matchers: readonly string[]): string => {
   return m.length === 0 ? metric : `${metric}{${m.join(', ')}}`;
 };
 
-/** Engine-side rules: queries in error, lag, errors, restores, readiness, restarts, the cluster's Ready condition. */
-export function engineAlerts(scope?: AlertScope): AlertGroup {
+/**
+ * Engine-side rules: queries in error, stuck (lag and no consumption; input
+ * and no output), lag, errors, restores, readiness, restarts, the cluster's
+ * Ready condition.
+ */
+export function engineAlerts(scope?: AlertScope, tuning: AlertTuning = {}): AlertGroup {
   const S = scope ? `namespace=${quote(scope.namespace)}, cluster=${quote(scope.cluster)}` : '';
   const byQuery = 'namespace, cluster, query_id';
-  return {
+  const stalled = tuning.stalledAfter ?? DEFAULT_STALLED_AFTER;
+  const restarts = tuning.restarts ?? { window: '30m', count: 2 };
+  const group: AlertGroup = {
     name: scope ? `ksetl-engine-${scope.namespace}-${scope.cluster}` : 'ksetl-engine',
     alerts: [
       {
         alert: 'KsetlQueryError',
         conditions: [{ expr: `max by (${byQuery}) (${sel('ksetl_query_state', S, 'state="ERROR"')})`, op: '==', value: 1 }],
-        for: '1m',
+        for: tuning.errorFor ?? '1m',
         severity: 'critical',
         summary: 'Query {{ $labels.query_id }} is in ERROR',
         description:
           'Persistent query {{ $labels.query_id }} of cluster {{ $labels.namespace }}/{{ $labels.cluster }} has been in state ERROR for a minute. Its KsqlQuery status and the processing log say why.',
+        source: 'engine',
+      },
+      {
+        alert: 'KsetlQueryStalled',
+        conditions: [
+          { expr: `sum by (${byQuery}) (${sel('ksetl_query_consumer_lag', S)})`, op: '>', value: 0 },
+          { expr: `sum by (${byQuery}) (increase(${sel('ksetl_query_records_in_total', S)}[${stalled}]))`, op: '>', value: 0, join: 'unless' },
+        ],
+        for: stalled,
+        severity: 'critical',
+        summary: 'Query {{ $labels.query_id }} is stuck: lag and no consumption',
+        description:
+          `Query {{ $labels.query_id }} ({{ $labels.namespace }}/{{ $labels.cluster }}) has records waiting on its inputs (lag {{ $value }}) and has consumed none for ${stalled}, ` +
+          'whether the lag grows or stays flat. A PAUSED query fires it too (RESUME or drop it); otherwise look at its state, the engine log and the processing log.',
+        source: 'engine',
+      },
+      {
+        alert: 'KsetlQueryNoOutput',
+        conditions: [
+          { expr: `sum by (${byQuery}) (increase(${sel('ksetl_query_records_in_total', S)}[${stalled}]))`, op: '>', value: 0 },
+          { expr: `sum by (${byQuery}) (increase(${sel('ksetl_query_records_out_total', S)}[${stalled}]))`, op: '>', value: 0, join: 'unless' },
+        ],
+        for: stalled,
+        severity: 'warning',
+        summary: 'Query {{ $labels.query_id }} consumes records and produces none',
+        description:
+          `Query {{ $labels.query_id }} ({{ $labels.namespace }}/{{ $labels.cluster }}) has consumed {{ $value | humanize }} records in ${stalled} and written none to its sink: ` +
+          'every record fails (see KsetlProcessingErrors and the processing log), or its filter drops them all.',
         source: 'engine',
       },
       {
@@ -115,11 +168,15 @@ export function engineAlerts(scope?: AlertScope): AlertGroup {
       {
         alert: 'KsetlProcessRestarting',
         conditions: [
-          { expr: `sum by (namespace, cluster, instance) (changes(${sel('process_start_time_seconds', S || 'service_id!=""')}[30m]))`, op: '>', value: 2 },
+          {
+            expr: `sum by (namespace, cluster, instance) (changes(${sel('process_start_time_seconds', S || 'service_id!=""')}[${restarts.window}]))`,
+            op: '>',
+            value: restarts.count,
+          },
         ],
         for: '0m',
         severity: 'warning',
-        summary: 'Engine {{ $labels.instance }} restarted {{ $value }} times in 30 minutes',
+        summary: `Engine {{ $labels.instance }} restarted {{ $value }} times in ${restarts.window}`,
         description: 'Engine process {{ $labels.instance }} of {{ $labels.namespace }}/{{ $labels.cluster }} is restarting repeatedly (crash loop or OOM kill).',
         source: 'engine',
       },
@@ -146,6 +203,8 @@ export function engineAlerts(scope?: AlertScope): AlertGroup {
       },
     ],
   };
+  const forAll = tuning.for;
+  return forAll === undefined ? group : { ...group, alerts: group.alerts.map((a) => ({ ...a, for: forAll })) };
 }
 
 /** Operator-side rules (global, not per cluster). */
@@ -189,9 +248,13 @@ export function allAlertGroups(): AlertGroup[] {
   return [engineAlerts(), operatorAlerts()];
 }
 
-/** The PromQL of an alert: `(cond1) op v and (cond2) op v ...`. */
+/** The PromQL of an alert: `(cond1 op v) and (cond2 op v) unless (cond3 op v) ...`. */
 export function alertExpr(a: AlertSpec): string {
-  return a.conditions.map((c) => (a.conditions.length > 1 ? `(${c.expr} ${c.op} ${c.value})` : `${c.expr} ${c.op} ${c.value}`)).join(' and ');
+  if (a.conditions.length === 1) {
+    const c = a.conditions[0]!;
+    return `${c.expr} ${c.op} ${c.value}`;
+  }
+  return a.conditions.map((c, i) => `${i === 0 ? '' : ` ${c.join ?? 'and'} `}(${c.expr} ${c.op} ${c.value})`).join('');
 }
 
 /** Prometheus rule groups (a rule file's content, and a PrometheusRule's spec). */

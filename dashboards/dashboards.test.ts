@@ -125,6 +125,23 @@ describe('alerts', () => {
     );
   });
 
+  it('catch a stuck query: lag unless consuming, consuming unless producing; for: and windows tunable', () => {
+    const byName = (g: ReturnType<typeof engineAlerts>, name: string) => g.alerts.find((a) => a.alert === name)!;
+    const def = engineAlerts();
+    expect(alertExpr(byName(def, 'KsetlQueryStalled'))).toBe(
+      '(sum by (namespace, cluster, query_id) (ksetl_query_consumer_lag) > 0) unless (sum by (namespace, cluster, query_id) (increase(ksetl_query_records_in_total[10m])) > 0)',
+    );
+    expect(byName(def, 'KsetlQueryStalled').for).toBe('10m');
+    expect(alertExpr(byName(def, 'KsetlQueryNoOutput'))).toContain('unless (sum by (namespace, cluster, query_id) (increase(ksetl_query_records_out_total[10m])) > 0)');
+    const tuned = engineAlerts({ namespace: 'n', cluster: 'c' }, { stalledAfter: '2m', restarts: { window: '5m', count: 0 }, for: '20s' });
+    expect(new Set(tuned.alerts.map((a) => a.for))).toEqual(new Set(['20s']));
+    expect(alertExpr(byName(tuned, 'KsetlQueryStalled'))).toContain('increase(ksetl_query_records_in_total{namespace="n", cluster="c"}[2m])');
+    expect(alertExpr(byName(tuned, 'KsetlProcessRestarting'))).toBe(
+      'sum by (namespace, cluster, instance) (changes(process_start_time_seconds{namespace="n", cluster="c"}[5m])) > 0',
+    );
+    expect(byName(engineAlerts(undefined, { stalledAfter: '3m' }), 'KsetlQueryNoOutput').for).toBe('3m');
+  });
+
   it('scoped to a cluster, select only its series', () => {
     const g = engineAlerts({ namespace: 'team-ads', cluster: 'ads' });
     expect(g.name).toBe('ksetl-engine-team-ads-ads');

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { API_VERSION, DataKey, FreeForm, LocalObjectReference, ObjectMeta, Quantity, ResourceRequirements, type CrdInfo } from './common.js';
 import { CommonConditionType, Conditions } from './conditions.js';
 import { ENGINE_CONFIG_RULES, EngineConfig, MAX_CONFIG_ENTRIES } from './engine-config.js';
-import { Logging } from './logging.js';
+import { LOG_SIDECAR_RULES, Logging } from './logging.js';
 import { Monitoring } from './monitoring.js';
 
 export const KSQL_CLUSTER_KIND = 'KsqlCluster';
@@ -208,9 +208,7 @@ export const KSQL_CLUSTER_CRD: CrdInfo = {
         message: 'caKey, certKey and keyKey need a secretRef',
       },
     ],
-    'spec.logging.sidecar': [
-      { rule: 'has(self.loki) != has(self.elasticsearch)', message: 'exactly one of loki and elasticsearch must be set' },
-    ],
+    'spec.logging.sidecar': LOG_SIDECAR_RULES,
   },
   bounds: { 'spec.config': { maxProperties: MAX_CONFIG_ENTRIES } },
   scale: { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.readyReplicas', labelSelectorPath: '.status.selector' },

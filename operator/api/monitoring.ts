@@ -42,6 +42,13 @@ export const PrometheusRule = z
     enabled: z.boolean().default(true),
     /** extra labels on the PrometheusRule, for the Prometheus' ruleSelector */
     labels: z.record(z.string()).optional(),
+    stalledAfter: z
+      .string()
+      .regex(/^([0-9]+(ms|s|m|h))+$/, 'must be a Prometheus duration such as 10m')
+      .optional()
+      .describe(
+        'How long a query may have lag and consume nothing (KsetlQueryStalled), or consume and produce nothing (KsetlQueryNoOutput), before the alert fires; default 10m',
+      ),
   })
   .strict();
 

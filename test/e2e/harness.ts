@@ -202,13 +202,26 @@ export interface OperatorEnvironment {
   stop(): Promise<void>;
 }
 
-export async function startOperatorEnvironment(o: { kubeconfig: string; namespace: string; dir: string }): Promise<OperatorEnvironment> {
+export async function startOperatorEnvironment(o: {
+  kubeconfig: string;
+  namespace: string;
+  dir: string;
+  /** sidecar images the pod runner runs as local programs (image repository → program) */
+  images?: Readonly<Record<string, string>>;
+}): Promise<OperatorEnvironment> {
   const api = await KubeRest.fromFile(o.kubeconfig);
   await installCrdsAndRbac(api);
   const operatorKubeconfig = await serviceAccountKubeconfig(api, o.kubeconfig, join(o.dir, 'operator.kubeconfig'));
   await api.create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: o.namespace } });
   const runnerLog: string[] = [];
-  const runner = await startPodRunner({ kubeconfig: o.kubeconfig, repoRoot: REPO, dir: join(o.dir, 'pods'), log: (l) => runnerLog.push(l), maxGraceSeconds: 20 });
+  const runner = await startPodRunner({
+    kubeconfig: o.kubeconfig,
+    repoRoot: REPO,
+    dir: join(o.dir, 'pods'),
+    log: (l) => runnerLog.push(l),
+    maxGraceSeconds: 20,
+    ...(o.images ? { images: o.images } : {}),
+  });
   const launch = () => startOperator({ kubeconfig: operatorKubeconfig, logFile: join(o.dir, 'operator.log') });
   let operator = launch();
   return {

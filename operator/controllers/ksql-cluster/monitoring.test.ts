@@ -52,6 +52,20 @@ const FIXTURES: Record<string, { kc: KsqlCluster; opts: MonitoringOptions }> = {
     }),
     opts: withOperator,
   },
+  'monitoring-otel-loki': {
+    kc: cluster({
+      kafka: secureKafka,
+      logging: { kafkaTopic: { enabled: true }, sidecar: { type: 'otel', loki: { url: 'http://loki-gateway.logging.svc/', secretRef: { name: 'ads-loki' } } } },
+    }),
+    opts: withoutOperator,
+  },
+  'monitoring-otel-kafka': {
+    kc: cluster({
+      monitoring: { enabled: false },
+      logging: { kafkaTopic: { enabled: true }, sidecar: { type: 'otel', kafka: { topic: 'ads-logs' } } },
+    }),
+    opts: withoutOperator,
+  },
 };
 
 /** The goldens show each dashboard ConfigMap's data as a digest: the JSON itself is pinned by dashboards/generated/. */
@@ -142,7 +156,7 @@ describe('desiredMonitoring', () => {
       const env = new Set((sidecar.env ?? []).map((e) => e.name));
       for (const e of sidecar.env ?? []) expect(e.value, `${name}: ${e.name}`).toBeUndefined();
       for (const text of Object.values(d.logShipperConfig.data ?? {})) {
-        for (const [, v] of text.matchAll(/\$\{(\w+)\}/g)) expect(env.has(v!), `${name}: \${${v}}`).toBe(true);
+        for (const [, v] of text.matchAll(/\$\{(?:env:)?(\w+)\}/g)) expect(env.has(v!), `${name}: \${${v}}`).toBe(true);
       }
     }
   });
@@ -169,4 +183,67 @@ describe('desiredMonitoring', () => {
     );
     expect(d.notes.map((n) => n.reason)).toContain('ApiKeyNeedsVector');
   });
+
+  it('otel: ships the engine log and the processing log to Loki over OTLP, the team as tenant, the credential from the Secret', () => {
+    const d = desiredMonitoring(FIXTURES['monitoring-otel-loki']!.kc, withoutOperator);
+    const conf = parse(d.logShipperConfig!.data!['otelcol.yaml']!) as OtelConfig;
+    expect(conf.exporters['otlp_http/loki']).toMatchObject({
+      endpoint: 'http://loki-gateway.logging.svc/otlp',
+      headers: { 'X-Scope-OrgID': 'team-ads', Authorization: '${env:KSETL_LOG_SINK_AUTHORIZATION}' },
+    });
+    expect(conf.receivers['kafka/processing_log']).toMatchObject({
+      brokers: ['kafka-0.kafka:9093', 'kafka-1.kafka:9093'],
+      group_id: 'team-ads_ads_log_shipper',
+      logs: { topics: ['team-ads_ads_ksql_processing_log'], encoding: 'text' },
+      auth: { sasl: { mechanism: 'SCRAM-SHA-512', username: '${env:KSETL_KAFKA_USERNAME}', password: '${env:KSETL_KAFKA_PASSWORD}' } },
+      tls: { ca_file: '/etc/ksetl/kafka-tls/ca.crt' },
+    });
+    expect(Object.keys(conf.service.pipelines)).toEqual(['logs/engine', 'logs/processing_log']);
+    const sidecar = d.podTemplate.containers[0]!;
+    expect(sidecar.image).toBe('otel/opentelemetry-collector-contrib:0.165.0');
+    expect(sidecar.args).toEqual(['--config', '/etc/ksetl-log-shipper/otelcol.yaml']);
+    expect(sidecar.env).toContainEqual({ name: 'KSETL_LOG_SINK_AUTHORIZATION', valueFrom: { secretKeyRef: { name: 'ads-loki', key: 'authorization' } } });
+    expect(sidecar.volumeMounts?.map((m) => m.name)).toContain('kafka-tls');
+  });
+
+  it('otel: a Kafka topic as the sink, on the cluster\'s Kafka; never its own processing-log topic read back', () => {
+    const d = desiredMonitoring(FIXTURES['monitoring-otel-kafka']!.kc, withoutOperator);
+    const conf = parse(d.logShipperConfig!.data!['otelcol.yaml']!) as OtelConfig;
+    expect(conf.exporters['kafka']).toEqual({ brokers: ['kafka.kafka.svc:9092'], logs: { topic: 'ads-logs', encoding: 'otlp_json' } });
+    const loop = desiredMonitoring(
+      cluster({ logging: { sidecar: { type: 'otel', kafka: { topic: 'team-ads_ads_ksql_processing_log' } } } }),
+      withoutOperator,
+    );
+    expect(loop.notes.map((n) => n.reason)).toContain('LogSinkIsProcessingLog');
+    const looped = parse(loop.logShipperConfig!.data!['otelcol.yaml']!) as OtelConfig;
+    expect(Object.keys(looped.service.pipelines)).toEqual(['logs/engine']);
+  });
+
+  it('otel: Elasticsearch with an API key or basic auth, from the Secret', () => {
+    const es = (auth: { apiKeyKey?: string }) =>
+      parse(
+        desiredMonitoring(
+          cluster({ logging: { kafkaTopic: { enabled: false }, sidecar: { type: 'otel', elasticsearch: { url: 'https://es:9200/', secretRef: { name: 'es' }, ...auth } } } }),
+          withoutOperator,
+        ).logShipperConfig!.data!['otelcol.yaml']!,
+      ) as OtelConfig;
+    expect(es({ apiKeyKey: 'k' }).exporters['elasticsearch']).toEqual({ endpoints: ['https://es:9200'], logs_index: 'ksetl-team-ads-ads', api_key: '${env:KSETL_LOG_SINK_API_KEY}' });
+    const basic = es({});
+    expect(basic.exporters['elasticsearch']).toMatchObject({ user: '${env:KSETL_LOG_SINK_USERNAME}', password: '${env:KSETL_LOG_SINK_PASSWORD}' });
+    expect(basic.receivers['kafka/processing_log']).toBeUndefined();
+  });
+
+  it('refuses a kafka sink on another shipper, and two sinks', () => {
+    const bad = (sidecar: Record<string, unknown>) =>
+      parseKsqlCluster({ apiVersion: 'ksetl.io/v1alpha1', kind: 'KsqlCluster', metadata: { name: 'a', namespace: 'n' }, spec: { kafka: { bootstrapServers: ['k:9092'] }, logging: { sidecar } } });
+    expect(bad({ type: 'vector', kafka: { topic: 't' } }).ok).toBe(false);
+    expect(bad({ type: 'otel', kafka: { topic: 't' }, loki: { url: 'http://loki' } }).ok).toBe(false);
+    expect(bad({ type: 'otel', kafka: { topic: 't' } }).ok).toBe(true);
+  });
 });
+
+interface OtelConfig {
+  receivers: Record<string, unknown>;
+  exporters: Record<string, unknown>;
+  service: { pipelines: Record<string, unknown> };
+}

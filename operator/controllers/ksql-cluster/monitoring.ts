@@ -23,6 +23,7 @@ import { stringify } from 'yaml';
 import { engineAlerts, ruleGroups } from '../../../dashboards/alerts.js';
 import { DASHBOARDS, dashboardJson } from '../../../dashboards/index.js';
 import { processingLogTopic } from '../../../engine/kafka/names.js';
+import { assertNever } from '../../../engine/types/sql-type.js';
 import type { KsqlCluster } from '../../api/ksql-cluster.js';
 import { RESOURCE, type ResourceType } from '../../kube/resources.js';
 import { Logging } from '../../api/logging.js';
@@ -64,11 +65,20 @@ export const FOLDER_ANNOTATION = 'grafana_folder';
 export const DEFAULT_SHIPPER_IMAGES = {
   'fluent-bit': 'cr.fluentbit.io/fluent/fluent-bit:3.2.10',
   vector: 'timberio/vector:0.46.1-distroless-libc',
+  // the contrib distribution: the test build (test/infra/otelcol) has the same
+  // components at this release but the Elasticsearch exporter
+  otel: 'otel/opentelemetry-collector-contrib:0.165.0',
 } as const;
+
+/** The otel shipper's configuration file in its ConfigMap. */
+export const OTELCOL_CONFIG_FILE = 'otelcol.yaml';
+/** The pod's IP (downward API): where the collector serves its own metrics. */
+export const ENV_SHIPPER_POD_IP = 'KSETL_POD_IP';
 
 const ENV_SINK_USERNAME = 'KSETL_LOG_SINK_USERNAME';
 const ENV_SINK_PASSWORD = 'KSETL_LOG_SINK_PASSWORD';
 const ENV_SINK_API_KEY = 'KSETL_LOG_SINK_API_KEY';
+const ENV_SINK_AUTHORIZATION = 'KSETL_LOG_SINK_AUTHORIZATION';
 
 /** What the render needs beyond the resource. */
 export interface MonitoringOptions {
@@ -89,7 +99,7 @@ export interface MonitoringObject {
 /** Something the spec asks for that cannot be rendered as asked; the controller reports it in a condition. */
 export interface MonitoringNote {
   /** PascalCase, for a condition reason */
-  readonly reason: 'PrometheusOperatorMissing' | 'ApiKeyNeedsVector';
+  readonly reason: 'PrometheusOperatorMissing' | 'ApiKeyNeedsVector' | 'LogSinkIsProcessingLog';
   readonly message: string;
 }
 
@@ -231,7 +241,7 @@ export function renderPrometheusRule(kc: KsqlCluster, m: Monitoring): Monitoring
     apiVersion: MONITORING_API_VERSION,
     kind: 'PrometheusRule',
     metadata: meta(kc, monitoringObjectNames(kc.metadata.name).prometheusRule, { labels: m.prometheusRule.labels }),
-    spec: ruleGroups([engineAlerts(scope)]),
+    spec: ruleGroups([engineAlerts(scope, m.prometheusRule.stalledAfter ? { stalledAfter: m.prometheusRule.stalledAfter } : {})]),
   };
 }
 
@@ -496,19 +506,147 @@ export function vectorConfig(c: ShipperContext): Record<string, string> {
   };
 }
 
+/** The processing-log record headers the engine writes (engine/kafka: ksetl.namespace, ksetl.cluster, ksetl.service.id, ksetl.query.id). */
+const QUERY_ID_HEADER = 'ksetl.query.id';
+
+/**
+ * The OpenTelemetry Collector: one otelcol.yaml. The engine's JSON log file
+ * (filelog, offsets kept in the state dir so a restarted sidecar does not
+ * ship a line twice), each line parsed as JSON into log attributes
+ * (namespace, cluster, query_id, ...) with its time and level; the
+ * processing-log topic (kafka receiver, the record value as the body, the
+ * query id from the record's header). Both get the resource attributes
+ * namespace, cluster, log_type (and query_id for processing-log records),
+ * then go to Loki over OTLP/HTTP (X-Scope-OrgID: the tenant), Elasticsearch,
+ * or a Kafka topic on the cluster's Kafka. Credentials are `${env:...}`
+ * references to the Secret-backed environment, never values.
+ */
+export function otelcolConfig(c: ShipperContext): Record<string, string> {
+  const sec = kafkaSecurity(c.kc);
+  const env = (name: string): string => `\${env:${name}}`;
+  const kafkaClient = (): Record<string, unknown> => ({
+    brokers: [...c.kc.spec.kafka.bootstrapServers],
+    ...(sec.mechanism ? { auth: { sasl: { mechanism: sec.mechanism, username: env(ENV_KAFKA_USERNAME), password: env(ENV_KAFKA_PASSWORD) } } } : {}),
+    ...(sec.protocol.endsWith('SSL') ? { tls: { ...(sec.ca ? { ca_file: sec.ca } : {}), ...(sec.cert ? { cert_file: sec.cert, key_file: sec.key } : {}) } } : {}),
+  });
+  const resource = (logType: string, extra: Record<string, unknown>[] = []): Record<string, unknown> => ({
+    attributes: [
+      { key: 'service.name', value: 'ksetl', action: 'upsert' },
+      { key: 'namespace', value: c.namespace, action: 'upsert' },
+      { key: 'cluster', value: c.cluster, action: 'upsert' },
+      { key: 'log_type', value: logType, action: 'upsert' },
+      ...extra,
+    ],
+  });
+
+  const receivers: Record<string, unknown> = {
+    'file_log/engine': {
+      // the rotated file too (engine/server/logger.ts renames it to <file>.1): the collector knows
+      // a file by its first bytes, so it reads the rest of a file rotated away and never a line twice
+      include: [LOG_FILE, `${LOG_FILE}.1`],
+      start_at: 'beginning',
+      storage: 'file_storage',
+      operators: [
+        {
+          type: 'json_parser',
+          parse_from: 'body',
+          parse_to: 'attributes',
+          // pino's isoTime and level labels (engine/server/logger.ts)
+          timestamp: { parse_from: 'attributes.time', layout_type: 'gotime', layout: '2006-01-02T15:04:05.999Z07:00' },
+          severity: { parse_from: 'attributes.level' },
+        },
+      ],
+    },
+  };
+  const processors: Record<string, unknown> = {
+    memory_limiter: { check_interval: '1s', limit_percentage: 80, spike_limit_percentage: 20 },
+    'resource/engine': resource('engine'),
+    batch: { timeout: '1s' },
+  };
+  const shipProcessingLog = c.processingLogTopic !== null && c.processingLogTopic !== c.sidecar.kafka?.topic;
+  if (shipProcessingLog && c.processingLogTopic) {
+    receivers['kafka/processing_log'] = {
+      ...kafkaClient(),
+      group_id: shipperGroupId(c.kc),
+      initial_offset: 'earliest',
+      logs: { topics: [c.processingLogTopic], encoding: 'text' },
+      header_extraction: { extract_headers: true, headers: [QUERY_ID_HEADER] },
+    };
+    processors['resource/processing_log'] = resource('processing_log', [
+      { key: 'query_id', from_attribute: `kafka.header.${QUERY_ID_HEADER}`, action: 'insert' },
+      { key: `kafka.header.${QUERY_ID_HEADER}`, action: 'delete' },
+    ]);
+  }
+
+  const exporters: Record<string, unknown> = {};
+  let exporter: string;
+  const { loki, elasticsearch: es, kafka } = c.sidecar;
+  if (loki) {
+    exporter = 'otlp_http/loki';
+    exporters[exporter] = {
+      // Loki's OTLP endpoint; the exporter appends /v1/logs
+      endpoint: `${loki.url.replace(/\/+$/, '')}/otlp`,
+      headers: { 'X-Scope-OrgID': lokiTenant(c), ...(loki.secretRef ? { Authorization: env(ENV_SINK_AUTHORIZATION) } : {}) },
+      sending_queue: { enabled: true },
+      retry_on_failure: { enabled: true },
+    };
+  } else if (es) {
+    exporter = 'elasticsearch';
+    exporters[exporter] = {
+      endpoints: [es.url.replace(/\/+$/, '')],
+      logs_index: esIndex(c),
+      ...(es.secretRef && es.apiKeyKey ? { api_key: env(ENV_SINK_API_KEY) } : {}),
+      ...(es.secretRef && !es.apiKeyKey ? { user: env(ENV_SINK_USERNAME), password: env(ENV_SINK_PASSWORD) } : {}),
+    };
+  } else if (kafka) {
+    exporter = 'kafka';
+    exporters[exporter] = { ...kafkaClient(), logs: { topic: kafka.topic, encoding: kafka.encoding } };
+  } else {
+    throw new Error('spec.logging.sidecar: no sink (the schema requires one)');
+  }
+
+  const pipelines: Record<string, unknown> = {
+    'logs/engine': { receivers: ['file_log/engine'], processors: ['memory_limiter', 'resource/engine', 'batch'], exporters: [exporter] },
+  };
+  if (shipProcessingLog) {
+    pipelines['logs/processing_log'] = { receivers: ['kafka/processing_log'], processors: ['memory_limiter', 'resource/processing_log', 'batch'], exporters: [exporter] };
+  }
+  const config = {
+    extensions: { file_storage: { directory: SHIPPER_STATE_DIR, create_directory: true } },
+    receivers,
+    processors,
+    exporters,
+    service: {
+      extensions: ['file_storage'],
+      telemetry: {
+        logs: { level: 'info', encoding: 'json' },
+        metrics: { level: 'basic', readers: [{ pull: { exporter: { prometheus: { host: env(ENV_SHIPPER_POD_IP), port: SHIPPER_METRICS_PORT } } } }] },
+      },
+      pipelines,
+    },
+  };
+  return {
+    [OTELCOL_CONFIG_FILE]:
+      `# rendered by ksetl-operator for KsqlCluster ${c.namespace}/${c.cluster}; edits are overwritten\n` + stringify(config, { lineWidth: 0 }),
+  };
+}
+
 /** The sidecar's environment: sink and Kafka credentials from Secret references, never values. */
 function shipperEnv(c: ShipperContext): V1EnvVar[] {
   const env: V1EnvVar[] = [];
   const ref = (name: string, secret: string, key: string): V1EnvVar => ({ name, valueFrom: { secretKeyRef: { name: secret, key } } });
   const loki = c.sidecar.loki;
   const es = c.sidecar.elasticsearch;
-  if (loki?.secretRef) env.push(ref(ENV_SINK_USERNAME, loki.secretRef.name, 'username'), ref(ENV_SINK_PASSWORD, loki.secretRef.name, 'password'));
+  if (loki?.secretRef) {
+    if (c.sidecar.type === 'otel') env.push(ref(ENV_SINK_AUTHORIZATION, loki.secretRef.name, loki.authorizationKey ?? 'authorization'));
+    else env.push(ref(ENV_SINK_USERNAME, loki.secretRef.name, 'username'), ref(ENV_SINK_PASSWORD, loki.secretRef.name, 'password'));
+  }
   if (es?.secretRef) {
     if (es.apiKeyKey) env.push(ref(ENV_SINK_API_KEY, es.secretRef.name, es.apiKeyKey));
     else env.push(ref(ENV_SINK_USERNAME, es.secretRef.name, es.usernameKey), ref(ENV_SINK_PASSWORD, es.secretRef.name, es.passwordKey));
   }
   const sasl = c.kc.spec.kafka.sasl;
-  if (c.processingLogTopic && sasl) {
+  if ((c.processingLogTopic || c.sidecar.kafka) && sasl) {
     env.push(ref(ENV_KAFKA_USERNAME, sasl.secretRef.name, sasl.usernameKey), ref(ENV_KAFKA_PASSWORD, sasl.secretRef.name, sasl.passwordKey));
   }
   return env;
@@ -523,10 +661,23 @@ function shipperContainer(c: ShipperContext, opts: MonitoringOptions): V1Contain
     { name: 'engine-logs', mountPath: LOG_DIR, readOnly: true },
   ];
   const tls = c.kc.spec.kafka.tls;
-  if (c.processingLogTopic && tls?.secretRef && (tls.caKey || tls.certKey)) mounts.push({ name: 'kafka-tls', mountPath: KAFKA_TLS_DIR, readOnly: true });
-  const args =
-    type === 'fluent-bit' ? ['--config', `${SHIPPER_CONFIG_DIR}/fluent-bit.conf`] : ['--config-yaml', `${SHIPPER_CONFIG_DIR}/vector.yaml`];
+  if ((c.processingLogTopic || c.sidecar.kafka) && tls?.secretRef && (tls.caKey || tls.certKey)) mounts.push({ name: 'kafka-tls', mountPath: KAFKA_TLS_DIR, readOnly: true });
+  let args: string[];
   const env = shipperEnv(c);
+  switch (type) {
+    case 'fluent-bit':
+      args = ['--config', `${SHIPPER_CONFIG_DIR}/fluent-bit.conf`];
+      break;
+    case 'vector':
+      args = ['--config-yaml', `${SHIPPER_CONFIG_DIR}/vector.yaml`];
+      break;
+    case 'otel':
+      args = ['--config', `${SHIPPER_CONFIG_DIR}/${OTELCOL_CONFIG_FILE}`];
+      env.unshift({ name: ENV_SHIPPER_POD_IP, valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } });
+      break;
+    default:
+      assertNever(type);
+  }
   return {
     name: SHIPPER_CONTAINER,
     image,
@@ -537,6 +688,19 @@ function shipperContainer(c: ShipperContext, opts: MonitoringOptions): V1Contain
     volumeMounts: mounts,
     securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
   };
+}
+
+function shipperConfig(c: ShipperContext): Record<string, string> {
+  switch (c.sidecar.type) {
+    case 'fluent-bit':
+      return fluentBitConfig(c);
+    case 'vector':
+      return vectorConfig(c);
+    case 'otel':
+      return otelcolConfig(c);
+    default:
+      return assertNever(c.sidecar.type);
+  }
 }
 
 // ---- the whole -----------------------------------------------------------
@@ -573,6 +737,12 @@ export function desiredMonitoring(kc: KsqlCluster, opts: MonitoringOptions): Des
   const sidecar = logging.sidecar;
   if (sidecar) {
     const c: ShipperContext = { kc, sidecar, namespace: ns, cluster: kc.metadata.name, processingLogTopic: processingLogTopicOf(kc, logging) };
+    if (c.processingLogTopic !== null && sidecar.kafka?.topic === c.processingLogTopic) {
+      notes.push({
+        reason: 'LogSinkIsProcessingLog',
+        message: `spec.logging.sidecar.kafka.topic is the processing-log topic ${c.processingLogTopic}: the sidecar does not read it back (it would ship its own output again)`,
+      });
+    }
     if (sidecar.type === 'fluent-bit' && sidecar.elasticsearch?.apiKeyKey) {
       notes.push({ reason: 'ApiKeyNeedsVector', message: 'Elasticsearch API keys need the vector shipper (spec.logging.sidecar.type: vector); Fluent Bit gets basic auth only' });
     }
@@ -580,7 +750,7 @@ export function desiredMonitoring(kc: KsqlCluster, opts: MonitoringOptions): Des
       apiVersion: 'v1',
       kind: 'ConfigMap',
       metadata: meta(kc, monitoringObjectNames(kc.metadata.name).logShipperConfig),
-      data: sidecar.type === 'fluent-bit' ? fluentBitConfig(c) : vectorConfig(c),
+      data: shipperConfig(c),
     };
     podTemplate.engineEnv.push({ name: ENV_LOG_FILE, value: LOG_FILE });
     podTemplate.engineVolumeMounts.push({ name: 'engine-logs', mountPath: LOG_DIR });

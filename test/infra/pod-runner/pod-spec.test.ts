@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { PodSpecError, containerEnv, expandVars, localArgv, mountMap, podStatus, probeTarget, rewritePaths, type EnvSources } from './pod-spec.js';
+import { PodSpecError, containerEnv, expandVars, imageEntrypoint, localArgv, mountMap, podStatus, probeTarget, rewritePaths, type EnvSources } from './pod-spec.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -64,6 +64,19 @@ describe('localArgv', () => {
   });
   it('uses the image default (ksetl) when the command is empty, and expands args', () => {
     expect(localArgv({ args: ['server', '--id', '$(POD_NAME)'] }, { POD_NAME: 'p-0' }, opts)).toEqual(['/usr/bin/node', '/repo/bin/ksetl.js', 'server', '--id', 'p-0']);
+  });
+  it('runs a sidecar image named in images as its local program, with the container’s args', () => {
+    const images = { 'otel/opentelemetry-collector-contrib': '/cache/otelcol-ksetl' };
+    const entrypoint = imageEntrypoint('otel/opentelemetry-collector-contrib:0.165.0', images);
+    expect(entrypoint).toBe('/cache/otelcol-ksetl');
+    expect(imageEntrypoint('registry.local:5000/otel/opentelemetry-collector-contrib:1', images)).toBeUndefined();
+    expect(imageEntrypoint('ksetl:test', images)).toBeUndefined();
+    const mounts = mountMap([['/etc/ksetl-log-shipper', '/pod/volumes/cfg']]);
+    expect(localArgv({ args: ['--config', '/etc/ksetl-log-shipper/otelcol.yaml'] }, {}, { ...opts, mounts, entrypoint: entrypoint! })).toEqual([
+      '/cache/otelcol-ksetl',
+      '--config',
+      '/pod/volumes/cfg/otelcol.yaml',
+    ]);
   });
   it('runs other programs as they are', () => {
     expect(localArgv({ command: ['sh', '-c', 'true'] }, {}, opts)).toEqual(['sh', '-c', 'true']);

@@ -43,13 +43,28 @@ export function expandVars(s: string, env: Readonly<Record<string, string>>): st
  * directories), never the runner's node and bin/ksetl.js: a checkout under
  * /tmp must not become `<pod>/volumes/tmp/...` because the pod mounts /tmp.
  */
-export function localArgv(container: Pick<V1Container, 'command' | 'args'>, env: Readonly<Record<string, string>>, opts: { nodePath: string; ksetlBin: string; mounts?: MountMap }): string[] {
+export function localArgv(
+  container: Pick<V1Container, 'command' | 'args'>,
+  env: Readonly<Record<string, string>>,
+  opts: { nodePath: string; ksetlBin: string; mounts?: MountMap; entrypoint?: string },
+): string[] {
   const local = (s: string): string => (opts.mounts ? rewritePaths(expandVars(s, env), opts.mounts) : expandVars(s, env));
   const command = (container.command ?? []).map(local);
   const args = (container.args ?? []).map(local);
-  const argv = command.length > 0 ? [...command, ...args] : ['ksetl', ...args];
+  const argv = command.length > 0 ? [...command, ...args] : [opts.entrypoint ?? 'ksetl', ...args];
   if (argv[0] === 'ksetl' || argv[0]?.endsWith('/ksetl')) return [opts.nodePath, opts.ksetlBin, ...argv.slice(1)];
   return argv;
+}
+
+/**
+ * The local program standing for an image's entrypoint: `images` maps an
+ * image repository (the reference without its tag or digest) to it.
+ * Undefined for other images (they run `ksetl`, the engine image's entrypoint).
+ */
+export function imageEntrypoint(image: string | undefined, images: Readonly<Record<string, string>> | undefined): string | undefined {
+  if (!image || !images) return undefined;
+  const repo = image.replace(/@sha256:[0-9a-f]+$/, '').replace(/:[^/:]+$/, '');
+  return images[repo];
 }
 
 /** Where a `valueFrom` points: the runner reads these from the API server. */

@@ -6,7 +6,9 @@
  * containers as local processes:
  *
  * - argv: the container's command/args; the image runs `ksetl`, so `ksetl`
- *   becomes `node <repo>/bin/ksetl.js`;
+ *   becomes `node <repo>/bin/ksetl.js`; a sidecar's image named in `images`
+ *   runs the local program given there (the OpenTelemetry Collector built by
+ *   test/infra/otelcol) with the container's args;
  * - env: from the pod spec, `valueFrom` resolved (Secrets, ConfigMaps, the
  *   downward API), plus `KSQL_LISTENERS` / `KSQL_KSQL_ADVERTISED_LISTENER` on
  *   the pod's own address: 10.244.X.N added to `lo` when the runner may (root),
@@ -34,6 +36,7 @@ import { KubeRest, isConflict, isNotFound, type KubeList, type WatchEvent } from
 import {
   PodSpecError,
   containerEnv,
+  imageEntrypoint,
   listenPort,
   localArgv,
   mountMap,
@@ -70,6 +73,11 @@ export interface PodRunnerOptions {
   readonly heartbeatIntervalMs?: number;
   /** the longest termination grace the runner waits before SIGKILL (default 30 s) */
   readonly maxGraceSeconds?: number;
+  /**
+   * image repository (without tag) → local program standing for its
+   * entrypoint, for sidecars: e.g. the collector image → otelcol-ksetl
+   */
+  readonly images?: Readonly<Record<string, string>>;
   /** extra environment for every process (PATH and HOME are passed through) */
   readonly env?: Readonly<Record<string, string>>;
   /** delete the Node when stopping (default true) */
@@ -427,7 +435,8 @@ export async function startPodRunner(options: PodRunnerOptions): Promise<PodRunn
       KSQL_LISTENERS: `http://${p.ip}:${port}`,
       KSQL_KSQL_ADVERTISED_LISTENER: `http://${p.ip}:${port}`,
     };
-    const argv = localArgv(c.spec, env, { nodePath: process.execPath, ksetlBin, mounts });
+    const entrypoint = imageEntrypoint(c.spec.image, options.images);
+    const argv = localArgv(c.spec, env, { nodePath: process.execPath, ksetlBin, mounts, ...(entrypoint ? { entrypoint } : {}) });
     const logFile = logPath(p.pod.metadata!.namespace!, p.pod.metadata!.name!, c.spec.name);
     const fd = openSync(logFile, 'a');
     writeSync(fd, `\n---- ${now()} pod-runner: ${argv.join(' ')} (pod IP ${p.ip}, restart ${c.run.restartCount})\n`);
