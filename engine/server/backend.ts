@@ -55,6 +55,8 @@ export interface KsqlBackend {
    * leave the metastore's state.
    */
   queryStatus?(queryId: string): QueryRuntimeStatus | undefined;
+  /** the Kafka cluster's id (GET /info); undefined: none (the in-memory broker) */
+  kafkaClusterId?(): string | undefined;
   close(): void;
 }
 
