@@ -116,6 +116,15 @@ export class StatementExecutor {
           throw new KsqlError(`Incompatible data source type is ${s.sourceType}, but statement was DROP ${st.sourceType}`, st.loc);
         }
         if (st.deleteTopic && s.isSource) throw new KsqlError(`Cannot delete topic for read-only source: ${s.name}`, st.loc);
+        // as current ksqlDB: the query that created the source (CREATE ... AS SELECT) is terminated with it;
+        // other queries reading or writing it still refuse the DROP (checked first: nothing is stopped then)
+        const creator = this.metastore.queries().find((q) => q.sink === st.name && /^C[ST]AS_/.test(q.id) && !q.sources.includes(st.name));
+        this.metastore.checkDroppable(st.name, creator?.id ?? null);
+        if (creator) {
+          this.runtime.stopQuery(creator.id);
+          this.#roots.delete(creator.id);
+          this.metastore.removeQuery(creator.id);
+        }
         this.metastore.dropSource(st.name);
         if (st.deleteTopic) this.runtime.deleteTopic(s.topic);
         return ok(`Source \`${st.name}\` (topic: ${s.topic}) was dropped.`);
