@@ -1,3 +1,4 @@
+import { linearRegExp } from '../../types/linear-regexp.js';
 import { FunctionError } from '../types.js';
 
 /**
@@ -5,6 +6,12 @@ import { FunctionError } from '../types.js';
  * matter in practice are translated: inline flags at the start ((?i), (?s),
  * (?m), (?x) are not supported by JS), \A and \z / \Z anchors, possessive
  * quantifiers (treated as greedy), and \p{Alpha}-style POSIX classes.
+ *
+ * Patterns run on V8's linear-time engine (automata, no backtracking) when it
+ * takes them: everything but backreferences, lookarounds and what needs the
+ * `u` flag (Unicode property classes, astral characters). Those few run on the
+ * backtracking engine (docs/rest-api.md, limits): a pattern such as
+ * '(a+)+$' no longer takes seconds per extra character of a value.
  */
 
 const cache = new Map<string, RegExp>();
@@ -35,8 +42,22 @@ export function javaRegex(pattern: string, extraFlags = ''): RegExp {
   src = src
     .replace(/\\A/g, '^')
     .replace(/\\[zZ]/g, '$')
-    .replace(/([*+?}])\+/g, '$1')
+    .replace(/((?<!\\)[*+?]|\{\d+(?:,\d*)?\})\+/g, '$1')
     .replace(/\\p\{(?:Is)?(Lower|Upper|Alpha|Digit|Alnum|Punct|Space|XDigit|Blank)\}/g, (_, c: string) => `[${POSIX[c]}]`);
+  let re: RegExp | null = null;
+  // a backreference or lookaround: the backtracking engine
+  if (!needsUnicode(src)) re = linearRegExp(src, flags);
+  if (re === null) re = backtracking(src, flags, pattern);
+  cache.set(key, re);
+  return new RegExp(re.source, re.flags);
+}
+
+/** Unicode property escapes, code point escapes and astral characters mean something else (or nothing) without the `u` flag. */
+function needsUnicode(src: string): boolean {
+  return /\\[pP]\{|\\u\{|[\uD800-\uDFFF]/.test(src);
+}
+
+function backtracking(src: string, flags: string, pattern: string): RegExp {
   let re: RegExp;
   try {
     re = new RegExp(src, flags);
@@ -47,8 +68,7 @@ export function javaRegex(pattern: string, extraFlags = ''): RegExp {
       throw new FunctionError(`Invalid regular expression pattern: ${pattern}: ${(e as Error).message}`);
     }
   }
-  cache.set(key, re);
-  return new RegExp(re.source, re.flags);
+  return re;
 }
 
 /** Java's Pattern.split(input, -1): keeps trailing empty strings, ignores capture groups. */
