@@ -84,6 +84,16 @@ export class HttpListener {
       return;
     }
     this.#h1 = createHttp1Server(dispatch);
+    // bytes that are not HTTP/1.1 get ksqlDB's error entity too, then the connection closes
+    this.#h1.on('clientError', (err: NodeJS.ErrnoException, sock: Socket) => {
+      if (!sock.writable || (err.code === 'ECONNRESET' && !sock.readable)) {
+        sock.destroy();
+        return;
+      }
+      const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
+      const body = JSON.stringify({ '@type': 'generic_error', error_code: tooLarge ? 43100 : 40000, message: tooLarge ? 'Request headers too large' : `Bad request: ${err.code ?? 'malformed HTTP'}` });
+      sock.end(`HTTP/1.1 ${tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    });
     this.#h2 = createHttp2Server(dispatch);
     this.#h2.on('session', (s: Http2Session) => this.#track(s));
     this.#outer = createNetServer((sock) => this.#sniff(sock));
