@@ -50,6 +50,8 @@ export interface ServerOptions {
 export class KsqlRestServer {
   /** the request handler: node's request/response of either HTTP version */
   readonly handler: RequestHandler;
+  /** method and path of every route served (docs/rest-api.md is checked against it) */
+  readonly routes: readonly { readonly method: string; readonly path: string; readonly open: boolean }[];
   readonly #state: ServerState;
   #listener: HttpListener | null = null;
 
@@ -78,6 +80,7 @@ export class KsqlRestServer {
       ...pullPartitionsRoutes(state),
       ...(opts.routes ?? []),
     ];
+    this.routes = routes.map((r) => ({ method: r.method, path: r.path, open: r.open === true }));
     this.handler = router(routes, {
       maxBodyBytes: limits.requestMaxBytes,
       authenticate: auth ? (req) => authenticated(req, auth) : null,
