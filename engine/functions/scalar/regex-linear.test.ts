@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { javaRegex, javaReplace, regexSplit } from './regex.js';
+import { javaRegex, javaReplace, nestsQuantifiers, regexSplit } from './regex.js';
 
 describe('regular expressions on the linear-time engine', () => {
   it('runs a pattern that backtracks exponentially in linear time', () => {
@@ -25,5 +25,25 @@ describe('possessive quantifiers', () => {
     expect(javaRegex('a{1,2}+b').exec('aab')?.[0]).toBe('aab');
     expect(javaRegex('\\p{L}+').exec('12été')?.[0]).toBe('été');
     expect(javaRegex('\\++').exec('a+++')?.[0]).toBe('+++');
+  });
+});
+
+describe('patterns left to the backtracking engine', () => {
+  it('are refused when a repeated group repeats a quantifier, and run otherwise', () => {
+    expect(() => javaRegex('(a+)+\\1')).toThrow(/exponential time/);
+    expect(() => javaRegex('(?=x)(\\w*y)*')).toThrow(/exponential time/);
+    expect(() => javaRegex('(\\p{L}+\\s?){2,}')).toThrow(/exponential time/);
+    expect(javaRegex('(a)\\1+').exec('aaa')?.[0]).toBe('aaa');
+    expect(javaRegex('(ab)?\\1').exec('abab')?.[0]).toBe('abab');
+    expect(javaRegex('([a+]+)\\1').exec('++')?.[0]).toBe('++');
+  });
+
+  it('nestsQuantifiers reads escapes, classes and counted repeats', () => {
+    expect(nestsQuantifiers('(a+)+')).toBe(true);
+    expect(nestsQuantifiers('(a{2,})*')).toBe(true);
+    expect(nestsQuantifiers('(a\\+)+')).toBe(false);
+    expect(nestsQuantifiers('([+*])+')).toBe(false);
+    expect(nestsQuantifiers('(a)+b*')).toBe(false);
+    expect(nestsQuantifiers('(a?)')).toBe(false);
   });
 });

@@ -47,9 +47,56 @@ export function javaRegex(pattern: string, extraFlags = ''): RegExp {
   let re: RegExp | null = null;
   // a backreference or lookaround: the backtracking engine
   if (!needsUnicode(src)) re = linearRegExp(src, flags);
-  if (re === null) re = backtracking(src, flags, pattern);
+  if (re === null) {
+    if (nestsQuantifiers(src)) {
+      throw new FunctionError(
+        `Invalid regular expression pattern: ${pattern}: a pattern with backreferences, lookarounds or Unicode classes runs on the backtracking engine, where a quantified group that repeats a quantifier can take exponential time; it is refused`,
+      );
+    }
+    re = backtracking(src, flags, pattern);
+  }
   cache.set(key, re);
   return new RegExp(re.source, re.flags);
+}
+
+/** Whether a quantified group contains a quantifier ('(a+)+', '(x*y)*', '(a|b+){2,}'): what makes backtracking exponential. */
+export function nestsQuantifiers(src: string): boolean {
+  // per open group: whether it holds a quantifier
+  const groups: boolean[] = [];
+  let last = false;
+  for (let i = 0; i < src.length; i++) {
+    const c = src[i]!;
+    if (c === '\\') {
+      i++;
+      last = false;
+      continue;
+    }
+    if (c === '[') {
+      // a character class: up to its closing bracket
+      i++;
+      if (src[i] === '^') i++;
+      if (src[i] === ']') i++;
+      while (i < src.length && src[i] !== ']') i += src[i] === '\\' ? 2 : 1;
+      last = false;
+      continue;
+    }
+    const quantifier = c === '*' || c === '+' || c === '?' || (c === '{' && /^\{\d+(,\d*)?\}/.test(src.slice(i, i + 24)));
+    if (quantifier) {
+      // a repeated group that itself repeats something
+      if (last && c !== '?') return true;
+      if (c !== '?' || !last) for (let g = 0; g < groups.length; g++) groups[g] = true;
+      if (c === '{') i = src.indexOf('}', i);
+      last = false;
+      continue;
+    }
+    if (c === '(') {
+      groups.push(false);
+      last = false;
+    } else if (c === ')') {
+      last = groups.pop() ?? false;
+    } else last = false;
+  }
+  return false;
 }
 
 /** Unicode property escapes, code point escapes and astral characters mean something else (or nothing) without the `u` flag. */
