@@ -36,6 +36,7 @@ export function kafkaBackend(engine: KafkaEngine): KsqlBackend {
       // Kafka Streams' CREATED/REBALANCING/RUNNING are RUNNING in ksqlDB's KsqlQueryStatus
       return { state: st.state === 'ERROR' ? 'ERROR' : q.state === 'PAUSED' ? 'PAUSED' : 'RUNNING', errors: st.errors };
     },
+    kafkaClusterId: () => engine.clusterId,
     close: () => void engine.close(),
   };
 }

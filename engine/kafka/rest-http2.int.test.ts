@@ -114,6 +114,8 @@ describe.each(['1.1', '2'] as const)('REST API over HTTP/%s on a real broker', (
     const info = await call(v, 'GET', '/info');
     expect(info.status).toBe(200);
     expect(info.json()).toMatchObject({ KsqlServerInfo: { serverStatus: 'RUNNING', ksqlServiceId: serviceId } });
+    // the broker's cluster id, not the in-memory placeholder
+    expect((info.json() as { KsqlServerInfo: { kafkaClusterId: string } }).KsqlServerInfo.kafkaClusterId).not.toBe('ksetl-in-memory');
     expect((await call(v, 'GET', '/healthcheck')).json()).toMatchObject({ isHealthy: true });
     expect(Object.values((await call(v, 'GET', '/clusterStatus')).json() as { clusterStatus: object })).toHaveLength(1);
     const s = `S_${v.replace('.', '')}_${seed()}`.toUpperCase();
