@@ -303,7 +303,7 @@ export class KafkaEngine {
     this.#results.delete(offset);
     if (!outcome) throw new KsqlError(`Command at offset ${offset} was not executed by this process.`);
     if (outcome.error !== undefined) throw outcome.error;
-    return outcome.result!;
+    return { ...outcome.result!, commandSequenceNumber: offset };
   }
 
   /** Produces one record (INSERT VALUES, the REST inserts endpoint). */

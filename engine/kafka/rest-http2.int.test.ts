@@ -119,8 +119,11 @@ describe.each(['1.1', '2'] as const)('REST API over HTTP/%s on a real broker', (
     expect((await call(v, 'GET', '/healthcheck')).json()).toMatchObject({ isHealthy: true });
     expect(Object.values((await call(v, 'GET', '/clusterStatus')).json() as { clusterStatus: object })).toHaveLength(1);
     const s = `S_${v.replace('.', '')}_${seed()}`.toUpperCase();
-    const created = (await ksql(v, `CREATE STREAM ${s} (ID STRING KEY, V INT) WITH (KAFKA_TOPIC='${s}', PARTITIONS=1, VALUE_FORMAT='JSON');`)) as { commandId: string }[];
+    const endBefore = await commandTopicEnd();
+    const created = (await ksql(v, `CREATE STREAM ${s} (ID STRING KEY, V INT) WITH (KAFKA_TOPIC='${s}', PARTITIONS=1, VALUE_FORMAT='JSON');`)) as { commandId: string; commandSequenceNumber: number }[];
     expect(created[0]!.commandId).toBe(`stream/\`${s}\`/create`);
+    // the command's offset in the command topic, as ksqlDB
+    expect(created[0]!.commandSequenceNumber).toBe(endBefore);
     expect((await call(v, 'GET', '/status')).json()).toMatchObject({ commandStatuses: { [created[0]!.commandId]: 'SUCCESS' } });
     expect((await call(v, 'GET', `/status/stream/${encodeURIComponent('`' + s + '`')}/create`)).json()).toMatchObject({ status: 'SUCCESS' });
     const shown = (await ksql(v, 'SHOW STREAMS;')) as { streams: { name: string }[] }[];

@@ -116,7 +116,8 @@ async function execute(state: ServerState, st: Statement, props: Record<string, 
         statementText: st.text,
         commandId,
         commandStatus: { ...status },
-        commandSequenceNumber: state.nextSequence(),
+        // the command topic's offset where there is one, as ksqlDB
+        commandSequenceNumber: r.commandSequenceNumber ?? state.nextSequence(),
         warnings: [],
       };
     }
