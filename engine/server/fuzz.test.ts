@@ -164,7 +164,7 @@ interface Answer {
 
 const MAX_READ = 4096;
 
-function overH1(agent: Agent, q: FuzzRequest): Promise<Answer> {
+function overH1(agent: Agent, q: FuzzRequest, retry = true): Promise<Answer> {
   return new Promise((resolve) => {
     const req = h1request({ host: '127.0.0.1', port, method: q.method, path: q.path, headers: q.headers, agent }, (res) => {
       let text = '';
@@ -182,7 +182,11 @@ function overH1(agent: Agent, q: FuzzRequest): Promise<Answer> {
       res.on('close', () => resolve({ status: res.statusCode ?? 0, body: text }));
       if (res.statusCode === 200 && (q.path === '/query' || q.path === '/query-stream')) setTimeout(() => res.destroy(), 50);
     });
-    req.on('error', (e) => resolve({ status: -1, body: e.message }));
+    req.on('error', (e: NodeJS.ErrnoException) => {
+      // a kept-alive connection the server closed (its idle timeout) as the request went out: node's advice is to send it again
+      if (retry && req.reusedSocket && e.code === 'ECONNRESET') resolve(overH1(agent, q, false));
+      else resolve({ status: -1, body: e.message });
+    });
     req.setTimeout(10_000, () => req.destroy(new Error('timeout')));
     req.end(q.body ?? undefined);
   });
