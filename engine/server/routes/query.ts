@@ -93,7 +93,8 @@ async function query(state: ServerState, req: HttpRequest, res: HttpResponse, ra
       handle.close();
       state.push.delete(handle.queryId);
     }
-    if (res.writableEnded) return;
+    // a client gone: nothing to write (its stream is destroyed)
+    if (res.writableEnded || res.destroyed) return;
     if (!res.headersSent) startStream(res, 'application/json');
     if (finalMessage) res.write(`,\n${JSON.stringify({ finalMessage })}`);
     res.end(']');
@@ -104,7 +105,7 @@ async function query(state: ServerState, req: HttpRequest, res: HttpResponse, ra
       deps,
       st,
       (row) => {
-        if (ended) return;
+        if (ended || res.destroyed) return;
         res.write(`,\n{"row":{"columns":${rowToJson(row.columns, columns)}${row.tombstone ? ',"tombstone":true' : ''}}}`);
       },
       {
@@ -162,7 +163,7 @@ async function queryStream(state: ServerState, req: HttpRequest, res: HttpRespon
   let first = true;
   let columns: readonly TransientColumn[] = [];
   const line = (l: string): void => {
-    if (ended) return;
+    if (ended || res.destroyed) return;
     res.write(asJson ? (first ? '[' : ',') + l : l + '\n');
     first = false;
   };
@@ -173,7 +174,8 @@ async function queryStream(state: ServerState, req: HttpRequest, res: HttpRespon
       handle.close();
       state.push.delete(handle.queryId);
     }
-    if (res.writableEnded) return;
+    // a client gone: nothing to write (its stream is destroyed)
+    if (res.writableEnded || res.destroyed) return;
     if (!res.headersSent) startStream(res, asJson ? 'application/json' : DELIMITED);
     res.end(asJson ? (first ? '[]' : ']') : undefined);
   };
