@@ -59,8 +59,13 @@ export class Metastore {
     return this.#types.delete(name.toUpperCase());
   }
 
+  /** A query by id; ids compare case-insensitively, as ksqlDB's QueryId (TERMINATE csas_s_0 stops CSAS_S_0). */
   query(id: string): QueryInfo | undefined {
-    return this.#queries.get(id);
+    const exact = this.#queries.get(id);
+    if (exact) return exact;
+    const upper = id.toUpperCase();
+    for (const [k, q] of this.#queries) if (k.toUpperCase() === upper) return q;
+    return undefined;
   }
   queries(): readonly QueryInfo[] {
     return [...this.#queries.values()];

@@ -227,6 +227,13 @@ describe('DROP', () => {
     e.execute('DROP STREAM S;');
   });
 
+  it('names the query of a quoted sink with what TERMINATE takes unquoted, in any case', () => {
+    const e = engine('CREATE STREAM `my-out.x` AS SELECT * FROM S;');
+    expect(e.executor.metastore.query('CSAS_my_out_x_0')).toBeDefined();
+    e.execute('TERMINATE csas_my_out_x_0;');
+    expect(e.executor.metastore.queries()).toEqual([]);
+  });
+
   it('IF EXISTS on an unknown source is not an error', () => {
     expect(engine().execute('DROP TABLE IF EXISTS NOPE;')[0]!.message).toBe('Table NOPE does not exist.');
   });

@@ -131,8 +131,9 @@ export class StatementExecutor {
       }
       case 'Terminate': {
         const ids = st.queryId === null ? this.metastore.queries().map((q) => q.id) : [st.queryId];
-        for (const id of ids) {
-          if (!this.metastore.query(id)) throw new KsqlError(`Unknown queryId: ${id}`, st.loc, 'NotFound');
+        for (const asked of ids) {
+          const id = this.metastore.query(asked)?.id;
+          if (id === undefined) throw new KsqlError(`Unknown queryId: ${asked}`, st.loc, 'NotFound');
           this.runtime.stopQuery(id);
           this.#roots.delete(id);
           this.metastore.removeQuery(id);
@@ -378,7 +379,8 @@ export class StatementExecutor {
     if (existing && st.orReplace) checkUpgradeCompatible(existing, sink, st.loc);
     const replacedRoot = replaced ? this.#roots.get(replaced.id) : undefined;
     if (replacedRoot) checkQueryUpgrade(replacedRoot, this.#sinkStep(planned, sink), st.loc);
-    const queryId = replaced?.id ?? `${st.sourceType === 'STREAM' ? 'CSAS' : 'CTAS'}_${st.name}_${this.#queryCounter++}`;
+    // a quoted sink name's other characters become '_': the id can be written unquoted (TERMINATE CSAS_MY_STREAM_0)
+    const queryId = replaced?.id ?? `${st.sourceType === 'STREAM' ? 'CSAS' : 'CTAS'}_${st.name.replace(/[^A-Za-z0-9_]/g, '_')}_${this.#queryCounter++}`;
     if (replaced) {
       this.runtime.stopQuery(replaced.id, { keepState: true });
       this.#roots.delete(replaced.id);
