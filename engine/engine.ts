@@ -12,6 +12,8 @@ export interface StatementResult {
   readonly queryId: string | null;
   /** rows of a pull query, tables of SHOW/DESCRIBE */
   readonly rows?: readonly (readonly unknown[])[];
+  /** the command's offset in the command topic (engines with one): ksqlDB's commandSequenceNumber */
+  readonly commandSequenceNumber?: number;
 }
 
 export interface EngineOptions {

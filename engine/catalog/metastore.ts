@@ -29,15 +29,21 @@ export class Metastore {
 
   /** Drops a source, refusing while queries read from or write into it (as ksqlDB does). */
   dropSource(name: string): void {
-    const readers = this.queries().filter((q) => q.sources.includes(name)).map((q) => q.id);
-    const writers = this.queries().filter((q) => q.sink === name).map((q) => q.id);
+    this.checkDroppable(name, null);
+    this.#sources.delete(name);
+  }
+
+  /** Refuses to drop a source while queries (but `except`) read from or write into it. */
+  checkDroppable(name: string, except: string | null): void {
+    const others = this.queries().filter((q) => q.id !== except);
+    const readers = others.filter((q) => q.sources.includes(name)).map((q) => q.id);
+    const writers = others.filter((q) => q.sink === name).map((q) => q.id);
     if (readers.length > 0 || writers.length > 0) {
       const parts: string[] = [];
       if (readers.length > 0) parts.push(`The following queries read from this source: [${readers.sort().join(', ')}].`);
       if (writers.length > 0) parts.push(`The following queries write into this source: [${writers.sort().join(', ')}].`);
       throw new KsqlError(`Cannot drop ${name}.\n${parts.join('\n')}\nYou need to terminate them before dropping ${name}.`);
     }
-    this.#sources.delete(name);
   }
 
   type(name: string): SqlType | undefined {
@@ -53,8 +59,13 @@ export class Metastore {
     return this.#types.delete(name.toUpperCase());
   }
 
+  /** A query by id; ids compare case-insensitively, as ksqlDB's QueryId (TERMINATE csas_s_0 stops CSAS_S_0). */
   query(id: string): QueryInfo | undefined {
-    return this.#queries.get(id);
+    const exact = this.#queries.get(id);
+    if (exact) return exact;
+    const upper = id.toUpperCase();
+    for (const [k, q] of this.#queries) if (k.toUpperCase() === upper) return q;
+    return undefined;
   }
   queries(): readonly QueryInfo[] {
     return [...this.#queries.values()];

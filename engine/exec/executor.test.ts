@@ -53,10 +53,10 @@ const errorCases: readonly ErrorCase[] = [
     error: ['Cannot drop S.', 'The following queries read from this source: [CSAS_O_0]', 'terminate them'],
   },
   {
-    name: 'DROP a sink that a query writes',
-    setup: 'CREATE STREAM O AS SELECT * FROM S;',
+    name: 'DROP a sink that an INSERT INTO query writes',
+    setup: 'CREATE STREAM O AS SELECT * FROM S; CREATE STREAM S2 (ID STRING KEY, A INT, B STRING) WITH (KAFKA_TOPIC=\'s2\', VALUE_FORMAT=\'JSON\', PARTITIONS=1); INSERT INTO O SELECT * FROM S2;',
     sql: 'DROP STREAM O;',
-    error: ['Cannot drop O.', 'The following queries write into this source: [CSAS_O_0]'],
+    error: ['Cannot drop O.', 'The following queries write into this source: [INSERTQUERY_1]'],
   },
   { name: 'DROP an unknown stream', sql: 'DROP STREAM NOPE;', error: ['Stream NOPE does not exist.'] },
   { name: 'DROP TABLE on a stream', sql: 'DROP TABLE S;', error: ['Incompatible data source type is STREAM, but statement was DROP TABLE'] },
@@ -218,6 +218,20 @@ describe('DROP', () => {
     expect(e.broker.topic('O')).toBeDefined();
     e.execute('DROP STREAM S DELETE TOPIC;');
     expect(e.broker.topic('s')).toBeUndefined();
+  });
+
+  it('terminates the query that created the source, as current ksqlDB', () => {
+    const e = engine('CREATE STREAM O AS SELECT * FROM S;');
+    expect(e.execute('DROP STREAM O;')[0]!.message).toBe('Source `O` (topic: O) was dropped.');
+    expect(e.executor.metastore.query('CSAS_O_0')).toBeUndefined();
+    e.execute('DROP STREAM S;');
+  });
+
+  it('names the query of a quoted sink with what TERMINATE takes unquoted, in any case', () => {
+    const e = engine('CREATE STREAM `my-out.x` AS SELECT * FROM S;');
+    expect(e.executor.metastore.query('CSAS_my_out_x_0')).toBeDefined();
+    e.execute('TERMINATE csas_my_out_x_0;');
+    expect(e.executor.metastore.queries()).toEqual([]);
   });
 
   it('IF EXISTS on an unknown source is not an error', () => {

@@ -121,14 +121,24 @@ export class StatementExecutor {
           throw new KsqlError(`Incompatible data source type is ${s.sourceType}, but statement was DROP ${st.sourceType}`, st.loc);
         }
         if (st.deleteTopic && s.isSource) throw new KsqlError(`Cannot delete topic for read-only source: ${s.name}`, st.loc);
+        // as current ksqlDB: the query that created the source (CREATE ... AS SELECT) is terminated with it;
+        // other queries reading or writing it still refuse the DROP (checked first: nothing is stopped then)
+        const creator = this.metastore.queries().find((q) => q.sink === st.name && /^C[ST]AS_/.test(q.id) && !q.sources.includes(st.name));
+        this.metastore.checkDroppable(st.name, creator?.id ?? null);
+        if (creator) {
+          this.runtime.stopQuery(creator.id);
+          this.#roots.delete(creator.id);
+          this.metastore.removeQuery(creator.id);
+        }
         this.metastore.dropSource(st.name);
         if (st.deleteTopic) this.runtime.deleteTopic(s.topic);
         return ok(`Source \`${st.name}\` (topic: ${s.topic}) was dropped.`);
       }
       case 'Terminate': {
         const ids = st.queryId === null ? this.metastore.queries().map((q) => q.id) : [st.queryId];
-        for (const id of ids) {
-          if (!this.metastore.query(id)) throw new KsqlError(`Unknown queryId: ${id}`, st.loc, 'NotFound');
+        for (const asked of ids) {
+          const id = this.metastore.query(asked)?.id;
+          if (id === undefined) throw new KsqlError(`Unknown queryId: ${asked}`, st.loc, 'NotFound');
           this.runtime.stopQuery(id);
           this.#roots.delete(id);
           this.metastore.removeQuery(id);
@@ -350,7 +360,8 @@ export class StatementExecutor {
     if (existing && st.orReplace) checkUpgradeCompatible(existing, sink, st.loc);
     const replacedRoot = replaced ? this.#roots.get(replaced.id) : undefined;
     if (replacedRoot) checkQueryUpgrade(replacedRoot, this.#sinkStep(planned, sink), st.loc);
-    const queryId = replaced?.id ?? `${st.sourceType === 'STREAM' ? 'CSAS' : 'CTAS'}_${st.name}_${this.#queryCounter++}`;
+    // a quoted sink name's other characters become '_': the id can be written unquoted (TERMINATE CSAS_MY_STREAM_0)
+    const queryId = replaced?.id ?? `${st.sourceType === 'STREAM' ? 'CSAS' : 'CTAS'}_${st.name.replace(/[^A-Za-z0-9_]/g, '_')}_${this.#queryCounter++}`;
     if (replaced) {
       this.runtime.stopQuery(replaced.id, { keepState: true });
       this.#roots.delete(replaced.id);

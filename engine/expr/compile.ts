@@ -1,6 +1,7 @@
 import type { Decimal } from 'decimal.js';
 import { arithmetic, bigintOp, decimalOp, intOp, negate } from '../types/arithmetic.js';
 import { castValue } from '../types/cast.js';
+import { linearRegExp } from '../types/linear-regexp.js';
 import { compareValues, valuesEqual } from '../types/compare.js';
 import type { DecimalType } from '../types/decimal.js';
 import { assertNever, type SqlType } from '../types/sql-type.js';
@@ -201,7 +202,8 @@ export function likeToRegExp(pattern: string, escape: string | null): RegExp {
     else if (c === '_') src += '[\\s\\S]';
     else src += escapeRe(c);
   }
-  re = new RegExp(`^${src}$`, 'u');
+  // without `_` (one code point: the `u` flag), on the linear-time engine: '%a%a%a%b' cannot take polynomial time
+  re = (pattern.includes('_') ? null : linearRegExp(`^${src}$`, '')) ?? new RegExp(`^${src}$`, 'u');
   if (likeCache.size > 1000) likeCache.clear();
   likeCache.set(key, re);
   return re;

@@ -37,6 +37,7 @@ export function kafkaBackend(engine: KafkaEngine): KsqlBackend {
       return { state: st.state === 'ERROR' ? 'ERROR' : q.state === 'PAUSED' ? 'PAUSED' : 'RUNNING', errors: st.errors };
     },
     queryPlan: (queryId) => engine.executor.queryPlan(queryId),
+    kafkaClusterId: () => engine.clusterId,
     close: () => void engine.close(),
   };
 }

@@ -135,9 +135,13 @@ export class KafkaEngine {
   }
 
   /** Connects, replays the command log (rebuilding the catalog), starts the queries still running, and follows the log. */
+  /** the Kafka cluster's id, when the port tells it (GET /info) */
+  clusterId: string | undefined = undefined;
+
   static async start(o: KafkaEngineOptions): Promise<KafkaEngine> {
     const engine = new KafkaEngine(o);
     await engine.#refreshTopics();
+    engine.clusterId = await engine.port.admin.clusterId?.().catch(() => undefined);
     if (engine.processingLogTopic && !engine.#precreated) {
       await engine.port.admin.createTopics([{ name: engine.processingLogTopic, partitions: 1 }]);
     }
@@ -299,7 +303,7 @@ export class KafkaEngine {
     this.#results.delete(offset);
     if (!outcome) throw new KsqlError(`Command at offset ${offset} was not executed by this process.`);
     if (outcome.error !== undefined) throw outcome.error;
-    return outcome.result!;
+    return { ...outcome.result!, commandSequenceNumber: offset };
   }
 
   /** Produces one record (INSERT VALUES, the REST inserts endpoint). */

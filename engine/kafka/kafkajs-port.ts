@@ -372,6 +372,10 @@ class KafkajsAdmin implements KafkaAdmin {
     return (await (await this.#client()).listGroups()).groups.map((g) => g.groupId);
   }
 
+  async clusterId(): Promise<string> {
+    return (await (await this.#client()).describeCluster()).clusterId;
+  }
+
   async close(): Promise<void> {
     if (this.#connected) await this.admin.disconnect();
     this.#connected = null;

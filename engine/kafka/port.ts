@@ -68,6 +68,8 @@ export interface KafkaAdmin {
   describeGroup?(groupId: string): Promise<GroupMember[]>;
   /** Every consumer group id of the cluster (benchmarks and tests count them). */
   listGroups?(): Promise<string[]>;
+  /** The cluster's id (GET /info); optional: ports over no real cluster have none. */
+  clusterId?(): Promise<string>;
 }
 
 export interface GroupMember {

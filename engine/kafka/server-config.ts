@@ -1,5 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { CONSOLE_PROMETHEUS_URL } from '../server/console-api.js';
+import type { ListenerTls } from '../server/http/listener.js';
+import { limitsFrom, type ServerLimits } from '../server/limits.js';
 import { isSensitiveProperty } from '../server/redact.js';
 import type { KafkajsPortOptions } from './kafkajs-port.js';
 
@@ -19,8 +21,10 @@ export interface ServerConfig {
   readonly serviceId: string;
   readonly stateDir: string | null;
   readonly processingGuarantee: 'at_least_once' | 'exactly_once_v2';
-  /** where the REST API listens */
-  readonly listener: { readonly host: string; readonly port: number };
+  /** where the REST API listens (HTTP/1.1 and HTTP/2); `tls` for an https:// listener (PEM files: ksetl.listener.ssl.key.location, ksetl.listener.ssl.certificate.location) */
+  readonly listener: { readonly host: string; readonly port: number; readonly tls: ListenerTls | null };
+  /** limits of one request (ksetl.server.request.max.bytes, ...: engine/server/limits.ts) */
+  readonly limits: ServerLimits;
   readonly ssl: KafkajsPortOptions['ssl'];
   readonly sasl: KafkajsPortOptions['sasl'];
   /** every ksql.* (and processing.guarantee, ksetl.console.prometheus.url) property, for the engine */
@@ -111,7 +115,13 @@ async function toConfig(p: Record<string, string>): Promise<ServerConfig> {
   const serviceId = p['ksql.service.id'] ?? 'default_';
   const g = (p['processing.guarantee'] ?? p['ksql.streams.processing.guarantee'] ?? 'at_least_once').toLowerCase();
   if (g !== 'at_least_once' && g !== 'exactly_once_v2' && g !== 'exactly_once') throw new ServerConfigError(`processing.guarantee must be at_least_once or exactly_once_v2, got ${g}`);
-  const listener = parseListener((p['listeners'] ?? 'http://0.0.0.0:8088').split(',')[0]!.trim());
+  const listener = await listenerOf((p['listeners'] ?? 'http://0.0.0.0:8088').split(',')[0]!.trim(), p);
+  let limits: ServerLimits;
+  try {
+    limits = limitsFrom(p);
+  } catch (e) {
+    throw new ServerConfigError((e as Error).message);
+  }
   const protocol = (p['security.protocol'] ?? 'PLAINTEXT').toUpperCase();
   if (!['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'].includes(protocol)) throw new ServerConfigError(`unknown security.protocol ${protocol}`);
   let ssl: ServerConfig['ssl'];
@@ -153,6 +163,7 @@ async function toConfig(p: Record<string, string>): Promise<ServerConfig> {
     stateDir: p['ksql.streams.state.dir'] ?? p['state.dir'] ?? null,
     processingGuarantee: g === 'at_least_once' ? 'at_least_once' : 'exactly_once_v2',
     listener,
+    limits,
     ssl,
     sasl,
     properties,
@@ -173,8 +184,15 @@ function checkPrometheusUrl(url: string | undefined): void {
   if (u.username || u.password) throw new ServerConfigError(`${CONSOLE_PROMETHEUS_URL} must not carry credentials`);
 }
 
-function parseListener(l: string): { host: string; port: number } {
-  const m = /^https?:\/\/([^:/]+|\[[^\]]+\]):(\d+)\/?$/.exec(l);
+async function listenerOf(l: string, p: Readonly<Record<string, string>>): Promise<ServerConfig['listener']> {
+  const m = /^(https?):\/\/([^:/]+|\[[^\]]+\]):(\d+)\/?$/.exec(l);
   if (!m) throw new ServerConfigError(`listeners must look like http://host:port, got ${l}`);
-  return { host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) };
+  const host = m[2]!.replace(/^\[|\]$/g, '');
+  const port = Number(m[3]);
+  if (m[1] === 'http') return { host, port, tls: null };
+  const keyFile = p['ksetl.listener.ssl.key.location'];
+  const certFile = p['ksetl.listener.ssl.certificate.location'];
+  if (!keyFile || !certFile) throw new ServerConfigError('an https:// listener needs ksetl.listener.ssl.key.location and ksetl.listener.ssl.certificate.location (PEM files)');
+  const passphrase = p['ksetl.listener.ssl.key.password'];
+  return { host, port, tls: { key: await readFile(keyFile, 'utf8'), cert: await readFile(certFile, 'utf8'), ...(passphrase ? { passphrase } : {}) } };
 }

@@ -1,8 +1,7 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import type { DestinationStream } from 'pino';
 import { KsqlRestServer } from '../server/app.js';
+import { HttpListener } from '../server/http/listener.js';
 import { engineLogger, type Logger } from '../server/logger.js';
 import { EngineMetrics } from '../server/metrics.js';
 import { kafkaBackend } from './kafka-backend.js';
@@ -59,20 +58,11 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     ...(config.sasl !== undefined ? { sasl: config.sasl } : {}),
   });
   // The REST port is bound first: the queries announce its address to their groups (pull queries are forwarded there).
-  const http = createServer();
-  const starting = (_req: IncomingMessage, res: ServerResponse): void => {
-    res.statusCode = 503;
-    res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify({ '@type': 'generic_error', error_code: 50300, message: 'The server is starting.' }));
-  };
-  http.on('request', starting);
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', reject);
-    http.listen(config.listener.port, config.listener.host, () => resolve());
-  });
-  const bound = (http.address() as AddressInfo).port;
-  const url = `http://${config.listener.host}:${bound}`;
-  const advertised = config.properties['ksql.advertised.listener'] ?? advertisedUrl(config.listener.host, bound);
+  // HTTP/1.1 and HTTP/2 on one port; until the engine runs, every request gets a 503
+  const http = await HttpListener.listen({ port: config.listener.port, host: config.listener.host, tls: config.listener.tls });
+  const bound = http.port;
+  const url = `${http.scheme}://${config.listener.host.includes(':') ? `[${config.listener.host}]` : config.listener.host}:${bound}`;
+  const advertised = config.properties['ksql.advertised.listener'] ?? advertisedUrl(http.scheme, config.listener.host, bound);
   let engine: KafkaEngine;
   try {
     engine = await KafkaEngine.start({
@@ -85,7 +75,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     });
   } catch (e) {
     logger.error({ err: e }, 'engine failed to start');
-    await new Promise((r) => http.close(r));
+    await http.close();
     await port.close().catch(() => {});
     throw e;
   }
@@ -96,8 +86,9 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     health: () => (closed ? { isHealthy: false, details: { metastore: { isHealthy: true }, kafka: { isHealthy: false }, commandRunner: { isHealthy: false } } } : engine.health()),
     ready: () => engine.ready,
     metrics,
+    limits: config.limits,
+    onError: (err) => logger.error({ err }, 'request failed'),
   });
-  http.off('request', starting);
   server.attach(http);
   logger.info({ url, advertised, guarantee: config.processingGuarantee }, 'listening');
   return {
@@ -122,10 +113,10 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
  * The address other processes reach this one at when `ksql.advertised.listener`
  * is not set: the listener's, or the host name for a wildcard listener.
  */
-function advertisedUrl(host: string, port: number): string {
+function advertisedUrl(scheme: string, host: string, port: number): string {
   const wildcard = host === '0.0.0.0' || host === '::' || host === '';
   const h = wildcard ? hostname() : host;
-  return `http://${h.includes(':') ? `[${h}]` : h}:${port}`;
+  return `${scheme}://${h.includes(':') ? `[${h}]` : h}:${port}`;
 }
 
 /** Runs the server until SIGTERM/SIGINT, then closes it (what the CLI calls). */

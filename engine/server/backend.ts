@@ -58,6 +58,8 @@ export interface KsqlBackend {
   queryStatus?(queryId: string): QueryRuntimeStatus | undefined;
   /** The plan of a running persistent query (the console's query graph). */
   queryPlan?(queryId: string): Step | undefined;
+  /** the Kafka cluster's id (GET /info); undefined: none (the in-memory broker) */
+  kafkaClusterId?(): string | undefined;
   close(): void;
 }
 

@@ -1,3 +1,4 @@
+import { linearRegExp } from '../../types/linear-regexp.js';
 import { FunctionError } from '../types.js';
 
 /**
@@ -5,6 +6,12 @@ import { FunctionError } from '../types.js';
  * matter in practice are translated: inline flags at the start ((?i), (?s),
  * (?m), (?x) are not supported by JS), \A and \z / \Z anchors, possessive
  * quantifiers (treated as greedy), and \p{Alpha}-style POSIX classes.
+ *
+ * Patterns run on V8's linear-time engine (automata, no backtracking) when it
+ * takes them: everything but backreferences, lookarounds and what needs the
+ * `u` flag (Unicode property classes, astral characters). Those few run on the
+ * backtracking engine (docs/rest-api.md, limits): a pattern such as
+ * '(a+)+$' no longer takes seconds per extra character of a value.
  */
 
 const cache = new Map<string, RegExp>();
@@ -35,8 +42,69 @@ export function javaRegex(pattern: string, extraFlags = ''): RegExp {
   src = src
     .replace(/\\A/g, '^')
     .replace(/\\[zZ]/g, '$')
-    .replace(/([*+?}])\+/g, '$1')
+    .replace(/((?<!\\)[*+?]|\{\d+(?:,\d*)?\})\+/g, '$1')
     .replace(/\\p\{(?:Is)?(Lower|Upper|Alpha|Digit|Alnum|Punct|Space|XDigit|Blank)\}/g, (_, c: string) => `[${POSIX[c]}]`);
+  let re: RegExp | null = null;
+  // a backreference or lookaround: the backtracking engine
+  if (!needsUnicode(src)) re = linearRegExp(src, flags);
+  if (re === null) {
+    if (nestsQuantifiers(src)) {
+      throw new FunctionError(
+        `Invalid regular expression pattern: ${pattern}: a pattern with backreferences, lookarounds or Unicode classes runs on the backtracking engine, where a quantified group that repeats a quantifier can take exponential time; it is refused`,
+      );
+    }
+    re = backtracking(src, flags, pattern);
+  }
+  cache.set(key, re);
+  return new RegExp(re.source, re.flags);
+}
+
+/** Whether a quantified group contains a quantifier ('(a+)+', '(x*y)*', '(a|b+){2,}'): what makes backtracking exponential. */
+export function nestsQuantifiers(src: string): boolean {
+  // per open group: whether it holds a quantifier
+  const groups: boolean[] = [];
+  let last = false;
+  for (let i = 0; i < src.length; i++) {
+    const c = src[i]!;
+    if (c === '\\') {
+      i++;
+      last = false;
+      continue;
+    }
+    if (c === '[') {
+      // a character class: up to its closing bracket
+      i++;
+      if (src[i] === '^') i++;
+      if (src[i] === ']') i++;
+      while (i < src.length && src[i] !== ']') i += src[i] === '\\' ? 2 : 1;
+      last = false;
+      continue;
+    }
+    const quantifier = c === '*' || c === '+' || c === '?' || (c === '{' && /^\{\d+(,\d*)?\}/.test(src.slice(i, i + 24)));
+    if (quantifier) {
+      // a repeated group that itself repeats something
+      if (last && c !== '?') return true;
+      if (c !== '?' || !last) for (let g = 0; g < groups.length; g++) groups[g] = true;
+      if (c === '{') i = src.indexOf('}', i);
+      last = false;
+      continue;
+    }
+    if (c === '(') {
+      groups.push(false);
+      last = false;
+    } else if (c === ')') {
+      last = groups.pop() ?? false;
+    } else last = false;
+  }
+  return false;
+}
+
+/** Unicode property escapes, code point escapes and astral characters mean something else (or nothing) without the `u` flag. */
+function needsUnicode(src: string): boolean {
+  return /\\[pP]\{|\\u\{|[\uD800-\uDFFF]/.test(src);
+}
+
+function backtracking(src: string, flags: string, pattern: string): RegExp {
   let re: RegExp;
   try {
     re = new RegExp(src, flags);
@@ -47,8 +115,7 @@ export function javaRegex(pattern: string, extraFlags = ''): RegExp {
       throw new FunctionError(`Invalid regular expression pattern: ${pattern}: ${(e as Error).message}`);
     }
   }
-  cache.set(key, re);
-  return new RegExp(re.source, re.flags);
+  return re;
 }
 
 /** Java's Pattern.split(input, -1): keeps trailing empty strings, ignores capture groups. */
