@@ -1,12 +1,11 @@
-/** A tiny stand-in engine for the runner's own tests (the real one lives in engine/driver). */
+/** A tiny stand-in engine for the runner's own tests (the real one: engine-deps.ts). */
 import type { Column, DataSource } from '../../catalog/data-source.js';
-import type { InMemoryBroker } from '../../driver/broker.js';
-import type { KsqlEngine, StatementResult } from '../../engine.js';
-import type { FunctionRegistry } from '../../functions/types.js';
+import type { BrokerRecord, InMemoryBroker, ProduceRecord, TopicInfo } from '../../driver/broker.js';
+import type { StatementResult } from '../../engine.js';
 import type { RegisteredSchema, SchemaRegistry, Serde, WindowKind } from '../../serde/types.js';
 import type { SqlType } from '../../types/sql-type.js';
 import type { SerdeApi, WindowedSerde } from './codec.js';
-import { syncCaseEngine, type RunnerDeps } from './run-case.js';
+import type { CaseEngine, RunnerDeps } from './run-case.js';
 
 export class FakeRegistry implements SchemaRegistry {
   readonly #schemas: RegisteredSchema[] = [];
@@ -51,11 +50,11 @@ export function source(name: string, topic: string, columns: Column[], extra: Pa
  * Statements understood: `SOURCE <name>` declares one of the given sources;
  * `PIPE <from> <to>` copies every record of topic <from> to topic <to>
  * (adding 1 to the timestamp); `LOOP <topic>` copies a topic onto itself
- * forever; anything containing `BAD` throws.
+ * forever; anything containing `BAD` throws. Records are processed as they
+ * are piped, synchronously.
  */
-export class FakeEngine implements KsqlEngine {
+export class FakeEngine implements CaseEngine {
   readonly registry = new FakeRegistry();
-  readonly functions = {} as FunctionRegistry;
   readonly #declared: DataSource[] = [];
   constructor(
     readonly broker: InMemoryBroker,
@@ -80,6 +79,21 @@ export class FakeEngine implements KsqlEngine {
   }
   sources(): readonly DataSource[] {
     return this.#declared;
+  }
+  createTopic(name: string, partitions: number): void {
+    this.broker.createTopic(name, partitions);
+  }
+  pipe(topic: string, rec: ProduceRecord): void {
+    this.broker.produce(topic, rec);
+  }
+  read(topic: string): readonly BrokerRecord[] {
+    return this.broker.readInOrder(topic);
+  }
+  topic(name: string): TopicInfo | undefined {
+    return this.broker.topic(name);
+  }
+  topics(): readonly TopicInfo[] {
+    return this.broker.topics();
   }
   close(): void {}
 }
@@ -117,5 +131,5 @@ export const fakeSerde: SerdeApi = {
 };
 
 export function fakeDeps(available: readonly DataSource[]): RunnerDeps {
-  return { createEngine: ({ broker }) => syncCaseEngine(new FakeEngine(broker, available)), serde: fakeSerde };
+  return { createEngine: ({ broker }) => new FakeEngine(broker, available), serde: fakeSerde };
 }
