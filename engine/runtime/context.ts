@@ -14,6 +14,13 @@ export interface RuntimeContext {
   /** deliver every record of `topic` (from the query's start position) to `handler`, in offset order per partition */
   subscribe(topic: string, handler: (r: BrokerRecord) => void): void;
   produce(topic: string, rec: ProduceRecord): void;
+  /**
+   * The stream time the task resumes at: the greatest partition time its
+   * committed offsets carry (Kafka Streams writes each partition's time in
+   * the commit's metadata), so windows closed before a restart stay closed.
+   * Read when the first record is processed; none (or -Infinity): from scratch.
+   */
+  readonly resumedStreamTime?: () => number;
   /** engine properties */
   readonly properties: Readonly<Record<string, string>>;
 }
