@@ -53,49 +53,34 @@ export function source(name: string, topic: string, columns: Column[], extra: Pa
  * forever; anything containing `BAD` throws. Records are processed as they
  * are piped, synchronously.
  */
-export class FakeEngine implements CaseEngine {
-  readonly registry = new FakeRegistry();
-  readonly #declared: DataSource[] = [];
-  constructor(
-    readonly broker: InMemoryBroker,
-    readonly available: readonly DataSource[],
-  ) {}
-  execute(sql: string): StatementResult[] {
-    const [verb, a, b] = sql.trim().replace(/;$/, '').split(/\s+/);
-    if (sql.includes('BAD')) throw new Error(`Syntax error at or near 'BAD'`);
-    if (verb === 'SOURCE') {
-      const s = this.available.find((x) => x.name === a);
-      if (!s) throw new Error(`unknown source ${a}`);
-      this.#declared.push(s);
-    } else if (verb === 'PIPE') {
-      this.broker.subscribe(a!, (r) => void this.broker.produce(b!, { key: r.key, value: r.value, timestamp: r.timestamp + 1, headers: r.headers }));
-    } else if (verb === 'LOOP') {
-      this.broker.subscribe(a!, (r) => void this.broker.produce(a!, { key: r.key, value: r.value, timestamp: r.timestamp }));
-    }
-    return [];
-  }
-  source(name: string): DataSource | undefined {
-    return this.#declared.find((s) => s.name === name);
-  }
-  sources(): readonly DataSource[] {
-    return this.#declared;
-  }
-  createTopic(name: string, partitions: number): void {
-    this.broker.createTopic(name, partitions);
-  }
-  pipe(topic: string, rec: ProduceRecord): void {
-    this.broker.produce(topic, rec);
-  }
-  read(topic: string): readonly BrokerRecord[] {
-    return this.broker.readInOrder(topic);
-  }
-  topic(name: string): TopicInfo | undefined {
-    return this.broker.topic(name);
-  }
-  topics(): readonly TopicInfo[] {
-    return this.broker.topics();
-  }
-  close(): void {}
+export function fakeEngine(broker: InMemoryBroker, available: readonly DataSource[]): CaseEngine {
+  const declared: DataSource[] = [];
+  // a plain object, not a class instance: tests wrap it with a spread
+  return {
+    registry: new FakeRegistry(),
+    execute: (sql: string): StatementResult[] => {
+      const [verb, a, b] = sql.trim().replace(/;$/, '').split(/\s+/);
+      if (sql.includes('BAD')) throw new Error(`Syntax error at or near 'BAD'`);
+      if (verb === 'SOURCE') {
+        const s = available.find((x) => x.name === a);
+        if (!s) throw new Error(`unknown source ${a}`);
+        declared.push(s);
+      } else if (verb === 'PIPE') {
+        broker.subscribe(a!, (r) => void broker.produce(b!, { key: r.key, value: r.value, timestamp: r.timestamp + 1, headers: r.headers }));
+      } else if (verb === 'LOOP') {
+        broker.subscribe(a!, (r) => void broker.produce(a!, { key: r.key, value: r.value, timestamp: r.timestamp }));
+      }
+      return [];
+    },
+    source: (name: string): DataSource | undefined => declared.find((s) => s.name === name),
+    sources: (): readonly DataSource[] => declared,
+    createTopic: (name: string, partitions: number): void => void broker.createTopic(name, partitions),
+    pipe: (topic: string, rec: ProduceRecord): void => void broker.produce(topic, rec),
+    read: (topic: string): readonly BrokerRecord[] => broker.readInOrder(topic),
+    topic: (name: string): TopicInfo | undefined => broker.topic(name),
+    topics: (): readonly TopicInfo[] => broker.topics(),
+    close: (): void => {},
+  };
 }
 
 /** AVRO stand-in: JSON text of the column values (bigint as string); windows per ksqlDB's layouts. */
@@ -131,5 +116,5 @@ export const fakeSerde: SerdeApi = {
 };
 
 export function fakeDeps(available: readonly DataSource[]): RunnerDeps {
-  return { createEngine: ({ broker }) => new FakeEngine(broker, available), serde: fakeSerde };
+  return { createEngine: ({ broker }) => fakeEngine(broker, available), serde: fakeSerde };
 }
