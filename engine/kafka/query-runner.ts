@@ -873,7 +873,7 @@ export class QueryRunner {
       },
       log,
     );
-    buildTaskTopology(this.o.root, { ...ctx, resumedStreamTime: () => Math.max(Number.NEGATIVE_INFINITY, ...task.partitionTimes.values()) }, this.#repartitions);
+    buildTaskTopology(this.o.root, ctx, this.#repartitions, (topic) => task.partitionTimes.get(topic));
     return task;
   }
 

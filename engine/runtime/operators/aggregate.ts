@@ -192,7 +192,7 @@ export function aggregateOperator(step: AggregateStep, ctx: RuntimeContext, emit
     }
     if (!resumed) {
       resumed = true;
-      streamTime = Math.max(streamTime, ctx.resumedStreamTime?.() ?? Number.NEGATIVE_INFINITY);
+      streamTime = Math.max(streamTime, ctx.resumedStreamTime?.(step) ?? Number.NEGATIVE_INFINITY);
     }
     if (rec.ts > streamTime) streamTime = rec.ts;
     if (streamTime >= nextSweep) {
@@ -312,7 +312,7 @@ export function suppressOperator(step: SuppressStep, ctx: RuntimeContext, emit: 
   return (rec) => {
     if (!indexed) {
       // after a restart stream time resumes where the task's commits left it
-      streamTime = Math.max(streamTime, ctx.resumedStreamTime?.() ?? Number.NEGATIVE_INFINITY);
+      streamTime = Math.max(streamTime, ctx.resumedStreamTime?.(step) ?? Number.NEGATIVE_INFINITY);
       // after a restore the buffer holds windows the heap does not know yet
       for (const [k, r] of buffer.entries()) if (r.window) closing.push({ at: closeOf(r.window), k });
       indexed = true;

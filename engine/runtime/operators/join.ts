@@ -135,7 +135,7 @@ function streamStream(step: JoinStep, ctx: RuntimeContext, L: Side, R: Side, key
   let resumed = false;
   const resume = (): void => {
     resumed = true;
-    streamTime = Math.max(streamTime, ctx.resumedStreamTime?.() ?? Number.NEGATIVE_INFINITY);
+    streamTime = Math.max(streamTime, ctx.resumedStreamTime?.(step) ?? Number.NEGATIVE_INFINITY);
     for (const [, list] of leftBuf.entries()) for (const b of list) if (b.rec.ts > leftTime) leftTime = b.rec.ts;
     for (const [, list] of rightBuf.entries()) for (const b of list) if (b.rec.ts > rightTime) rightTime = b.rec.ts;
   };
