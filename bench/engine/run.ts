@@ -1,9 +1,12 @@
 /**
- * `npm run bench:engine`: in-memory engine throughput, one thread, no Kafka.
+ * `npm run bench:engine`: engine throughput, one thread, no Kafka: the runtime
+ * people deploy (KafkaEngine: query runners, tasks, repartition and changelog
+ * topics, commits) over the in-memory Kafka port (MemoryRuntime).
  *
  * For each workload, N JSON records of about 200 bytes are pre-serialized and
- * produced to the in-memory broker with a running query; the figure is input
- * records per second from the first produce to the last processed record.
+ * produced to the in-memory Kafka with a running query; the figure is input
+ * records per second from the first produce until the query has processed
+ * everything (every task caught up, offsets committed).
  * Results go to bench/results/engine-<date>.json and are printed as a table.
  *
  * Each workload runs `--repeat` times (default 5) after a warm-up; the best
@@ -18,7 +21,7 @@ import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { InMemoryEngine } from '../../engine/driver/in-memory-engine.js';
+import { MemoryRuntime } from '../../engine/driver/memory-runtime.js';
 import { currentNewSpaceMb, givenSemiSpaceOption, tuneYoungGeneration } from '../../engine/server/heap.js';
 
 // the young generation an engine server process runs with (engine/server/heap.ts): `npm run bench:engine`
@@ -170,29 +173,32 @@ class Fixture {
   }
 }
 
-function run(w: Workload, records: number): { recordsPerSec: number; outputs: number; seconds: number; cpuSeconds: number } {
-  const engine = new InMemoryEngine({ properties: {} });
-  engine.execute(w.statements);
+async function run(w: Workload, records: number): Promise<{ recordsPerSec: number; outputs: number; seconds: number; cpuSeconds: number }> {
+  const rt = await MemoryRuntime.start({ properties: {} });
+  await rt.execute(w.statements);
   const perInput = Math.ceil(records / w.inputs.length);
   const batches = w.inputs.map((inp) => ({ topic: inp.topic, records: Fixture.of(perInput, inp.make) }));
   const start = process.hrtime.bigint();
   const cpu0 = process.cpuUsage();
   for (let i = 0; i < perInput; i++) {
     for (const b of batches) {
-      engine.broker.produce(b.topic, { key: b.records.key(i), value: b.records.value(i), timestamp: b.records.timestamp(i), partition: 0 });
+      rt.broker.produce(b.topic, { key: b.records.key(i), value: b.records.value(i), timestamp: b.records.timestamp(i), partition: 0 });
     }
   }
+  await rt.settle();
+  const errors = rt.queryErrors();
+  if (errors.length > 0) throw new Error(`${w.name}: ${errors.join('; ')}`);
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   const cpu = process.cpuUsage(cpu0);
   // CPU time of the process (all threads, GC helpers included): steadier than wall time on a shared machine
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   const total = perInput * batches.length;
-  const outputs = engine.broker.recordCount(w.sinkTopic);
-  engine.close();
+  const outputs = rt.broker.recordCount(w.sinkTopic);
+  await rt.close();
   return { recordsPerSec: Math.round(total / seconds), outputs, seconds, cpuSeconds };
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       records: { type: 'string', default: '1000000' },
@@ -208,9 +214,9 @@ function main(): void {
   console.log(`${pad('workload', 24)}${pad('records/s', 14)}${pad('target', 12)}${pad('outputs', 10)}${pad('seconds', 10)}rec/cpu-s`);
   for (const w of WORKLOADS) {
     if (values.only && w.name !== values.only) continue;
-    run(w, Math.min(records, 20_000)); // warm-up
+    await run(w, Math.min(records, 20_000)); // warm-up
     const runs = [];
-    for (let i = 0; i < repeat; i++) runs.push(run(w, records));
+    for (let i = 0; i < repeat; i++) runs.push(await run(w, records));
     const r = runs.reduce((a, b) => (b.recordsPerSec > a.recordsPerSec ? b : a));
     results.push({ workload: w.name, records, ...r, runs: runs.map((x) => x.recordsPerSec), target: w.target, meetsTarget: r.recordsPerSec >= w.target });
     console.log(`${pad(w.name, 24)}${pad(String(r.recordsPerSec), 14)}${pad(String(w.target), 12)}${pad(String(r.outputs), 10)}${pad(r.seconds.toFixed(2), 10)}${Math.round(records / r.cpuSeconds)}`);
@@ -223,7 +229,7 @@ function main(): void {
   let file = values.out ?? join(dir, `engine-${date}.json`);
   for (let n = 2; values.out === undefined && existsSync(file); n++) file = join(dir, `engine-${date}-${n}.json`);
   const machine = { cpus: cpus().length, cpu: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30) };
-  writeFileSync(file, JSON.stringify({ date, node: process.version, commit: gitCommit(here), semiSpaceFlag: givenSemiSpaceOption(), newSpaceMb: currentNewSpaceMb(), repeat, machine, results }, null, 2) + '\n');
+  writeFileSync(file, JSON.stringify({ date, runtime: 'kafka-memory', node: process.version, commit: gitCommit(here), semiSpaceFlag: givenSemiSpaceOption(), newSpaceMb: currentNewSpaceMb(), repeat, machine, results }, null, 2) + '\n');
   console.log(`results: ${file}`);
 }
 
@@ -235,4 +241,4 @@ function gitCommit(cwd: string): string | null {
   }
 }
 
-main();
+await main();

@@ -37,7 +37,7 @@ Commands:
       --verbose          print every failing case with its first difference
       --strict           exit 1 when a case fails (default: exit 0, the run is a measurement)
       --runtime NAME     kafka-memory (default): the Kafka runtime (query runners, repartition and
-                         changelog topics) over an in-memory Kafka; memory: the former in-memory driver
+                         changelog topics) over an in-memory Kafka
                          kafka: the same runtime on a real broker (--bootstrap host:port, or
                          KSETL_KAFKA_BOOTSTRAP; each case under its own topic prefix)
       --restart-midway   (kafka-memory, kafka) restart the engine halfway through each case's inputs:
@@ -55,7 +55,7 @@ Commands:
 /** The engine the commands run on, loaded on first use. */
 export type DepsLoader = (runtime?: RuntimeName, options?: { readonly restartMidway?: boolean; readonly bootstrap?: string }) => Promise<RunnerDeps>;
 
-const RUNTIME_NAMES: readonly RuntimeName[] = ['memory', 'kafka-memory', 'kafka'];
+const RUNTIME_NAMES: readonly RuntimeName[] = ['kafka-memory', 'kafka'];
 
 /** The broker of `--runtime kafka`: --bootstrap, else KSETL_KAFKA_BOOTSTRAP; null (after saying so) when neither. */
 function bootstrapOption(runtime: RuntimeName, value: string | undefined, io: Io, command: string): { bootstrap?: string } | null {
@@ -117,13 +117,13 @@ async function qtt(args: string[], io: Io, loadDeps: DepsLoader): Promise<number
     return 2;
   }
   if (values.rest && runtime === 'kafka') {
-    io.err('ksetl qtt: --rest runs on memory or kafka-memory only');
+    io.err('ksetl qtt: --rest runs on kafka-memory only');
     return 2;
   }
   if (values.rest) {
-    // REST query-validation tests, through a real REST server over the in-memory engine
+    // REST query-validation tests, through a real REST server over the engine on the in-memory Kafka
     const { runRqtt, rqttSummary } = await import('../testing/rqtt/run-rqtt.js');
-    const report = await runRqtt(positionals, { runtime, ...(values.filter !== undefined ? { filter: values.filter } : {}) });
+    const report = await runRqtt(positionals, { ...(values.filter !== undefined ? { filter: values.filter } : {}) });
     if (values.verbose) {
       for (const c of report.cases) if (c.status !== 'passed') io.out(`  ${c.status === 'failed' ? 'FAIL' : 'SKIP'} ${c.file} :: ${c.name}: ${c.message.split('\n').join('\n      ')}`);
     }

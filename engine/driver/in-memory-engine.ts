@@ -1,19 +1,46 @@
 import type { DataSource } from '../catalog/data-source.js';
-import type { EngineOptions, KsqlEngine, StatementResult } from '../engine.js';
+import type { StatementResult } from '../engine.js';
 import { StatementExecutor, type RuntimePort } from '../exec/executor.js';
 import { builtinRegistry } from '../functions/builtins.js';
 import type { FunctionRegistry } from '../functions/types.js';
 import { buildTopology } from '../runtime/build.js';
 import type { RuntimeContext } from '../runtime/context.js';
-import { MemoryProcessingLog, processingLogStreamSql, processingLogTopicName, TopicProcessingLog, type ProcessingLogger } from '../runtime/processing-log.js';
+import { MemoryProcessingLog } from '../runtime/processing-log.js';
 import { InMemoryStoreFactory } from '../runtime/store.js';
 import { InMemorySchemaRegistry } from '../serde/index.js';
 import type { SchemaRegistry } from '../serde/types.js';
 import type { Step } from '../topology/topology.js';
 import { InMemoryBroker, type ProduceRecord } from './broker.js';
 
+export interface EngineOptions {
+  readonly broker: InMemoryBroker;
+  readonly registry: SchemaRegistry;
+  readonly functions: FunctionRegistry;
+  /** engine properties (ksql.*), e.g. `ksql.streams.auto.offset.reset` */
+  readonly properties?: Readonly<Record<string, string>>;
+}
+
 /**
- * The in-memory driver: the engine over an in-memory broker. Records produced
+ * The former synchronous driver's facade: runs statements in order against a
+ * catalog; persistent queries process records as they are produced to their
+ * source topics.
+ */
+export interface KsqlEngine {
+  /** Parse and run every statement of `sql` in order; throws KsqlError on the first failure. */
+  execute(sql: string, properties?: Readonly<Record<string, string>>): StatementResult[];
+  source(name: string): DataSource | undefined;
+  sources(): readonly DataSource[];
+  readonly broker: InMemoryBroker;
+  readonly registry: SchemaRegistry;
+  readonly functions: FunctionRegistry;
+  /** stop all queries */
+  close(): void;
+}
+
+/**
+ * The former in-memory driver, left only for operator/ until it moves onto the
+ * engine (everything else runs on KafkaEngine over the in-memory Kafka port,
+ * see memory-runtime.ts): the engine over an in-memory broker. Records produced
  * to a topic are processed synchronously by every query reading it, so the
  * test runner sees outputs in a deterministic order.
  */
@@ -40,17 +67,7 @@ export class InMemoryEngine implements KsqlEngine {
       produce: (topic, rec) => void this.broker.produce(topic, rec),
     };
     this.executor = new StatementExecutor(this.functions, this.registry, port, opts.properties ?? {});
-    const props = opts.properties ?? {};
-    if (props['ksql.logging.processing.stream.auto.create'] === 'true') {
-      // the processing log as a stream users can query (ksqlDB's KSQL_PROCESSING_LOG)
-      const topic = processingLogTopicName(props);
-      this.broker.createTopic(topic, 1);
-      this.#log = new TopicProcessingLog(this.processingLog, (value, time) => void this.broker.produce(topic, { key: null, value, timestamp: time }));
-      this.executor.execute(processingLogStreamSql(topic));
-    }
   }
-
-  #log: ProcessingLogger = this.processingLog;
 
   execute(sql: string, properties: Readonly<Record<string, string>> = {}): StatementResult[] {
     return this.executor.execute(sql, properties);
@@ -62,12 +79,6 @@ export class InMemoryEngine implements KsqlEngine {
 
   sources(): readonly DataSource[] {
     return this.executor.metastore.sources();
-  }
-
-  /** Entries per state store of a running query (store name → entries), as the Kafka runtime reports them. */
-  storeEntries(queryId: string): Map<string, number> {
-    const q = this.#running.get(queryId);
-    return new Map(q ? [...q.stores.stores].map(([name, store]) => [name, store.size]) : []);
   }
 
   close(): void {
@@ -84,7 +95,7 @@ export class InMemoryEngine implements KsqlEngine {
       queryId,
       functions: this.functions,
       registry: this.registry,
-      log: this.#log,
+      log: this.processingLog,
       stores,
       properties: this.executor.properties,
       subscribe: (topic, handler) => {

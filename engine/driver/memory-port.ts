@@ -442,7 +442,7 @@ class Group {
   }
 
   commit(offsets: readonly TopicPartitionOffset[]): void {
-    for (const o of offsets) this.#committed.set(`${o.topic}:${o.partition}`, { topic: o.topic, partition: o.partition, offset: o.offset });
+    for (const o of offsets) this.#committed.set(`${o.topic}:${o.partition}`, { topic: o.topic, partition: o.partition, offset: o.offset, ...(o.metadata !== undefined ? { metadata: o.metadata } : {}) });
   }
 
   forgetTopic(topic: string): void {

@@ -147,6 +147,16 @@ export class MemoryRuntime {
     return this.engine.executor.metastore.queries().some((q) => this.engine.queryStatus(q.id)?.state === 'STARTING');
   }
 
+  /** The processing log of the engine now running (deserialization errors, ...). */
+  get processingLog(): KafkaEngine['processingLog'] {
+    return this.engine.processingLog;
+  }
+
+  /** Entries per state store of a running query's tasks (store name → entries). */
+  storeEntries(queryId: string): Map<string, number> {
+    return this.engine.runner(queryId)?.storeEntries() ?? new Map();
+  }
+
   /** Errors of queries that failed to start or stopped, and the last error of every query's batches. */
   queryErrors(): string[] {
     const out = [...this.engine.errors];

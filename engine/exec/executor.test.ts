@@ -1,27 +1,38 @@
-import { describe, expect, it } from 'vitest';
-import { createInMemoryEngine } from '../driver/in-memory-engine.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MemoryRuntime } from '../driver/memory-runtime.js';
 
 /**
- * The statement executor's DDL/DML rules through the in-memory engine. Error
+ * The statement executor's DDL/DML rules through the engine on the in-memory Kafka. Error
  * cases are a table (setup, statement, expected message substrings); cases the
  * engine gets wrong today are `knownBug` and run as expected failures, so a fix
  * turns them red and the marker gets removed.
  */
-type Engine = ReturnType<typeof createInMemoryEngine>;
+type Engine = MemoryRuntime;
+
+const open: MemoryRuntime[] = [];
+afterEach(async () => {
+  for (const rt of open.splice(0)) await rt.close();
+});
+
+async function start(properties: Record<string, string>): Promise<Engine> {
+  const e = await MemoryRuntime.start({ properties });
+  open.push(e);
+  return e;
+}
 
 const BASE = `
   CREATE STREAM S (ID STRING KEY, A INT, B STRING) WITH (KAFKA_TOPIC='s', VALUE_FORMAT='JSON');
   CREATE TABLE T (ID STRING PRIMARY KEY, A INT) WITH (KAFKA_TOPIC='t', VALUE_FORMAT='JSON');`;
 
-function engine(sql = ''): Engine {
-  const e = createInMemoryEngine({ properties: { 'ksql.streams.auto.offset.reset': 'earliest' } });
-  e.execute(BASE + sql);
+async function engine(sql = ''): Promise<Engine> {
+  const e = await start({ 'ksql.streams.auto.offset.reset': 'earliest' });
+  await e.execute(BASE + sql);
   return e;
 }
 
-function errorOf(e: Engine, sql: string): string | null {
+async function errorOf(e: Engine, sql: string): Promise<string | null> {
   try {
-    e.execute(sql);
+    await e.execute(sql);
     return null;
   } catch (x) {
     return x instanceof Error ? x.message : String(x);
@@ -29,7 +40,7 @@ function errorOf(e: Engine, sql: string): string | null {
 }
 
 function values(e: Engine, topic: string): { key: string | null; value: unknown; ts: number }[] {
-  return e.broker.readInOrder(topic).map((r) => ({
+  return e.read(topic).map((r) => ({
     key: r.key?.toString('utf8') ?? null,
     value: r.value === null ? null : (JSON.parse(r.value.toString('utf8')) as unknown),
     ts: r.timestamp,
@@ -188,9 +199,9 @@ const errorCases: readonly ErrorCase[] = [
 ];
 
 describe('executor error cases', () => {
-  const check = (c: ErrorCase): void => {
-    const e = engine(c.setup ?? '');
-    const msg = errorOf(e, c.sql);
+  const check = async (c: ErrorCase): Promise<void> => {
+    const e = await engine(c.setup ?? '');
+    const msg = await errorOf(e, c.sql);
     expect(msg, `${c.sql} succeeded but should fail`).not.toBeNull();
     for (const sub of c.error) expect(msg).toContain(sub);
   };
@@ -199,117 +210,117 @@ describe('executor error cases', () => {
 });
 
 describe('ALTER', () => {
-  it('adds value columns that later queries read', () => {
-    const e = engine();
-    expect(e.execute('ALTER STREAM S ADD COLUMN C BIGINT, ADD COLUMN D STRING;')[0]!.message).toBe('Stream S altered.');
+  it('adds value columns that later queries read', async () => {
+    const e = await engine();
+    expect((await e.execute('ALTER STREAM S ADD COLUMN C BIGINT, ADD COLUMN D STRING;'))[0]!.message).toBe('Stream S altered.');
     expect(e.source('S')!.columns.map((c) => c.name)).toEqual(['ID', 'A', 'B', 'C', 'D']);
-    e.execute('CREATE STREAM O AS SELECT ID, C, D FROM S;');
-    e.execute("INSERT INTO S (ID, A, C, D) VALUES ('k', 1, 7, 'x');");
+    await e.execute('CREATE STREAM O AS SELECT ID, C, D FROM S;');
+    await e.execute("INSERT INTO S (ID, A, C, D) VALUES ('k', 1, 7, 'x');");
     expect(values(e, 'O').map((r) => r.value)).toEqual([{ C: 7, D: 'x' }]);
   });
 });
 
 describe('DROP', () => {
-  it('succeeds once the dependent query is terminated, and keeps the topic unless DELETE TOPIC', () => {
-    const e = engine('CREATE STREAM O AS SELECT * FROM S;');
-    e.execute('TERMINATE CSAS_O_0;');
-    expect(e.execute('DROP STREAM O;')[0]!.message).toBe('Source `O` (topic: O) was dropped.');
+  it('succeeds once the dependent query is terminated, and keeps the topic unless DELETE TOPIC', async () => {
+    const e = await engine('CREATE STREAM O AS SELECT * FROM S;');
+    await e.execute('TERMINATE CSAS_O_0;');
+    expect((await e.execute('DROP STREAM O;'))[0]!.message).toBe('Source `O` (topic: O) was dropped.');
     expect(e.source('O')).toBeUndefined();
     expect(e.broker.topic('O')).toBeDefined();
-    e.execute('DROP STREAM S DELETE TOPIC;');
+    await e.execute('DROP STREAM S DELETE TOPIC;');
     expect(e.broker.topic('s')).toBeUndefined();
   });
 
-  it('terminates the query that created the source, as current ksqlDB', () => {
-    const e = engine('CREATE STREAM O AS SELECT * FROM S;');
-    expect(e.execute('DROP STREAM O;')[0]!.message).toBe('Source `O` (topic: O) was dropped.');
-    expect(e.executor.metastore.query('CSAS_O_0')).toBeUndefined();
-    e.execute('DROP STREAM S;');
+  it('terminates the query that created the source, as current ksqlDB', async () => {
+    const e = await engine('CREATE STREAM O AS SELECT * FROM S;');
+    expect((await e.execute('DROP STREAM O;'))[0]!.message).toBe('Source `O` (topic: O) was dropped.');
+    expect(e.engine.executor.metastore.query('CSAS_O_0')).toBeUndefined();
+    await e.execute('DROP STREAM S;');
   });
 
-  it('names the query of a quoted sink with what TERMINATE takes unquoted, in any case', () => {
-    const e = engine('CREATE STREAM `my-out.x` AS SELECT * FROM S;');
-    expect(e.executor.metastore.query('CSAS_my_out_x_0')).toBeDefined();
-    e.execute('TERMINATE csas_my_out_x_0;');
-    expect(e.executor.metastore.queries()).toEqual([]);
+  it('names the query of a quoted sink with what TERMINATE takes unquoted, in any case', async () => {
+    const e = await engine('CREATE STREAM `my-out.x` AS SELECT * FROM S;');
+    expect(e.engine.executor.metastore.query('CSAS_my_out_x_0')).toBeDefined();
+    await e.execute('TERMINATE csas_my_out_x_0;');
+    expect(e.engine.executor.metastore.queries()).toEqual([]);
   });
 
-  it('IF EXISTS on an unknown source is not an error', () => {
-    expect(engine().execute('DROP TABLE IF EXISTS NOPE;')[0]!.message).toBe('Table NOPE does not exist.');
+  it('IF EXISTS on an unknown source is not an error', async () => {
+    expect((await (await engine()).execute('DROP TABLE IF EXISTS NOPE;'))[0]!.message).toBe('Table NOPE does not exist.');
   });
 
-  it('a terminated query writes no more records', () => {
-    const e = engine('CREATE STREAM O AS SELECT * FROM S;');
-    e.execute("INSERT INTO S (ID, A) VALUES ('k', 1);");
-    e.execute('TERMINATE CSAS_O_0;');
-    e.execute("INSERT INTO S (ID, A) VALUES ('k', 2);");
+  it('a terminated query writes no more records', async () => {
+    const e = await engine('CREATE STREAM O AS SELECT * FROM S;');
+    await e.execute("INSERT INTO S (ID, A) VALUES ('k', 1);");
+    await e.execute('TERMINATE CSAS_O_0;');
+    await e.execute("INSERT INTO S (ID, A) VALUES ('k', 2);");
     expect(values(e, 'O').map((r) => r.value)).toEqual([{ A: 1, B: null }]);
   });
 });
 
 describe('CREATE OR REPLACE', () => {
-  it('replaces the query of a sink, which then writes the new projection', () => {
-    const e = engine('CREATE STREAM O AS SELECT ID, A FROM S;');
-    e.execute('CREATE OR REPLACE STREAM O AS SELECT ID, A, B FROM S;');
-    expect(e.executor.metastore.queries().filter((q) => q.sink === 'O')).toHaveLength(1);
-    e.execute("INSERT INTO S (ID, A, B) VALUES ('k', 2, 'y');");
+  it('replaces the query of a sink, which then writes the new projection', async () => {
+    const e = await engine('CREATE STREAM O AS SELECT ID, A FROM S;');
+    await e.execute('CREATE OR REPLACE STREAM O AS SELECT ID, A, B FROM S;');
+    expect(e.engine.executor.metastore.queries().filter((q) => q.sink === 'O')).toHaveLength(1);
+    await e.execute("INSERT INTO S (ID, A, B) VALUES ('k', 2, 'y');");
     expect(values(e, 'O').map((r) => r.value)).toEqual([{ A: 2, B: 'y' }]);
   });
 
   // ksqlDB keeps the query id, hence the consumer group and its committed
   // offsets: the upgraded query resumes where the old one stopped.
-  it('the replacing query resumes after what the old one processed', () => {
-    const e = engine('CREATE STREAM O AS SELECT ID, A FROM S;');
-    e.execute("INSERT INTO S (ID, A, B) VALUES ('k', 1, 'x');");
-    e.execute('CREATE OR REPLACE STREAM O AS SELECT ID, A, B FROM S;');
-    e.execute("INSERT INTO S (ID, A, B) VALUES ('k', 2, 'y');");
+  it('the replacing query resumes after what the old one processed', async () => {
+    const e = await engine('CREATE STREAM O AS SELECT ID, A FROM S;');
+    await e.execute("INSERT INTO S (ID, A, B) VALUES ('k', 1, 'x');");
+    await e.execute('CREATE OR REPLACE STREAM O AS SELECT ID, A, B FROM S;');
+    await e.execute("INSERT INTO S (ID, A, B) VALUES ('k', 2, 'y');");
     expect(values(e, 'O').map((r) => r.value)).toEqual([{ A: 1 }, { A: 2, B: 'y' }]);
   });
 
-  it('keeps the query id of the replaced query', () => {
-    const e = engine('CREATE STREAM O AS SELECT ID, A FROM S;');
-    const r = e.execute('CREATE OR REPLACE STREAM O AS SELECT ID, A, B FROM S;');
+  it('keeps the query id of the replaced query', async () => {
+    const e = await engine('CREATE STREAM O AS SELECT ID, A FROM S;');
+    const r = await e.execute('CREATE OR REPLACE STREAM O AS SELECT ID, A, B FROM S;');
     expect(r[0]!.queryId).toBe('CSAS_O_0');
   });
 
   // the query keeps its state stores: an aggregation goes on counting
-  it('keeps the state of an aggregation replaced with the same or a compatible text', () => {
-    const e = engine('CREATE TABLE C AS SELECT ID, COUNT(*) AS N FROM S GROUP BY ID;');
-    for (let i = 0; i < 5; i++) e.execute(`INSERT INTO S (ID, A, B) VALUES ('a', ${i}, 'x');`);
-    e.execute('CREATE OR REPLACE TABLE C AS SELECT ID, COUNT(*) AS N FROM S GROUP BY ID;');
-    e.execute("INSERT INTO S (ID, A, B) VALUES ('a', 5, 'x');");
-    e.execute("CREATE OR REPLACE TABLE C AS SELECT ID, COUNT(*) AS N FROM S WHERE A >= 0 GROUP BY ID HAVING COUNT(*) > 0;");
-    e.execute("INSERT INTO S (ID, A, B) VALUES ('a', 6, 'x');");
+  it('keeps the state of an aggregation replaced with the same or a compatible text', async () => {
+    const e = await engine('CREATE TABLE C AS SELECT ID, COUNT(*) AS N FROM S GROUP BY ID;');
+    for (let i = 0; i < 5; i++) await e.execute(`INSERT INTO S (ID, A, B) VALUES ('a', ${i}, 'x');`);
+    await e.execute('CREATE OR REPLACE TABLE C AS SELECT ID, COUNT(*) AS N FROM S GROUP BY ID;');
+    await e.execute("INSERT INTO S (ID, A, B) VALUES ('a', 5, 'x');");
+    await e.execute("CREATE OR REPLACE TABLE C AS SELECT ID, COUNT(*) AS N FROM S WHERE A >= 0 GROUP BY ID HAVING COUNT(*) > 0;");
+    await e.execute("INSERT INTO S (ID, A, B) VALUES ('a', 6, 'x');");
     expect(values(e, 'C').map((r) => r.value)).toEqual([1, 2, 3, 4, 5, 6, 7].map((n) => ({ N: n })));
   });
 
-  it('changes filters and the projection of a stateless query in place', () => {
-    const e = engine('CREATE STREAM O AS SELECT ID, A FROM S WHERE A > 1;');
-    e.execute("INSERT INTO S (ID, A, B) VALUES ('k', 1, 'x');");
-    e.execute('CREATE OR REPLACE STREAM O AS SELECT ID, A, B FROM S WHERE A > 0;');
-    e.execute("INSERT INTO S (ID, A, B) VALUES ('k', 1, 'y');");
+  it('changes filters and the projection of a stateless query in place', async () => {
+    const e = await engine('CREATE STREAM O AS SELECT ID, A FROM S WHERE A > 1;');
+    await e.execute("INSERT INTO S (ID, A, B) VALUES ('k', 1, 'x');");
+    await e.execute('CREATE OR REPLACE STREAM O AS SELECT ID, A, B FROM S WHERE A > 0;');
+    await e.execute("INSERT INTO S (ID, A, B) VALUES ('k', 1, 'y');");
     expect(values(e, 'O').map((r) => r.value)).toEqual([{ A: 1, B: 'y' }]);
   });
 
-  it('IF NOT EXISTS leaves an existing source alone', () => {
-    const e = engine();
-    e.execute("CREATE STREAM IF NOT EXISTS S (ID STRING KEY, Z INT) WITH (KAFKA_TOPIC='s', VALUE_FORMAT='JSON');");
+  it('IF NOT EXISTS leaves an existing source alone', async () => {
+    const e = await engine();
+    await e.execute("CREATE STREAM IF NOT EXISTS S (ID STRING KEY, Z INT) WITH (KAFKA_TOPIC='s', VALUE_FORMAT='JSON');");
     expect(e.source('S')!.columns.map((c) => c.name)).toEqual(['ID', 'A', 'B']);
   });
 
-  it('a DDL stream may be replaced with an added column', () => {
-    const e = engine();
-    e.execute("CREATE OR REPLACE STREAM S (ID STRING KEY, A INT, B STRING, C INT) WITH (KAFKA_TOPIC='s', VALUE_FORMAT='JSON');");
+  it('a DDL stream may be replaced with an added column', async () => {
+    const e = await engine();
+    await e.execute("CREATE OR REPLACE STREAM S (ID STRING KEY, A INT, B STRING, C INT) WITH (KAFKA_TOPIC='s', VALUE_FORMAT='JSON');");
     expect(e.source('S')!.columns.map((c) => c.name)).toEqual(['ID', 'A', 'B', 'C']);
   });
 });
 
 describe('INSERT VALUES', () => {
-  it('writes key and value, ROWTIME as the record time, missing columns as null', () => {
-    const e = engine();
-    e.execute("INSERT INTO S (ROWTIME, ID, A, B) VALUES (1234, 'k', 1, 'x');");
-    e.execute("INSERT INTO S (ROWTIME, ID, B) VALUES (1235, 'k2', 'y');");
-    e.execute('INSERT INTO S (ROWTIME, A) VALUES (1236, 3);');
+  it('writes key and value, ROWTIME as the record time, missing columns as null', async () => {
+    const e = await engine();
+    await e.execute("INSERT INTO S (ROWTIME, ID, A, B) VALUES (1234, 'k', 1, 'x');");
+    await e.execute("INSERT INTO S (ROWTIME, ID, B) VALUES (1235, 'k2', 'y');");
+    await e.execute('INSERT INTO S (ROWTIME, A) VALUES (1236, 3);');
     expect(values(e, 's')).toEqual([
       { key: 'k', value: { A: 1, B: 'x' }, ts: 1234 },
       { key: 'k2', value: { A: null, B: 'y' }, ts: 1235 },
@@ -317,25 +328,25 @@ describe('INSERT VALUES', () => {
     ]);
   });
 
-  it('without a column list takes values for every column in order', () => {
-    const e = engine();
-    e.execute("INSERT INTO S VALUES ('k', 1, 'x');");
+  it('without a column list takes values for every column in order', async () => {
+    const e = await engine();
+    await e.execute("INSERT INTO S VALUES ('k', 1, 'x');");
     expect(values(e, 's').map((r) => [r.key, r.value])).toEqual([['k', { A: 1, B: 'x' }]]);
   });
 
-  it('into a table upserts by primary key; queries see it', () => {
-    const e = engine('CREATE TABLE T2 AS SELECT * FROM T;');
-    e.execute("INSERT INTO T (ID, A) VALUES ('x', 1);");
-    e.execute("INSERT INTO T (ID, A) VALUES ('x', 2);");
+  it('into a table upserts by primary key; queries see it', async () => {
+    const e = await engine('CREATE TABLE T2 AS SELECT * FROM T;');
+    await e.execute("INSERT INTO T (ID, A) VALUES ('x', 1);");
+    await e.execute("INSERT INTO T (ID, A) VALUES ('x', 2);");
     expect(values(e, 'T2').map((r) => [r.key, r.value])).toEqual([
       ['x', { A: 1 }],
       ['x', { A: 2 }],
     ]);
   });
 
-  it('coerces an INT literal into a BIGINT/DOUBLE column', () => {
-    const e = engine("CREATE STREAM N (ID STRING KEY, L BIGINT, D DOUBLE) WITH (KAFKA_TOPIC='n', VALUE_FORMAT='JSON');");
-    e.execute("INSERT INTO N (ID, L, D) VALUES ('k', 1, 2);");
+  it('coerces an INT literal into a BIGINT/DOUBLE column', async () => {
+    const e = await engine("CREATE STREAM N (ID STRING KEY, L BIGINT, D DOUBLE) WITH (KAFKA_TOPIC='n', VALUE_FORMAT='JSON');");
+    await e.execute("INSERT INTO N (ID, L, D) VALUES ('k', 1, 2);");
     expect(values(e, 'n').map((r) => r.value)).toEqual([{ L: 1, D: 2 }]);
   });
 });
@@ -343,17 +354,17 @@ describe('INSERT VALUES', () => {
 describe('default key format', () => {
   const KEYLESS = `CREATE STREAM K0 (A INT, B STRING) WITH (KAFKA_TOPIC='k0', KEY_FORMAT='NONE', VALUE_FORMAT='JSON');`;
 
-  it('gives a keyless source grouped by a column the configured key format', () => {
-    const e = createInMemoryEngine({ properties: { 'ksql.persistence.default.format.key': 'json' } });
-    e.execute(`${KEYLESS} CREATE TABLE C AS SELECT B, COUNT(*) AS N FROM K0 GROUP BY B;`);
-    e.execute(`INSERT INTO K0 (A, B) VALUES (1, 'x');`);
-    expect(e.broker.readInOrder('C').map((r) => r.key?.toString('utf8'))).toEqual(['"x"']);
+  it('gives a keyless source grouped by a column the configured key format', async () => {
+    const e = await start({ 'ksql.persistence.default.format.key': 'json' });
+    await e.execute(`${KEYLESS} CREATE TABLE C AS SELECT B, COUNT(*) AS N FROM K0 GROUP BY B;`);
+    await e.execute(`INSERT INTO K0 (A, B) VALUES (1, 'x');`);
+    expect(e.read('C').map((r) => r.key?.toString('utf8'))).toEqual(['"x"']);
   });
 
-  it('refuses an unknown configured key format with a position', () => {
-    const e = createInMemoryEngine({ properties: {} });
-    e.execute(KEYLESS);
-    e.execute(`SET 'ksql.persistence.default.format.key'='bogus';`);
-    expect(errorOf(e, `CREATE TABLE C AS SELECT B, COUNT(*) AS N FROM K0 GROUP BY B;`)).toMatch(/Unknown format: BOGUS/);
+  it('refuses an unknown configured key format with a position', async () => {
+    const e = await start({});
+    await e.execute(KEYLESS);
+    // SET holds for the rest of its request (as in ksqlDB's REST API)
+    expect(await errorOf(e, `SET 'ksql.persistence.default.format.key'='bogus'; CREATE TABLE C AS SELECT B, COUNT(*) AS N FROM K0 GROUP BY B;`)).toMatch(/Unknown format: BOGUS/);
   });
 });

@@ -327,7 +327,9 @@ class KafkajsAdmin implements KafkaAdmin {
       result = await admin.fetchOffsets({ groupId, topics: [...topics] });
     }
     return result.flatMap(({ topic, partitions }) =>
-      partitions.filter((p) => Number(p.offset) >= 0).map((p) => ({ topic, partition: p.partition, offset: Number(p.offset) })),
+      partitions
+        .filter((p) => Number(p.offset) >= 0)
+        .map((p) => ({ topic, partition: p.partition, offset: Number(p.offset), ...(typeof p.metadata === 'string' ? { metadata: p.metadata } : {}) })),
     );
   }
 
@@ -516,12 +518,13 @@ function fromKafkajsHeaders(headers: IHeaders | undefined): readonly Header[] {
   return out ?? NO_HEADERS;
 }
 
+/** Offsets by topic for a transaction's sendOffsets; kafkajs writes each partition's `metadata` into TxnOffsetCommit (its typings leave it out). */
 function toTopicOffsets(offsets: readonly TopicPartitionOffset[]) {
-  const byTopic = new Map<string, { partition: number; offset: string }[]>();
+  const byTopic = new Map<string, { partition: number; offset: string; metadata?: string }[]>();
   for (const o of offsets) {
     let partitions = byTopic.get(o.topic);
     if (!partitions) byTopic.set(o.topic, (partitions = []));
-    partitions.push({ partition: o.partition, offset: String(o.offset) });
+    partitions.push({ partition: o.partition, offset: String(o.offset), ...(o.metadata !== undefined ? { metadata: o.metadata } : {}) });
   }
   return [...byTopic].map(([topic, partitions]) => ({ topic, partitions }));
 }
@@ -625,7 +628,7 @@ class KafkajsConsumer implements KafkaConsumer {
 
   async commit(offsets: readonly TopicPartitionOffset[]): Promise<void> {
     await this.consumer.commitOffsets(
-      offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: String(o.offset) })),
+      offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: String(o.offset), ...(o.metadata !== undefined ? { metadata: o.metadata } : {}) })),
     );
   }
 

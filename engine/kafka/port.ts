@@ -32,6 +32,12 @@ export interface TopicPartition {
 
 export interface TopicPartitionOffset extends TopicPartition {
   readonly offset: number;
+  /**
+   * Committed offsets: the commit's metadata string, kept by the group with
+   * the offset and read back by `fetchOffsets` (Kafka Streams writes a
+   * partition's stream time there). Left out: none.
+   */
+  readonly metadata?: string;
 }
 
 export interface PartitionWatermarks {
@@ -57,7 +63,7 @@ export interface KafkaAdmin {
   describeTopics(names: readonly string[]): Promise<TopicInfo[]>;
   /** Deletes the topics that exist and resolves once they are gone (a topic of the same name may be created then). */
   deleteTopics(names: readonly string[]): Promise<void>;
-  /** Committed offsets of a consumer group; partitions with no commit are left out. */
+  /** Committed offsets of a consumer group, with their metadata; partitions with no commit are left out. */
   fetchOffsets(groupId: string, topics: readonly string[]): Promise<TopicPartitionOffset[]>;
   fetchWatermarks(topic: string): Promise<PartitionWatermarks[]>;
   /**

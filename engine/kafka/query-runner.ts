@@ -80,6 +80,14 @@ interface Task {
   pendingRecords: number;
   /** the timestamp of the last record processed (changelog records take it) */
   lastTimestamp: number;
+  /** the greatest timestamp processed per input topic, not yet flushed */
+  readonly pendingTimes: Map<string, number>;
+  /**
+   * The partition time per input topic (the greatest timestamp processed and
+   * flushed, or restored from the committed offset's metadata): what the
+   * next commit writes in its metadata, as Kafka Streams does.
+   */
+  readonly partitionTimes: Map<string, number>;
   /** next offset per input topic of what was processed and flushed: what the next commit commits */
   readonly processed: Map<string, number>;
   /** what the task committed last per input topic: where a failed task rewinds to */
@@ -828,6 +836,8 @@ export class QueryRunner {
       pending: new Map(),
       pendingRecords: 0,
       lastTimestamp: 0,
+      pendingTimes: new Map(),
+      partitionTimes: new Map(),
       processed: new Map(),
       committed: new Map(),
       fetchedFrom: new Map(),
@@ -863,7 +873,7 @@ export class QueryRunner {
       },
       log,
     );
-    buildTaskTopology(this.o.root, ctx, this.#repartitions);
+    buildTaskTopology(this.o.root, ctx, this.#repartitions, (topic) => task.partitionTimes.get(topic));
     return task;
   }
 
@@ -1026,7 +1036,15 @@ export class QueryRunner {
    */
   async #initLag(tasks: readonly Task[]): Promise<void> {
     const topics = this.#consumerTopics();
-    const committed = new Map((await this.o.port.admin.fetchOffsets(this.groupId, topics)).map((o) => [`${o.topic}:${o.partition}`, o.offset]));
+    const offsets = await this.o.port.admin.fetchOffsets(this.groupId, topics);
+    const committed = new Map(offsets.map((o) => [`${o.topic}:${o.partition}`, o.offset]));
+    // the partition times the last commits carry: the tasks' stream time resumes there
+    const byPartition = new Map(tasks.map((t) => [t.partition, t]));
+    for (const o of offsets) {
+      const time = decodePartitionTime(o.metadata);
+      const t = byPartition.get(o.partition);
+      if (time !== null && t && t.group.partitions.includes(o.topic)) t.partitionTimes.set(o.topic, time);
+    }
     const repartitions = new Set([...this.#repartitions.values()].map((r) => r.topic));
     for (const topic of topics) {
       if (!tasks.some((t) => t.group.partitions.includes(topic))) continue;
@@ -1228,6 +1246,7 @@ export class QueryRunner {
         }
       }
       task.pending.set(r.topic, r.offset + 1);
+      if (r.timestamp > (task.pendingTimes.get(r.topic) ?? Number.NEGATIVE_INFINITY)) task.pendingTimes.set(r.topic, r.timestamp);
     }
     task.pendingRecords += records.length;
     task.lastTimestamp = records[records.length - 1]!.timestamp;
@@ -1247,7 +1266,9 @@ export class QueryRunner {
     task.out = [];
     const records = task.pendingRecords;
     const offsets = [...task.pending];
+    const times = [...task.pendingTimes];
     task.pending.clear();
+    task.pendingTimes.clear();
     task.pendingRecords = 0;
     task.clean = false;
     if (out.length > 0) {
@@ -1260,6 +1281,7 @@ export class QueryRunner {
     }
     // exactly-once: the stores match the changelog once the transaction commits
     if (this.o.guarantee !== 'exactly_once_v2') task.clean = true;
+    for (const [topic, time] of times) if (time > (task.partitionTimes.get(topic) ?? Number.NEGATIVE_INFINITY)) task.partitionTimes.set(topic, time);
     for (const [topic, offset] of offsets) {
       task.processed.set(topic, offset);
       this.#positions.set(`${topic}:${task.partition}`, { topic, partition: task.partition, offset });
@@ -1289,7 +1311,10 @@ export class QueryRunner {
    * the transaction holding the outputs of those records.
    */
   async #commit(task: Task): Promise<void> {
-    const offsets: TopicPartitionOffset[] = [...task.processed].map(([topic, offset]) => ({ topic, partition: task.partition, offset }));
+    const offsets: TopicPartitionOffset[] = [...task.processed].map(([topic, offset]) => {
+      const time = task.partitionTimes.get(topic);
+      return { topic, partition: task.partition, offset, ...(time !== undefined ? { metadata: encodePartitionTime(time) } : {}) };
+    });
     const started = performance.now();
     if (this.o.guarantee === 'exactly_once_v2') {
       const tx = task.tx ?? (await task.producer!.beginTransaction());
@@ -1381,6 +1406,27 @@ export class QueryRunner {
     }
     await closing;
   }
+}
+
+/**
+ * A partition time as Kafka Streams writes it in a commit's metadata
+ * (TopicPartitionMetadata, version 1): base64 of a version byte and the time
+ * as a big-endian 64-bit integer.
+ */
+export function encodePartitionTime(time: number): string {
+  const b = Buffer.alloc(9);
+  b.writeUInt8(1, 0);
+  b.writeBigInt64BE(BigInt(Math.trunc(time)), 1);
+  return b.toString('base64');
+}
+
+/** The partition time of a commit's metadata (Kafka Streams' versions 1 and 2, which adds processor metadata after it); null when there is none. */
+export function decodePartitionTime(metadata: string | undefined): number | null {
+  if (!metadata) return null;
+  const b = Buffer.from(metadata, 'base64');
+  if (b.length < 9 || (b[0] !== 1 && b[0] !== 2)) return null;
+  const time = Number(b.readBigInt64BE(1));
+  return time >= 0 ? time : null;
 }
 
 /** Records a task processes per turn before it flushes (and maybe commits): bulk processing with bounded output batches. */

@@ -123,14 +123,39 @@ export interface Repartitioned {
  * repartition cuts of `planDistributed`: `repartitions` maps a cut's name
  * to its topic and partition count.
  */
-export function buildTaskTopology(root: Step, ctx: RuntimeContext, repartitions: ReadonlyMap<string, Repartitioned>): void {
+export function buildTaskTopology(root: Step, ctx: RuntimeContext, repartitions: ReadonlyMap<string, Repartitioned>, partitionTime?: (topic: string) => number | undefined): void {
   const cut = (step: Step, side: RepartitionSide): Repartitioned => {
     const name = repartitionOf(step, side)?.name;
     const r = name === undefined ? undefined : repartitions.get(name);
     if (!r) throw new Error(`no repartition topic planned before ${step.id} (${side})`);
     return r;
   };
-  buildTopology(root, ctx, () => {}, {
+  // The input topics of a step's sub-topology (Kafka Streams' task): its sources up to the
+  // repartition cuts before it. One task here runs every sub-topology of a partition number,
+  // so a step's stream time resumes from the partition times of its own sub-topology's topics.
+  const topicsOf = (step: Step): string[] => {
+    switch (step.kind) {
+      case 'Source':
+        return [step.topic];
+      case 'Filter':
+      case 'Project':
+      case 'FlatMap':
+      case 'Rekey':
+      case 'Suppress':
+      case 'Sink':
+        return topicsOf(step.input);
+      case 'Aggregate':
+        return repartitionOf(step, 'input') === undefined ? topicsOf(step.input) : [cut(step, 'input').topic];
+      case 'Join': {
+        const cuts = step.variant === 'FK_TABLE_TABLE' ? { left: false, right: true } : { left: needsJoinRepartition(step, 'left'), right: needsJoinRepartition(step, 'right') };
+        return [...(cuts.left ? [cut(step, 'left').topic] : topicsOf(step.left)), ...(cuts.right ? [cut(step, 'right').topic] : topicsOf(step.right))];
+      }
+    }
+  };
+  const resumed = partitionTime
+    ? (step: Step): number => Math.max(Number.NEGATIVE_INFINITY, ...topicsOf(step).map((t) => partitionTime(t) ?? Number.NEGATIVE_INFINITY))
+    : undefined;
+  buildTopology(root, resumed ? { ...ctx, resumedStreamTime: resumed } : ctx, () => {}, {
     input: (step, side, emit) => {
       if (step.kind === 'Aggregate') {
         if (repartitionOf(step, 'input') === undefined) return emit;

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { createInMemoryEngine } from '../driver/in-memory-engine.js';
+import { MemoryRuntime } from '../driver/memory-runtime.js';
 
 /**
  * EXPLAIN goldens. Each testdata/explain/<case>.sql holds the DDL a query needs
@@ -24,15 +24,15 @@ const errorCases = readdirSync(errorsDir)
   .filter((f) => f.endsWith('.sql'))
   .sort();
 
-function explain(sql: string): string {
-  const engine = createInMemoryEngine();
+async function explain(sql: string): Promise<string> {
+  const engine = await MemoryRuntime.start();
   try {
-    const results = engine.execute(sql);
+    const results = await engine.execute(sql);
     const last = results[results.length - 1];
     if (!last || last.statement.kind !== 'Explain') throw new Error('the case must end with an EXPLAIN statement');
     return last.message.trimEnd() + '\n';
   } finally {
-    engine.close();
+    await engine.close();
   }
 }
 
@@ -41,8 +41,8 @@ describe('EXPLAIN goldens', () => {
     expect(cases.length).toBeGreaterThanOrEqual(15);
   });
 
-  it.each(cases)('%s', (file) => {
-    const actual = explain(readFileSync(join(dir, file), 'utf8'));
+  it.each(cases)('%s', async (file) => {
+    const actual = await explain(readFileSync(join(dir, file), 'utf8'));
     const golden = join(dir, file.replace(/\.sql$/, '.txt'));
     if (update) {
       writeFileSync(golden, actual);
@@ -70,13 +70,13 @@ describe('EXPLAIN error cases', () => {
   it.each(errorCases.filter((f) => !knownBug(f)))('%s', (file) => checkError(file));
   it.fails.each(errorCases.filter(knownBug))('%s (known bug)', (file) => checkError(file));
 
-  function checkError(file: string): void {
+  async function checkError(file: string): Promise<void> {
     const text = readFileSync(join(errorsDir, file), 'utf8');
     const expected = header(text, 'error');
     expect(expected.length, 'missing `-- error:` header').toBeGreaterThan(0);
     let error: unknown = null;
     try {
-      explain(text);
+      await explain(text);
     } catch (e) {
       error = e;
     }

@@ -39,17 +39,12 @@ export function recordPosition(record: string | null | undefined): { partition?:
   }
 }
 
-/** Keeps entries in memory (the test runner, the in-memory driver). */
+/** Keeps entries in memory (the engine's latest entries, the test runner). */
 export class MemoryProcessingLog implements ProcessingLogger {
   readonly entries: ProcessingLogEntry[] = [];
   log(entry: ProcessingLogEntry): void {
     this.entries.push(entry);
   }
-}
-
-/** Name of the processing-log topic (ksqlDB: `<service id>ksql_processing_log`, or `ksql.logging.processing.topic.name`). */
-export function processingLogTopicName(properties: Readonly<Record<string, string>>, serviceId = ''): string {
-  return properties['ksql.logging.processing.topic.name'] ?? `${serviceId}ksql_processing_log`;
 }
 
 /** The JSON value written to the processing-log topic for one entry (the KSQL_PROCESSING_LOG stream's schema). */
@@ -75,16 +70,4 @@ export function processingLogStreamSql(topic: string): string {
     'MESSAGE STRUCT<TYPE INT, ERRORTYPE STRING, MESSAGE STRING, TOPIC STRING, RECORD STRING>) ' +
     `WITH (KAFKA_TOPIC='${topic.replace(/'/g, "''")}', VALUE_FORMAT='JSON');`
   );
-}
-
-/** Keeps entries and also writes each to the processing-log topic through `write`. */
-export class TopicProcessingLog implements ProcessingLogger {
-  constructor(
-    private readonly inner: ProcessingLogger,
-    private readonly write: (value: Buffer, time: number) => void,
-  ) {}
-  log(entry: ProcessingLogEntry): void {
-    this.inner.log(entry);
-    this.write(Buffer.from(JSON.stringify(processingLogValue(entry))), entry.time);
-  }
 }

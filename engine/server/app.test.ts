@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { InMemoryEngine } from '../driver/in-memory-engine.js';
+import { MemoryRuntime } from '../driver/memory-runtime.js';
+import { kafkaBackend } from '../kafka/kafka-backend.js';
 import { KsqlRestServer } from './app.js';
-import { inMemoryBackend, type KsqlBackend } from './backend.js';
+import type { KsqlBackend } from './backend.js';
 
 let server: KsqlRestServer | null = null;
 afterEach(async () => {
@@ -9,9 +10,9 @@ afterEach(async () => {
   server = null;
 });
 
-async function start(opts: { auth?: { user: string; password: string }; properties?: Record<string, string>; backend?: (b: KsqlBackend) => KsqlBackend } = {}): Promise<{ url: string; engine: InMemoryEngine }> {
-  const engine = new InMemoryEngine({ properties: { 'ksql.streams.auto.offset.reset': 'earliest', ...opts.properties } });
-  const backend = inMemoryBackend(engine);
+async function start(opts: { auth?: { user: string; password: string }; properties?: Record<string, string>; backend?: (b: KsqlBackend) => KsqlBackend } = {}): Promise<{ url: string; engine: MemoryRuntime }> {
+  const engine = await MemoryRuntime.start({ properties: { 'ksql.streams.auto.offset.reset': 'earliest', ...opts.properties } });
+  const backend = kafkaBackend(engine.engine);
   server = new KsqlRestServer({ backend: opts.backend?.(backend) ?? backend, ...(opts.auth ? { auth: opts.auth } : {}) });
   const { url } = await server.listen(0);
   return { url, engine };
@@ -126,7 +127,7 @@ describe('REST server', () => {
     const r = await res;
     expect(r.status).toBe(200);
     // the query is active once the header is written
-    engine.execute("INSERT INTO S (K, V) VALUES ('x', 7); INSERT INTO S (K, V) VALUES ('y', 8); INSERT INTO S (K, V) VALUES ('z', 9);");
+    void engine.execute("INSERT INTO S (K, V) VALUES ('x', 7); INSERT INTO S (K, V) VALUES ('y', 8); INSERT INTO S (K, V) VALUES ('z', 9);");
     const items = JSON.parse(await r.text()) as Record<string, unknown>[];
     expect(items[0]).toMatchObject({ header: { schema: '`K` STRING, `V` INTEGER' } });
     expect(items.slice(1)).toEqual([{ row: { columns: ['x', 7] } }, { row: { columns: ['y', 8] } }, { finalMessage: 'Limit Reached' }]);

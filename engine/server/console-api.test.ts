@@ -2,9 +2,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { InMemoryEngine } from '../driver/in-memory-engine.js';
+import { MemoryRuntime } from '../driver/memory-runtime.js';
+import { kafkaBackend } from '../kafka/kafka-backend.js';
 import { KsqlRestServer } from './app.js';
-import { inMemoryBackend } from './backend.js';
 import { serveConsole } from './console-api.js';
 import { assetPath, consoleAssets } from './console-assets.js';
 
@@ -17,13 +17,19 @@ function assetsDir(): string {
   return dir;
 }
 
-function engineWithQuery(properties: Record<string, string> = {}): InMemoryEngine {
-  const engine = new InMemoryEngine({ properties: { 'ksql.streams.auto.offset.reset': 'earliest', ...properties } });
-  engine.execute("CREATE STREAM CLICKS (USER_ID STRING KEY, PAGE STRING) WITH (KAFKA_TOPIC='clicks', PARTITIONS=1, VALUE_FORMAT='JSON');");
-  engine.execute("CREATE TABLE VIEWS AS SELECT PAGE, COUNT(*) AS N FROM CLICKS GROUP BY PAGE EMIT CHANGES;");
-  engine.execute("INSERT INTO CLICKS (USER_ID, PAGE) VALUES ('u1', '/a');");
-  engine.execute("INSERT INTO CLICKS (USER_ID, PAGE) VALUES ('u2', '/b');");
-  return engine;
+const runtimes: MemoryRuntime[] = [];
+afterEach(async () => {
+  for (const rt of runtimes.splice(0)) await rt.close();
+});
+
+async function engineWithQuery(properties: Record<string, string> = {}): Promise<MemoryRuntime> {
+  const rt = await MemoryRuntime.start({ properties: { 'ksql.streams.auto.offset.reset': 'earliest', ...properties } });
+  runtimes.push(rt);
+  await rt.execute("CREATE STREAM CLICKS (USER_ID STRING KEY, PAGE STRING) WITH (KAFKA_TOPIC='clicks', PARTITIONS=1, VALUE_FORMAT='JSON');");
+  await rt.execute('CREATE TABLE VIEWS AS SELECT PAGE, COUNT(*) AS N FROM CLICKS GROUP BY PAGE EMIT CHANGES;');
+  await rt.execute("INSERT INTO CLICKS (USER_ID, PAGE) VALUES ('u1', '/a');");
+  await rt.execute("INSERT INTO CLICKS (USER_ID, PAGE) VALUES ('u2', '/b');");
+  return rt;
 }
 
 describe('console assets', () => {
@@ -51,8 +57,8 @@ describe('console assets', () => {
 
 describe('console API', () => {
   it('answers the config, a running query as a graph, a topic sample; 404 otherwise', async () => {
-    const engine = engineWithQuery();
-    const serve = serveConsole(inMemoryBackend(engine), { assets: consoleAssets(assetsDir()) });
+    const engine = await engineWithQuery();
+    const serve = serveConsole(kafkaBackend(engine.engine), { assets: consoleAssets(assetsDir()) });
     const get = async (path: string, query: Record<string, string> = {}): Promise<{ status: number; json: unknown }> => {
       const r = await serve(path, query);
       if (!r) throw new Error(`not a console path: ${path}`);
@@ -61,7 +67,7 @@ describe('console API', () => {
     expect(serve('/ksql', {})).toBeNull();
     expect((await get('/console/api/config')).json).toEqual({ serviceId: 'default_', prometheus: false });
 
-    const id = engine.executor.metastore.queries()[0]!.id;
+    const id = engine.engine.executor.metastore.queries()[0]!.id;
     const graph = (await get(`/console/api/topology/${id}`)).json as { nodes: { kind: string; label: string }[] };
     expect(graph.nodes.map((n) => n.kind)).toEqual(expect.arrayContaining(['topic', 'step', 'store', 'repartition', 'changelog']));
     expect((await get('/console/api/topology/NOPE')).status).toBe(404);
@@ -85,7 +91,7 @@ describe('console behind the REST server', () => {
 
   it('refuses every /console path without credentials and serves it with them', async () => {
     vi.stubEnv('KSETL_CONSOLE_DIR', assetsDir());
-    server = new KsqlRestServer({ backend: inMemoryBackend(engineWithQuery()), auth: { user: 'u', password: 'p' } });
+    server = new KsqlRestServer({ backend: kafkaBackend((await engineWithQuery()).engine), auth: { user: 'u', password: 'p' } });
     const { url } = await server.listen(0);
     for (const path of ['/console', '/console/', '/console/app.js', '/console/api/config', '/console/api/topology/CTAS_VIEWS_1', '/console/api/topics/clicks/sample', '/console/api/prometheus/query_range']) {
       const r = await fetch(url + path);

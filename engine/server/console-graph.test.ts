@@ -1,19 +1,23 @@
 import { describe, expect, it } from 'vitest';
-import { InMemoryEngine } from '../driver/in-memory-engine.js';
+import { MemoryRuntime } from '../driver/memory-runtime.js';
 import { queryGraph } from './console-graph.js';
 
-function plan(...statements: string[]): ReturnType<typeof queryGraph> {
-  const engine = new InMemoryEngine({});
-  for (const s of statements) engine.execute(s);
-  const q = engine.executor.metastore.queries().at(-1)!;
-  return queryGraph(q.id, engine.executor.queryPlan(q.id)!);
+async function plan(...statements: string[]): Promise<ReturnType<typeof queryGraph>> {
+  const rt = await MemoryRuntime.start({});
+  try {
+    for (const s of statements) await rt.execute(s);
+    const q = rt.engine.executor.metastore.queries().at(-1)!;
+    return queryGraph(q.id, rt.engine.executor.queryPlan(q.id)!);
+  } finally {
+    await rt.close();
+  }
 }
 
 const CLICKS = "CREATE STREAM CLICKS (USER_ID STRING KEY, PAGE STRING, MS INT) WITH (KAFKA_TOPIC='clicks', PARTITIONS=1, VALUE_FORMAT='JSON');";
 
 describe('queryGraph', () => {
-  it('draws a stateless query as topic → steps → topic', () => {
-    const g = plan(CLICKS, "CREATE STREAM SLOW WITH (KAFKA_TOPIC='slow') AS SELECT USER_ID, MS FROM CLICKS WHERE MS > 100;");
+  it('draws a stateless query as topic → steps → topic', async () => {
+    const g = await plan(CLICKS, "CREATE STREAM SLOW WITH (KAFKA_TOPIC='slow') AS SELECT USER_ID, MS FROM CLICKS WHERE MS > 100;");
     const label = (id: string): string => g.nodes.find((n) => n.id === id)!.label;
     const chain: string[] = [];
     for (let at: string | undefined = 'topic:clicks'; at; at = g.edges.find((e) => e.from === at)?.to) chain.push(label(at));
@@ -21,8 +25,8 @@ describe('queryGraph', () => {
     expect(g.nodes.find((n) => n.label === 'Filter')!.detail).toBe('WHERE (CLICKS.MS > 100)');
   });
 
-  it('puts the repartition between a GROUP BY and its input, and a changelog behind each store', () => {
-    const g = plan(CLICKS, 'CREATE TABLE VIEWS AS SELECT PAGE, COUNT(*) AS N FROM CLICKS GROUP BY PAGE EMIT CHANGES;');
+  it('puts the repartition between a GROUP BY and its input, and a changelog behind each store', async () => {
+    const g = await plan(CLICKS, 'CREATE TABLE VIEWS AS SELECT PAGE, COUNT(*) AS N FROM CLICKS GROUP BY PAGE EMIT CHANGES;');
     const repartition = g.nodes.find((n) => n.kind === 'repartition')!;
     expect(repartition.label).toBe('Aggregate-GroupBy-repartition');
     const into = g.edges.filter((e) => e.to === repartition.id).map((e) => e.from);
@@ -35,8 +39,8 @@ describe('queryGraph', () => {
     expect(g.nodes.find((n) => n.id === changelog)!.label).toBe('Aggregate-Aggregate-Materialize-changelog');
   });
 
-  it('draws both sides of a join', () => {
-    const g = plan(
+  it('draws both sides of a join', async () => {
+    const g = await plan(
       CLICKS,
       "CREATE TABLE USERS (ID STRING PRIMARY KEY, NAME STRING) WITH (KAFKA_TOPIC='users', PARTITIONS=1, VALUE_FORMAT='JSON');",
       'CREATE STREAM ENRICHED AS SELECT C.USER_ID, U.NAME, C.PAGE FROM CLICKS C JOIN USERS U ON C.USER_ID = U.ID;',

@@ -2,9 +2,9 @@ import { request as h1request, Agent } from 'node:http';
 import { connect as h2connect, type ClientHttp2Session } from 'node:http2';
 import { connect as netConnect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InMemoryEngine } from '../driver/in-memory-engine.js';
+import { MemoryRuntime } from '../driver/memory-runtime.js';
+import { kafkaBackend } from '../kafka/kafka-backend.js';
 import { KsqlRestServer } from './app.js';
-import { inMemoryBackend } from './backend.js';
 
 /**
  * Malformed, truncated, oversized and wrongly typed requests to every endpoint,
@@ -17,12 +17,13 @@ const CONCURRENCY = 24;
 const LIMIT = 64 * 1024;
 
 let server: KsqlRestServer;
+let runtime: MemoryRuntime;
 let port = 0;
 let url = '';
 
 beforeAll(async () => {
-  const engine = new InMemoryEngine({ properties: { 'ksql.streams.auto.offset.reset': 'earliest' } });
-  server = new KsqlRestServer({ backend: inMemoryBackend(engine), limits: { requestMaxBytes: LIMIT, insertRowMaxBytes: 4096 } });
+  runtime = await MemoryRuntime.start({ properties: { 'ksql.streams.auto.offset.reset': 'earliest' } });
+  server = new KsqlRestServer({ backend: kafkaBackend(runtime.engine), limits: { requestMaxBytes: LIMIT, insertRowMaxBytes: 4096 } });
   ({ port, url } = await server.listen(0));
   const res = await fetch(`${url}/ksql`, {
     method: 'POST',
@@ -35,6 +36,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server.close();
+  await runtime.close();
 });
 
 /** A small seeded generator (mulberry32). */

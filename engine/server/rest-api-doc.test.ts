@@ -1,9 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { InMemoryEngine } from '../driver/in-memory-engine.js';
+import { MemoryRuntime } from '../driver/memory-runtime.js';
+import { kafkaBackend } from '../kafka/kafka-backend.js';
 import { KsqlRestServer } from './app.js';
-import { inMemoryBackend } from './backend.js';
 import { DEFAULT_LIMITS, LIMIT_PROPERTIES } from './limits.js';
 
 const DOC = join(import.meta.dirname, '../../docs/rest-api.md');
@@ -27,8 +27,10 @@ function table(doc: string, heading: string): string[][] {
 describe('docs/rest-api.md', () => {
   const doc = readFileSync(DOC, 'utf8');
 
-  it('lists every route the server serves as same or differs, and no served route as missing', () => {
-    const server = new KsqlRestServer({ backend: inMemoryBackend(new InMemoryEngine()) });
+  it('lists every route the server serves as same or differs, and no served route as missing', async () => {
+    const runtime = await MemoryRuntime.start({});
+    const server = new KsqlRestServer({ backend: kafkaBackend(runtime.engine) });
+    await runtime.close();
     const rows = table(doc, 'Endpoints');
     const status = new Map(rows.map(([m, p, s]) => [`${m} ${p}`, s]));
     for (const r of server.routes) expect(status.get(`${r.method} ${r.path}`), `${r.method} ${r.path}`).toMatch(/^(same|differs)$/);

@@ -1,16 +1,20 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { InMemoryEngine } from '../driver/in-memory-engine.js';
+import { MemoryRuntime } from '../driver/memory-runtime.js';
+import { kafkaBackend } from '../kafka/kafka-backend.js';
 import { KsqlRestServer } from './app.js';
-import { inMemoryBackend } from './backend.js';
 
 let server: KsqlRestServer | null = null;
+let runtime: MemoryRuntime | null = null;
 afterEach(async () => {
   await server?.close();
+  await runtime?.close();
   server = null;
+  runtime = null;
 });
 
 async function start(): Promise<string> {
-  server = new KsqlRestServer({ backend: inMemoryBackend(new InMemoryEngine()), properties: { 'auto.offset.reset': 'earliest' } });
+  runtime = await MemoryRuntime.start({});
+  server = new KsqlRestServer({ backend: kafkaBackend(runtime.engine), properties: { 'auto.offset.reset': 'earliest' } });
   const { url } = await server.listen(0);
   await fetch(`${url}/ksql`, { method: 'POST', body: JSON.stringify({ ksql: "CREATE STREAM S (ID STRING KEY, V INT) WITH (KAFKA_TOPIC='s', PARTITIONS=1, VALUE_FORMAT='JSON');" }) });
   return url;

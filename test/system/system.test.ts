@@ -9,8 +9,9 @@ import { runTestFiles } from '../../engine/testing/test-runner.js';
  * System tests as files, in ksqlDB's ksql-test-runner shapes: each folder here
  * holds statements.sql, input.json ({"inputs": [...]}) and output.json
  * ({"outputs": [...]}), run through `ksetl test`'s runner on a fresh
- * engine of each runtime: the in-memory driver and the Kafka runtime (query
- * runners, repartition and changelog topics) over the in-memory Kafka port.
+ * engine: the Kafka runtime (query runners, repartition and changelog topics)
+ * over the in-memory Kafka port (test/conformance/qtt-kafka.int.test.ts runs
+ * them on a real broker).
  * The cases come from the product's seed use cases.
  */
 const root = dirname(fileURLToPath(import.meta.url));

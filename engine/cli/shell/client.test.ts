@@ -1,9 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { InMemoryEngine } from '../../driver/in-memory-engine.js';
+import { MemoryRuntime } from '../../driver/memory-runtime.js';
+import { kafkaBackend } from '../../kafka/kafka-backend.js';
 import { KsqlRestServer } from '../../server/app.js';
-import { inMemoryBackend } from '../../server/backend.js';
 import { KsqlClient } from './client.js';
 
 const cleanup: (() => Promise<void> | void)[] = [];
@@ -13,7 +13,9 @@ afterEach(async () => {
 
 describe('KsqlClient', () => {
   it('speaks HTTP/2 to the server: statements, a push query and its close on one connection', async () => {
-    const server = new KsqlRestServer({ backend: inMemoryBackend(new InMemoryEngine()), properties: { 'auto.offset.reset': 'earliest' } });
+    const runtime = await MemoryRuntime.start({});
+    cleanup.push(() => runtime.close());
+    const server = new KsqlRestServer({ backend: kafkaBackend(runtime.engine), properties: { 'auto.offset.reset': 'earliest' } });
     const { url } = await server.listen(0);
     cleanup.push(() => server.close());
     const client = new KsqlClient({ server: url });

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { InMemoryEngine } from '../../driver/in-memory-engine.js';
+import { MemoryRuntime } from '../../driver/memory-runtime.js';
+import { kafkaBackend } from '../../kafka/kafka-backend.js';
 import { KsqlRestServer } from '../../server/app.js';
-import { inMemoryBackend } from '../../server/backend.js';
 import { main } from '../main.js';
 import { shellCommand, type ShellStreams } from './command.js';
 
@@ -15,9 +15,9 @@ afterEach(async () => {
   server = null;
 });
 
-async function start(opts: { auth?: { user: string; password: string } } = {}): Promise<{ url: string; engine: InMemoryEngine; server: KsqlRestServer }> {
-  const engine = new InMemoryEngine();
-  server = new KsqlRestServer({ backend: inMemoryBackend(engine), ...(opts.auth ? { auth: opts.auth } : {}) });
+async function start(opts: { auth?: { user: string; password: string } } = {}): Promise<{ url: string; engine: MemoryRuntime; server: KsqlRestServer }> {
+  const engine = await MemoryRuntime.start();
+  server = new KsqlRestServer({ backend: kafkaBackend(engine.engine), ...(opts.auth ? { auth: opts.auth } : {}) });
   const { url } = await server.listen(0);
   return { url, engine, server };
 }
@@ -107,11 +107,11 @@ describe('ksetl shell --execute / --file', () => {
     const io = streams();
     const run = shellCommand(['--server', url, '-e', 'SELECT K, V FROM S EMIT CHANGES LIMIT 2;'], io);
     await until(() => srv.activePushQueries.length === 1);
-    engine.execute("INSERT INTO S (K, V) VALUES ('x', 7);");
+    await engine.execute("INSERT INTO S (K, V) VALUES ('x', 7);");
     await until(() => io.stdout.text.includes('|x'));
     // the first row is printed before the second exists
     expect(io.stdout.text).not.toContain('|y');
-    engine.execute("INSERT INTO S (K, V) VALUES ('y', 8); INSERT INTO S (K, V) VALUES ('z', 9);");
+    await engine.execute("INSERT INTO S (K, V) VALUES ('y', 8); INSERT INTO S (K, V) VALUES ('z', 9);");
     expect(await run).toBe(0);
     const w = '-'.repeat(28);
     const pad = (s: string): string => s.padEnd(28);
@@ -195,7 +195,7 @@ describe('ksetl shell REPL', () => {
     const run = shellCommand(['--server', url, '--history', join(mkdtempSync(join(tmpdir(), 'ksetl-repl-')), 'h')], io);
     io.stdin.write(`${CREATE}\rSELECT * FROM S EMIT CHANGES;\r`);
     await until(() => srv.activePushQueries.length === 1);
-    engine.execute("INSERT INTO S (K, V) VALUES ('x', 7);");
+    await engine.execute("INSERT INTO S (K, V) VALUES ('x', 7);");
     await until(() => io.stdout.text.includes('|x'));
     io.stdin.write('\x03');
     await until(() => io.stdout.text.includes('Query terminated'));

@@ -89,6 +89,8 @@ export function aggregateOperator(step: AggregateStep, ctx: RuntimeContext, emit
   const size = window?.sizeMs ?? 0;
   const advance = window?.advanceMs ?? 0;
   let streamTime = Number.NEGATIVE_INFINITY;
+  // after a restart stream time resumes where the task's commits left it (RuntimeContext.resumedStreamTime)
+  let resumed = false;
   // Kafka Streams' windowed store retention: RETENTION, else window size (session gap) + grace.
   // Windows that start before stream time - retention are dropped, swept as stream time advances.
   const retention = window ? (window.retentionMs ?? window.sizeMs + grace) : 0;
@@ -187,6 +189,10 @@ export function aggregateOperator(step: AggregateStep, ctx: RuntimeContext, emit
       store.put(k, state);
       if (emitNow) emit({ key: state.key, value: results(state.accs), old, ts: state.ts, partition: rec.partition, offset: rec.offset, window: null, headers: rec.headers, nullKey: undefined });
       return { key, k };
+    }
+    if (!resumed) {
+      resumed = true;
+      streamTime = Math.max(streamTime, ctx.resumedStreamTime?.(step) ?? Number.NEGATIVE_INFINITY);
     }
     if (rec.ts > streamTime) streamTime = rec.ts;
     if (streamTime >= nextSweep) {
@@ -305,6 +311,8 @@ export function suppressOperator(step: SuppressStep, ctx: RuntimeContext, emit: 
   let streamTime = Number.NEGATIVE_INFINITY;
   return (rec) => {
     if (!indexed) {
+      // after a restart stream time resumes where the task's commits left it
+      streamTime = Math.max(streamTime, ctx.resumedStreamTime?.(step) ?? Number.NEGATIVE_INFINITY);
       // after a restore the buffer holds windows the heap does not know yet
       for (const [k, r] of buffer.entries()) if (r.window) closing.push({ at: closeOf(r.window), k });
       indexed = true;

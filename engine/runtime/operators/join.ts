@@ -129,7 +129,19 @@ function streamStream(step: JoinStep, ctx: RuntimeContext, L: Side, R: Side, key
     }
   };
 
+  // After a restart: stream time resumes where the task's commits left it, and each side's time at
+  // the newest record its restored buffer holds (as a Kafka Streams window store's observed stream
+  // time comes back with its changelog), so what was too old to keep before stays so.
+  let resumed = false;
+  const resume = (): void => {
+    resumed = true;
+    streamTime = Math.max(streamTime, ctx.resumedStreamTime?.(step) ?? Number.NEGATIVE_INFINITY);
+    for (const [, list] of leftBuf.entries()) for (const b of list) if (b.rec.ts > leftTime) leftTime = b.rec.ts;
+    for (const [, list] of rightBuf.entries()) for (const b of list) if (b.rec.ts > rightTime) rightTime = b.rec.ts;
+  };
+
   const process = (rec: Rec, isLeft: boolean): void => {
+    if (!resumed) resume();
     if (rec.value === null) return;
     const me = isLeft ? L : R;
     const key = keyOf(me, rec, rec.value);

@@ -1,5 +1,6 @@
 /**
- * The real engine behind the runner: the in-memory driver and engine/serde.
+ * The real engine behind the runner: the Kafka runtime (KafkaEngine) over the
+ * in-memory Kafka port or a real broker, and engine/serde.
  * Kept apart from the runner's pieces (which take RunnerDeps) so they test
  * without the engine; load it with `await import(...)` where the engine is wanted.
  *
@@ -14,7 +15,6 @@ import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { createInMemoryEngine } from '../../driver/in-memory-engine.js';
 import { MemoryRuntime } from '../../driver/memory-runtime.js';
 import { builtinOptionsFromProperties, builtinRegistry } from '../../functions/builtins.js';
 import { MapFunctionRegistry } from '../../functions/registry.js';
@@ -24,7 +24,7 @@ import * as serde from '../../serde/index.js';
 import { assertNever } from '../../types/sql-type.js';
 import { KafkaCaseRuntime } from '../kafka-case-runtime.js';
 import type { SerdeApi } from './codec.js';
-import { syncCaseEngine, type RunnerDeps } from './run-case.js';
+import type { RunnerDeps } from './run-case.js';
 
 /** Where the QTT test functions live (TypeScript sources: loaded when running from source). */
 export const TEST_FUNCTIONS_DIR = fileURLToPath(new URL('../../../test/conformance/udfs/', import.meta.url));
@@ -71,16 +71,14 @@ export function qttRegistry(properties: Readonly<Record<string, string>> = {}): 
 }
 
 /**
- * Which engine runs the cases: 'kafka-memory' (the default), the Kafka
- * runtime people deploy (KafkaEngine: command log, tasks, repartition and
- * changelog topics, commits) over the in-memory Kafka port; or 'memory', the
- * former in-memory driver (one synchronous task per query), kept selectable
- * while it is being retired.
+ * Where the runtime people deploy (KafkaEngine: command log, tasks,
+ * repartition and changelog topics, commits) runs the cases: 'kafka-memory'
+ * (the default), over the in-memory Kafka port; 'kafka', on a real broker.
  */
-export type RuntimeName = 'memory' | 'kafka-memory' | 'kafka';
+export type RuntimeName = 'kafka-memory' | 'kafka';
 
 /** The runtimes that need nothing outside the process ('kafka' needs a broker). */
-export const RUNTIMES: readonly RuntimeName[] = ['memory', 'kafka-memory'];
+export const RUNTIMES: readonly RuntimeName[] = ['kafka-memory'];
 
 export interface EngineDepsOptions {
   readonly restartMidway?: RunnerDeps['restartMidway'];
@@ -109,13 +107,12 @@ export function engineDeps(runtime: RuntimeName = 'kafka-memory', options: Engin
           const seed = options.seed ?? randomBytes(4).toString('hex');
           return ({ properties }) => KafkaCaseRuntime.start({ bootstrap, prefix: `qtt-${seed}-${++caseNumber}-`, properties, functions: qttRegistry(properties) });
         }
-        case 'memory':
-          return ({ broker, properties }) => syncCaseEngine(createInMemoryEngine({ broker, properties, functions: qttRegistry(properties) }));
         default:
           return assertNever(runtime);
       }
     })(),
     serde: serdeApi,
-    ...(runtime !== 'memory' ? { taskPerPartition: true, ...(options.restartMidway ? { restartMidway: options.restartMidway } : {}) } : {}),
+    taskPerPartition: true,
+    ...(options.restartMidway ? { restartMidway: options.restartMidway } : {}),
   };
 }

@@ -1,12 +1,11 @@
-/** A tiny stand-in engine for the runner's own tests (the real one lives in engine/driver). */
+/** A tiny stand-in engine for the runner's own tests (the real one: engine-deps.ts). */
 import type { Column, DataSource } from '../../catalog/data-source.js';
-import type { InMemoryBroker } from '../../driver/broker.js';
-import type { KsqlEngine, StatementResult } from '../../engine.js';
-import type { FunctionRegistry } from '../../functions/types.js';
+import type { BrokerRecord, InMemoryBroker, ProduceRecord, TopicInfo } from '../../driver/broker.js';
+import type { StatementResult } from '../../engine.js';
 import type { RegisteredSchema, SchemaRegistry, Serde, WindowKind } from '../../serde/types.js';
 import type { SqlType } from '../../types/sql-type.js';
 import type { SerdeApi, WindowedSerde } from './codec.js';
-import { syncCaseEngine, type RunnerDeps } from './run-case.js';
+import type { CaseEngine, RunnerDeps } from './run-case.js';
 
 export class FakeRegistry implements SchemaRegistry {
   readonly #schemas: RegisteredSchema[] = [];
@@ -51,37 +50,37 @@ export function source(name: string, topic: string, columns: Column[], extra: Pa
  * Statements understood: `SOURCE <name>` declares one of the given sources;
  * `PIPE <from> <to>` copies every record of topic <from> to topic <to>
  * (adding 1 to the timestamp); `LOOP <topic>` copies a topic onto itself
- * forever; anything containing `BAD` throws.
+ * forever; anything containing `BAD` throws. Records are processed as they
+ * are piped, synchronously.
  */
-export class FakeEngine implements KsqlEngine {
-  readonly registry = new FakeRegistry();
-  readonly functions = {} as FunctionRegistry;
-  readonly #declared: DataSource[] = [];
-  constructor(
-    readonly broker: InMemoryBroker,
-    readonly available: readonly DataSource[],
-  ) {}
-  execute(sql: string): StatementResult[] {
-    const [verb, a, b] = sql.trim().replace(/;$/, '').split(/\s+/);
-    if (sql.includes('BAD')) throw new Error(`Syntax error at or near 'BAD'`);
-    if (verb === 'SOURCE') {
-      const s = this.available.find((x) => x.name === a);
-      if (!s) throw new Error(`unknown source ${a}`);
-      this.#declared.push(s);
-    } else if (verb === 'PIPE') {
-      this.broker.subscribe(a!, (r) => void this.broker.produce(b!, { key: r.key, value: r.value, timestamp: r.timestamp + 1, headers: r.headers }));
-    } else if (verb === 'LOOP') {
-      this.broker.subscribe(a!, (r) => void this.broker.produce(a!, { key: r.key, value: r.value, timestamp: r.timestamp }));
-    }
-    return [];
-  }
-  source(name: string): DataSource | undefined {
-    return this.#declared.find((s) => s.name === name);
-  }
-  sources(): readonly DataSource[] {
-    return this.#declared;
-  }
-  close(): void {}
+export function fakeEngine(broker: InMemoryBroker, available: readonly DataSource[]): CaseEngine {
+  const declared: DataSource[] = [];
+  // a plain object, not a class instance: tests wrap it with a spread
+  return {
+    registry: new FakeRegistry(),
+    execute: (sql: string): StatementResult[] => {
+      const [verb, a, b] = sql.trim().replace(/;$/, '').split(/\s+/);
+      if (sql.includes('BAD')) throw new Error(`Syntax error at or near 'BAD'`);
+      if (verb === 'SOURCE') {
+        const s = available.find((x) => x.name === a);
+        if (!s) throw new Error(`unknown source ${a}`);
+        declared.push(s);
+      } else if (verb === 'PIPE') {
+        broker.subscribe(a!, (r) => void broker.produce(b!, { key: r.key, value: r.value, timestamp: r.timestamp + 1, headers: r.headers }));
+      } else if (verb === 'LOOP') {
+        broker.subscribe(a!, (r) => void broker.produce(a!, { key: r.key, value: r.value, timestamp: r.timestamp }));
+      }
+      return [];
+    },
+    source: (name: string): DataSource | undefined => declared.find((s) => s.name === name),
+    sources: (): readonly DataSource[] => declared,
+    createTopic: (name: string, partitions: number): void => void broker.createTopic(name, partitions),
+    pipe: (topic: string, rec: ProduceRecord): void => void broker.produce(topic, rec),
+    read: (topic: string): readonly BrokerRecord[] => broker.readInOrder(topic),
+    topic: (name: string): TopicInfo | undefined => broker.topic(name),
+    topics: (): readonly TopicInfo[] => broker.topics(),
+    close: (): void => {},
+  };
 }
 
 /** AVRO stand-in: JSON text of the column values (bigint as string); windows per ksqlDB's layouts. */
@@ -117,5 +116,5 @@ export const fakeSerde: SerdeApi = {
 };
 
 export function fakeDeps(available: readonly DataSource[]): RunnerDeps {
-  return { createEngine: ({ broker }) => syncCaseEngine(new FakeEngine(broker, available)), serde: fakeSerde };
+  return { createEngine: ({ broker }) => fakeEngine(broker, available), serde: fakeSerde };
 }

@@ -1,7 +1,6 @@
 import { stringify } from 'lossless-json';
 import type { DataSource } from '../../catalog/data-source.js';
 import { InMemoryBroker, type BrokerRecord, type ProduceRecord, type TopicInfo } from '../../driver/broker.js';
-import type { KsqlEngine } from '../../engine.js';
 import type { RegisteredSchema, SchemaRegistry } from '../../serde/types.js';
 import { diffValues, show } from './compare.js';
 import { decodeSide, decodeWindowedKey, encodeSide, encodeWindowedKey, shapeLike, shapeOf, toNumber, type CodecContext, type SerdeApi } from './codec.js';
@@ -34,23 +33,6 @@ export interface CaseEngine {
   close(): unknown;
   /** stops the engine and starts a new one on the same topics (a process restart): what state survives is what the runtime restores */
   restart?(): Promise<void>;
-}
-
-/** A synchronous engine over an in-memory broker (the in-memory driver, the runner's fakes) as a case engine. */
-export function syncCaseEngine(engine: KsqlEngine): CaseEngine {
-  const b = engine.broker;
-  return {
-    registry: engine.registry,
-    source: (n) => engine.source(n),
-    sources: () => engine.sources(),
-    execute: (sql, props) => engine.execute(sql, props),
-    createTopic: (name, partitions) => void b.createTopic(name, partitions),
-    pipe: (topic, rec) => void b.produce(topic, rec),
-    read: (topic) => b.readInOrder(topic),
-    topic: (name) => b.topic(name),
-    topics: () => b.topics(),
-    close: () => engine.close(),
-  };
 }
 
 export interface EngineFactory {

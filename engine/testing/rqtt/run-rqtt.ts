@@ -3,7 +3,6 @@ import type { KsqlBackend } from '../../server/backend.js';
 import { diffValues, show } from '../qtt/compare.js';
 import { toNumber, type CodecContext, type SerdeApi } from '../qtt/codec.js';
 import { expandCases, loadQttFile, resolveQttPaths } from '../qtt/load.js';
-import type { RuntimeName } from '../qtt/engine-deps.js';
 import { actualRecords, diffRecord, outputsByTopic, produceInput, registerTopicSchemas, showRecord, topicsToCreate, type CaseEngine } from '../qtt/run-case.js';
 import type { Json, QttCase, QttRecord, QttTest } from '../qtt/types.js';
 
@@ -22,8 +21,6 @@ export interface RqttOptions {
   readonly filter?: string;
   /** how long to wait for rows of a push query without LIMIT, ms */
   readonly pushTimeoutMs?: number;
-  /** the engine behind the server (default kafka-memory: the Kafka runtime over the in-memory port; memory: the former in-memory driver) */
-  readonly runtime?: RuntimeName;
   /** progress callback, once per case */
   readonly onCase?: (c: RqttCaseResult) => void;
 }
@@ -69,12 +66,6 @@ interface CaseRuntime {
   readonly backend: KsqlBackend;
   /** waits until the queries processed everything produced so far */
   settle(): Promise<void>;
-  /**
-   * Inputs that name no partition go where the default partitioner puts their
-   * key, as a producer writes them (the Kafka runtime: pull queries find a
-   * key's task by it); the synchronous driver reads partition 0 as one task.
-   */
-  readonly byKey: boolean;
 }
 
 interface Runtime {
@@ -83,25 +74,18 @@ interface Runtime {
   readonly startServer: (backend: KsqlBackend, properties: Readonly<Record<string, string>>) => Promise<{ url: string; close: () => Promise<void> }>;
 }
 
-async function loadRuntime(name: RuntimeName): Promise<Runtime> {
-  const [{ InMemoryEngine }, { MemoryRuntime }, { builtinRegistry }, serde, { KsqlRestServer }, { inMemoryBackend }, { kafkaBackend }, { syncCaseEngine }] = await Promise.all([
-    import('../../driver/in-memory-engine.js'),
+async function loadRuntime(): Promise<Runtime> {
+  const [{ MemoryRuntime }, { builtinRegistry }, serde, { KsqlRestServer }, { kafkaBackend }] = await Promise.all([
     import('../../driver/memory-runtime.js'),
     import('../../functions/builtins.js'),
     import('../../serde/index.js'),
     import('../../server/app.js'),
-    import('../../server/backend.js'),
     import('../../kafka/kafka-backend.js'),
-    import('../qtt/run-case.js'),
   ]);
   return {
     createEngine: async (properties) => {
-      if (name === 'kafka-memory') {
-        const rt = await MemoryRuntime.start({ properties, functions: builtinRegistry() });
-        return { engine: rt, backend: kafkaBackend(rt.engine), settle: () => rt.settle(), byKey: true };
-      }
-      const engine = new InMemoryEngine({ properties, functions: builtinRegistry() });
-      return { engine: syncCaseEngine(engine), backend: inMemoryBackend(engine), settle: async () => {}, byKey: false };
+      const rt = await MemoryRuntime.start({ properties, functions: builtinRegistry() });
+      return { engine: rt, backend: kafkaBackend(rt.engine), settle: () => rt.settle() };
     },
     serde: { createSerde: serde.createSerde, windowedKeySerde: serde.windowedKeySerde as unknown as SerdeApi['windowedKeySerde'] },
     startServer: async (backend, properties) => {
@@ -114,7 +98,7 @@ async function loadRuntime(name: RuntimeName): Promise<Runtime> {
 
 /** Runs the RQTT files (or directories of them) and reports per case. */
 export async function runRqtt(paths: readonly string[], opts: RqttOptions = {}): Promise<RqttReport> {
-  const rt = await loadRuntime(opts.runtime ?? 'kafka-memory');
+  const rt = await loadRuntime();
   const cases: RqttCaseResult[] = [];
   for (const file of resolveQttPaths(paths)) {
     let expanded: QttCase[];
@@ -154,7 +138,6 @@ async function runRqttCase(c: QttCase, rt: Runtime, opts: RqttOptions): Promise<
   try {
     caseRt = await rt.createEngine({ ...SERVER_DEFAULTS });
     const engine = caseRt.engine;
-    const byKey = caseRt.byKey;
     server = await rt.startServer(caseRt.backend, SERVER_DEFAULTS);
     const ctx: CodecContext = { serde: rt.serde, registry: engine.registry };
     for (const t of test.topics ?? []) registerTopicSchemas(engine.registry, t);
@@ -165,7 +148,7 @@ async function runRqttCase(c: QttCase, rt: Runtime, opts: RqttOptions): Promise<
     let produced: Promise<void> | null = null;
     const produceAll = (): Promise<void> => {
       produced ??= (async () => {
-        for (const r of test.inputs ?? []) await produceInput(engine, ctx, r, byKey);
+        for (const r of test.inputs ?? []) await produceInput(engine, ctx, r, true);
       })();
       produced.catch(() => {}); // awaited later; started without waiting when a push query is active
       return produced;
