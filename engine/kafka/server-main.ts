@@ -7,7 +7,7 @@ import { engineLogger, type Logger } from '../server/logger.js';
 import { EngineMetrics } from '../server/metrics.js';
 import { kafkaBackend } from './kafka-backend.js';
 import { KafkaEngine } from './kafka-engine.js';
-import { kafkajsPort } from './kafkajs-port.js';
+import { kafkaPort } from './kafka-client.js';
 import { loadServerConfig, type ServerConfig } from './server-config.js';
 
 export interface StartServerOptions {
@@ -50,7 +50,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     ...(options.logDestination ? { destination: options.logDestination } : {}),
   });
   const metrics = new EngineMetrics(labels);
-  const port = kafkajsPort({
+  const port = kafkaPort(config.kafkaClient, {
     brokers: config.bootstrapServers,
     clientId: `ksetl-${config.serviceId}`,
     logger,
