@@ -593,6 +593,11 @@ class PlatformaticConsumer implements KafkaConsumer {
       for (const p of this.#partitions.values()) p.epoch++;
       this.#wake?.();
     });
+    if (process.env['KSETL_PLAT_DEBUG']) {
+      for (const ev of ['consumer:group:join', 'consumer:group:rebalance', 'consumer:group:rejoin', 'consumer:heartbeat:error', 'consumer:group:leave'] as const) {
+        this.#consumer.on(ev as 'consumer:group:rejoin', ((x: unknown) => console.error('DEBUG event', options.groupId, ev, JSON.stringify(x, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v instanceof Error ? v.message : v)))) as () => void);
+      }
+    }
     this.#consumer.on('consumer:group:rebalance', () => {
       for (const p of this.#partitions.values()) p.epoch++;
     });
@@ -657,6 +662,7 @@ class PlatformaticConsumer implements KafkaConsumer {
   /** Revokes the old assignment and starts the new one at the committed offsets (or where `from` says). */
   async #takeAssignment(): Promise<void> {
     const assignment = this.#pendingAssignment!;
+    if (process.env['KSETL_PLAT_DEBUG']) console.error('DEBUG assignment', this.#options.groupId, JSON.stringify(assignment));
     this.#pendingAssignment = null;
     this.#revoke();
     const next = new Map<string, PartitionState>();
@@ -818,6 +824,7 @@ class PlatformaticConsumer implements KafkaConsumer {
       if (isStale()) return;
       try {
         if (records.length > 0) {
+          if (process.env['KSETL_PLAT_DEBUG']) console.error('DEBUG batch', this.#options.groupId, topic, partition, 'pos', position, records.map((r) => r.offset).join(','), 'next', nextOffset);
           await handler({
             topic,
             partition,

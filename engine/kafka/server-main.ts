@@ -42,7 +42,9 @@ export interface RunningServer {
  */
 export async function startServer(options: StartServerOptions = {}): Promise<RunningServer> {
   const env = options.env ?? process.env;
-  const config = await loadServerConfig(options.configFile ?? null, env, options.overrides ?? {});
+  // the process's KSETL_KAFKA_CLIENT names the Kafka client also when a test hands its own environment
+  const client = env['KSETL_KAFKA_CLIENT'] ?? process.env['KSETL_KAFKA_CLIENT'];
+  const config = await loadServerConfig(options.configFile ?? null, client !== undefined ? { ...env, KSETL_KAFKA_CLIENT: client } : env, options.overrides ?? {});
   const labels = { namespace: env['KSETL_NAMESPACE'] ?? '', cluster: env['KSETL_CLUSTER'] ?? '', serviceId: config.serviceId };
   const logger = engineLogger({
     ...labels,
