@@ -191,6 +191,9 @@ const wrap = async <T>(what: string, op: () => Promise<T>): Promise<T> => {
   }
 };
 
+const dbg = (...a: unknown[]) => {
+  if (process.env['KSETL_PLAT_DEBUG']) console.error('DEBUG', new Date().toISOString().slice(11, 23), ...a);
+};
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 // ---------------------------------------------------------------- admin
@@ -200,7 +203,9 @@ class PlatformaticAdmin implements KafkaAdmin {
   /** every client of the port drops its cached metadata (set by the port) */
   onDeleted: () => void = () => this.client.clearMetadata();
 
-  constructor(readonly client: Admin) {}
+  constructor(readonly client: Admin) {
+    client.on('error', () => {});
+  }
 
   forget(): void {
     this.client.clearMetadata();
@@ -214,6 +219,7 @@ class PlatformaticAdmin implements KafkaAdmin {
     const existing = new Set(await this.listTopics());
     const missing = topics.filter((t) => !existing.has(t.name));
     if (missing.length === 0) return;
+    dbg('createTopics', missing.map((t) => t.name));
     await Promise.all(
       missing.map(async (t) => {
         try {
@@ -283,6 +289,7 @@ class PlatformaticAdmin implements KafkaAdmin {
   }
 
   async deleteTopics(names: readonly string[]): Promise<void> {
+    dbg('deleteTopics', names);
     const existing = new Set(await this.listTopics());
     const topics = names.filter((n) => existing.has(n));
     if (topics.length === 0) return;
@@ -408,6 +415,7 @@ class PlatformaticProducer implements KafkaProducer {
           }
         : {}),
     });
+    this.#producer.on('error', () => {});
   }
 
   /**
@@ -428,6 +436,7 @@ class PlatformaticProducer implements KafkaProducer {
   }
 
   async send(records: readonly OutRecord[]): Promise<RecordMetadata[]> {
+    dbg('send', records.length, records[0]?.topic);
     if (this.#transactional) throw new Error('a transactional producer sends only inside a transaction');
     return sendBatch((messages) => this.#producer.send({ messages }), records);
   }
@@ -587,6 +596,11 @@ class PlatformaticConsumer implements KafkaConsumer {
       partitionAssigner: copartitioned ? copartitionedAssigner : roundRobinAssigner,
     } as ConstructorParameters<typeof Consumer<Buffer, Buffer, Buffer, Buffer>>[0]);
     this.#consumer.topics.trackAll(...options.topics);
+    // the library emits what its background work (heartbeats, rejoins) meets as 'error' events:
+    // without a listener, Node throws them (also after close, when a rejoin finds the pool closed)
+    this.#consumer.on('error', (e: Error) => {
+      if (!this.#closing) this.#logger?.warn({ err: e, groupId: options.groupId }, 'Kafka consumer group error');
+    });
     this.#consumer.on('consumer:group:join', (payload) => {
       this.#pendingAssignment = payload.assignments ?? [];
       // a rebalance revokes everything (eager protocol): running batches are stale
@@ -609,7 +623,13 @@ class PlatformaticConsumer implements KafkaConsumer {
 
   async run(handler: BatchHandler): Promise<void> {
     if (this.#running) throw new Error('the consumer runs already');
-    await wrap(`Could not join group ${this.#options.groupId}`, () => this.#consumer.joinGroup({}));
+    try {
+      await this.#consumer.joinGroup({});
+    } catch (e) {
+      // closed while joining (a query terminated as it started): nothing to run
+      if (this.#closing) return;
+      throw new KafkaPortError(`Could not join group ${this.#options.groupId}`, e);
+    }
     this.#running = this.#loop(handler).catch((e: unknown) => {
       if (this.#closing) return;
       this.#logger?.error({ err: e, groupId: this.#options.groupId }, 'Kafka consumer stopped');
@@ -634,7 +654,9 @@ class PlatformaticConsumer implements KafkaConsumer {
         if (isFatal(e)) throw e;
         failures++;
         this.#logger?.warn({ err: e, groupId: this.#options.groupId, attempt: failures }, 'Kafka fetch failed; retrying');
-        if (hasErrorType(e, 'UNKNOWN_TOPIC_OR_PARTITION', 'NOT_LEADER_OR_FOLLOWER', 'LEADER_NOT_AVAILABLE', 'FENCED_LEADER_EPOCH')) this.#consumer.clearMetadata();
+        dbg('fetch failed', this.#options.groupId, (e as Error).message, protocolErrors(e).map((p) => p.apiId));
+        // a leader moved, or a topic was deleted or made anew (a new topic id): read the metadata again
+        this.#consumer.clearMetadata();
         await this.#idle(Math.min(100 * failures, 2_000));
       }
     }
@@ -673,8 +695,9 @@ class PlatformaticConsumer implements KafkaConsumer {
     }
     this.#partitions = next;
     this.#assigned = [...next.values()].map((p) => ({ topic: p.topic, partition: p.partition }));
-    if (this.#assigned.length > 0) this.#options.onAssigned?.(this.#assigned);
+    // positions first: a seek from the assignment listener (a push query "from now") wins over them
     await this.#resolvePositions([...next.values()]);
+    if (this.#assigned.length > 0) this.#options.onAssigned?.(this.#assigned);
   }
 
   #revoke(): void {
@@ -688,13 +711,18 @@ class PlatformaticConsumer implements KafkaConsumer {
   /** Committed offsets, else the earliest or latest offset. */
   async #resolvePositions(states: readonly PartitionState[]): Promise<void> {
     if (states.length === 0) return;
+    // a seek while the offsets are asked for wins over them
+    const epochs = new Map(states.map((s) => [s, s.epoch]));
+    const set = (s: PartitionState, position: bigint) => {
+      if (s.epoch === epochs.get(s)) s.position = position;
+    };
     const byTopic = new Map<string, number[]>();
     for (const s of states) (byTopic.get(s.topic) ?? byTopic.set(s.topic, []).get(s.topic)!).push(s.partition);
     const committed = await this.#consumer.listCommittedOffsets({ topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) });
     const missing = states.filter((s) => (committed.get(s.topic)?.[s.partition] ?? -1n) < 0n);
     for (const s of states) {
       const c = committed.get(s.topic)?.[s.partition] ?? -1n;
-      if (c >= 0n) s.position = c;
+      if (c >= 0n) set(s, c);
     }
     if (missing.length === 0) return;
     const earliest = new Set(this.#options.fromEarliest ?? []);
@@ -705,7 +733,7 @@ class PlatformaticConsumer implements KafkaConsumer {
       const partitions: Record<string, number[]> = {};
       for (const s of group) (partitions[s.topic] ??= []).push(s.partition);
       const offsets = await this.#consumer.listOffsets({ topics, partitions, timestamp: latest ? -1n : -2n });
-      for (const s of group) s.position = offsets.get(s.topic)?.[s.partition] ?? 0n;
+      for (const s of group) set(s, offsets.get(s.topic)?.[s.partition] ?? 0n);
     }
   }
 
@@ -821,7 +849,8 @@ class PlatformaticConsumer implements KafkaConsumer {
     const epoch = state.epoch;
     const isStale = () => state.epoch !== epoch || this.#partitions.get(tpKey(topic, partition)) !== state;
     return (handler) => async () => {
-      if (isStale()) return;
+      // paused while the fetch was out: the batch is not handed over (fetched again on resume)
+      if (isStale() || this.#isPaused(topic, partition)) return;
       try {
         if (records.length > 0) {
           if (process.env['KSETL_PLAT_DEBUG']) console.error('DEBUG batch', this.#options.groupId, topic, partition, 'pos', position, records.map((r) => r.offset).join(','), 'next', nextOffset);
@@ -896,11 +925,13 @@ class PlatformaticConsumer implements KafkaConsumer {
   }
 
   async close(): Promise<void> {
+    dbg('consumer close', this.#options.groupId);
     if (this.#closing) return;
     this.#closing = true;
     this.onClose();
     this.#wake?.();
     await this.#running;
+    dbg('consumer loop ended', this.#options.groupId);
     this.#revoke();
     if (!this.#consumer.closed) await this.#consumer.close(true);
   }
