@@ -496,18 +496,34 @@ class PlatformaticProducer implements KafkaProducer {
 
 type Sender = (messages: PlainMessage[]) => Promise<{ offsets?: { topic: string; partition: number; offset: bigint }[] }>;
 
+/**
+ * Widest spread of timestamps one request may hold. @platformatic/dynamic-buffer 0.3.1
+ * zigzag-encodes a record's timestamp delta as `(v << 1n) ^ (v >> 31n)` (not `>> 63n`): a delta
+ * of 2^31 ms (24.8 days) or more from the batch's first timestamp is written wrong (a replay of
+ * old events, ksqlDB's timestamp-format cases). Records further apart go in separate requests.
+ */
+const MAX_TIMESTAMP_SPREAD = 2 ** 31 - 1;
+
 /** Sends in order, in requests small enough for the broker to accept (a task's batch can be large). */
 async function sendBatch(sender: Sender, records: readonly OutRecord[]): Promise<RecordMetadata[]> {
   const out: RecordMetadata[] = [];
   let start = 0;
   let bytes = 0;
+  let lowTs = Infinity;
+  let highTs = -Infinity;
   for (let i = 0; i < records.length; i++) {
     const r = records[i]!;
     const size = (r.key?.length ?? 0) + (r.value?.length ?? 0) + 64;
-    if (i > start && bytes + size > MAX_REQUEST_BYTES) {
+    const low = Math.min(lowTs, r.timestamp);
+    const high = Math.max(highTs, r.timestamp);
+    if (i > start && (bytes + size > MAX_REQUEST_BYTES || high - low >= MAX_TIMESTAMP_SPREAD)) {
       out.push(...(await sendRequest(sender, records, start, i)));
       start = i;
       bytes = 0;
+      lowTs = highTs = r.timestamp;
+    } else {
+      lowTs = low;
+      highTs = high;
     }
     bytes += size;
   }
