@@ -141,7 +141,16 @@ function protocolErrors(e: unknown, out: ProtocolErrorLike[] = [], depth = 0): P
   return out;
 }
 
+/** The library's own error for a topic its metadata does not hold (deleted, or not yet there). */
+function isUnknownTopicUserError(e: unknown, depth = 0): boolean {
+  if (e === null || typeof e !== 'object' || depth > 6) return false;
+  const err = e as ProtocolErrorLike;
+  if (typeof err.message === 'string' && /^Unknown topic /.test(err.message)) return true;
+  return (err.errors ?? []).some((x) => isUnknownTopicUserError(x, depth + 1)) || isUnknownTopicUserError(err.cause, depth + 1);
+}
+
 function hasErrorType(e: unknown, ...types: string[]): boolean {
+  if (types.includes('UNKNOWN_TOPIC_OR_PARTITION') && isUnknownTopicUserError(e)) return true;
   return protocolErrors(e).some((p) => types.includes(p.apiId!));
 }
 
@@ -176,9 +185,10 @@ export class KafkaPortError extends Error {
     const first = found.find((p) => NOT_RETRIABLE.has(p.apiId!)) ?? found[0];
     const detail = found.length > 0 ? `${(cause as Error)?.message ?? ''} (${[...new Set(found.map((p) => p.apiId))].join(', ')})` : ((cause as Error)?.message ?? String(cause));
     super(`${message}: ${detail}`, { cause });
-    this.type = first?.apiId;
+    const unknownTopic = !first && isUnknownTopicUserError(cause);
+    this.type = first?.apiId ?? (unknownTopic ? 'UNKNOWN_TOPIC_OR_PARTITION' : undefined);
     const network = (cause as { code?: string })?.code === 'PLT_KFK_NETWORK';
-    this.retriable = first ? !NOT_RETRIABLE.has(first.apiId!) && (RETRIABLE.has(first.apiId!) || first.canRetry === true) : network;
+    this.retriable = first ? !NOT_RETRIABLE.has(first.apiId!) && (RETRIABLE.has(first.apiId!) || first.canRetry === true) : network || unknownTopic;
   }
 }
 
@@ -191,9 +201,6 @@ const wrap = async <T>(what: string, op: () => Promise<T>): Promise<T> => {
   }
 };
 
-const dbg = (...a: unknown[]) => {
-  if (process.env['KSETL_PLAT_DEBUG']) console.error('DEBUG', new Date().toISOString().slice(11, 23), ...a);
-};
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 // ---------------------------------------------------------------- admin
@@ -219,7 +226,6 @@ class PlatformaticAdmin implements KafkaAdmin {
     const existing = new Set(await this.listTopics());
     const missing = topics.filter((t) => !existing.has(t.name));
     if (missing.length === 0) return;
-    dbg('createTopics', missing.map((t) => t.name));
     await Promise.all(
       missing.map(async (t) => {
         try {
@@ -289,7 +295,6 @@ class PlatformaticAdmin implements KafkaAdmin {
   }
 
   async deleteTopics(names: readonly string[]): Promise<void> {
-    dbg('deleteTopics', names);
     const existing = new Set(await this.listTopics());
     const topics = names.filter((n) => existing.has(n));
     if (topics.length === 0) return;
@@ -436,7 +441,6 @@ class PlatformaticProducer implements KafkaProducer {
   }
 
   async send(records: readonly OutRecord[]): Promise<RecordMetadata[]> {
-    dbg('send', records.length, records[0]?.topic);
     if (this.#transactional) throw new Error('a transactional producer sends only inside a transaction');
     return sendBatch((messages) => this.#producer.send({ messages }), records);
   }
@@ -586,6 +590,8 @@ class PlatformaticConsumer implements KafkaConsumer {
   /** an assignment from the group not yet taken over by the fetch loop */
   #pendingAssignment: GroupAssignment[] | null = null;
   #assigned: TopicPartition[] = [];
+  /** a rebalance started: revoke once the running batches end */
+  #revokePending = false;
   #running: Promise<void> | null = null;
   #closing = false;
   #wake: (() => void) | null = null;
@@ -623,13 +629,13 @@ class PlatformaticConsumer implements KafkaConsumer {
       for (const p of this.#partitions.values()) p.epoch++;
       this.#wake?.();
     });
-    if (process.env['KSETL_PLAT_DEBUG']) {
-      for (const ev of ['consumer:group:join', 'consumer:group:rebalance', 'consumer:group:rejoin', 'consumer:heartbeat:error', 'consumer:group:leave'] as const) {
-        this.#consumer.on(ev as 'consumer:group:rejoin', ((x: unknown) => console.error('DEBUG event', options.groupId, ev, JSON.stringify(x, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v instanceof Error ? v.message : v)))) as () => void);
-      }
-    }
+    // A rebalance revokes everything (eager protocol). The library rejoins at once; the fetch loop
+    // reports the revocation as soon as the running batches end, before the new assignment
+    // arrives, so the engine commits what it processed while the group is still rebalancing.
     this.#consumer.on('consumer:group:rebalance', () => {
       for (const p of this.#partitions.values()) p.epoch++;
+      this.#revokePending = true;
+      this.#wake?.();
     });
   }
 
@@ -658,6 +664,10 @@ class PlatformaticConsumer implements KafkaConsumer {
     while (!this.#closing) {
       try {
         if (this.#pendingAssignment) await this.#takeAssignment();
+        else if (this.#revokePending) {
+          this.#revokePending = false;
+          this.#revoke();
+        }
         const fetchable = [...this.#partitions.values()].filter((p) => p.position >= 0n && !this.#isPaused(p.topic, p.partition));
         if (fetchable.length === 0) {
           await this.#idle(this.#options.maxWaitMs ?? 500);
@@ -670,7 +680,6 @@ class PlatformaticConsumer implements KafkaConsumer {
         if (isFatal(e)) throw e;
         failures++;
         this.#logger?.warn({ err: e, groupId: this.#options.groupId, attempt: failures }, 'Kafka fetch failed; retrying');
-        dbg('fetch failed', this.#options.groupId, (e as Error).message, protocolErrors(e).map((p) => p.apiId));
         // a leader moved, or a topic was deleted or made anew (a new topic id): read the metadata again
         this.#consumer.clearMetadata();
         await this.#idle(Math.min(100 * failures, 2_000));
@@ -700,8 +709,8 @@ class PlatformaticConsumer implements KafkaConsumer {
   /** Revokes the old assignment and starts the new one at the committed offsets (or where `from` says). */
   async #takeAssignment(): Promise<void> {
     const assignment = this.#pendingAssignment!;
-    if (process.env['KSETL_PLAT_DEBUG']) console.error('DEBUG assignment', this.#options.groupId, JSON.stringify(assignment));
     this.#pendingAssignment = null;
+    this.#revokePending = false;
     this.#revoke();
     const next = new Map<string, PartitionState>();
     for (const a of assignment) {
@@ -869,7 +878,6 @@ class PlatformaticConsumer implements KafkaConsumer {
       if (isStale() || this.#isPaused(topic, partition)) return;
       try {
         if (records.length > 0) {
-          if (process.env['KSETL_PLAT_DEBUG']) console.error('DEBUG batch', this.#options.groupId, topic, partition, 'pos', position, records.map((r) => r.offset).join(','), 'next', nextOffset);
           await handler({
             topic,
             partition,
@@ -941,13 +949,11 @@ class PlatformaticConsumer implements KafkaConsumer {
   }
 
   async close(): Promise<void> {
-    dbg('consumer close', this.#options.groupId);
     if (this.#closing) return;
     this.#closing = true;
     this.onClose();
     this.#wake?.();
     await this.#running;
-    dbg('consumer loop ended', this.#options.groupId);
     this.#revoke();
     if (!this.#consumer.closed) await this.#consumer.close(true);
   }
