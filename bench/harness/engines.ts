@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { cpuList, start, type Proc } from './procs.js';
 import type { Role, Variant, Workload } from './workloads.js';
 import { youngGenerationNodeOption } from '../../engine/server/heap.js';
+import type { KafkaClientName } from '../../engine/kafka/kafka-client.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -71,9 +72,13 @@ function failureOf(procs: readonly Proc[], fatal: RegExp | null): () => string |
 async function startRaw(v: Variant, w: Workload, ctx: EngineContext): Promise<Running> {
   switch (v) {
     case 'ksetl-1':
-      return startKsetl(1, w, ctx);
+      return startKsetl(1, w, ctx, 'kafkajs');
     case 'ksetl-2':
-      return startKsetl(2, w, ctx);
+      return startKsetl(2, w, ctx, 'kafkajs');
+    case 'ksetl-1-platformatic':
+      return startKsetl(1, w, ctx, 'platformatic');
+    case 'ksetl-2-platformatic':
+      return startKsetl(2, w, ctx, 'platformatic');
     case 'kstreams-1t':
       return startKstreams(1, w, ctx);
     case 'kstreams-2t':
@@ -81,6 +86,14 @@ async function startRaw(v: Variant, w: Workload, ctx: EngineContext): Promise<Ru
     case 'kafkajs-passthrough': {
       const group = `bench-pt-js-${ctx.tag}`;
       const p = start('kafkajs-passthrough', process.execPath, ['--import', 'tsx', join(root, 'bench/harness/passthrough-kafkajs.ts'), ctx.bootstrap, group, ctx.topics.ratings!, ctx.topics.out!], {
+        cpus: cpuList(0, 1),
+        cwd: root,
+      });
+      return { procs: [p], groupPrefix: group, ready: p.waitFor(/RUNNING/, 60_000).then(() => {}), failure: failureOf([p], null), stop: () => p.stop() };
+    }
+    case 'platformatic-passthrough': {
+      const group = `bench-pt-plt-${ctx.tag}`;
+      const p = start('platformatic-passthrough', process.execPath, ['--import', 'tsx', join(root, 'bench/harness/passthrough-platformatic.ts'), ctx.bootstrap, group, ctx.topics.ratings!, ctx.topics.out!], {
         cpus: cpuList(0, 1),
         cwd: root,
       });
@@ -121,7 +134,7 @@ async function startKstreams(threads: number, w: Workload, ctx: EngineContext): 
   };
 }
 
-async function startKsetl(n: number, w: Workload, ctx: EngineContext): Promise<Running> {
+async function startKsetl(n: number, w: Workload, ctx: EngineContext, client: KafkaClientName): Promise<Running> {
   const serviceId = `bench_${w.id}_${ctx.tag}_`;
   const stateDirs: string[] = [];
   const procs: Proc[] = [];
@@ -145,6 +158,8 @@ async function startKsetl(n: number, w: Workload, ctx: EngineContext): Promise<R
         KSQL_KSQL_STREAMS_AUTO_OFFSET_RESET: 'earliest',
         KSQL_KSQL_STREAMS_STATE_DIR: stateDir,
         KSETL_LOG_LEVEL: process.env['KSETL_LOG_LEVEL'] ?? 'warn',
+        // the variant names the Kafka client, whatever the environment says
+        KSETL_KAFKA_CLIENT: client,
       };
       // started as the operator starts engine pods: node with the engine's young generation (NODE_OPTIONS there)
       const args = [youngGenerationNodeOption(), ...(ctx.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${ctx.cpuProfileDir}`] : []), join(root, 'bin/ksetl.js'), 'server'];

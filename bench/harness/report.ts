@@ -161,9 +161,12 @@ export function markdown(r: BenchResults): string {
 const COLORS: Readonly<Record<Variant, string>> = {
   'ksetl-1': '#2563eb',
   'ksetl-2': '#1e40af',
+  'ksetl-1-platformatic': '#16a34a',
+  'ksetl-2-platformatic': '#166534',
   'kstreams-1t': '#f97316',
   'kstreams-2t': '#c2410c',
   'kafkajs-passthrough': '#9ca3af',
+  'platformatic-passthrough': '#86efac',
   'java-passthrough': '#6b7280',
 };
 

@@ -69,7 +69,7 @@ const workloads = list(args.workloads, WORKLOADS.map((w) => w.id)).map((id) => {
 const variants = list<Variant>(args.variants, ['ksetl-1', 'ksetl-2', 'kstreams-1t', 'kstreams-2t']);
 // quick: two processes / two threads only where a target names them (filter as the baseline, the A/B test)
 const variantsOf = (w: Workload): Variant[] => (quick && !args.variants && w.id !== 'filter' && w.id !== 'abtest' ? variants.filter((v) => v.endsWith('-1') || v.endsWith('-1t')) : variants);
-const ceilings = args.ceilings === 'none' ? [] : list<Variant>(args.ceilings, ['kafkajs-passthrough', 'java-passthrough']);
+const ceilings = args.ceilings === 'none' ? [] : list<Variant>(args.ceilings, ['kafkajs-passthrough', 'platformatic-passthrough', 'java-passthrough']);
 const rates = args['no-latency'] ? [] : list(args.rates, quick ? ['20000'] : ['20000', '50000']).map(Number);
 const latencySeconds = Number(args['latency-seconds'] ?? (quick ? 6 : 10));
 // The latency matrix is trimmed to keep `npm run bench` near 20 minutes on two cores:

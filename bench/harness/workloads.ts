@@ -79,13 +79,25 @@ CREATE TABLE BAD_ROUTES WITH (KAFKA_TOPIC='${t.out}') AS SELECT ROUTE_ID, COUNT(
 ];
 
 /** the engines and ceilings a workload runs on */
-export type Variant = 'ksetl-1' | 'ksetl-2' | 'kstreams-1t' | 'kstreams-2t' | 'kafkajs-passthrough' | 'java-passthrough';
+export type Variant =
+  | 'ksetl-1'
+  | 'ksetl-2'
+  | 'ksetl-1-platformatic'
+  | 'ksetl-2-platformatic'
+  | 'kstreams-1t'
+  | 'kstreams-2t'
+  | 'kafkajs-passthrough'
+  | 'platformatic-passthrough'
+  | 'java-passthrough';
 
 export const VARIANT_TITLES: Readonly<Record<Variant, string>> = {
   'ksetl-1': 'ksetl, 1 process',
   'ksetl-2': 'ksetl, 2 processes',
+  'ksetl-1-platformatic': 'ksetl on @platformatic/kafka, 1 process',
+  'ksetl-2-platformatic': 'ksetl on @platformatic/kafka, 2 processes',
   'kstreams-1t': 'Kafka Streams, 1 thread',
   'kstreams-2t': 'Kafka Streams, 2 threads',
   'kafkajs-passthrough': 'kafkajs pass-through',
+  'platformatic-passthrough': '@platformatic/kafka pass-through',
   'java-passthrough': 'Java client pass-through',
 };

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 import { startKafka, type KafkaBroker } from '../../test/infra/kafka/broker.js';
 import { KafkaEngine } from './kafka-engine.js';
-import { kafkajsPort } from './kafkajs-port.js';
+import { kafkaClientFromEnv, kafkaPort } from './kafka-client.js';
 import type { BrokerRecord, KafkaPort } from './port.js';
 import { waitFor as pollUntil } from '../../test/infra/wait.js';
 
@@ -22,7 +22,7 @@ export async function stopOwnBroker(): Promise<void> {
 }
 
 export function newPort(brokers: string, clientId: string): KafkaPort {
-  return kafkajsPort({ brokers, clientId, logLevel: 'nothing' });
+  return kafkaPort(kafkaClientFromEnv(), { brokers, clientId, logLevel: 'nothing' });
 }
 
 /** A per-run seed for topic names and service ids (Materialize's habit: runs never see each other's data). */

@@ -124,6 +124,17 @@ export function runPortConformance(label: string, portOf: () => KafkaPort): void
       await producer.close();
     });
 
+    it('keeps the timestamps of one batch exact however far apart they are (years, before and after the first)', async () => {
+      const topic = name('timestamps');
+      await portOf().admin.createTopics([{ name: topic, partitions: 1 }]);
+      const producer = await portOf().producer();
+      const stamps = [1_526_075_913_000, 1_557_611_913_000, 1_589_234_313_000, 10, 0, 2 ** 40, 1_700_000_000_123];
+      await producer.send(stamps.map((timestamp, i) => ({ topic, key: null, value: Buffer.from(String(i)), timestamp })));
+      const { seen, consumer } = await consumeAll(portOf(), name('timestamps-group'), topic, (s) => s.length >= stamps.length);
+      expect(seen.map((r) => r.timestamp)).toEqual(stamps);
+      await Promise.all([consumer.close(), producer.close()]);
+    });
+
     it('commits output and input offsets in one transaction, and hides aborted ones', async () => {
       const input = name('tx-in');
       const output = name('tx-out');

@@ -3,6 +3,7 @@ import { CONSOLE_PROMETHEUS_URL } from '../server/console-api.js';
 import type { ListenerTls } from '../server/http/listener.js';
 import { limitsFrom, type ServerLimits } from '../server/limits.js';
 import { isSensitiveProperty } from '../server/redact.js';
+import { KafkaClientError, kafkaClientOf, type KafkaClientName } from './kafka-client.js';
 import type { KafkajsPortOptions } from './kafkajs-port.js';
 
 /**
@@ -27,6 +28,8 @@ export interface ServerConfig {
   readonly limits: ServerLimits;
   readonly ssl: KafkajsPortOptions['ssl'];
   readonly sasl: KafkajsPortOptions['sasl'];
+  /** the Kafka client library (`ksetl.kafka.client`, or KSETL_KAFKA_CLIENT): kafkajs or platformatic */
+  readonly kafkaClient: KafkaClientName;
   /** every ksql.* (and processing.guarantee, ksetl.console.prometheus.url) property, for the engine */
   readonly properties: Readonly<Record<string, string>>;
   readonly basicAuth: { readonly user: string; readonly password: string } | null;
@@ -40,6 +43,8 @@ export async function loadServerConfig(file: string | null, env: NodeJS.ProcessE
   const raw: Record<string, string> = {};
   if (file) Object.assign(raw, file.endsWith('.json') ? flattenJson(JSON.parse(await readFile(file, 'utf8'))) : parseProperties(await readFile(file, 'utf8')));
   Object.assign(raw, fromEnv(env), overrides);
+  // the Kafka client the whole process runs on; a property names it first
+  if (raw['ksetl.kafka.client'] === undefined && env['KSETL_KAFKA_CLIENT']) raw['ksetl.kafka.client'] = env['KSETL_KAFKA_CLIENT'];
   const props: Record<string, string> = {};
   for (const [k, v] of Object.entries(raw)) props[k] = await resolveValue(k, v, env);
   return toConfig(props);
@@ -152,6 +157,12 @@ async function toConfig(p: Record<string, string>): Promise<ServerConfig> {
     sasl = { mechanism, username, password };
   }
   checkPrometheusUrl(p[CONSOLE_PROMETHEUS_URL]);
+  let kafkaClient: KafkaClientName;
+  try {
+    kafkaClient = kafkaClientOf(p['ksetl.kafka.client']);
+  } catch (e) {
+    throw new ServerConfigError((e as KafkaClientError).message);
+  }
   const properties: Record<string, string> = {};
   for (const [k, v] of Object.entries(p)) if (k.startsWith('ksql.') || k === 'processing.guarantee' || k === CONSOLE_PROMETHEUS_URL) properties[k] = v;
   properties['ksql.service.id'] = serviceId;
@@ -166,6 +177,7 @@ async function toConfig(p: Record<string, string>): Promise<ServerConfig> {
     limits,
     ssl,
     sasl,
+    kafkaClient,
     properties,
     basicAuth: user ? { user, password: p['ksetl.basic.auth.password'] ?? '' } : null,
   };

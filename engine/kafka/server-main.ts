@@ -6,7 +6,7 @@ import { engineLogger, type Logger } from '../server/logger.js';
 import { EngineMetrics } from '../server/metrics.js';
 import { kafkaBackend } from './kafka-backend.js';
 import { KafkaEngine } from './kafka-engine.js';
-import { kafkajsPort } from './kafkajs-port.js';
+import { kafkaPort } from './kafka-client.js';
 import { loadServerConfig, type ServerConfig } from './server-config.js';
 
 export interface StartServerOptions {
@@ -41,7 +41,9 @@ export interface RunningServer {
  */
 export async function startServer(options: StartServerOptions = {}): Promise<RunningServer> {
   const env = options.env ?? process.env;
-  const config = await loadServerConfig(options.configFile ?? null, env, options.overrides ?? {});
+  // the process's KSETL_KAFKA_CLIENT names the Kafka client also when a test hands its own environment
+  const client = env['KSETL_KAFKA_CLIENT'] ?? process.env['KSETL_KAFKA_CLIENT'];
+  const config = await loadServerConfig(options.configFile ?? null, client !== undefined ? { ...env, KSETL_KAFKA_CLIENT: client } : env, options.overrides ?? {});
   const labels = { namespace: env['KSETL_NAMESPACE'] ?? '', cluster: env['KSETL_CLUSTER'] ?? '', serviceId: config.serviceId };
   const logger = engineLogger({
     ...labels,
@@ -49,7 +51,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     ...(options.logDestination ? { destination: options.logDestination } : {}),
   });
   const metrics = new EngineMetrics(labels);
-  const port = kafkajsPort({
+  const port = kafkaPort(config.kafkaClient, {
     brokers: config.bootstrapServers,
     clientId: `ksetl-${config.serviceId}`,
     logger,

@@ -2,7 +2,7 @@ import type { DataSource } from '../catalog/data-source.js';
 import type { ProduceRecord } from '../driver/broker.js';
 import type { FunctionRegistry } from '../functions/types.js';
 import { KafkaEngine } from '../kafka/kafka-engine.js';
-import { kafkajsPort } from '../kafka/kafkajs-port.js';
+import { kafkaClientFromEnv, kafkaPort } from '../kafka/kafka-client.js';
 import type { BrokerRecord, KafkaPort, KafkaProducer, OutRecord, TopicInfo } from '../kafka/port.js';
 import { prefixedPort } from '../kafka/prefixed-port.js';
 import type { SchemaRegistry } from '../serde/types.js';
@@ -50,7 +50,7 @@ export class KafkaCaseRuntime implements CaseEngine {
   }
 
   static async start(o: KafkaCaseRuntimeOptions): Promise<KafkaCaseRuntime> {
-    const port = prefixedPort(kafkajsPort({ brokers: o.bootstrap, clientId: `ksetl-case-${o.prefix}`, logLevel: 'nothing' }), o.prefix);
+    const port = prefixedPort(kafkaPort(kafkaClientFromEnv(), { brokers: o.bootstrap, clientId: `ksetl-case-${o.prefix}`, logLevel: 'nothing' }), o.prefix);
     try {
       return new KafkaCaseRuntime(port, await KafkaCaseRuntime.#startEngine(port, o, 1), o);
     } catch (e) {

@@ -1,10 +1,10 @@
 // A KafkaEngine in its own process, for the integration tests that SIGKILL one.
 // env: KSETL_KAFKA_BOOTSTRAP, SERVICE_ID, GUARANTEE; prints "READY <queries>" once running.
 import { KafkaEngine } from '../kafka-engine.js';
-import { kafkajsPort } from '../kafkajs-port.js';
+import { kafkaClientFromEnv, kafkaPort } from '../kafka-client.js';
 
 const engine = await KafkaEngine.start({
-  port: kafkajsPort({ brokers: process.env['KSETL_KAFKA_BOOTSTRAP']!, clientId: 'child', logLevel: 'nothing' }),
+  port: kafkaPort(kafkaClientFromEnv(), { brokers: process.env['KSETL_KAFKA_BOOTSTRAP']!, clientId: 'child', logLevel: 'nothing' }),
   serviceId: process.env['SERVICE_ID']!,
   properties: {
     'processing.guarantee': process.env['GUARANTEE'] ?? 'at_least_once',
