@@ -3,10 +3,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { KsqlError } from '../errors.js';
-import { isPullQuery, runPullQuery, startPushQuery, type PushQueryHandle, type TransientColumn } from '../exec/transient.js';
+import { isPullQuery, startPushQuery, type PushQueryHandle, type TransientColumn } from '../exec/transient.js';
 import { parseScript } from '../sql/index.js';
 import type { Statement } from '../sql/ast/statement.js';
-import { PULL_PARTITIONS_PATH, pullSnapshot, queryState, transientDepsOf, type KsqlBackend } from './backend.js';
+import { PULL_PARTITIONS_PATH, queryState, runPull, transientDepsOf, type KsqlBackend } from './backend.js';
 import { describeEntity, describeFunctionEntity, showEntity, type Entity } from './describe.js';
 import { insertRow } from './inserts.js';
 import { headerSchema, rowToJson, streamTypeName } from './json.js';
@@ -311,12 +311,6 @@ export class KsqlRestServer {
     return st;
   }
 
-  /** Pull queries over a backend that reads asynchronously get their source read first (tables from state where it keeps them). */
-  async #pullDeps(st: Statement & { kind: 'QueryStatement' }, props: Readonly<Record<string, string>>, req: Request): Promise<ReturnType<typeof transientDepsOf>> {
-    const snapshot = await pullSnapshot(this.#backend, st.query, props, req.headers.authorization);
-    return transientDepsOf(this.#backend, undefined, { snapshot });
-  }
-
   async #query(req: Request, res: Response): Promise<void> {
     const body = (req.body ?? {}) as { ksql?: unknown; streamsProperties?: unknown; sessionVariables?: unknown };
     const text = typeof body.ksql === 'string' ? body.ksql : '';
@@ -327,7 +321,7 @@ export class KsqlRestServer {
     try {
       st = this.#parseQuery(text, body.sessionVariables);
       if (isPullQuery(st.query)) {
-        const r = runPullQuery(await this.#pullDeps(st, props, req), st, props);
+        const r = await runPull(this.#backend, st, props, req.headers.authorization);
         const items = [
           JSON.stringify({ header: { queryId: r.queryId, schema: headerSchema(r.columns, true) } }),
           ...r.rows.map((row) => `{"row":{"columns":${rowToJson(row, r.columns)}}}`),
@@ -404,7 +398,7 @@ export class KsqlRestServer {
     try {
       st = this.#parseQuery(text, body.sessionVariables);
       if (isPullQuery(st.query)) {
-        const r = runPullQuery(await this.#pullDeps(st, props, req), st, props);
+        const r = await runPull(this.#backend, st, props, req.headers.authorization);
         const lines = [meta(r.queryId, r.columns), ...r.rows.map((row) => rowToJson(row, r.columns))];
         if (asJson) res.type('application/json').send('[' + lines.join(',') + ']');
         else res.type(DELIMITED).send(lines.map((l) => l + '\n').join(''));
