@@ -7,6 +7,7 @@ import { PULL_PARTITIONS_PATH } from '../server/backend.js';
 import { decodeText, encodeText } from './codec.js';
 import type { KafkaEngine } from './kafka-engine.js';
 import { findMaterialization, materializationReader, type Materialization, type MaterializationReader } from './pull-store.js';
+import { StandbyStore, standbyReadsEnabled, standbyReplicas } from './pull-standby.js';
 import type { GroupPartitioner, QueryRunner } from './query-runner.js';
 
 /** A pull request forwarded to the owner of some partitions (the body of PULL_PARTITIONS_PATH, codec text). */
@@ -24,6 +25,8 @@ export interface PartitionsResponse {
 
 /** How long a query's partition owners are trusted without looking again (a rebalance is noticed sooner: see read). */
 const OWNERS_TTL_MS = 30_000;
+/** How often the standby copies follow the queries started and stopped. */
+const STANDBY_SWEEP_MS = 2_000;
 
 /**
  * Pull queries over tables served from state, as ksqlDB serves them: the
@@ -38,17 +41,39 @@ const OWNERS_TTL_MS = 30_000;
  *
  * Not served here (the caller reads the topic instead): tables that no
  * running query materializes in an aggregation (source tables, joins,
- * tables copied from tables), and partitions whose owner cannot be reached.
- * Standby replicas are not used yet.
+ * tables copied from tables), and partitions whose owner cannot be reached
+ * (unless a standby copy answers for them).
+ *
+ * Standby copies (`num.standby.replicas` >= 1, see pull-standby.ts): every
+ * process keeps a copy of each materialized table's store from its
+ * changelog; with `ksql.query.pull.enable.standby.reads=true` (a request or
+ * engine property, as in ksqlDB) a partition whose owner does not answer
+ * is read from the copy instead, possibly behind the owner.
  */
 export class PullService {
   readonly #owners = new Map<string, { readonly at: number; readonly byPartition: ReadonlyMap<number, string> }>();
   readonly #readers = new Map<string, { readonly root: unknown; readonly m: Materialization; readonly reader: MaterializationReader } | null>();
+  readonly #standbys = new Map<string, { readonly root: unknown; readonly standby: Promise<StandbyStore | null> }>();
+  readonly #sweep: ReturnType<typeof setInterval> | null = null;
 
-  constructor(private readonly engine: KafkaEngine) {}
+  constructor(private readonly engine: KafkaEngine) {
+    if (standbyReplicas(engine.properties) > 0) {
+      // standby copies are kept from a query's start on, not from its first pull query
+      this.#sweep = setInterval(() => void this.#keepStandbys(), STANDBY_SWEEP_MS);
+      this.#sweep.unref();
+    }
+  }
+
+  /** Stops keeping standby copies. */
+  async close(): Promise<void> {
+    if (this.#sweep) clearInterval(this.#sweep);
+    const all = [...this.#standbys.values()];
+    this.#standbys.clear();
+    await Promise.all(all.map(async (s) => (await s.standby)?.close()));
+  }
 
   /** The rows of a table the access selects, as records of its topic; null when the table is not served from state. */
-  async read(source: DataSource, access: PullAccess, authorization?: string): Promise<BrokerRecord[] | null> {
+  async read(source: DataSource, access: PullAccess, authorization?: string, properties: Readonly<Record<string, string>> = {}): Promise<BrokerRecord[] | null> {
     if (source.sourceType !== 'TABLE' || !source.isSink) return null;
     const queryId = this.engine.executor.metastore.queries().find((q) => q.sink === source.name)?.id;
     const runner = queryId === undefined ? undefined : this.engine.runner(queryId);
@@ -88,12 +113,14 @@ export class PullService {
         if (url === undefined || url === this.#self) left.push(p);
         else byOwner.set(url, [...(byOwner.get(url) ?? []), p]);
       }
+      const unreachable: number[] = [];
       const answers = await Promise.all(
         [...byOwner].map(async ([url, ps]) => {
           try {
             return await this.#forward(url, { queryId, partitions: ps, access: access.kind === 'keys' ? { kind: 'keys', keys: access.keys.filter((k) => ps.includes(where.partitionOf(k))) } : access }, authorization);
           } catch (e) {
             this.engine.logger.debug({ err: e, url, partitions: ps }, 'pull query forwarding failed');
+            unreachable.push(...ps);
             return { records: [], notOwned: ps };
           }
         }),
@@ -102,6 +129,17 @@ export class PullService {
       for (const a of answers) {
         out.push(...a.records);
         remote.push(...a.notOwned);
+      }
+      // an owner that does not answer (or none known during a rebalance): its standby copy here, where reads from it are allowed
+      if (remote.length > 0 && (unreachable.length > 0 || left.length > 0) && standbyReadsEnabled({ ...this.engine.properties, ...properties })) {
+        const standby = await this.#standbyOf(queryId, runner, r);
+        const unanswered: number[] = [];
+        for (const p of remote) {
+          const store = standby?.store(p) ?? null;
+          if (store === null) unanswered.push(p);
+          else out.push(...r.reader.read(store, p, narrow(access, p, where)));
+        }
+        remote = unanswered;
       }
       // a partition that moved here meanwhile
       const still: number[] = [];
@@ -135,6 +173,47 @@ export class PullService {
     const request = decodeText<PartitionsRequest>(body);
     if (typeof request?.queryId !== 'string' || !Array.isArray(request.partitions)) throw new KsqlError('Invalid pull partitions request.');
     return encodeText(await this.serve(request));
+  }
+
+  /** Starts the standby copies of the running queries' tables, and stops those of queries gone or replaced. */
+  async #keepStandbys(): Promise<void> {
+    const running = new Set<string>();
+    for (const q of this.engine.executor.metastore.queries()) {
+      const runner = this.engine.runner(q.id);
+      if (!runner || q.sink === null) continue;
+      running.add(q.id);
+      const r = this.#reader(q.id, runner);
+      if (r) await this.#standbyOf(q.id, runner, r);
+    }
+    for (const [id, s] of this.#standbys) {
+      if (running.has(id)) continue;
+      this.#standbys.delete(id);
+      void s.standby.then((x) => x?.close());
+    }
+  }
+
+  /** The standby copy of a query's table store (started on first use; null when none is kept). */
+  async #standbyOf(queryId: string, runner: QueryRunner, r: { readonly root: unknown; readonly reader: MaterializationReader }): Promise<StandbyStore | null> {
+    if (standbyReplicas(this.engine.properties) === 0) return null;
+    const kept = this.#standbys.get(queryId);
+    if (kept && kept.root === runner.root) return kept.standby;
+    // CREATE OR REPLACE: the store may be another one now
+    if (kept) void kept.standby.then((x) => x?.close());
+    const standby = StandbyStore.start({
+      port: this.engine.port,
+      serviceId: this.engine.serviceId,
+      queryId,
+      storeName: r.reader.storeName,
+      storeKind: r.reader.storeKind,
+      readCommitted: this.engine.guarantee === 'exactly_once_v2',
+    }).catch((e: Error) => {
+      // (e.g. its changelog not created yet) the next sweep tries again
+      this.engine.logger.info({ err: e, query_id: queryId }, 'could not start keeping a standby copy of the table yet');
+      if (this.#standbys.get(queryId)?.standby === standby) this.#standbys.delete(queryId);
+      return null;
+    });
+    this.#standbys.set(queryId, { root: runner.root, standby });
+    return standby;
   }
 
   get #self(): string {

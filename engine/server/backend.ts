@@ -42,9 +42,10 @@ export interface KsqlBackend {
    * there: the records of the table's topic the access selects (the latest row
    * per key), from this process's stores and the other processes'. Null: the
    * table is not served from state, and the server scans its topic instead.
-   * `authorization` is the request's, for the requests to other processes.
+   * `authorization` is the request's, for the requests to other processes;
+   * `properties` the request's (e.g. `ksql.query.pull.enable.standby.reads`).
    */
-  pullFromState?(source: DataSource, access: PullAccess, authorization?: string): Promise<readonly BrokerRecord[] | null>;
+  pullFromState?(source: DataSource, access: PullAccess, authorization?: string, properties?: Readonly<Record<string, string>>): Promise<readonly BrokerRecord[] | null>;
   /** Answers another process's pull request for partitions this one owns (`PULL_PARTITIONS_PATH`): codec text in and out. */
   servePullPartitions?(body: string): Promise<string>;
   /** `from` (default latest) is given only to backends with `scanTopic`. */
@@ -124,7 +125,7 @@ export async function pullSnapshot(b: KsqlBackend, query: Query, props: Readonly
   if (b.pullFromState && source.sourceType === 'TABLE') {
     // refused queries are refused before anything is read
     validatePull(query, transientDepsOf(b), { ...b.properties, ...props });
-    const rows = await b.pullFromState(source, pullAccess(query.where, source, b.functions), authorization);
+    const rows = await b.pullFromState(source, pullAccess(query.where, source, b.functions), authorization, props);
     if (rows !== null) {
       snapshot.set(source.topic, rows);
       return snapshot;
@@ -165,7 +166,7 @@ export async function runPull(b: KsqlBackend, st: QueryStatement, props: Readonl
     prepared = cache.get(shape, version);
     if (prepared !== undefined && prepared.source === source) {
       const access = pullAccess(query.where, source, b.functions);
-      const rows = access.kind === 'keys' ? await b.pullFromState!(source, access, authorization) : null;
+      const rows = access.kind === 'keys' ? await b.pullFromState!(source, access, authorization, props) : null;
       if (rows !== null) return prepared.run(rows, query.limit);
     }
   }
