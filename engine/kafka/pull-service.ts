@@ -249,8 +249,8 @@ export class PullService {
   }
 }
 
-/** Connections to the other processes stay open between pull queries. */
-const agent = new HttpAgent({ keepAlive: true });
+/** Connections to the other processes stay open between pull queries (and send at once: no Nagle delay). */
+const agent = new HttpAgent({ keepAlive: true, noDelay: true });
 
 /** A POST over node's http client (a forwarded lookup costs a fraction of what fetch costs in CPU). */
 function postText(url: URL, body: string, authorization: string | undefined): Promise<{ status: number; text: string }> {
