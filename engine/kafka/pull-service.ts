@@ -25,6 +25,16 @@ export interface PartitionsResponse {
 
 /** How long a query's partition owners are trusted without looking again (a rebalance is noticed sooner: see read). */
 const OWNERS_TTL_MS = 30_000;
+/** How long an owner may take to answer a forwarded request (a scan of a large table included). */
+const FORWARD_TIMEOUT_MS = 60_000;
+/** Most requests one batch to an owner carries. */
+const MAX_BATCH = 64;
+
+interface Lane {
+  busy: boolean;
+  readonly waiting: { readonly request: PartitionsRequest; resolve(r: PartitionsResponse): void; reject(e: unknown): void }[];
+}
+
 /** How often the standby copies follow the queries started and stopped. */
 const STANDBY_SWEEP_MS = 2_000;
 
@@ -55,6 +65,8 @@ export class PullService {
   readonly #readers = new Map<string, { readonly root: unknown; readonly m: Materialization; readonly reader: MaterializationReader } | null>();
   readonly #standbys = new Map<string, { readonly root: unknown; readonly standby: Promise<StandbyStore | null> }>();
   readonly #sweep: ReturnType<typeof setInterval> | null = null;
+  /** requests to an owner waiting for the one in flight (#forward) */
+  readonly #lanes = new Map<string, Lane>();
 
   constructor(private readonly engine: KafkaEngine) {
     if (standbyReplicas(engine.properties) > 0) {
@@ -168,11 +180,16 @@ export class PullService {
     return { records, notOwned };
   }
 
-  /** The codec text of PULL_PARTITIONS_PATH's request, answered as codec text. */
+  /** The codec text of PULL_PARTITIONS_PATH's request (one, or a batch: `{ batch: [...] }`), answered as codec text. */
   async serveText(body: string): Promise<string> {
-    const request = decodeText<PartitionsRequest>(body);
-    if (typeof request?.queryId !== 'string' || !Array.isArray(request.partitions)) throw new KsqlError('Invalid pull partitions request.');
-    return encodeText(await this.serve(request));
+    const decoded = decodeText<PartitionsRequest | { batch: PartitionsRequest[] }>(body);
+    const valid = (r: PartitionsRequest | undefined): r is PartitionsRequest => typeof r?.queryId === 'string' && Array.isArray(r.partitions);
+    if (decoded !== null && typeof decoded === 'object' && 'batch' in decoded && Array.isArray(decoded.batch)) {
+      if (!decoded.batch.every(valid)) throw new KsqlError('Invalid pull partitions request.');
+      return encodeText({ batch: await Promise.all(decoded.batch.map((r) => this.serve(r))) });
+    }
+    if (!valid(decoded as PartitionsRequest)) throw new KsqlError('Invalid pull partitions request.');
+    return encodeText(await this.serve(decoded as PartitionsRequest));
   }
 
   /** Starts the standby copies of the running queries' tables, and stops those of queries gone or replaced. */
@@ -242,8 +259,47 @@ export class PullService {
     return byPartition;
   }
 
-  async #forward(url: string, request: PartitionsRequest, authorization: string | undefined): Promise<PartitionsResponse> {
-    const { status, text } = await postText(new URL(PULL_PARTITIONS_PATH, url), encodeText(request), authorization);
+  /**
+   * Asks an owner. One request per owner (and credentials) is in flight at a
+   * time; requests made meanwhile go together in the next one, as a batch: with
+   * many lookups at once, the owner answers one HTTP request for several.
+   */
+  #forward(url: string, request: PartitionsRequest, authorization: string | undefined): Promise<PartitionsResponse> {
+    const key = `${url}\n${authorization ?? ''}`;
+    let lane = this.#lanes.get(key);
+    if (!lane) this.#lanes.set(key, (lane = { busy: false, waiting: [] }));
+    const l = lane;
+    return new Promise<PartitionsResponse>((resolve, reject) => {
+      l.waiting.push({ request, resolve, reject });
+      if (!l.busy) void this.#drain(url, authorization, l, key);
+    });
+  }
+
+  async #drain(url: string, authorization: string | undefined, lane: Lane, key: string): Promise<void> {
+    lane.busy = true;
+    try {
+      while (lane.waiting.length > 0) {
+        const asks = lane.waiting.splice(0, MAX_BATCH);
+        try {
+          if (asks.length === 1) {
+            asks[0]!.resolve(await this.#post(url, asks[0]!.request, authorization));
+            continue;
+          }
+          const { batch } = (await this.#post(url, { batch: asks.map((a) => a.request) }, authorization)) as { batch?: PartitionsResponse[] };
+          if (!Array.isArray(batch) || batch.length !== asks.length) throw new Error(`${url} answered a batch of ${asks.length} with ${Array.isArray(batch) ? batch.length : 'no batch'}`);
+          asks.forEach((a, i) => a.resolve(batch[i]!));
+        } catch (e) {
+          for (const a of asks) a.reject(e);
+        }
+      }
+    } finally {
+      lane.busy = false;
+      if (lane.waiting.length === 0) this.#lanes.delete(key);
+    }
+  }
+
+  async #post(url: string, body: unknown, authorization: string | undefined): Promise<PartitionsResponse> {
+    const { status, text } = await postText(new URL(PULL_PARTITIONS_PATH, url), encodeText(body), authorization);
     if (status !== 200) throw new Error(`${url} answered ${status}: ${text.slice(0, 200)}`);
     return decodeText<PartitionsResponse>(text);
   }
@@ -264,6 +320,8 @@ function postText(url: URL, body: string, authorization: string | undefined): Pr
       res.on('error', reject);
     });
     req.on('error', reject);
+    // an owner that stops answering fails the requests queued behind this one too: not forever
+    req.setTimeout(FORWARD_TIMEOUT_MS, () => req.destroy(new Error(`no answer from ${url.origin} in ${FORWARD_TIMEOUT_MS} ms`)));
     req.end(body);
   });
 }

@@ -96,6 +96,11 @@ describe('pull queries served from state on two servers of one service', () => {
     for (const srv of [a, b]) {
       for (const k of keys) expect(await pull(srv.url, `SELECT * FROM T WHERE ID = '${k}';`), `${k} on ${srv.url}`).toEqual([expected.get(k)]);
     }
+    // many at once: the forwarded ones go to the owner in batches
+    for (const srv of [a, b]) {
+      const answers = await Promise.all(keys.map((k) => pull(srv.url, `SELECT * FROM T WHERE ID = '${k}';`)));
+      expect(answers).toEqual(keys.map((k) => [expected.get(k)]));
+    }
     expect(await pull(b.url, `SELECT * FROM T WHERE ID = 'nope';`)).toEqual([]);
     expect(sorted(await pull(a.url, `SELECT * FROM T WHERE ID IN ('k01', 'k22', 'k39', 'nope');`))).toEqual(['k01', 'k22', 'k39'].map((k) => expected.get(k)));
     // ranges and a filtered scan
