@@ -5,10 +5,10 @@
  *
  * 1. Two `ksetl server` processes of one service (child processes: each its
  *    own heap and event loop, as two pods) on a real broker.
- * 2. A stream of N records with N distinct keys (4 partitions) and
- *    `CREATE TABLE T AS SELECT ID, COUNT(*), SUM(V) ... GROUP BY ID`: a table
- *    of N keys, half of its partitions on each server. Loaded once every
- *    update reached the table's topic.
+ * 2. `CREATE TABLE T AS SELECT ID, COUNT(*), SUM(V) ... GROUP BY ID` over a
+ *    stream (4 partitions), running on both servers (half of its partitions
+ *    on each), then N records with N distinct keys: a table of N keys,
+ *    loaded once every update reached the table's topic.
  * 3. Key lookups (`SELECT * FROM T WHERE ID = '<key>';` on POST /query) from
  *    this process to server A, for random keys, classified by where the
  *    key's partition lives (the query's consumer group: local to A, or
@@ -17,7 +17,16 @@
  * 4. The service's consumer groups before and after the lookups (admin
  *    listGroups): the pull queries must create none.
  *
- * Usage: tsx bench/pull/run.ts [--keys 1000000] [--lookups 2000] [--seconds 5] [--concurrency 8]
+ * Latency is measured one lookup at a time (concurrency 1: what a lookup
+ * costs, without queueing behind others); throughput with `--concurrency`
+ * lookups in flight, with its own percentiles (queueing included). The
+ * machine's load average is recorded before and after each phase: on a
+ * shared machine the figures mean little without it.
+ *
+ * Usage: tsx bench/pull/run.ts [--keys 1000000] [--lookups 2000] [--seconds 5] [--concurrency 8] [--cpu-prof DIR]
+ * --cpu-prof DIR: each server writes a V8 CPU profile of the one-at-a-time
+ *   lookups (local and forwarded, each on its own) to DIR
+ *   (read with `npx tsx bench/harness/cpu-profile.ts FILE`).
  * KSETL_KAFKA_BOOTSTRAP: use a running broker; otherwise one is started.
  * Results: bench/results/pull-<date>[-n].json.
  */
@@ -28,10 +37,12 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { Session } from 'node:inspector/promises';
+import { Agent, request } from 'node:http';
 import { kafkajsPort } from '../../engine/kafka/kafkajs-port.js';
 import { queryGroupId } from '../../engine/kafka/names.js';
 import type { KafkaPort } from '../../engine/kafka/port.js';
-import { groupPartition } from '../../engine/kafka/pull-store.js';
+import { murmur2Partition } from '../../engine/driver/broker.js';
 import { startServer } from '../../engine/kafka/server-main.js';
 import { tuneYoungGeneration } from '../../engine/server/heap.js';
 import { startKafka } from '../../test/infra/kafka/broker.js';
@@ -43,13 +54,14 @@ const { values } = parseArgs({
     lookups: { type: 'string', default: '2000' },
     seconds: { type: 'string', default: '5' },
     concurrency: { type: 'string', default: '8' },
+    'cpu-prof': { type: 'string' },
     server: { type: 'string' },
   },
 });
 const PARTITIONS = 4;
 
 /** `--server <json>`: one ksetl server in this process until SIGTERM; prints `URL <url>` once listening. */
-async function serve(o: { bootstrap: string; serviceId: string }): Promise<void> {
+async function serve(o: { bootstrap: string; serviceId: string; cpuProfileDir?: string }): Promise<void> {
   const running = await startServer({
     env: {
       KSQL_BOOTSTRAP_SERVERS: o.bootstrap,
@@ -60,21 +72,63 @@ async function serve(o: { bootstrap: string; serviceId: string }): Promise<void>
     },
   });
   console.log(`URL ${running.url}`);
+  if (o.cpuProfileDir) {
+    // SIGUSR2 starts a CPU profile, the next one writes it (prints `PROFILE <file>`)
+    const dir = o.cpuProfileDir;
+    const session = new Session();
+    session.connect();
+    let profiling = false;
+    let n = 0;
+    process.on('SIGUSR2', () => {
+      void (async () => {
+        if (!profiling) {
+          profiling = true;
+          await session.post('Profiler.enable');
+          await session.post('Profiler.setSamplingInterval', { interval: 200 });
+          await session.post('Profiler.start');
+          console.log('PROFILING');
+          return;
+        }
+        profiling = false;
+        const { profile } = await session.post('Profiler.stop');
+        mkdirSync(dir, { recursive: true });
+        const file = join(dir, `pull-server-${process.pid}-${++n}.cpuprofile`);
+        writeFileSync(file, JSON.stringify(profile));
+        console.log(`PROFILE ${file}`);
+      })();
+    });
+  }
   process.on('SIGTERM', () => void running.close().finally(() => process.exit(0)));
 }
 
-async function startChild(bootstrap: string, serviceId: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--server', JSON.stringify({ bootstrap, serviceId })], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /^URL (\S+)$/m.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`server exited (${code}) before listening: ${out.slice(-500)}`)));
+interface Child {
+  readonly child: ChildProcess;
+  readonly url: string;
+  /** resolves with the first line the child prints after this call that matches */
+  nextLine(re: RegExp): Promise<string>;
+}
+
+async function startChild(bootstrap: string, serviceId: string, cpuProfileDir: string | undefined): Promise<Child> {
+  const options = { bootstrap, serviceId, ...(cpuProfileDir ? { cpuProfileDir } : {}) };
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--server', JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const waiting: { re: RegExp; resolve: (line: string) => void }[] = [];
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    out += d.toString();
+    const lines = out.split('\n');
+    out = lines.pop()!;
+    for (const line of lines) {
+      const i = waiting.findIndex((w) => w.re.test(line));
+      if (i >= 0) waiting.splice(i, 1)[0]!.resolve(line);
+    }
   });
-  return { child, url };
+  const nextLine = (re: RegExp): Promise<string> =>
+    new Promise((resolve, reject) => {
+      waiting.push({ re, resolve });
+      child.once('exit', (code) => reject(new Error(`server exited (${code})`)));
+    });
+  const url = (await nextLine(/^URL \S+$/)).slice(4);
+  return { child, url, nextLine };
 }
 
 async function load(port: KafkaPort, topic: string, n: number): Promise<void> {
@@ -93,9 +147,22 @@ async function load(port: KafkaPort, topic: string, n: number): Promise<void> {
 
 const keyOf = (i: number): string => `k${i}`;
 
-async function post(url: string, path: string, body: unknown): Promise<{ status: number; text: string }> {
-  const r = await fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  return { status: r.status, text: await r.text() };
+/** Connections to the servers stay open (as a client library's pool would keep them). */
+const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+
+/** A POST over node's http client (fetch costs this process several times the CPU, which the servers then lack on a small machine). */
+function post(url: string, path: string, body: unknown): Promise<{ status: number; text: string }> {
+  const data = JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = request(`${url}${path}`, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(data);
+  });
 }
 
 /** One key lookup; checks the row (key i has COUNT 1 and SUM i). */
@@ -117,6 +184,7 @@ async function main(): Promise<void> {
   const lookups = Number(values.lookups);
   const seconds = Number(values.seconds);
   const concurrency = Number(values.concurrency);
+  const loadAverageAtStart = loadAverage();
   const given = process.env['KSETL_KAFKA_BOOTSTRAP'];
   const broker = given ? { bootstrap: given, stop: async () => {} } : await startKafka();
   const s = randomBytes(3).toString('hex');
@@ -127,13 +195,10 @@ async function main(): Promise<void> {
   const admin = kafkajsPort({ brokers: broker.bootstrap, logLevel: 'nothing' });
   try {
     await admin.admin.createTopics([{ name: topic, partitions: PARTITIONS, config: { 'retention.ms': '-1' } }]);
-    const loadStarted = Date.now();
-    await load(admin, topic, keys);
-    const loadSeconds = (Date.now() - loadStarted) / 1000;
-    console.log(`${keys} records (distinct keys) loaded in ${loadSeconds.toFixed(1)} s`);
-
-    const a = await startChild(broker.bootstrap, serviceId);
-    children.push(a.child);
+    // Both servers run the query before any record arrives: a rebalance while the table
+    // loads may process records twice (at-least-once), and every answer is checked.
+    const [a, b] = await Promise.all([startChild(broker.bootstrap, serviceId, values['cpu-prof']), startChild(broker.bootstrap, serviceId, values['cpu-prof'])]);
+    children.push(a.child, b.child);
     const created = await post(a.url, '/ksql', {
       ksql: `CREATE STREAM S (ID STRING KEY, V INT) WITH (KAFKA_TOPIC='${topic}', VALUE_FORMAT='JSON');
              CREATE TABLE T WITH (KAFKA_TOPIC='${sink}', PARTITIONS=${PARTITIONS}) AS SELECT ID, COUNT(*) AS N, SUM(V) AS TOTAL FROM S GROUP BY ID;`,
@@ -141,9 +206,20 @@ async function main(): Promise<void> {
     });
     if (created.status !== 200) throw new Error(created.text);
     const queryId = (JSON.parse(created.text) as { commandStatus?: { queryId?: string } }[])[1]!.commandStatus!.queryId!;
-    const b = await startChild(broker.bootstrap, serviceId);
-    children.push(b.child);
-    const tableStarted = Date.now();
+    // who owns which partition: the query's group, as the servers see it
+    const owners = new Map<number, string>();
+    for (let tries = 0; ; tries++) {
+      owners.clear();
+      for (const m of await admin.admin.describeGroup!(queryGroupId(serviceId, queryId))) for (const tp of m.assignment) owners.set(tp.partition, m.memberInfo);
+      if (new Set(owners.values()).size === 2 && owners.size === PARTITIONS) break;
+      if (tries > 600) throw new Error(`partitions not split over the two servers: ${JSON.stringify([...owners])}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+
+    const loadStarted = Date.now();
+    await load(admin, topic, keys);
+    const loadSeconds = (Date.now() - loadStarted) / 1000;
+    console.log(`${keys} records (distinct keys) loaded in ${loadSeconds.toFixed(1)} s`);
     // every key's update written to the table's topic (one per record: each key has one)
     for (let last = Date.now(); ; ) {
       const written = (await admin.admin.fetchWatermarks(sink)).reduce((n, w) => n + w.high, 0);
@@ -152,22 +228,17 @@ async function main(): Promise<void> {
         last = Date.now();
         console.log(`  table: ${written}/${keys} updates written`);
       }
-      if (Date.now() - tableStarted > 900_000) throw new Error(`table not loaded: ${written}/${keys}`);
+      if (Date.now() - loadStarted > 900_000) throw new Error(`table not loaded: ${written}/${keys}`);
       await new Promise((r) => setTimeout(r, 200));
     }
-    const tableSeconds = (Date.now() - tableStarted) / 1000;
-    console.log(`table of ${keys} keys materialized on two servers in ${tableSeconds.toFixed(1)} s`);
-
-    // who owns which partition: the query's group, as the servers see it
-    const owners = new Map<number, string>();
-    for (let tries = 0; ; tries++) {
-      owners.clear();
-      for (const m of await admin.admin.describeGroup!(queryGroupId(serviceId, queryId))) for (const tp of m.assignment) owners.set(tp.partition, m.memberInfo);
-      if (new Set(owners.values()).size === 2 && owners.size === PARTITIONS) break;
-      if (tries > 300) throw new Error(`partitions not split over the two servers: ${JSON.stringify([...owners])}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    const isLocal = (i: number): boolean => owners.get(groupPartition([keyOf(i)], PARTITIONS)) === a.url;
+    const tableSeconds = (Date.now() - loadStarted) / 1000;
+    console.log(`table of ${keys} keys materialized on two servers ${tableSeconds.toFixed(1)} s after the load started`);
+    // the group as it is now (a rebalance meanwhile would have moved partitions)
+    owners.clear();
+    for (const m of await admin.admin.describeGroup!(queryGroupId(serviceId, queryId))) for (const tp of m.assignment) owners.set(tp.partition, m.memberInfo);
+    if (new Set(owners.values()).size !== 2 || owners.size !== PARTITIONS) throw new Error(`partitions not split over the two servers: ${JSON.stringify([...owners])}`);
+    // GROUP BY the stream's key: no repartition, a group stays in the partition the producer chose (murmur2 of the key's bytes)
+    const isLocal = (i: number): boolean => owners.get(murmur2Partition(Buffer.from(keyOf(i)), PARTITIONS)) === a.url;
     const randomKey = (local: boolean): number => {
       for (;;) {
         const i = Math.floor(Math.random() * keys);
@@ -178,33 +249,49 @@ async function main(): Promise<void> {
     const groupsBefore = new Set((await admin.admin.listGroups!()).filter((g) => g.includes(serviceId)));
     // warm up both paths (JIT, connections)
     for (let n = 0; n < 200; n++) await lookup(a.url, randomKey(n % 2 === 0));
+    const profileDir = values['cpu-prof'];
+    const profiles: string[] = [];
     const results: Record<string, unknown>[] = [];
     for (const local of [true, false]) {
       const kind = local ? 'local' : 'forwarded';
+      // latency: one lookup at a time
+      if (profileDir) await Promise.all([a, b].map((c) => (c.child.kill('SIGUSR2'), c.nextLine(/^PROFILING$/))));
+      const loadBefore = loadAverage();
       const ms: number[] = [];
-      const cpuBefore = serverCpuMs(children);
+      const cpuBefore = serverCpu(children);
       const clientCpu = process.cpuUsage();
+      const latencyStarted = performance.now();
       for (let n = 0; n < lookups; n++) ms.push(await lookup(a.url, randomKey(local)));
-      const serverCpuMsPerLookup = round((serverCpuMs(children) - cpuBefore) / lookups);
+      const latencySeconds = (performance.now() - latencyStarted) / 1000;
+      const cpuAfter = serverCpu(children);
+      const serverCpuMsPerLookup = round((cpuAfter.user + cpuAfter.system - cpuBefore.user - cpuBefore.system) / lookups);
+      // the kernel's part (sockets, scheduling): on a loaded machine a loopback write costs far more than the JS around it
+      const serverSystemCpuMsPerLookup = round((cpuAfter.system - cpuBefore.system) / lookups);
       const client = process.cpuUsage(clientCpu);
       const clientCpuMsPerLookup = round((client.user + client.system) / 1000 / lookups);
-      ms.sort((x, y) => x - y);
-      let done = 0;
+      if (profileDir) for (const line of await Promise.all([a, b].map((c) => (c.child.kill('SIGUSR2'), c.nextLine(/^PROFILE /))))) profiles.push(`${kind}: ${line.slice(8)}`);
+      const latency = { concurrency: 1, lookups, ...percentiles(ms), lookupsPerSec: Math.round(lookups / latencySeconds), serverCpuMsPerLookup, serverSystemCpuMsPerLookup, clientCpuMsPerLookup, loadAverage: { before: loadBefore, after: loadAverage() } };
+      // throughput: `concurrency` lookups in flight
+      const throughputLoadBefore = loadAverage();
+      const inFlightMs: number[] = [];
       const until = Date.now() + seconds * 1000;
-      const started = Date.now();
+      const started = performance.now();
+      const cpuBeforeThroughput = serverCpu(children);
       await Promise.all(
         Array.from({ length: concurrency }, async () => {
-          while (Date.now() < until) {
-            await lookup(a.url, randomKey(local));
-            done++;
-          }
+          while (Date.now() < until) inFlightMs.push(await lookup(a.url, randomKey(local)));
         }),
       );
-      const perSec = Math.round(done / ((Date.now() - started) / 1000));
-      const r = { kind, lookups, p50Ms: round(percentile(ms, 50)), p90Ms: round(percentile(ms, 90)), p99Ms: round(percentile(ms, 99)), maxMs: round(ms[ms.length - 1]!), serverCpuMsPerLookup, clientCpuMsPerLookup, concurrency, lookupsPerSec: perSec, loadAverage1m: Number(loadavg()[0]!.toFixed(1)), target: { p99Ms: local ? 10 : 20 } };
+      const done = inFlightMs.length;
+      const throughput = { concurrency, seconds, lookups: done, lookupsPerSec: Math.round(done / ((performance.now() - started) / 1000)), ...percentiles(inFlightMs), serverCpuMsPerLookup: round((total(serverCpu(children)) - total(cpuBeforeThroughput)) / done), loadAverage: { before: throughputLoadBefore, after: loadAverage() } };
+      const r = { kind, target: { p99Ms: local ? 10 : 20 }, latency, throughput };
       results.push(r);
-      console.log(`${kind}: p50 ${r.p50Ms} ms, p90 ${r.p90Ms} ms, p99 ${r.p99Ms} ms (${lookups} lookups one at a time; servers' CPU ${serverCpuMsPerLookup} ms per lookup); ${perSec} lookups/s with ${concurrency} in flight; load ${r.loadAverage1m}`);
+      console.log(
+        `${kind}: one at a time p50 ${latency.p50Ms} ms, p90 ${latency.p90Ms} ms, p99 ${latency.p99Ms} ms (${lookups} lookups; servers' CPU ${serverCpuMsPerLookup} ms (kernel ${serverSystemCpuMsPerLookup}), client's ${clientCpuMsPerLookup} ms per lookup; load ${latency.loadAverage.before[0]} -> ${latency.loadAverage.after[0]}); ` +
+          `${throughput.lookupsPerSec} lookups/s with ${concurrency} in flight (p50 ${throughput.p50Ms} ms, p99 ${throughput.p99Ms} ms; load ${throughput.loadAverage.after[0]})`,
+      );
     }
+    for (const p of profiles) console.log(`CPU profile, ${p}`);
     const groupsAfter = (await admin.admin.listGroups!()).filter((g) => g.includes(serviceId));
     const newGroups = groupsAfter.filter((g) => !groupsBefore.has(g));
     console.log(`consumer groups of the service before the lookups: ${groupsBefore.size}, after: ${groupsAfter.length} (created: ${newGroups.length})`);
@@ -222,14 +309,15 @@ async function main(): Promise<void> {
           node: process.version,
           commit: gitCommit(),
           semiSpaceMb,
-          command: `npm run bench:pull -- --keys ${keys} --lookups ${lookups} --seconds ${seconds} --concurrency ${concurrency}`,
+          command: `npm run bench:pull -- --keys ${keys} --lookups ${lookups} --seconds ${seconds} --concurrency ${concurrency}${values['cpu-prof'] ? ' --cpu-prof DIR' : ''}`,
           keys,
           partitions: PARTITIONS,
           servers: 2,
           loadSeconds,
-          tableSeconds,
+          tableSecondsFromLoadStart: tableSeconds,
           consumerGroupsCreated: newGroups.length,
-          machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), loadAverage1m: Number(loadavg()[0]!.toFixed(1)) },
+          // load averages (1, 5, 15 minutes) at the start of the run and at its end; each phase has its own in results
+          machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), loadAverageAtStart, loadAverageAtEnd: loadAverage() },
           results,
         },
         null,
@@ -250,20 +338,32 @@ async function main(): Promise<void> {
 
 const round = (x: number): number => Number(x.toFixed(2));
 
-/** CPU time (user + system) of the server processes so far, from /proc (clock ticks of 10 ms). */
-function serverCpuMs(children: readonly ChildProcess[]): number {
-  let ticks = 0;
+/** The machine's load averages over 1, 5 and 15 minutes. */
+const loadAverage = (): number[] => loadavg().map((x) => Number(x.toFixed(2)));
+
+function percentiles(ms: number[]): { p50Ms: number; p90Ms: number; p99Ms: number; maxMs: number } {
+  const sorted = [...ms].sort((x, y) => x - y);
+  return { p50Ms: round(percentile(sorted, 50)), p90Ms: round(percentile(sorted, 90)), p99Ms: round(percentile(sorted, 99)), maxMs: round(sorted[sorted.length - 1]!) };
+}
+
+/** CPU time (user and system, ms) of the server processes so far, from /proc (clock ticks of 10 ms). */
+function serverCpu(children: readonly ChildProcess[]): { user: number; system: number } {
+  let user = 0;
+  let system = 0;
   for (const c of children) {
     try {
       // the fields after the command name (which may hold spaces) start at the last ')'
       const fields = readFileSync(`/proc/${c.pid}/stat`, 'utf8').split(')').pop()!.trim().split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
+      user += Number(fields[11]) * 10;
+      system += Number(fields[12]) * 10;
     } catch {
-      return Number.NaN;
+      return { user: Number.NaN, system: Number.NaN };
     }
   }
-  return ticks * 10;
+  return { user, system };
 }
+
+const total = (c: { user: number; system: number }): number => c.user + c.system;
 
 function gitCommit(): string | null {
   try {
@@ -273,5 +373,5 @@ function gitCommit(): string | null {
   }
 }
 
-if (values.server) await serve(JSON.parse(values.server) as { bootstrap: string; serviceId: string });
+if (values.server) await serve(JSON.parse(values.server) as { bootstrap: string; serviceId: string; cpuProfileDir?: string });
 else await main();

@@ -16,6 +16,12 @@ export class Metastore {
   readonly #sources = new Map<string, DataSource>();
   readonly #types = new Map<string, SqlType>();
   readonly #queries = new Map<string, QueryInfo>();
+  #version = 0;
+
+  /** Changes with every change of the catalog (sources, types, queries): what was planned against an older version may be stale. */
+  get version(): number {
+    return this.#version;
+  }
 
   source(name: string): DataSource | undefined {
     return this.#sources.get(name);
@@ -25,12 +31,14 @@ export class Metastore {
   }
   putSource(s: DataSource): void {
     this.#sources.set(s.name, s);
+    this.#version++;
   }
 
   /** Drops a source, refusing while queries read from or write into it (as ksqlDB does). */
   dropSource(name: string): void {
     this.checkDroppable(name, null);
     this.#sources.delete(name);
+    this.#version++;
   }
 
   /** Refuses to drop a source while queries (but `except`) read from or write into it. */
@@ -54,8 +62,10 @@ export class Metastore {
   }
   putType(name: string, t: SqlType): void {
     this.#types.set(name.toUpperCase(), t);
+    this.#version++;
   }
   dropType(name: string): boolean {
+    this.#version++;
     return this.#types.delete(name.toUpperCase());
   }
 
@@ -72,8 +82,10 @@ export class Metastore {
   }
   putQuery(q: QueryInfo): void {
     this.#queries.set(q.id, q);
+    this.#version++;
   }
   removeQuery(id: string): void {
     this.#queries.delete(id);
+    this.#version++;
   }
 }

@@ -13,7 +13,7 @@ import { pseudoQualifierOf } from '../runtime/compile-step-expr.js';
 import type { RuntimeContext } from '../runtime/context.js';
 import { keyString } from '../runtime/key-string.js';
 import { MemoryProcessingLog, type ProcessingLogger } from '../runtime/processing-log.js';
-import { InMemoryStoreFactory } from '../runtime/store.js';
+import { InMemoryStore, InMemoryStoreFactory } from '../runtime/store.js';
 import type { SchemaRegistry } from '../serde/types.js';
 import type { ColumnRef, Expr, FunctionCall } from '../sql/ast/expression.js';
 import type { Query, SelectItem } from '../sql/ast/query.js';
@@ -410,11 +410,13 @@ export function runPullQuery(deps: TransientDeps, st: QueryStatement | Query, ov
   } catch (e) {
     throw wrapWhereError(e, query);
   }
-  const queryId = `query_${Date.now()}${transientCounter++}`;
+  const queryId = nextPullQueryId();
   const limit = query.limit;
+  if (source.sourceType === 'TABLE') {
+    const table = tablePull(plan, deps, queryId, props);
+    return { ...table.run(deps.readTopic(source.topic), limit), queryId };
+  }
   const rows: unknown[][] = [];
-  const table = new Map<string, { row: unknown[]; partition: number; key: readonly unknown[]; window: Rec['window'] }>();
-  const isTable = source.sourceType === 'TABLE';
   // Subscribe every source first, then replay: a join sees both sides' topics in produce order.
   const replay: (() => void)[] = [];
   const ctx = transientContext(deps, queryId, props, (topic, handler) => {
@@ -422,37 +424,107 @@ export function runPullQuery(deps: TransientDeps, st: QueryStatement | Query, ov
     replay.push(() => existing.forEach(handler));
   });
   buildTopology(plan.root, ctx, (rec) => {
-    if (isTable) {
-      const k = keyString(rec.key) + (rec.window ? `@${rec.window.start}/${rec.window.end}` : '');
-      if (rec.value === null) table.delete(k);
-      else table.set(k, { row: [...rec.value], partition: rec.partition, key: rec.key, window: rec.window });
-    } else if (rec.value !== null) {
-      rows.push([...rec.value]);
-    }
+    if (rec.value !== null) rows.push([...rec.value]);
   });
   for (const r of replay) r();
-  if (isTable) {
-    const all = scanOrder(ctx, source, [...table.values()]);
-    return { queryId, columns: plan.columns, rows: limit !== null ? all.slice(0, limit) : all, finalMessage: null, sourceType: 'TABLE' };
-  }
   if (limit !== null && rows.length >= limit) return { queryId, columns: plan.columns, rows: rows.slice(0, limit), finalMessage: 'Limit Reached', sourceType: 'STREAM' };
   return { queryId, columns: plan.columns, rows, finalMessage: 'Query Completed', sourceType: 'STREAM' };
+}
+
+function nextPullQueryId(): string {
+  return `query_${Date.now()}${transientCounter++}`;
+}
+
+/**
+ * A pull query over a table planned and built once, run over the rows read
+ * for each request (see exec/pull-cache.ts): no parsing, analysis, planning
+ * or expression compiling per request. Its plan has no WHERE clause: it is
+ * prepared only for requests whose WHERE selects exactly the keys read
+ * (`isExactKeyLookup`), so the rows read are the rows that match.
+ */
+export interface PreparedTablePull {
+  readonly source: DataSource;
+  readonly columns: readonly TransientColumn[];
+  /** the rows of the table records given (the latest row per key), in scan order, up to the LIMIT */
+  run(records: readonly BrokerRecord[], limit: number | null): PullResult;
+}
+
+/**
+ * Prepares a pull query over a table for exact key lookups (see
+ * PreparedTablePull): `query` with its WHERE clause left out, already
+ * validated with it. Throws what planning throws.
+ */
+export function prepareTablePull(deps: TransientDeps, query: Query, overrides: Readonly<Record<string, string>> = {}): PreparedTablePull {
+  const props = propsOf(deps, overrides);
+  const source = validatePull({ ...query, where: null, limit: null }, deps, { ...props, 'ksql.query.pull.table.scan.enabled': 'true' });
+  if (source.sourceType !== 'TABLE') throw new Error(`prepareTablePull: ${source.name} is not a table`);
+  const plan = planTransient({ ...query, where: null }, deps, 'pull');
+  const table = tablePull(plan, deps, `query_prepared_${transientCounter++}`, props);
+  // a dataflow with stores other than key-value ones cannot be emptied between runs
+  if (!table.reusable) throw new Error(`prepareTablePull: the dataflow of ${source.name} keeps state it cannot empty`);
+  return { source, columns: plan.columns, run: (records, limit) => ({ ...table.run(records, limit), queryId: nextPullQueryId() }) };
+}
+
+/**
+ * The dataflow of a pull query over a table, built once: each run feeds it
+ * a table's records and keeps the latest row per key. The source's table
+ * store is emptied after each run (a run sees only its own records).
+ */
+function tablePull(plan: TransientPlan, deps: TransientDeps, queryId: string, props: Readonly<Record<string, string>>): { readonly reusable: boolean; run(records: readonly BrokerRecord[], limit: number | null): PullResult } {
+  const handlers: ((r: BrokerRecord) => void)[] = [];
+  const stores = new InMemoryStoreFactory();
+  const ctx = transientContext(deps, queryId, props, (_topic, handler) => void handlers.push(handler), stores);
+  let table = new Map<string, { row: unknown[]; partition: number; key: readonly unknown[]; window: Rec['window'] }>();
+  buildTopology(plan.root, ctx, (rec) => {
+    const k = keyString(rec.key) + (rec.window ? `@${rec.window.start}/${rec.window.end}` : '');
+    if (rec.value === null) table.delete(k);
+    else table.set(k, { row: [...rec.value], partition: rec.partition, key: rec.key, window: rec.window });
+  });
+  const order = scanOrder(ctx, plan.source);
+  const kv = [...stores.stores.values()].filter((s) => s instanceof InMemoryStore);
+  const reusable = kv.length === stores.stores.size;
+  const empty = (): void => {
+    for (const s of kv) for (const [k] of [...s.entries()]) s.delete(k);
+  };
+  return {
+    reusable,
+    run(records, limit) {
+      table = new Map();
+      try {
+        for (const r of records) for (const h of handlers) h(r);
+      } finally {
+        empty();
+      }
+      const all = order([...table.values()]);
+      table = new Map();
+      return { queryId, columns: plan.columns, rows: limit !== null ? all.slice(0, limit) : all, finalMessage: null, sourceType: 'TABLE' };
+    },
+  };
 }
 
 /**
  * A table scan reads the store partition by partition, each in key-bytes
  * order: the rows come out in that order.
  */
-function scanOrder(ctx: RuntimeContext, source: DataSource, entries: { row: unknown[]; partition: number; key: readonly unknown[]; window: Rec['window'] }[]): unknown[][] {
+function scanOrder(ctx: RuntimeContext, source: DataSource): (entries: { row: unknown[]; partition: number; key: readonly unknown[]; window: Rec['window'] }[]) => unknown[][] {
+  let serde: ReturnType<typeof makeKeySerde> | null = null;
   try {
     const keyCols = source.columns.filter((c) => c.namespace === 'KEY');
-    const serde = makeKeySerde(ctx, source.topic, source.keyFormat, keyCols, source.window);
-    const keyed = entries.map((e) => ({ ...e, bytes: serde.serialize(e.key, e.window) ?? Buffer.alloc(0) }));
-    keyed.sort((a, b) => a.partition - b.partition || Buffer.compare(a.bytes, b.bytes));
-    return keyed.map((e) => e.row);
+    serde = makeKeySerde(ctx, source.topic, source.keyFormat, keyCols, source.window);
   } catch {
-    return entries.map((e) => e.row);
+    serde = null;
   }
+  return (entries) => {
+    if (serde === null || entries.length < 2) return entries.map((e) => e.row);
+    const s = serde;
+    try {
+      const keyed = entries.map((e) => ({ ...e, bytes: s.serialize(e.key, e.window) ?? Buffer.alloc(0) }));
+      keyed.sort((a, b) => a.partition - b.partition || Buffer.compare(a.bytes, b.bytes));
+      return keyed.map((e) => e.row);
+    } catch {
+      return entries.map((e) => e.row);
+    }
+  };
 }
 
 /**
@@ -590,13 +662,13 @@ export function startPushQuery(deps: TransientDeps, st: QueryStatement | Query, 
   return handle;
 }
 
-function transientContext(deps: TransientDeps, queryId: string, props: Readonly<Record<string, string>>, subscribe: RuntimeContext['subscribe']): RuntimeContext {
+function transientContext(deps: TransientDeps, queryId: string, props: Readonly<Record<string, string>>, subscribe: RuntimeContext['subscribe'], stores: InMemoryStoreFactory = new InMemoryStoreFactory()): RuntimeContext {
   return {
     queryId,
     functions: deps.functions,
     registry: deps.registry,
     log: deps.log ?? new MemoryProcessingLog(),
-    stores: new InMemoryStoreFactory(),
+    stores,
     properties: props,
     subscribe,
     produce: (_topic: string, _rec: ProduceRecord) => {

@@ -25,7 +25,7 @@ export function kafkaBackend(engine: KafkaEngine): KsqlBackend {
       throw new KsqlError(`Reading ${topic} synchronously is not supported by the Kafka driver (the REST server scans it with scanTopic).`, null, 'Unsupported');
     },
     scanTopic: (topic) => engine.scanTopic(topic),
-    pullFromState: (source, access, authorization) => pull.read(source, access, authorization),
+    pullFromState: (source, access, authorization, properties) => pull.read(source, access, authorization, properties),
     servePullPartitions: (body) => pull.serveText(body),
     subscribeTopic: (topic, handler, from) => engine.subscribeTopic(topic, handler, from ?? 'latest'),
     produce: (topic, rec) => void engine.produce(topic, rec),
@@ -38,6 +38,9 @@ export function kafkaBackend(engine: KafkaEngine): KsqlBackend {
     },
     queryPlan: (queryId) => engine.executor.queryPlan(queryId),
     kafkaClusterId: () => engine.clusterId,
-    close: () => void engine.close(),
+    close: () => {
+      void pull.close();
+      void engine.close();
+    },
   };
 }

@@ -7,6 +7,7 @@ import { PULL_PARTITIONS_PATH } from '../server/backend.js';
 import { decodeText, encodeText } from './codec.js';
 import type { KafkaEngine } from './kafka-engine.js';
 import { findMaterialization, materializationReader, type Materialization, type MaterializationReader } from './pull-store.js';
+import { StandbyStore, standbyReadsEnabled, standbyReplicas } from './pull-standby.js';
 import type { GroupPartitioner, QueryRunner } from './query-runner.js';
 
 /** A pull request forwarded to the owner of some partitions (the body of PULL_PARTITIONS_PATH, codec text). */
@@ -24,6 +25,18 @@ export interface PartitionsResponse {
 
 /** How long a query's partition owners are trusted without looking again (a rebalance is noticed sooner: see read). */
 const OWNERS_TTL_MS = 30_000;
+/** How long an owner may take to answer a forwarded request (a scan of a large table included). */
+const FORWARD_TIMEOUT_MS = 60_000;
+/** Most requests one batch to an owner carries. */
+const MAX_BATCH = 64;
+
+interface Lane {
+  busy: boolean;
+  readonly waiting: { readonly request: PartitionsRequest; resolve(r: PartitionsResponse): void; reject(e: unknown): void }[];
+}
+
+/** How often the standby copies follow the queries started and stopped. */
+const STANDBY_SWEEP_MS = 2_000;
 
 /**
  * Pull queries over tables served from state, as ksqlDB serves them: the
@@ -38,17 +51,41 @@ const OWNERS_TTL_MS = 30_000;
  *
  * Not served here (the caller reads the topic instead): tables that no
  * running query materializes in an aggregation (source tables, joins,
- * tables copied from tables), and partitions whose owner cannot be reached.
- * Standby replicas are not used yet.
+ * tables copied from tables), and partitions whose owner cannot be reached
+ * (unless a standby copy answers for them).
+ *
+ * Standby copies (`num.standby.replicas` >= 1, see pull-standby.ts): every
+ * process keeps a copy of each materialized table's store from its
+ * changelog; with `ksql.query.pull.enable.standby.reads=true` (a request or
+ * engine property, as in ksqlDB) a partition whose owner does not answer
+ * is read from the copy instead, possibly behind the owner.
  */
 export class PullService {
   readonly #owners = new Map<string, { readonly at: number; readonly byPartition: ReadonlyMap<number, string> }>();
   readonly #readers = new Map<string, { readonly root: unknown; readonly m: Materialization; readonly reader: MaterializationReader } | null>();
+  readonly #standbys = new Map<string, { readonly root: unknown; readonly standby: Promise<StandbyStore | null> }>();
+  readonly #sweep: ReturnType<typeof setInterval> | null = null;
+  /** requests to an owner waiting for the one in flight (#forward) */
+  readonly #lanes = new Map<string, Lane>();
 
-  constructor(private readonly engine: KafkaEngine) {}
+  constructor(private readonly engine: KafkaEngine) {
+    if (standbyReplicas(engine.properties) > 0) {
+      // standby copies are kept from a query's start on, not from its first pull query
+      this.#sweep = setInterval(() => void this.#keepStandbys(), STANDBY_SWEEP_MS);
+      this.#sweep.unref();
+    }
+  }
+
+  /** Stops keeping standby copies. */
+  async close(): Promise<void> {
+    if (this.#sweep) clearInterval(this.#sweep);
+    const all = [...this.#standbys.values()];
+    this.#standbys.clear();
+    await Promise.all(all.map(async (s) => (await s.standby)?.close()));
+  }
 
   /** The rows of a table the access selects, as records of its topic; null when the table is not served from state. */
-  async read(source: DataSource, access: PullAccess, authorization?: string): Promise<BrokerRecord[] | null> {
+  async read(source: DataSource, access: PullAccess, authorization?: string, properties: Readonly<Record<string, string>> = {}): Promise<BrokerRecord[] | null> {
     if (source.sourceType !== 'TABLE' || !source.isSink) return null;
     const queryId = this.engine.executor.metastore.queries().find((q) => q.sink === source.name)?.id;
     const runner = queryId === undefined ? undefined : this.engine.runner(queryId);
@@ -88,12 +125,14 @@ export class PullService {
         if (url === undefined || url === this.#self) left.push(p);
         else byOwner.set(url, [...(byOwner.get(url) ?? []), p]);
       }
+      const unreachable: number[] = [];
       const answers = await Promise.all(
         [...byOwner].map(async ([url, ps]) => {
           try {
             return await this.#forward(url, { queryId, partitions: ps, access: access.kind === 'keys' ? { kind: 'keys', keys: access.keys.filter((k) => ps.includes(where.partitionOf(k))) } : access }, authorization);
           } catch (e) {
             this.engine.logger.debug({ err: e, url, partitions: ps }, 'pull query forwarding failed');
+            unreachable.push(...ps);
             return { records: [], notOwned: ps };
           }
         }),
@@ -102,6 +141,17 @@ export class PullService {
       for (const a of answers) {
         out.push(...a.records);
         remote.push(...a.notOwned);
+      }
+      // an owner that does not answer (or none known during a rebalance): its standby copy here, where reads from it are allowed
+      if (remote.length > 0 && (unreachable.length > 0 || left.length > 0) && standbyReadsEnabled({ ...this.engine.properties, ...properties })) {
+        const standby = await this.#standbyOf(queryId, runner, r);
+        const unanswered: number[] = [];
+        for (const p of remote) {
+          const store = standby?.store(p) ?? null;
+          if (store === null) unanswered.push(p);
+          else out.push(...r.reader.read(store, p, narrow(access, p, where)));
+        }
+        remote = unanswered;
       }
       // a partition that moved here meanwhile
       const still: number[] = [];
@@ -130,11 +180,57 @@ export class PullService {
     return { records, notOwned };
   }
 
-  /** The codec text of PULL_PARTITIONS_PATH's request, answered as codec text. */
+  /** The codec text of PULL_PARTITIONS_PATH's request (one, or a batch: `{ batch: [...] }`), answered as codec text. */
   async serveText(body: string): Promise<string> {
-    const request = decodeText<PartitionsRequest>(body);
-    if (typeof request?.queryId !== 'string' || !Array.isArray(request.partitions)) throw new KsqlError('Invalid pull partitions request.');
-    return encodeText(await this.serve(request));
+    const decoded = decodeText<PartitionsRequest | { batch: PartitionsRequest[] }>(body);
+    const valid = (r: PartitionsRequest | undefined): r is PartitionsRequest => typeof r?.queryId === 'string' && Array.isArray(r.partitions);
+    if (decoded !== null && typeof decoded === 'object' && 'batch' in decoded && Array.isArray(decoded.batch)) {
+      if (!decoded.batch.every(valid)) throw new KsqlError('Invalid pull partitions request.');
+      return encodeText({ batch: await Promise.all(decoded.batch.map((r) => this.serve(r))) });
+    }
+    if (!valid(decoded as PartitionsRequest)) throw new KsqlError('Invalid pull partitions request.');
+    return encodeText(await this.serve(decoded as PartitionsRequest));
+  }
+
+  /** Starts the standby copies of the running queries' tables, and stops those of queries gone or replaced. */
+  async #keepStandbys(): Promise<void> {
+    const running = new Set<string>();
+    for (const q of this.engine.executor.metastore.queries()) {
+      const runner = this.engine.runner(q.id);
+      if (!runner || q.sink === null) continue;
+      running.add(q.id);
+      const r = this.#reader(q.id, runner);
+      if (r) await this.#standbyOf(q.id, runner, r);
+    }
+    for (const [id, s] of this.#standbys) {
+      if (running.has(id)) continue;
+      this.#standbys.delete(id);
+      void s.standby.then((x) => x?.close());
+    }
+  }
+
+  /** The standby copy of a query's table store (started on first use; null when none is kept). */
+  async #standbyOf(queryId: string, runner: QueryRunner, r: { readonly root: unknown; readonly reader: MaterializationReader }): Promise<StandbyStore | null> {
+    if (standbyReplicas(this.engine.properties) === 0) return null;
+    const kept = this.#standbys.get(queryId);
+    if (kept && kept.root === runner.root) return kept.standby;
+    // CREATE OR REPLACE: the store may be another one now
+    if (kept) void kept.standby.then((x) => x?.close());
+    const standby = StandbyStore.start({
+      port: this.engine.port,
+      serviceId: this.engine.serviceId,
+      queryId,
+      storeName: r.reader.storeName,
+      storeKind: r.reader.storeKind,
+      readCommitted: this.engine.guarantee === 'exactly_once_v2',
+    }).catch((e: Error) => {
+      // (e.g. its changelog not created yet) the next sweep tries again
+      this.engine.logger.info({ err: e, query_id: queryId }, 'could not start keeping a standby copy of the table yet');
+      if (this.#standbys.get(queryId)?.standby === standby) this.#standbys.delete(queryId);
+      return null;
+    });
+    this.#standbys.set(queryId, { root: runner.root, standby });
+    return standby;
   }
 
   get #self(): string {
@@ -163,15 +259,54 @@ export class PullService {
     return byPartition;
   }
 
-  async #forward(url: string, request: PartitionsRequest, authorization: string | undefined): Promise<PartitionsResponse> {
-    const { status, text } = await postText(new URL(PULL_PARTITIONS_PATH, url), encodeText(request), authorization);
+  /**
+   * Asks an owner. One request per owner (and credentials) is in flight at a
+   * time; requests made meanwhile go together in the next one, as a batch: with
+   * many lookups at once, the owner answers one HTTP request for several.
+   */
+  #forward(url: string, request: PartitionsRequest, authorization: string | undefined): Promise<PartitionsResponse> {
+    const key = `${url}\n${authorization ?? ''}`;
+    let lane = this.#lanes.get(key);
+    if (!lane) this.#lanes.set(key, (lane = { busy: false, waiting: [] }));
+    const l = lane;
+    return new Promise<PartitionsResponse>((resolve, reject) => {
+      l.waiting.push({ request, resolve, reject });
+      if (!l.busy) void this.#drain(url, authorization, l, key);
+    });
+  }
+
+  async #drain(url: string, authorization: string | undefined, lane: Lane, key: string): Promise<void> {
+    lane.busy = true;
+    try {
+      while (lane.waiting.length > 0) {
+        const asks = lane.waiting.splice(0, MAX_BATCH);
+        try {
+          if (asks.length === 1) {
+            asks[0]!.resolve(await this.#post(url, asks[0]!.request, authorization));
+            continue;
+          }
+          const { batch } = (await this.#post(url, { batch: asks.map((a) => a.request) }, authorization)) as { batch?: PartitionsResponse[] };
+          if (!Array.isArray(batch) || batch.length !== asks.length) throw new Error(`${url} answered a batch of ${asks.length} with ${Array.isArray(batch) ? batch.length : 'no batch'}`);
+          asks.forEach((a, i) => a.resolve(batch[i]!));
+        } catch (e) {
+          for (const a of asks) a.reject(e);
+        }
+      }
+    } finally {
+      lane.busy = false;
+      if (lane.waiting.length === 0) this.#lanes.delete(key);
+    }
+  }
+
+  async #post(url: string, body: unknown, authorization: string | undefined): Promise<PartitionsResponse> {
+    const { status, text } = await postText(new URL(PULL_PARTITIONS_PATH, url), encodeText(body), authorization);
     if (status !== 200) throw new Error(`${url} answered ${status}: ${text.slice(0, 200)}`);
     return decodeText<PartitionsResponse>(text);
   }
 }
 
-/** Connections to the other processes stay open between pull queries. */
-const agent = new HttpAgent({ keepAlive: true });
+/** Connections to the other processes stay open between pull queries (and send at once: no Nagle delay). */
+const agent = new HttpAgent({ keepAlive: true, noDelay: true });
 
 /** A POST over node's http client (a forwarded lookup costs a fraction of what fetch costs in CPU). */
 function postText(url: URL, body: string, authorization: string | undefined): Promise<{ status: number; text: string }> {
@@ -185,6 +320,8 @@ function postText(url: URL, body: string, authorization: string | undefined): Pr
       res.on('error', reject);
     });
     req.on('error', reject);
+    // an owner that stops answering fails the requests queued behind this one too: not forever
+    req.setTimeout(FORWARD_TIMEOUT_MS, () => req.destroy(new Error(`no answer from ${url.origin} in ${FORWARD_TIMEOUT_MS} ms`)));
     req.end(body);
   });
 }

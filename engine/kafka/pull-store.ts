@@ -45,6 +45,8 @@ export { groupPartition } from './task-topology.js';
 export interface MaterializationReader {
   /** the store's name in a task */
   readonly storeName: string;
+  /** its kind in a task's store factory (session stores are key-value stores) */
+  readonly storeKind: 'keyValue' | 'window';
   /**
    * The records the sink would have written for the stored groups the access
    * selects in one task's store (the table's latest rows): key and value in
@@ -93,6 +95,7 @@ export function materializationReader(m: Materialization, deps: { functions: Fun
 
   return {
     storeName: name,
+    storeKind: kind === 'window' ? 'window' : 'keyValue',
     read(store, partition, access) {
       captured = [];
       const want = wanted(access);

@@ -19,9 +19,10 @@ afterAll(async () => {
   await stopOwnBroker();
 }, 60_000);
 
-async function server(serviceId: string): Promise<RunningServer> {
+async function server(serviceId: string, env: Record<string, string> = {}): Promise<RunningServer> {
   const s = await startServer({
     env: {
+      ...env,
       KSQL_BOOTSTRAP_SERVERS: brokers,
       KSQL_KSQL_SERVICE_ID: serviceId,
       KSQL_LISTENERS: 'http://127.0.0.1:0',
@@ -41,8 +42,8 @@ async function ksql(url: string, statement: string): Promise<void> {
 }
 
 /** A pull query's rows through /query (header first, rows after). */
-async function pull(url: string, sql: string): Promise<unknown[][]> {
-  const r = await fetch(`${url}/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ksql: sql, streamsProperties: {} }) });
+async function pull(url: string, sql: string, streamsProperties: Record<string, string> = {}): Promise<unknown[][]> {
+  const r = await fetch(`${url}/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ksql: sql, streamsProperties }) });
   const body = (await r.json()) as ({ row?: { columns: unknown[] } } & Record<string, unknown>)[];
   if (r.status !== 200) throw new Error(`${sql}: ${r.status} ${JSON.stringify(body)}`);
   return body.flatMap((x) => (x.row ? [x.row.columns] : []));
@@ -95,6 +96,11 @@ describe('pull queries served from state on two servers of one service', () => {
     for (const srv of [a, b]) {
       for (const k of keys) expect(await pull(srv.url, `SELECT * FROM T WHERE ID = '${k}';`), `${k} on ${srv.url}`).toEqual([expected.get(k)]);
     }
+    // many at once: the forwarded ones go to the owner in batches
+    for (const srv of [a, b]) {
+      const answers = await Promise.all(keys.map((k) => pull(srv.url, `SELECT * FROM T WHERE ID = '${k}';`)));
+      expect(answers).toEqual(keys.map((k) => [expected.get(k)]));
+    }
     expect(await pull(b.url, `SELECT * FROM T WHERE ID = 'nope';`)).toEqual([]);
     expect(sorted(await pull(a.url, `SELECT * FROM T WHERE ID IN ('k01', 'k22', 'k39', 'nope');`))).toEqual(['k01', 'k22', 'k39'].map((k) => expected.get(k)));
     // ranges and a filtered scan
@@ -111,5 +117,48 @@ describe('pull queries served from state on two servers of one service', () => {
     for (let n = 0; n < 3; n++) expect(await pull(b.url, `SELECT * FROM S WHERE ID = 'k07';`)).toHaveLength(5);
     const scans = [...new Set(await admin.admin.listGroups!())].filter((g) => !groupsBefore.has(g) && g.includes(serviceId));
     expect(scans).toEqual([`_confluent-ksql-${serviceId}transient_scan_${b.engine.instanceId}_0`]);
+  }, 240_000);
+
+  it('reads a standby copy when the owner of a partition does not answer (num.standby.replicas, ksql.query.pull.enable.standby.reads)', async () => {
+    const s = seed();
+    const serviceId = `pullsb_${s}_`;
+    const env = { KSQL_KSQL_STREAMS_NUM_STANDBY_REPLICAS: '1', KSQL_KSETL_QUERY_PULL_OWNER_WAIT_MS: '1000' };
+    const a = await server(serviceId, env);
+    await ksql(a.url, `CREATE STREAM S (ID STRING KEY, V INT) WITH (KAFKA_TOPIC='pullsb-in-${s}', PARTITIONS=4, VALUE_FORMAT='JSON');`);
+    await ksql(a.url, `CREATE TABLE T WITH (KAFKA_TOPIC='pullsb-out-${s}') AS SELECT ID, COUNT(*) AS N, SUM(V) AS TOTAL FROM S GROUP BY ID;`);
+    const b = await server(serviceId, env);
+    const queryId = 'CTAS_T_0';
+    await waitFor('partitions split', () => {
+      const pa = a.engine.queryStatus(queryId)?.assigned ?? [];
+      const pb = b.engine.queryStatus(queryId)?.assigned ?? [];
+      return pa.length === 2 && pb.length === 2 && a.engine.queryStatus(queryId)?.state === 'RUNNING' && b.engine.queryStatus(queryId)?.state === 'RUNNING' ? true : undefined;
+    }, 90_000);
+    const keys = Array.from({ length: 20 }, (_, i) => `k${String(i).padStart(2, '0')}`);
+    const producer = await admin.producer();
+    await producer.send(keys.map((k, i) => ({ topic: `pullsb-in-${s}`, key: Buffer.from(k), value: json({ V: i }), timestamp: Date.now() })));
+    await producer.close();
+    await waitFor('every key counted', async () => ((await pull(a.url, 'SELECT * FROM T;')).length === keys.length ? true : undefined));
+    const runner = a.engine.runner(queryId)!;
+    const partitioner = runner.groupPartitioner(findMaterialization(runner.root)!.aggregate)!;
+    const ownedByB = new Set(b.engine.queryStatus(queryId)!.assigned);
+    const onB = keys.filter((k) => ownedByB.has(partitioner.partitionOf([k])));
+    expect(onB.length).toBeGreaterThan(0);
+
+    // B stops answering (its REST listener closes) but keeps its partitions: A reads them from its standby copy
+    await b.server.close();
+    const groupsBefore = new Set(await admin.admin.listGroups!());
+    const standbyReads = { 'ksql.query.pull.enable.standby.reads': 'true' };
+    for (const k of onB) {
+      const i = keys.indexOf(k);
+      await waitFor(`${k} from the standby copy`, async () => {
+        const rows = await pull(a.url, `SELECT * FROM T WHERE ID = '${k}';`, standbyReads);
+        return rows.length === 1 ? rows : undefined;
+      }).then((rows) => expect(rows).toEqual([[k, 1, i]]));
+    }
+    expect(sorted(await pull(a.url, `SELECT * FROM T WHERE ID IN (${onB.map((k) => `'${k}'`).join(', ')});`, standbyReads))).toEqual(onB.map((k) => [k, 1, keys.indexOf(k)]));
+    // served from state, not from the topic: no scan group of A appeared
+    const scans = [...new Set(await admin.admin.listGroups!())].filter((g) => !groupsBefore.has(g) && g.includes('transient_scan'));
+    expect(scans).toEqual([]);
+    expect(b.engine.queryStatus(queryId)!.assigned).toEqual([...ownedByB].sort((x, y) => x - y));
   }, 240_000);
 });

@@ -4,11 +4,12 @@ import type { BrokerRecord, ProduceRecord, TopicInfo } from '../driver/broker.js
 import type { InMemoryEngine } from '../driver/in-memory-engine.js';
 import type { StatementResult } from '../engine.js';
 import { pullAccess, type PullAccess } from '../exec/pull-access.js';
-import { validatePull, type TransientDeps } from '../exec/transient.js';
+import { isExactKeyLookup, PreparedPullCache, pullShape } from '../exec/pull-cache.js';
+import { prepareTablePull, runPullQuery, validatePull, type PreparedTablePull, type PullResult, type TransientDeps } from '../exec/transient.js';
 import type { Query } from '../sql/ast/query.js';
 import type { FunctionRegistry } from '../functions/types.js';
 import type { SchemaRegistry } from '../serde/types.js';
-import type { Statement } from '../sql/ast/statement.js';
+import type { QueryStatement, Statement } from '../sql/ast/statement.js';
 import type { Step } from '../topology/topology.js';
 
 /** Where another process of the service asks this one for rows of the partitions it owns (pull queries served from state). */
@@ -42,9 +43,10 @@ export interface KsqlBackend {
    * there: the records of the table's topic the access selects (the latest row
    * per key), from this process's stores and the other processes'. Null: the
    * table is not served from state, and the server scans its topic instead.
-   * `authorization` is the request's, for the requests to other processes.
+   * `authorization` is the request's, for the requests to other processes;
+   * `properties` the request's (e.g. `ksql.query.pull.enable.standby.reads`).
    */
-  pullFromState?(source: DataSource, access: PullAccess, authorization?: string): Promise<readonly BrokerRecord[] | null>;
+  pullFromState?(source: DataSource, access: PullAccess, authorization?: string, properties?: Readonly<Record<string, string>>): Promise<readonly BrokerRecord[] | null>;
   /** Answers another process's pull request for partitions this one owns (`PULL_PARTITIONS_PATH`): codec text in and out. */
   servePullPartitions?(body: string): Promise<string>;
   /** `from` (default latest) is given only to backends with `scanTopic`. */
@@ -129,7 +131,7 @@ export async function pullSnapshot(b: KsqlBackend, query: Query, props: Readonly
   if (b.pullFromState && source.sourceType === 'TABLE') {
     // refused queries are refused before anything is read
     validatePull(query, transientDepsOf(b), { ...b.properties, ...props });
-    const rows = await b.pullFromState(source, pullAccess(query.where, source, b.functions), authorization);
+    const rows = await b.pullFromState(source, pullAccess(query.where, source, b.functions), authorization, props);
     if (rows !== null) {
       snapshot.set(source.topic, rows);
       return snapshot;
@@ -137,4 +139,52 @@ export async function pullSnapshot(b: KsqlBackend, query: Query, props: Readonly
   }
   snapshot.set(source.topic, await b.scanTopic(source.topic));
   return snapshot;
+}
+
+/** Each backend's prepared pull queries (see exec/pull-cache.ts). */
+const preparedPulls = new WeakMap<KsqlBackend, PreparedPullCache>();
+
+/** A backend's prepared pull queries, once it served one. */
+export function preparedPullsOf(b: KsqlBackend): PreparedPullCache | undefined {
+  return preparedPulls.get(b);
+}
+
+/**
+ * Runs a pull query for the REST server. Over a backend that serves tables
+ * from state, an exact key lookup whose shape was prepared before reads its
+ * keys' rows and runs them through the prepared dataflow (no validation,
+ * planning or compiling per request); any other query, or the first of its
+ * shape, takes the whole path (pullSnapshot, runPullQuery) and prepares its
+ * shape for the next ones.
+ */
+export async function runPull(b: KsqlBackend, st: QueryStatement, props: Readonly<Record<string, string>>, authorization?: string): Promise<PullResult> {
+  const query = st.query;
+  const source = b.pullFromState && b.scanTopic && query.from.kind === 'Source' ? b.metastore.source(query.from.name) : undefined;
+  const exact = source !== undefined && isExactKeyLookup(query, source, b.functions);
+  let cache: PreparedPullCache | undefined;
+  let shape = '';
+  let prepared: PreparedTablePull | undefined;
+  const version = b.metastore.version;
+  if (exact) {
+    cache = preparedPulls.get(b);
+    if (!cache) preparedPulls.set(b, (cache = new PreparedPullCache()));
+    shape = pullShape(query, { ...b.properties, ...props });
+    prepared = cache.get(shape, version);
+    if (prepared !== undefined && prepared.source === source) {
+      const access = pullAccess(query.where, source, b.functions);
+      const rows = access.kind === 'keys' ? await b.pullFromState!(source, access, authorization, props) : null;
+      if (rows !== null) return prepared.run(rows, query.limit);
+    }
+  }
+  const deps = transientDepsOf(b, undefined, { snapshot: await pullSnapshot(b, query, props, authorization) });
+  const result = runPullQuery(deps, st, props);
+  // (a prepared shape whose table is not served from state, e.g. a source table, stays prepared)
+  if (cache !== undefined && prepared === undefined && b.metastore.version === version) {
+    try {
+      cache.set(shape, version, prepareTablePull(transientDepsOf(b), query, props));
+    } catch {
+      // a shape that cannot be prepared takes the whole path each time
+    }
+  }
+  return result;
 }

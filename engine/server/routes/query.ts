@@ -1,8 +1,8 @@
 import { KsqlError } from '../../errors.js';
-import { isPullQuery, runPullQuery, startPushQuery, type PushQueryHandle, type TransientColumn } from '../../exec/transient.js';
+import { isPullQuery, startPushQuery, type PushQueryHandle, type TransientColumn } from '../../exec/transient.js';
 import { parseScript } from '../../sql/index.js';
 import type { Statement } from '../../sql/ast/statement.js';
-import { pullSnapshot, transientDepsOf, type KsqlBackend } from '../backend.js';
+import { runPull, transientDepsOf, type KsqlBackend } from '../backend.js';
 import type { HttpRequest, HttpResponse } from '../http/listener.js';
 import { HttpError, sendJson, type Route } from '../http/router.js';
 import { headerSchema, rowToJson, streamTypeName } from '../json.js';
@@ -46,12 +46,6 @@ function parseQuery(state: ServerState, text: string, vars: unknown): QueryState
   return st;
 }
 
-/** Pull queries over a backend that reads asynchronously get their source read first (tables from state where it keeps them). */
-async function pullDeps(b: KsqlBackend, st: QueryStatement, props: Readonly<Record<string, string>>, req: HttpRequest): Promise<ReturnType<typeof transientDepsOf>> {
-  const snapshot = await pullSnapshot(b, st.query, props, req.headers.authorization);
-  return transientDepsOf(b, undefined, { snapshot });
-}
-
 /** Starts a chunked response: status and type only (HTTP/1.1 chunks by itself; HTTP/2 forbids Transfer-Encoding). */
 function startStream(res: HttpResponse, type: string): void {
   res.statusCode = 200;
@@ -69,7 +63,7 @@ async function query(state: ServerState, req: HttpRequest, res: HttpResponse, ra
   try {
     st = parseQuery(state, text, body['sessionVariables']);
     if (isPullQuery(st.query)) {
-      const r = runPullQuery(await pullDeps(b, st, props, req), st, props);
+      const r = await runPull(b, st, props, req.headers.authorization);
       const items = [
         JSON.stringify({ header: { queryId: r.queryId, schema: headerSchema(r.columns, true) } }),
         ...r.rows.map((row) => `{"row":{"columns":${rowToJson(row, r.columns)}}}`),
@@ -148,7 +142,7 @@ async function queryStream(state: ServerState, req: HttpRequest, res: HttpRespon
   try {
     st = parseQuery(state, text, body['sessionVariables']);
     if (isPullQuery(st.query)) {
-      const r = runPullQuery(await pullDeps(b, st, props, req), st, props);
+      const r = await runPull(b, st, props, req.headers.authorization);
       const lines = [meta(r.queryId, r.columns), ...r.rows.map((row) => rowToJson(row, r.columns))];
       if (asJson) sendJson(res, 200, '[' + lines.join(',') + ']');
       else sendJson(res, 200, lines.map((l) => l + '\n').join(''), DELIMITED);
