@@ -7,6 +7,7 @@ import { isPullQuery, runPullQuery, startPushQuery, type PushQueryHandle, type T
 import { parseScript } from '../sql/index.js';
 import type { Statement } from '../sql/ast/statement.js';
 import { PULL_PARTITIONS_PATH, pullSnapshot, queryState, transientDepsOf, type KsqlBackend } from './backend.js';
+import { DRY_RUN_PATH, dryRunHandler } from './dry-run.js';
 import { describeEntity, describeFunctionEntity, showEntity, type Entity } from './describe.js';
 import { insertRow } from './inserts.js';
 import { headerSchema, rowToJson, streamTypeName } from './json.js';
@@ -160,6 +161,7 @@ export class KsqlRestServer {
       res.status(200).end();
     });
     app.post('/inserts-stream', (req, res) => this.#insertsStream(req, res));
+    app.post(DRY_RUN_PATH, json, dryRunHandler(() => this.#backend));
     // another process of the service asks for rows of partitions this one owns (pull queries served from state)
     app.post(PULL_PARTITIONS_PATH, express.text({ type: () => true, limit: '512mb' }), (req, res, next) => {
       const b = this.#backend;

@@ -40,6 +40,13 @@ export const KsqlQuerySpec = z
     state: QueryState.default('Running'),
     upgradePolicy: UpgradePolicy.default('ReplaceInPlace'),
     deletionPolicy: DeletionPolicy.default('Keep'),
+    progressDeadlineSeconds: z
+      .number()
+      .int()
+      .min(10)
+      .max(86400)
+      .default(300)
+      .describe('How long records may wait on the source topics with none consumed before the query is Stalled (condition Stalled=True, an event, STATE Stalled, and the KsqlQueryStalled alert)'),
   })
   .strict();
 export type KsqlQuerySpec = z.infer<typeof KsqlQuerySpec>;
@@ -83,8 +90,13 @@ export const QueryStats = z
   .strict();
 export type QueryStats = z.infer<typeof QueryStats>;
 
+/** What the queries do, as observed (the STATE column): the engine's state, Stalled when records wait and none are consumed. */
+export const ObservedQueryState = z.enum(['Pending', 'Running', 'Paused', 'Stalled', 'Error']);
+export type ObservedQueryState = z.infer<typeof ObservedQueryState>;
+
 export const KsqlQueryStatus = z
   .object({
+    state: ObservedQueryState.optional(),
     observedGeneration: z.number().int().min(0).optional(),
     conditions: Conditions.optional(),
     queries: z.array(QueryStatus).optional(),
@@ -108,7 +120,7 @@ export const KsqlQuery = z
 export type KsqlQuery = z.infer<typeof KsqlQuery>;
 export type KsqlQueryInput = z.input<typeof KsqlQuery>;
 
-export const KsqlQueryConditionType = { ...CommonConditionType, SqlValid: 'SqlValid' } as const;
+export const KsqlQueryConditionType = { ...CommonConditionType, SqlValid: 'SqlValid', Stalled: 'Stalled' } as const;
 
 export const KSQL_QUERY_CRD: CrdInfo = {
   kind: KSQL_QUERY_KIND,
@@ -118,7 +130,7 @@ export const KSQL_QUERY_CRD: CrdInfo = {
   categories: ['ksetl'],
   printerColumns: [
     { name: 'Cluster', type: 'string', jsonPath: '.spec.clusterRef.name' },
-    { name: 'State', type: 'string', jsonPath: '.spec.state' },
+    { name: 'State', type: 'string', jsonPath: '.status.state' },
     { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status' },
     { name: 'SqlValid', type: 'string', jsonPath: '.status.conditions[?(@.type=="SqlValid")].status' },
     { name: 'Queries', type: 'string', jsonPath: '.status.queries[*].id', priority: 1 },
