@@ -162,7 +162,7 @@ export type KsqlCluster = z.infer<typeof KsqlCluster>;
 export type KsqlClusterInput = z.input<typeof KsqlCluster>;
 
 /** `MonitoringReady`: the dashboards, scrape configuration and alert rules asked for are provisioned as asked. */
-export const KsqlClusterConditionType = { ...CommonConditionType, MonitoringReady: 'MonitoringReady' } as const;
+export const KsqlClusterConditionType = { ...CommonConditionType, MonitoringReady: 'MonitoringReady', KafkaReachable: 'KafkaReachable' } as const;
 
 export const KSQL_CLUSTER_CRD: CrdInfo = {
   kind: KSQL_CLUSTER_KIND,

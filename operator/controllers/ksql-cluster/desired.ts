@@ -309,6 +309,10 @@ function engineContainer(kc: KsqlCluster, opts: RenderOptions, add: PodTemplateA
     livenessProbe: { ...probe(), initialDelaySeconds: 30, failureThreshold: 6 },
     volumeMounts: mounts,
     securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+    // the engine writes its fatal error to /dev/termination-log; a crash that could not (an uncaught error) leaves its log's tail
+    // there instead: the KsqlCluster's Degraded condition shows it
+    terminationMessagePath: '/dev/termination-log',
+    terminationMessagePolicy: 'FallbackToLogsOnError',
   };
 }
 

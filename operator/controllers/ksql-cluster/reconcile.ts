@@ -10,7 +10,7 @@
  * still-running engines), then the finalizer is removed.
  */
 import { createHash } from 'node:crypto';
-import type { V1StatefulSet } from '@kubernetes/client-node';
+import type { V1Pod, V1StatefulSet } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Condition } from '../../api/conditions.js';
 import type { KsqlCluster } from '../../api/ksql-cluster.js';
@@ -27,6 +27,7 @@ import { CLUSTER_FINALIZER, applyFinalizer, hasFinalizer } from '../finalizers.j
 import { applyStatusIfChanged } from '../status.js';
 import { ANNOTATION } from '../../names.js';
 import { clusterObjectsInApplyOrder, renderCluster, type RenderOptions } from './desired.js';
+import { KAFKA_CONDITION, engineHealthConditions } from './engine-health.js';
 import { podTemplateViolations } from './pod-security.js';
 import { MONITORING_CONDITION, monitoringCondition, observeMonitoring, provisionMonitoring } from './provision.js';
 
@@ -102,7 +103,7 @@ export async function reconcileCluster(deps: ClusterReconcilerDeps, namespace: s
   const writeStatus = async (status: Record<string, unknown>, conditions: ConditionInput[]): Promise<void> => {
     const merged = mergeConditions(oldConditions, conditions, now(), generation);
     for (const c of transitions(oldConditions, merged)) {
-      const good = c.type === 'Degraded' ? c.status === 'False' : c.type === 'Ready' || c.type === MONITORING_CONDITION ? c.status === 'True' : true;
+      const good = c.type === 'Degraded' ? c.status === 'False' : c.type === 'Ready' || c.type === MONITORING_CONDITION || c.type === KAFKA_CONDITION ? c.status !== 'False' : true;
       events.record(raw, good ? 'Normal' : 'Warning', c.reason, 'Reconcile', `${c.type}=${c.status}${c.message ? `: ${c.message}` : ''}`);
     }
     await applyStatusIfChanged(kube, raw, { ...status, observedGeneration: generation ?? 0, conditions: merged });
@@ -160,7 +161,11 @@ export async function reconcileCluster(deps: ClusterReconcilerDeps, namespace: s
     events.record(raw, 'Normal', 'ConfigChanged', 'Apply', `engine configuration changed (hash ${raw.status.configHash} → ${hash}); rolling the engine pods`);
   }
   const failures = await provisionMonitoring(kube, kc, desired.monitoring, observedMonitoring, log);
-  const conditions = [...rolloutConditions(sts, kc.spec.replicas, secrets.missing), monitoringCondition(desired.monitoring, observedMonitoring, failures)];
+  // the pods: a crash loop's termination message, whether the engines reach Kafka
+  const pods = (await kube.list<V1Pod & KubeObject>(RESOURCE.Pod, namespace, { labelSelector: selectorString(engineSelector(name)) })).items;
+  const health = engineHealthConditions(pods);
+  const rollout = rolloutConditions(sts, kc.spec.replicas, secrets.missing).map((c) => (c.type === 'Degraded' && c.status === 'False' && health.degraded ? health.degraded : c));
+  const conditions = [...rollout, health.kafka, monitoringCondition(desired.monitoring, observedMonitoring, failures)];
   const id = serviceId(kc);
   await writeStatus(
     {

@@ -106,7 +106,7 @@ export async function reconcileQuery(deps: QueryReconcilerDeps, namespace: strin
   const writeStatus = async (update: Partial<KsqlQueryStatus>, conditions: ConditionInput[], carry = true): Promise<void> => {
     const merged = mergeConditions(old.conditions, conditions, now(), generation);
     for (const c of transitions(old.conditions, merged)) {
-      const good = c.type === 'Degraded' ? c.status === 'False' : c.status === 'True';
+      const good = c.type === 'Degraded' || c.type === 'Stalled' ? c.status === 'False' : c.status === 'True';
       events.record(raw, good ? 'Normal' : 'Warning', c.reason, 'Reconcile', `${c.type}=${c.status}${c.message ? `: ${c.message}` : ''}`);
     }
     const status = carry ? carriedStatus(old, update) : update;
