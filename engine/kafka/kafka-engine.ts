@@ -600,8 +600,25 @@ export class KafkaEngine {
         if (keepState) return; // the query goes on: its metrics series too
         this.metrics.removeQuery(queryId);
         if (!replaying && runner.internalTopics.length > 0) await this.port.admin.deleteTopics(runner.internalTopics).catch(() => {});
+        // and its consumer group, as ksqlDB's query cleanup does; not waited for: the other processes leave it when they apply the TERMINATE
+        if (!replaying) void this.#deleteGroup(names.queryGroupId(this.serviceId, queryId));
       }),
     );
+  }
+
+  /** Deletes a consumer group once its last member left (retried for about a minute; best effort). */
+  async #deleteGroup(groupId: string): Promise<void> {
+    const admin = this.port.admin;
+    if (!admin.deleteGroups) return;
+    for (let attempt = 0; attempt < 12 && !this.#closed; attempt++) {
+      try {
+        if ((await admin.deleteGroups([groupId])).nonEmpty.length === 0) return;
+      } catch (e) {
+        this.logger.warn({ err: e, group: groupId }, 'could not delete the consumer group of a terminated query');
+        return;
+      }
+      await new Promise<void>((r) => setTimeout(r, Math.min(10_000, 1_000 * 2 ** attempt)).unref());
+    }
   }
 
   #sharedProducer(): Promise<KafkaProducer> {

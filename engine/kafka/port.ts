@@ -68,6 +68,12 @@ export interface KafkaAdmin {
   describeGroup?(groupId: string): Promise<GroupMember[]>;
   /** Every consumer group id of the cluster (benchmarks and tests count them). */
   listGroups?(): Promise<string[]>;
+  /**
+   * Deletes consumer groups (a terminated query's, a deleted service's); groups
+   * that do not exist are left out. Groups that still have members are not
+   * deleted and come back in `nonEmpty` (the caller retries once they left).
+   */
+  deleteGroups?(groupIds: readonly string[]): Promise<{ readonly nonEmpty: readonly string[] }>;
 }
 
 export interface GroupMember {
