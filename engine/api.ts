@@ -17,6 +17,9 @@ export type { Statement } from './sql/index.js';
 
 // ---- Kafka names of a service (ksqlDB's naming) ------------------------------------------
 export { commandTopic, processingLogTopic, queryApplicationId, queryGroupId, isInternalTopic, DEFAULT_SERVICE_ID } from './kafka/names.js';
+/** What a service id owns on Kafka, and deleting it (a KsqlCluster with deletionPolicy: Delete). */
+export { deleteServiceFromKafka, serviceOwned, type ServiceCleanup } from './kafka/service-cleanup.js';
+export type { KafkajsPortOptions as KafkaConnectionOptions } from './kafka/kafkajs-port.js';
 
 // ---- the REST API ------------------------------------------------------------------
 export { DRY_RUN_PATH, type DryRunResult, type DryRunStatement } from './server/dry-run.js';

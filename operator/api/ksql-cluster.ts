@@ -98,6 +98,42 @@ export const RESERVED_CONFIG_KEYS = [
   'ksetl.basic.auth.password',
 ] as const;
 
+/**
+ * What deleting the KsqlCluster does on Kafka. `Keep`: nothing (a cluster of
+ * the same service id created later finds its queries again). `Delete`: once
+ * its KsqlQueries and engines are gone, the command topic, the processing-log
+ * topic, every internal topic and every consumer group of its service id are
+ * deleted (sink topics follow each KsqlQuery's own deletionPolicy).
+ */
+export const ClusterDeletionPolicy = z
+  .enum(['Keep', 'Delete'])
+  .describe(
+    'Keep: deleting the cluster leaves its Kafka topics and consumer groups. Delete: once its KsqlQueries and engines are gone, the command topic, the processing-log topic, the internal topics and the consumer groups of its service id are deleted (sink topics follow each KsqlQuery\'s deletionPolicy)',
+  );
+export type ClusterDeletionPolicy = z.infer<typeof ClusterDeletionPolicy>;
+
+const TopicPrefix = z.string().min(1).max(200).regex(/^[a-zA-Z0-9._-]+$/, 'must be a Kafka topic name prefix');
+
+/**
+ * The Kafka topics a team's queries may use on a shared Kafka. Enforced when
+ * a KsqlQuery is validated (the engine's dry run names the topics each
+ * statement reads and writes): a statement outside them is refused with
+ * SqlValid=False, reason TopicNotAllowed. Mirror it with Kafka ACLs for the
+ * cluster's principal (docs/security.md).
+ */
+export const TopicAccess = z
+  .object({
+    read: z.array(TopicPrefix).max(50).optional().describe('Prefixes of the topics queries may read (declared streams and tables); the write prefixes are readable too'),
+    write: z
+      .array(TopicPrefix)
+      .min(1)
+      .max(50)
+      .describe('Prefixes of the topics queries may write (CREATE ... AS SELECT and INSERT INTO sinks). A sink without KAFKA_TOPIC is named <first prefix><NAME> (ksql.output.topic.name.prefix)'),
+  })
+  .strict()
+  .describe('The topic prefixes this cluster\'s queries may read and write on a shared Kafka, enforced at validation');
+export type TopicAccess = z.infer<typeof TopicAccess>;
+
 export const KsqlClusterSpec = z
   .object({
     replicas: z.number().int().min(0).max(100).default(1).describe('Engine pods'),
@@ -118,6 +154,8 @@ export const KsqlClusterSpec = z
     ),
     monitoring: Monitoring.optional(),
     logging: Logging.optional(),
+    deletionPolicy: ClusterDeletionPolicy.default('Keep'),
+    topics: TopicAccess.optional(),
   })
   .strict();
 export type KsqlClusterSpec = z.infer<typeof KsqlClusterSpec>;

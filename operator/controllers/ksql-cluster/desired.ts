@@ -120,6 +120,9 @@ export function engineConfig(kc: KsqlCluster): [string, string][] {
     out.push(['ksql.logging.processing.topic.auto.create', 'true'], ['ksql.logging.processing.stream.auto.create', 'true']);
     if (topicLog.topic) out.push(['ksql.logging.processing.topic.name', topicLog.topic]);
   }
+  // team isolation: a sink without KAFKA_TOPIC is named <first write prefix><NAME>
+  const sinkPrefix = kc.spec.topics?.write[0];
+  if (sinkPrefix && kc.spec.config?.['ksql.output.topic.name.prefix'] === undefined) out.push(['ksql.output.topic.name.prefix', sinkPrefix]);
   const overrides = Object.entries(kc.spec.config ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return [...out, ...overrides];
 }

@@ -103,11 +103,11 @@ const SRC = `CREATE STREAM src (user_id VARCHAR KEY, service VARCHAR) WITH (KAFK
 const sql = (cols: string) => `${SRC}\nCREATE STREAM by_service WITH (KAFKA_TOPIC='by-service', VALUE_FORMAT='JSON') AS SELECT ${cols} FROM src EMIT CHANGES;`;
 const condition = (o: Obj, type: string) => o.status?.conditions?.find((c) => c.type === type);
 
-function setup(spec: Record<string, unknown>) {
+function setup(spec: Record<string, unknown>, clusterSpec: Record<string, unknown> = {}) {
   const meta = { namespace: 'team-a', uid: 'u-1', generation: 1, resourceVersion: '1' };
   const kube = new FakeKube(
     { apiVersion: 'ksetl.io/v1alpha1', kind: 'KsqlQuery', metadata: { name: 'q', ...meta }, spec: { clusterRef: { name: 'c' }, ...spec } },
-    { apiVersion: 'ksetl.io/v1alpha1', kind: 'KsqlCluster', metadata: { name: 'c', ...meta }, spec: {} },
+    { apiVersion: 'ksetl.io/v1alpha1', kind: 'KsqlCluster', metadata: { name: 'c', ...meta }, spec: clusterSpec },
   );
   const engine = new FakeEngine();
   const events: EventRecorder = { record: () => undefined };
@@ -256,5 +256,19 @@ describe('reconcileQuery', () => {
     await reconcile();
     expect(kube.query.status?.state).toBe('Running');
     expect(condition(kube.query, 'Stalled')?.status).toBe('False');
+  });
+
+  it('refuses a query writing outside the cluster\'s topic prefixes (SqlValid=False, TopicNotAllowed) and submits nothing', async () => {
+    const { kube, engine, reconcile } = setup({ sql: sql('user_id, service') }, { topics: { read: ['signups'], write: ['team-a.'] } });
+    engine.refuse = { kind: 'Valid', topics: { reads: ['signups'], writes: ['by-service'] } };
+    await reconcile();
+    expect(condition(kube.query, 'SqlValid')).toMatchObject({ status: 'False', reason: 'TopicNotAllowed' });
+    expect(condition(kube.query, 'SqlValid')?.message).toContain("writes 'by-service' outside the cluster's write prefixes [team-a.]");
+    expect(engine.submitted.filter((x) => !x.startsWith('SHOW'))).toEqual([]);
+    engine.refuse = { kind: 'Valid', topics: { reads: ['signups'], writes: ['team-a.by-service'] } };
+    kube.edit({ sql: sql('user_id, service').replace("'by-service'", "'team-a.by-service'") });
+    await reconcile();
+    expect(condition(kube.query, 'SqlValid')?.status).toBe('True');
+    expect(condition(kube.query, 'Ready')?.status).toBe('True');
   });
 });

@@ -38,7 +38,10 @@ import {
   type SqlProblem,
 } from './plan.js';
 import { nextFigures, DEFAULT_STATS_OPTIONS, type StatsOptions } from './stats.js';
+import { describeViolations, topicViolations } from './topic-access.js';
 import { validationKey, type Validation } from './validate.js';
+import { TopicAccess } from '../../api/ksql-cluster.js';
+import { processingLogTopic } from '../../../engine/api.js';
 
 export interface QueryReconcilerDeps {
   readonly kube: KubePort;
@@ -180,6 +183,17 @@ export async function reconcileQuery(deps: QueryReconcilerDeps, namespace: strin
     validation = await engine.dryRun(kq.spec.sql, baseProps, [...mine]);
     deps.memory.rememberValidation(key, vkey, validation);
     log.info({ result: validation.kind }, 'SQL validated by the engine (dry run)');
+  }
+  // team isolation: the topics the dry run says the statements read and write, against the cluster's spec.topics
+  const access = TopicAccess.safeParse((cluster as { spec?: { topics?: unknown } }).spec?.topics);
+  const violations = validation.kind === 'Valid' && access.success && access.data ? topicViolations(validation.topics, access.data, clusterOwnTopics(cluster, namespace, clusterName)) : [];
+  if (violations.length > 0 && access.success && access.data) {
+    const message = describeViolations(violations, access.data);
+    await writeStatus({ lastError: { message, reason: 'TopicNotAllowed', time: iso(now()) } }, [
+      { type: 'SqlValid', status: 'False', reason: 'TopicNotAllowed', message },
+      { type: 'Ready', status: old.lastAppliedSql ? 'Unknown' : 'False', reason: 'TopicNotAllowed', message: 'spec.sql uses topics outside the cluster\'s spec.topics; nothing was submitted' },
+    ]);
+    return {};
   }
   if (validation.kind === 'Invalid') {
     const semantic = validation.problem;
@@ -375,4 +389,11 @@ async function finalize(deps: QueryReconcilerDeps, raw: RawQuery, log: Logger): 
     }
     throw e;
   }
+}
+
+/** Topics of the cluster itself its queries may read whatever spec.topics says: its processing log. */
+function clusterOwnTopics(cluster: RawCluster, namespace: string, name: string): string[] {
+  const spec = (cluster as { spec?: { serviceId?: string; logging?: { kafkaTopic?: { topic?: string } } } }).spec;
+  const id = spec?.serviceId ?? `${namespace}_${name}_`;
+  return [processingLogTopic(id), ...(spec?.logging?.kafkaTopic?.topic ? [spec.logging.kafkaTopic.topic] : [])];
 }
