@@ -56,7 +56,9 @@ export const KafkaConnection = z
   .strict();
 export type KafkaConnection = z.infer<typeof KafkaConnection>;
 
-export const ProcessingGuarantee = z.enum(['at_least_once', 'exactly_once_v2']);
+export const ProcessingGuarantee = z
+  .enum(['at_least_once', 'exactly_once_v2'])
+  .describe('processing.guarantee of every query: at_least_once (a record may be processed again after a failure) or exactly_once_v2 (Kafka transactions; outputs visible once committed)');
 export type ProcessingGuarantee = z.infer<typeof ProcessingGuarantee>;
 
 export const Storage = z
@@ -138,9 +140,9 @@ export const KsqlClusterSpec = z
   .object({
     replicas: z.number().int().min(0).max(100).default(1).describe('Engine pods'),
     image: z.string().min(1).optional().describe('Engine image; defaults to the operator\'s own version'),
-    imagePullPolicy: z.enum(['Always', 'IfNotPresent', 'Never']).optional(),
-    resources: ResourceRequirements.optional(),
-    kafka: KafkaConnection,
+    imagePullPolicy: z.enum(['Always', 'IfNotPresent', 'Never']).optional().describe('The engine container\'s imagePullPolicy'),
+    resources: ResourceRequirements.optional().describe('CPU and memory requests and limits of each engine container'),
+    kafka: KafkaConnection.describe('The Kafka cluster the engines read and write: bootstrap servers, SASL and TLS'),
     serviceId: ServiceId.optional().describe(
       'ksql.service.id; defaults to <namespace>_<name>_. Immutable: internal topics and the command topic are named after it',
     ),
@@ -163,26 +165,27 @@ export type KsqlClusterSpecInput = z.input<typeof KsqlClusterSpec>;
 
 export const DashboardRef = z
   .object({
-    name: z.string(),
-    uid: z.string(),
-    url: z.string().optional(),
+    name: z.string().describe('The dashboard\'s ConfigMap'),
+    uid: z.string().describe('The Grafana dashboard uid'),
+    url: z.string().optional().describe('The dashboard in Grafana, when spec.monitoring gives Grafana\'s URL'),
   })
-  .strict();
+  .strict()
+  .describe('A Grafana dashboard rendered for the cluster');
 
 export const KsqlClusterStatus = z
   .object({
-    observedGeneration: z.number().int().min(0).optional(),
-    conditions: Conditions.optional(),
-    replicas: z.number().int().min(0).optional(),
-    readyReplicas: z.number().int().min(0).optional(),
+    observedGeneration: z.number().int().min(0).optional().describe('The generation this status is about'),
+    conditions: Conditions.optional().describe('Ready, Progressing, Degraded (with a crash-looping engine\'s termination message), KafkaReachable, MonitoringReady'),
+    replicas: z.number().int().min(0).optional().describe('Engine pods that exist'),
+    readyReplicas: z.number().int().min(0).optional().describe('Engine pods that are ready'),
     /** label selector of the engine pods, for the scale subresource (HPA) */
-    selector: z.string().optional(),
-    restEndpoint: z.string().optional(),
-    serviceId: z.string().optional(),
-    internalTopicPrefix: z.string().optional(),
+    selector: z.string().optional().describe('Label selector of the engine pods (the scale subresource)'),
+    restEndpoint: z.string().optional().describe('The engines\' REST API inside the Kubernetes cluster'),
+    serviceId: z.string().optional().describe('ksql.service.id of the engines'),
+    internalTopicPrefix: z.string().optional().describe('The prefix of the command topic, internal topics and consumer groups on Kafka'),
     /** hash of the rendered engine configuration the pods were last rolled to */
-    configHash: z.string().optional(),
-    dashboards: z.array(DashboardRef).optional(),
+    configHash: z.string().optional().describe('Hash of the engine configuration the pods were last rolled to'),
+    dashboards: z.array(DashboardRef).optional().describe('The Grafana dashboards rendered for the cluster'),
   })
   .strict();
 export type KsqlClusterStatus = z.infer<typeof KsqlClusterStatus>;

@@ -120,6 +120,9 @@ export const CONTROLLERS = [
   'resourcequota-controller',
   'persistentvolume-binder-controller',
   'pod-garbage-collector-controller',
+  // a deleted PVC goes once no pod uses it (without it PVCs stay Terminating: a cluster of the same name cannot be created again)
+  'persistentvolumeclaim-protection-controller',
+  'persistentvolume-protection-controller',
 ] as const;
 
 /** Picks `n` distinct free loopback ports (bind to 0, read, close). */
