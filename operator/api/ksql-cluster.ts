@@ -23,25 +23,27 @@ export type SaslMechanism = z.infer<typeof SaslMechanism>;
 
 export const KafkaSasl = z
   .object({
-    mechanism: SaslMechanism,
+    mechanism: SaslMechanism.describe('The SASL mechanism'),
     /** the Secret holding the user name and password */
-    secretRef: LocalObjectReference,
-    usernameKey: DataKey.default('username'),
-    passwordKey: DataKey.default('password'),
+    secretRef: LocalObjectReference.describe('The Secret (in this namespace) holding the user name and password'),
+    usernameKey: DataKey.default('username').describe("The Secret's key of the user name"),
+    passwordKey: DataKey.default('password').describe("The Secret's key of the password"),
   })
-  .strict();
+  .strict()
+  .describe("SASL authentication to the brokers; the engines' principal");
 export type KafkaSasl = z.infer<typeof KafkaSasl>;
 
 /** TLS to the brokers; present means on. Without `caKey` the system trust store is used. */
 export const KafkaTls = z
   .object({
-    secretRef: LocalObjectReference.optional(),
-    caKey: DataKey.optional(),
+    secretRef: LocalObjectReference.optional().describe('The Secret holding the CA and the client certificate and key'),
+    caKey: DataKey.optional().describe("The Secret's key of the CA certificate (PEM); without it the system trust store is used"),
     /** client certificate and key for mutual TLS (both or neither) */
-    certKey: DataKey.optional(),
-    keyKey: DataKey.optional(),
+    certKey: DataKey.optional().describe("The Secret's key of the client certificate (PEM), for mutual TLS"),
+    keyKey: DataKey.optional().describe("The Secret's key of the client key (PEM), for mutual TLS"),
   })
-  .strict();
+  .strict()
+  .describe('TLS to the brokers; present means on');
 export type KafkaTls = z.infer<typeof KafkaTls>;
 
 export const KafkaConnection = z
@@ -63,8 +65,8 @@ export type ProcessingGuarantee = z.infer<typeof ProcessingGuarantee>;
 
 export const Storage = z
   .object({
-    size: Quantity.default('10Gi'),
-    storageClassName: z.string().min(1).max(253).optional(),
+    size: Quantity.default('10Gi').describe('Size of each engine pod\'s volume'),
+    storageClassName: z.string().min(1).max(253).optional().describe('StorageClass of the volumes; the cluster default when unset'),
   })
   .strict()
   .describe('The persistent volume each engine pod keeps its state stores on');
