@@ -119,7 +119,7 @@ export class KafkaEngine {
       topicPartitions: (name) => this.#topics.get(name)?.partitions,
       createTopic: (name, partitions, config) => this.#createTopic(name, partitions, config ?? {}),
       deleteTopic: (name) => this.#deleteTopic(name),
-      startQuery: (id, root, opts) => this.#startQuery(id, root, opts.earliest),
+      startQuery: (id, root, opts) => this.#startQuery(id, root, opts.earliest, opts.properties ?? {}),
       stopQuery: (id, opts) => this.#stopQuery(id, opts?.keepState ?? false),
       produce: (topic, rec) => void this.#track(this.produce(topic, rec)),
     };
@@ -541,7 +541,7 @@ export class KafkaEngine {
     else this.port.forgetTopics?.([name]);
   }
 
-  #startQuery(queryId: string, root: Step, earliest: boolean): void {
+  #startQuery(queryId: string, root: Step, earliest: boolean, statementProperties: Readonly<Record<string, string>>): void {
     const runner = new QueryRunner({
       port: this.port,
       serviceId: this.serviceId,
@@ -549,7 +549,7 @@ export class KafkaEngine {
       root,
       functions: this.functions,
       registry: this.registry,
-      properties: this.executor.properties,
+      properties: { ...this.executor.properties, ...perQueryTuning(statementProperties) },
       log: this.processingLog,
       processingLogTopic: this.processingLogTopic,
       processingLogHeaders: this.#processingLogHeaders(queryId),
@@ -673,4 +673,20 @@ async function failedWork(work: readonly Promise<unknown>[], st: Statement): Pro
   const message = failure.reason instanceof Error ? failure.reason.message : String(failure.reason);
   if (st.kind === 'InsertValues') throw new KsqlError(`Failed to insert values into '${st.target}'. ${message}`, st.loc);
   throw new KsqlError(`${st.text.trim()} was executed, but its Kafka work failed: ${message}`, st.loc);
+}
+
+/**
+ * The Kafka Streams settings a statement's streamsProperties may set for its
+ * own query, as in ksqlDB (`max.task.idle.ms`, `buffered.records.per.partition`,
+ * with or without the `ksql.streams.` prefix); nothing else of the engine's
+ * configuration (state directory, guarantees, clients) can be changed per query.
+ */
+const PER_QUERY = ['max.task.idle.ms', 'buffered.records.per.partition'];
+function perQueryTuning(p: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of PER_QUERY) {
+    const v = p[`ksql.streams.${k}`] ?? p[k];
+    if (v !== undefined) out[`ksql.streams.${k}`] = v;
+  }
+  return out;
 }

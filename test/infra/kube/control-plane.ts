@@ -420,6 +420,8 @@ export async function startControlPlane(options: StartControlPlaneOptions = {}):
       `--service-account-signing-key-file=${join(pki, 'sa.key')}`,
       `--service-cluster-ip-range=${serviceRange}`,
       '--allow-privileged=true',
+      // the pod runner's Node: its kubelet API (kubectl logs) at the InternalIP, not at a host name nothing resolves
+      '--kubelet-preferred-address-types=InternalIP,Hostname',
       '--profiling=false',
       '--v=1',
       ...(options.apiserverArgs ?? []),

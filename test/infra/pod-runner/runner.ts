@@ -31,6 +31,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { V1Container, V1Pod, V1PodStatus, V1Volume } from '@kubernetes/client-node';
 import { KubeRest, isConflict, isNotFound, type KubeList, type WatchEvent } from './kube-rest.js';
+import { startKubeletServer } from './kubelet-server.js';
 import {
   PodSpecError,
   containerEnv,
@@ -173,6 +174,16 @@ export async function startPodRunner(options: PodRunnerOptions): Promise<PodRunn
 
   // ---- the node --------------------------------------------------------------------
 
+  // the kubelet API `kubectl logs` is proxied to (the API server reaches it at the InternalIP)
+  const kubelet = await startKubeletServer({
+    host: HOST_IP,
+    dir,
+    logFile: (ns, name, container) => {
+      const p = [...pods.values()].find((x) => x.key === `${ns}/${name}`);
+      return p && p.containers.some((c) => c.spec.name === container) ? logPath(ns, name, container) : null;
+    },
+  });
+
   const nodeStatus = () => {
     const t = now();
     const cond = (type: string, status: string, reason: string, message: string) => ({ type, status, reason, message, lastHeartbeatTime: t, lastTransitionTime: started });
@@ -189,7 +200,7 @@ export async function startPodRunner(options: PodRunnerOptions): Promise<PodRunn
         { type: 'InternalIP', address: HOST_IP },
         { type: 'Hostname', address: nodeName },
       ],
-      daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
+      daemonEndpoints: { kubeletEndpoint: { Port: kubelet.port } },
       nodeInfo: {
         machineID: '',
         systemUUID: '',
@@ -696,6 +707,7 @@ export async function startPodRunner(options: PodRunnerOptions): Promise<PodRunn
       abort.abort();
       clearInterval(heartbeatTimer);
       clearInterval(probeTimer);
+      await kubelet.close();
       await watchLoop;
       await Promise.all([...pods.values()].map((p) => killPod(p, 10)));
       for (const p of pods.values()) await rm(p.dir, { recursive: true, force: true });
