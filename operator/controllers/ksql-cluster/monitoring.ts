@@ -559,7 +559,10 @@ export function desiredMonitoring(kc: KsqlCluster, opts: MonitoringOptions): Des
   };
 
   const scrape = scrapeKind(m, opts, notes);
-  if (scrape === 'Annotations') Object.assign(podTemplate.annotations, scrapeAnnotations());
+  // the pod template depends on the spec only, never on what is discovered: under Auto the pods carry the
+  // scrape annotations whether or not the Prometheus Operator is installed (it ignores them), so installing it
+  // adds a ServiceMonitor without rolling every engine pod
+  if (scrape === 'Annotations' || (m.enabled && m.scrape.mode === 'Auto')) Object.assign(podTemplate.annotations, scrapeAnnotations());
 
   let prometheusRule: MonitoringObject | null = null;
   if (m.enabled && m.prometheusRule.enabled) {
