@@ -9,7 +9,7 @@
  */
 import type { Logger } from 'pino';
 import type { Condition } from '../../api/conditions.js';
-import type { KsqlQueryStatus, ObservedQueryState, PersistentQueryState, QueryStats, QueryStatus, SqlError } from '../../api/ksql-query.js';
+import type { KsqlQueryStatus, PersistentQueryState, QueryStats, QueryStatus, SqlError } from '../../api/ksql-query.js';
 import { formatErrors, parseKsqlQuery } from '../../api/parse.js';
 import type { EventRecorder } from '../../kube/events.js';
 import type { KubeObject, KubePort } from '../../kube/port.js';
@@ -37,6 +37,7 @@ import {
   type PlannedStatement,
   type SqlProblem,
 } from './plan.js';
+import { observedStatus } from './observed.js';
 import { nextFigures, DEFAULT_STATS_OPTIONS, type StatsOptions } from './stats.js';
 import { describeViolations, topicViolations } from './topic-access.js';
 import { validationKey, type Validation } from './validate.js';
@@ -268,34 +269,29 @@ export async function reconcileQuery(deps: QueryReconcilerDeps, namespace: strin
   const fig = await figures(engine, deps, key, finalQueries, old.stats, now(), kq.spec.progressDeadlineSeconds * 1000);
   const stats = fig?.stats;
 
-  // 6. conditions
-  const expected = running.filter((s) => s.kind === 'CreateAsSelect' || s.kind === 'InsertInto').length;
-  const wantState: PersistentQueryState = kq.spec.state === 'Paused' ? 'Paused' : 'Running';
-  const errored = queries.filter((q) => q.state === 'Error');
-  const allThere = queries.length >= expected && queries.every((q) => q.state === wantState);
-  const ready: ConditionInput = allThere
-    ? { type: 'Ready', status: 'True', reason: expected === 0 ? 'SourcesDeclared' : wantState === 'Paused' ? 'QueriesPaused' : 'QueriesRunning', message: `${queries.length} persistent quer${queries.length === 1 ? 'y' : 'ies'} ${wantState === 'Paused' ? 'paused' : 'running'}` }
-    : { type: 'Ready', status: 'False', reason: errored.length ? 'QueryError' : 'QueriesNotRunning', message: queries.map((q) => `${q.id}=${q.state}`).join(', ') || 'no query running yet' };
-  if (errored.length && degraded.status === 'False') degraded = { type: 'Degraded', status: 'True', reason: 'QueryError', message: errored.map((q) => `${q.id}: ${q.error ?? 'ERROR'}`).join('; ') };
-  const stalledFor = wantState === 'Running' && allThere && fig ? fig.stalledForMs : null;
-  const stalled: ConditionInput =
-    stalledFor !== null
-      ? { type: 'Stalled', status: 'True', reason: 'NoProgress', message: `${stats?.consumerLag ?? 0} record(s) wait on the source topics and none was consumed for ${Math.round(stalledFor / 1000)} s (progressDeadlineSeconds: ${kq.spec.progressDeadlineSeconds})` }
-      : { type: 'Stalled', status: 'False', reason: 'Progressing', message: '' };
-  const observed: ObservedQueryState = errored.length ? 'Error' : stalledFor !== null ? 'Stalled' : allThere ? wantState : 'Pending';
+  // 6. status from what was observed (observed.ts, pure)
+  const seen = observedStatus({
+    expected: running.filter((s) => s.kind === 'CreateAsSelect' || s.kind === 'InsertInto').length,
+    want: kq.spec.state === 'Paused' ? 'Paused' : 'Running',
+    queries,
+    degraded,
+    stalledForMs: fig ? fig.stalledForMs : null,
+    consumerLag: stats?.consumerLag ?? 0,
+    progressDeadlineSeconds: kq.spec.progressDeadlineSeconds,
+  });
   const sqlValid: ConditionInput =
     validation.kind === 'Unsupported'
       ? { type: 'SqlValid', status: 'True', reason: 'NotDryRun', message: `${validation.message}; each statement was checked as it was submitted` }
       : { type: 'SqlValid', status: 'True', reason: 'SqlValid', message: `${wanted.length} statement(s) accepted by the cluster's engine (dry run)` };
   const status: Partial<KsqlQueryStatus> = {
-    state: observed,
+    state: seen.state,
     queries,
     sinkTopics: [...new Set(finalQueries.flatMap((q) => q.sinkTopics))].sort(),
     ...(lastAppliedSql !== undefined ? { lastAppliedSql } : {}),
     ...(stats ? { stats } : {}),
   };
   if (lastError) status.lastError = lastError;
-  await writeStatus(status, [sqlValid, ready, degraded, stalled], false);
+  await writeStatus(status, [sqlValid, seen.ready, seen.degraded, seen.stalled], false);
   return { requeueAfterMs: deps.pollMs ?? 15_000 };
 }
 
