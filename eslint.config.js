@@ -18,6 +18,23 @@ export default tseslint.config(
     },
   },
   {
+    // the operator reaches the engine through its public API module only (engine/api.ts)
+    files: ['operator/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/engine/**', '!**/engine/api.js'],
+              message: 'The operator imports the engine through engine/api.js only (its public API); add what you need there.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.test.ts', '**/*.test-support.ts', 'test/**', 'bench/**'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },

@@ -231,6 +231,17 @@ export function operatorAlerts(): AlertGroup {
         source: 'operator',
       },
       {
+        // a stuck query with flat lag never trips KsetlConsumerLagGrowing; the operator's Stalled condition
+        // (records waiting, none consumed for spec.progressDeadlineSeconds) does
+        alert: 'KsetlKsqlQueryStalled',
+        conditions: [{ expr: 'max by (namespace, name) (ksetl_operator_resource_condition{kind="KsqlQuery", type="Stalled", status="True"})', op: '==', value: 1 }],
+        for: '1m',
+        severity: 'warning',
+        summary: 'KsqlQuery {{ $labels.namespace }}/{{ $labels.name }} is stalled',
+        description: "Records wait on the source topics of KsqlQuery {{ $labels.namespace }}/{{ $labels.name }} and none has been consumed for its progressDeadlineSeconds; its Stalled condition and its queries' errors say more.",
+        source: 'operator',
+      },
+      {
         alert: 'KsetlOperatorNoLeader',
         conditions: [{ expr: 'sum(ksetl_operator_leader)', op: '<', value: 1 }],
         for: '5m',

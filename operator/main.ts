@@ -17,6 +17,7 @@ import { KSQL_CLUSTER_KIND } from './api/ksql-cluster.js';
 import { Controller } from './controllers/controller.js';
 import { overrideEndpoints, podEndpoints, serviceEndpoints, type EngineEndpoints } from './controllers/engine-endpoints.js';
 import { reconcileCluster } from './controllers/ksql-cluster/reconcile.js';
+import { QueryMemory } from './controllers/ksql-query/memory.js';
 import { reconcileQuery } from './controllers/ksql-query/reconcile.js';
 import { KubeClient } from './kube/client.js';
 import { KubeEventRecorder } from './kube/events.js';
@@ -142,7 +143,8 @@ export async function startOperator(opts: OperatorOptions, log: Logger = createL
     metrics,
     keys: () => clusters.list().map(objectKey),
   });
-  const queryController = new Controller('ksqlquery', (ns, name) => reconcileQuery({ kube, events, log, metrics, endpoints, pollMs: opts.pollMs }, ns, name), {
+  const queryMemory = new QueryMemory();
+  const queryController = new Controller('ksqlquery', (ns, name) => reconcileQuery({ kube, events, log, metrics, endpoints, memory: queryMemory, pollMs: opts.pollMs }, ns, name), {
     log,
     metrics,
     keys: () => queries.list().map(objectKey),

@@ -184,8 +184,26 @@ async function server(args: string[], io: Io): Promise<number> {
     await runServer(values.config !== undefined ? { configFile: values.config } : {});
     return 0;
   } catch (e) {
-    io.err(`ksetl server: ${e instanceof Error ? e.message : String(e)}`);
+    const message = `ksetl server: ${e instanceof Error ? e.message : String(e)}`;
+    io.err(message);
+    writeTerminationMessage(message);
     return 1;
+  }
+}
+
+/**
+ * The fatal error where Kubernetes reads a container's termination message
+ * (the pod's status, `kubectl describe pod`, the KsqlCluster's Degraded
+ * condition): KSETL_TERMINATION_LOG, else /dev/termination-log when the
+ * kubelet mounted it. Best effort; at most 4 KiB, as the kubelet keeps.
+ */
+function writeTerminationMessage(message: string): void {
+  const path = process.env['KSETL_TERMINATION_LOG'] || (existsSync('/dev/termination-log') ? '/dev/termination-log' : '');
+  if (!path) return;
+  try {
+    writeFileSync(path, Buffer.from(message, 'utf8').subarray(0, 4096));
+  } catch {
+    // nowhere to write it: the log has it
   }
 }
 

@@ -27,7 +27,8 @@ export interface RuntimePort {
   topicPartitions(name: string): number | undefined;
   createTopic(name: string, partitions: number, config?: Record<string, string>): void;
   deleteTopic(name: string): void;
-  startQuery(queryId: string, root: Step, opts: { readonly earliest: boolean }): void;
+  /** `properties`: the statement's (streamsProperties); a runtime takes its per-query tuning from them */
+  startQuery(queryId: string, root: Step, opts: { readonly earliest: boolean; readonly properties?: Readonly<Record<string, string>> }): void;
   /**
    * `keepState`: the query is being replaced by a compatible one under the same
    * id (CREATE OR REPLACE), which takes over its consumer group, state stores
@@ -418,7 +419,7 @@ export class StatementExecutor {
     const reset = props['ksql.streams.auto.offset.reset'] ?? props['auto.offset.reset'] ?? 'latest';
     this.metastore.putQuery({ id: queryId, sql, sink: sink.name, sources: planned.sources.map((s) => s.name), state: 'RUNNING' });
     try {
-      this.runtime.startQuery(queryId, root, { earliest: reset === 'earliest' });
+      this.runtime.startQuery(queryId, root, { earliest: reset === 'earliest', properties: props });
       this.#roots.set(queryId, root);
     } catch (e) {
       this.metastore.removeQuery(queryId);

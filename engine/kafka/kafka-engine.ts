@@ -119,7 +119,7 @@ export class KafkaEngine {
       topicPartitions: (name) => this.#topics.get(name)?.partitions,
       createTopic: (name, partitions, config) => this.#createTopic(name, partitions, config ?? {}),
       deleteTopic: (name) => this.#deleteTopic(name),
-      startQuery: (id, root, opts) => this.#startQuery(id, root, opts.earliest),
+      startQuery: (id, root, opts) => this.#startQuery(id, root, opts.earliest, opts.properties ?? {}),
       stopQuery: (id, opts) => this.#stopQuery(id, opts?.keepState ?? false),
       produce: (topic, rec) => void this.#track(this.produce(topic, rec)),
     };
@@ -545,7 +545,7 @@ export class KafkaEngine {
     else this.port.forgetTopics?.([name]);
   }
 
-  #startQuery(queryId: string, root: Step, earliest: boolean): void {
+  #startQuery(queryId: string, root: Step, earliest: boolean, statementProperties: Readonly<Record<string, string>>): void {
     const runner = new QueryRunner({
       port: this.port,
       serviceId: this.serviceId,
@@ -553,7 +553,7 @@ export class KafkaEngine {
       root,
       functions: this.functions,
       registry: this.registry,
-      properties: this.executor.properties,
+      properties: { ...this.executor.properties, ...perQueryTuning(statementProperties) },
       log: this.processingLog,
       processingLogTopic: this.processingLogTopic,
       processingLogHeaders: this.#processingLogHeaders(queryId),
@@ -604,8 +604,25 @@ export class KafkaEngine {
         if (keepState) return; // the query goes on: its metrics series too
         this.metrics.removeQuery(queryId);
         if (!replaying && runner.internalTopics.length > 0) await this.port.admin.deleteTopics(runner.internalTopics).catch(() => {});
+        // and its consumer group, as ksqlDB's query cleanup does; not waited for: the other processes leave it when they apply the TERMINATE
+        if (!replaying) void this.#deleteGroup(names.queryGroupId(this.serviceId, queryId));
       }),
     );
+  }
+
+  /** Deletes a consumer group once its last member left (retried for about a minute; best effort). */
+  async #deleteGroup(groupId: string): Promise<void> {
+    const admin = this.port.admin;
+    if (!admin.deleteGroups) return;
+    for (let attempt = 0; attempt < 12 && !this.#closed; attempt++) {
+      try {
+        if ((await admin.deleteGroups([groupId])).nonEmpty.length === 0) return;
+      } catch (e) {
+        this.logger.warn({ err: e, group: groupId }, 'could not delete the consumer group of a terminated query');
+        return;
+      }
+      await new Promise<void>((r) => setTimeout(r, Math.min(10_000, 1_000 * 2 ** attempt)).unref());
+    }
   }
 
   #sharedProducer(): Promise<KafkaProducer> {
@@ -660,4 +677,20 @@ async function failedWork(work: readonly Promise<unknown>[], st: Statement): Pro
   const message = failure.reason instanceof Error ? failure.reason.message : String(failure.reason);
   if (st.kind === 'InsertValues') throw new KsqlError(`Failed to insert values into '${st.target}'. ${message}`, st.loc);
   throw new KsqlError(`${st.text.trim()} was executed, but its Kafka work failed: ${message}`, st.loc);
+}
+
+/**
+ * The Kafka Streams settings a statement's streamsProperties may set for its
+ * own query, as in ksqlDB (`max.task.idle.ms`, `buffered.records.per.partition`,
+ * with or without the `ksql.streams.` prefix); nothing else of the engine's
+ * configuration (state directory, guarantees, clients) can be changed per query.
+ */
+const PER_QUERY = ['max.task.idle.ms', 'buffered.records.per.partition'];
+function perQueryTuning(p: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of PER_QUERY) {
+    const v = p[`ksql.streams.${k}`] ?? p[k];
+    if (v !== undefined) out[`ksql.streams.${k}`] = v;
+  }
+  return out;
 }

@@ -378,6 +378,21 @@ class KafkajsAdmin implements KafkaAdmin {
     return (await (await this.#client()).describeCluster()).clusterId;
   }
 
+  async deleteGroups(groupIds: readonly string[]): Promise<{ readonly nonEmpty: readonly string[] }> {
+    if (groupIds.length === 0) return { nonEmpty: [] };
+    try {
+      await (await this.#client()).deleteGroups([...groupIds]);
+      return { nonEmpty: [] };
+    } catch (e) {
+      const groups = (e as { groups?: { groupId: string; error?: { type?: string } }[] }).groups;
+      if (!Array.isArray(groups)) throw e;
+      const nonEmpty = groups.filter((g) => g.error?.type === 'NON_EMPTY_GROUP').map((g) => g.groupId);
+      const other = groups.filter((g) => g.error?.type !== 'NON_EMPTY_GROUP' && g.error?.type !== 'GROUP_ID_NOT_FOUND');
+      if (other.length > 0) throw new Error(`could not delete consumer group(s): ${other.map((g) => `${g.groupId} (${g.error?.type ?? 'unknown error'})`).join(', ')}`);
+      return { nonEmpty };
+    }
+  }
+
   async close(): Promise<void> {
     if (this.#connected) await this.admin.disconnect();
     this.#connected = null;

@@ -76,6 +76,12 @@ export interface KafkaAdmin {
   listGroups?(): Promise<string[]>;
   /** The cluster's id (GET /info); optional: ports over no real cluster have none. */
   clusterId?(): Promise<string>;
+  /**
+   * Deletes consumer groups (a terminated query's, a deleted service's); groups
+   * that do not exist are left out. Groups that still have members are not
+   * deleted and come back in `nonEmpty` (the caller retries once they left).
+   */
+  deleteGroups?(groupIds: readonly string[]): Promise<{ readonly nonEmpty: readonly string[] }>;
 }
 
 export interface GroupMember {

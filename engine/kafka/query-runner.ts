@@ -1228,8 +1228,10 @@ export class QueryRunner {
     const records = task.group.take(TURN_RECORDS, Date.now());
     if (records.length === 0) return 0;
     let bytesIn = 0;
+    let fromSources = 0;
     for (const r of records) {
       bytesIn += (r.key?.length ?? 0) + (r.value?.length ?? 0);
+      if (this.#sourcePartitions.has(r.topic)) fromSources++;
       for (const h of task.handlers.get(r.topic) ?? []) {
         try {
           h(r);
@@ -1250,7 +1252,8 @@ export class QueryRunner {
     }
     task.pendingRecords += records.length;
     task.lastTimestamp = records[records.length - 1]!.timestamp;
-    this.#m.recordsIn.inc(records.length);
+    // records of the source topics only: a record read again from a repartition topic is not a second input
+    this.#m.recordsIn.inc(fromSources);
     this.#m.bytesIn.inc(bytesIn);
     return records.length;
   }

@@ -4,6 +4,7 @@ import { HttpListener, type HttpRequest, type ListenerTls, type RequestHandler }
 import { router, type Route } from './http/router.js';
 import { DEFAULT_LIMITS, type ServerLimits } from './limits.js';
 import type { EngineMetrics } from './metrics.js';
+import { dryRunRoutes } from './dry-run.js';
 import { consoleRoutes } from './routes/console.js';
 import { infoRoutes } from './routes/info.js';
 import { insertsStreamRoutes } from './routes/inserts-stream.js';
@@ -81,6 +82,8 @@ export class KsqlRestServer {
       ...pullPartitionsRoutes(state),
       // the web console: its files and JSON extensions, behind the auth like every API route
       ...consoleRoutes(state),
+      // the operator validates a KsqlQuery's SQL on the cluster's own engines (dry-run.ts)
+      ...dryRunRoutes(() => state.backend),
       ...(opts.routes ?? []),
     ];
     this.routes = routes.map((r) => ({ method: r.method, path: r.path, open: r.open === true }));

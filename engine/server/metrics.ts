@@ -29,7 +29,7 @@ const LATENCY_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5
 const COMMIT_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 export const ENGINE_METRICS = [
-  { name: 'ksetl_query_records_in_total', type: 'counter', help: 'Records consumed by the query (its source and internal repartition topics).', labels: ['query_id'] },
+  { name: 'ksetl_query_records_in_total', type: 'counter', help: 'Records consumed by the query from its source topics (not its internal repartition topics).', labels: ['query_id'] },
   { name: 'ksetl_query_records_out_total', type: 'counter', help: 'Records produced by the query to its sink topic.', labels: ['query_id'] },
   { name: 'ksetl_query_bytes_in_total', type: 'counter', help: 'Key and value bytes of the records consumed by the query.', labels: ['query_id'] },
   { name: 'ksetl_query_bytes_out_total', type: 'counter', help: 'Key and value bytes of the records produced to the sink topic.', labels: ['query_id'] },

@@ -39,8 +39,8 @@ export type Quantity = z.infer<typeof Quantity>;
 /** Container resources, as in core/v1 ResourceRequirements. */
 export const ResourceRequirements = z
   .object({
-    requests: z.record(Quantity).optional(),
-    limits: z.record(Quantity).optional(),
+    requests: z.record(Quantity).optional().describe('What the scheduler reserves, e.g. cpu: 500m, memory: 1Gi'),
+    limits: z.record(Quantity).optional().describe('What the container may not exceed'),
   })
   .strict();
 export type ResourceRequirements = z.infer<typeof ResourceRequirements>;

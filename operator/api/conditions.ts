@@ -17,14 +17,15 @@ export const ConditionReason = z
 
 export const Condition = z
   .object({
-    type: z.string().min(1).max(316),
-    status: ConditionStatus,
-    reason: ConditionReason,
-    message: z.string().max(32768).default(''),
-    lastTransitionTime: z.string().datetime({ offset: true }),
-    observedGeneration: z.number().int().min(0).optional(),
+    type: z.string().min(1).max(316).describe('The condition (Ready, Degraded, ...)'),
+    status: ConditionStatus.describe('True, False or Unknown'),
+    reason: ConditionReason.describe('Why, in one PascalCase word'),
+    message: z.string().max(32768).default('').describe('Why, for people'),
+    lastTransitionTime: z.string().datetime({ offset: true }).describe('When the status last changed'),
+    observedGeneration: z.number().int().min(0).optional().describe('The generation the condition was set for'),
   })
-  .strict();
+  .strict()
+  .describe('A condition (metav1.Condition)');
 export type Condition = z.infer<typeof Condition>;
 
 /** The conditions list, merged by `type` under server-side apply. */

@@ -8,7 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { createInMemoryEngine } from '../../engine/driver/in-memory-engine.js';
+import { MemoryRuntime } from '../../engine/api.js';
 import { formatErrors, parseKsqlCluster, parseKsqlQuery, type KsqlCluster, type KsqlQuery } from './index.js';
 
 const dir = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'manifests', 'examples');
@@ -34,12 +34,12 @@ function load(file: string): { clusters: KsqlCluster[]; queries: KsqlQuery[] } {
   return { clusters, queries };
 }
 
-/** An engine with the topics the query's source DDL (statements without AS SELECT) reads. */
-function engineFor(sql: string) {
-  const engine = createInMemoryEngine();
+/** The engine people deploy, over an in-memory Kafka holding the topics the query's source DDL (statements without AS SELECT) reads. */
+async function engineFor(sql: string): Promise<MemoryRuntime> {
+  const engine = await MemoryRuntime.start();
   for (const stmt of sql.split(';').filter((s) => !/\bAS\s+SELECT\b/i.test(s))) {
     const topic = /KAFKA_TOPIC\s*=\s*'([^']+)'/i.exec(stmt)?.[1];
-    if (topic) engine.broker.createTopic(topic, 1);
+    if (topic && !engine.topic(topic)) engine.createTopic(topic, 1);
   }
   return engine;
 }
@@ -50,40 +50,40 @@ describe('manifests/examples', () => {
   });
 
   for (const file of files) {
-    it(`${file}: parses, references its cluster, and its SQL runs`, () => {
+    it(`${file}: parses, references its cluster, and its SQL runs`, async () => {
       const { clusters, queries } = load(file);
       expect(clusters.length).toBeGreaterThan(0);
       expect(queries.length).toBeGreaterThan(0);
       for (const q of queries) {
         expect(clusters.map((c) => c.metadata.name)).toContain(q.spec.clusterRef.name);
-        const engine = engineFor(q.spec.sql);
+        const engine = await engineFor(q.spec.sql);
         try {
-          const results = engine.execute(q.spec.sql, q.spec.properties);
+          const results = await engine.execute(q.spec.sql, q.spec.properties);
           expect(results.filter((r) => r.queryId !== null).length).toBeGreaterThan(0);
         } finally {
-          engine.close();
+          await engine.close();
         }
       }
     });
   }
 
-  it('fraud-detection.yaml flags a card with four attempts in five seconds', () => {
+  it('fraud-detection.yaml flags a card with four attempts in five seconds', async () => {
     const q = load('fraud-detection.yaml').queries[0]!;
-    const engine = engineFor(q.spec.sql);
+    const engine = await engineFor(q.spec.sql);
     try {
-      engine.execute(q.spec.sql, q.spec.properties);
+      await engine.execute(q.spec.sql, { ...q.spec.properties, 'auto.offset.reset': 'earliest' });
       const t0 = 1_700_000_000_000;
       for (const [card, dt] of [['4111', 0], ['4111', 1000], ['5500', 1500], ['4111', 2000], ['4111', 3000]] as const) {
-        engine.broker.produce('authorization_attempts', {
+        await engine.pipe('authorization_attempts', {
           key: Buffer.from(card),
           value: Buffer.from(JSON.stringify({ MERCHANT: 'm', AMOUNT: 9.99, ATTEMPT_TIME: t0 + dt })),
           timestamp: t0 + dt,
         });
       }
-      const out = engine.broker.read('possible_fraud').map((r) => JSON.parse(r.value?.toString() ?? 'null') as Record<string, unknown>);
+      const out = engine.read('possible_fraud').map((r) => JSON.parse(r.value?.toString() ?? 'null') as Record<string, unknown>);
       expect(out).toContainEqual({ ATTEMPTS: 4 });
     } finally {
-      engine.close();
+      await engine.close();
     }
   });
 });

@@ -23,25 +23,27 @@ export type SaslMechanism = z.infer<typeof SaslMechanism>;
 
 export const KafkaSasl = z
   .object({
-    mechanism: SaslMechanism,
+    mechanism: SaslMechanism.describe('The SASL mechanism'),
     /** the Secret holding the user name and password */
-    secretRef: LocalObjectReference,
-    usernameKey: DataKey.default('username'),
-    passwordKey: DataKey.default('password'),
+    secretRef: LocalObjectReference.describe('The Secret (in this namespace) holding the user name and password'),
+    usernameKey: DataKey.default('username').describe("The Secret's key of the user name"),
+    passwordKey: DataKey.default('password').describe("The Secret's key of the password"),
   })
-  .strict();
+  .strict()
+  .describe("SASL authentication to the brokers; the engines' principal");
 export type KafkaSasl = z.infer<typeof KafkaSasl>;
 
 /** TLS to the brokers; present means on. Without `caKey` the system trust store is used. */
 export const KafkaTls = z
   .object({
-    secretRef: LocalObjectReference.optional(),
-    caKey: DataKey.optional(),
+    secretRef: LocalObjectReference.optional().describe('The Secret holding the CA and the client certificate and key'),
+    caKey: DataKey.optional().describe("The Secret's key of the CA certificate (PEM); without it the system trust store is used"),
     /** client certificate and key for mutual TLS (both or neither) */
-    certKey: DataKey.optional(),
-    keyKey: DataKey.optional(),
+    certKey: DataKey.optional().describe("The Secret's key of the client certificate (PEM), for mutual TLS"),
+    keyKey: DataKey.optional().describe("The Secret's key of the client key (PEM), for mutual TLS"),
   })
-  .strict();
+  .strict()
+  .describe('TLS to the brokers; present means on');
 export type KafkaTls = z.infer<typeof KafkaTls>;
 
 export const KafkaConnection = z
@@ -56,13 +58,15 @@ export const KafkaConnection = z
   .strict();
 export type KafkaConnection = z.infer<typeof KafkaConnection>;
 
-export const ProcessingGuarantee = z.enum(['at_least_once', 'exactly_once_v2']);
+export const ProcessingGuarantee = z
+  .enum(['at_least_once', 'exactly_once_v2'])
+  .describe('processing.guarantee of every query: at_least_once (a record may be processed again after a failure) or exactly_once_v2 (Kafka transactions; outputs visible once committed)');
 export type ProcessingGuarantee = z.infer<typeof ProcessingGuarantee>;
 
 export const Storage = z
   .object({
-    size: Quantity.default('10Gi'),
-    storageClassName: z.string().min(1).max(253).optional(),
+    size: Quantity.default('10Gi').describe('Size of each engine pod\'s volume'),
+    storageClassName: z.string().min(1).max(253).optional().describe('StorageClass of the volumes; the cluster default when unset'),
   })
   .strict()
   .describe('The persistent volume each engine pod keeps its state stores on');
@@ -98,13 +102,49 @@ export const RESERVED_CONFIG_KEYS = [
   'ksetl.basic.auth.password',
 ] as const;
 
+/**
+ * What deleting the KsqlCluster does on Kafka. `Keep`: nothing (a cluster of
+ * the same service id created later finds its queries again). `Delete`: once
+ * its KsqlQueries and engines are gone, the command topic, the processing-log
+ * topic, every internal topic and every consumer group of its service id are
+ * deleted (sink topics follow each KsqlQuery's own deletionPolicy).
+ */
+export const ClusterDeletionPolicy = z
+  .enum(['Keep', 'Delete'])
+  .describe(
+    'Keep: deleting the cluster leaves its Kafka topics and consumer groups. Delete: once its KsqlQueries and engines are gone, the command topic, the processing-log topic, the internal topics and the consumer groups of its service id are deleted (sink topics follow each KsqlQuery\'s deletionPolicy)',
+  );
+export type ClusterDeletionPolicy = z.infer<typeof ClusterDeletionPolicy>;
+
+const TopicPrefix = z.string().min(1).max(200).regex(/^[a-zA-Z0-9._-]+$/, 'must be a Kafka topic name prefix');
+
+/**
+ * The Kafka topics a team's queries may use on a shared Kafka. Enforced when
+ * a KsqlQuery is validated (the engine's dry run names the topics each
+ * statement reads and writes): a statement outside them is refused with
+ * SqlValid=False, reason TopicNotAllowed. Mirror it with Kafka ACLs for the
+ * cluster's principal (docs/security.md).
+ */
+export const TopicAccess = z
+  .object({
+    read: z.array(TopicPrefix).max(50).optional().describe('Prefixes of the topics queries may read (declared streams and tables); the write prefixes are readable too'),
+    write: z
+      .array(TopicPrefix)
+      .min(1)
+      .max(50)
+      .describe('Prefixes of the topics queries may write (CREATE ... AS SELECT and INSERT INTO sinks). A sink without KAFKA_TOPIC is named <first prefix><NAME> (ksql.output.topic.name.prefix)'),
+  })
+  .strict()
+  .describe('The topic prefixes this cluster\'s queries may read and write on a shared Kafka, enforced at validation');
+export type TopicAccess = z.infer<typeof TopicAccess>;
+
 export const KsqlClusterSpec = z
   .object({
     replicas: z.number().int().min(0).max(100).default(1).describe('Engine pods'),
     image: z.string().min(1).optional().describe('Engine image; defaults to the operator\'s own version'),
-    imagePullPolicy: z.enum(['Always', 'IfNotPresent', 'Never']).optional(),
-    resources: ResourceRequirements.optional(),
-    kafka: KafkaConnection,
+    imagePullPolicy: z.enum(['Always', 'IfNotPresent', 'Never']).optional().describe('The engine container\'s imagePullPolicy'),
+    resources: ResourceRequirements.optional().describe('CPU and memory requests and limits of each engine container'),
+    kafka: KafkaConnection.describe('The Kafka cluster the engines read and write: bootstrap servers, SASL and TLS'),
     serviceId: ServiceId.optional().describe(
       'ksql.service.id; defaults to <namespace>_<name>_. Immutable: internal topics and the command topic are named after it',
     ),
@@ -118,6 +158,8 @@ export const KsqlClusterSpec = z
     ),
     monitoring: Monitoring.optional(),
     logging: Logging.optional(),
+    deletionPolicy: ClusterDeletionPolicy.default('Keep'),
+    topics: TopicAccess.optional(),
   })
   .strict();
 export type KsqlClusterSpec = z.infer<typeof KsqlClusterSpec>;
@@ -125,26 +167,27 @@ export type KsqlClusterSpecInput = z.input<typeof KsqlClusterSpec>;
 
 export const DashboardRef = z
   .object({
-    name: z.string(),
-    uid: z.string(),
-    url: z.string().optional(),
+    name: z.string().describe('The dashboard\'s ConfigMap'),
+    uid: z.string().describe('The Grafana dashboard uid'),
+    url: z.string().optional().describe('The dashboard in Grafana, when spec.monitoring gives Grafana\'s URL'),
   })
-  .strict();
+  .strict()
+  .describe('A Grafana dashboard rendered for the cluster');
 
 export const KsqlClusterStatus = z
   .object({
-    observedGeneration: z.number().int().min(0).optional(),
-    conditions: Conditions.optional(),
-    replicas: z.number().int().min(0).optional(),
-    readyReplicas: z.number().int().min(0).optional(),
+    observedGeneration: z.number().int().min(0).optional().describe('The generation this status is about'),
+    conditions: Conditions.optional().describe('Ready, Progressing, Degraded (with a crash-looping engine\'s termination message), KafkaReachable, MonitoringReady'),
+    replicas: z.number().int().min(0).optional().describe('Engine pods that exist'),
+    readyReplicas: z.number().int().min(0).optional().describe('Engine pods that are ready'),
     /** label selector of the engine pods, for the scale subresource (HPA) */
-    selector: z.string().optional(),
-    restEndpoint: z.string().optional(),
-    serviceId: z.string().optional(),
-    internalTopicPrefix: z.string().optional(),
+    selector: z.string().optional().describe('Label selector of the engine pods (the scale subresource)'),
+    restEndpoint: z.string().optional().describe('The engines\' REST API inside the Kubernetes cluster'),
+    serviceId: z.string().optional().describe('ksql.service.id of the engines'),
+    internalTopicPrefix: z.string().optional().describe('The prefix of the command topic, internal topics and consumer groups on Kafka'),
     /** hash of the rendered engine configuration the pods were last rolled to */
-    configHash: z.string().optional(),
-    dashboards: z.array(DashboardRef).optional(),
+    configHash: z.string().optional().describe('Hash of the engine configuration the pods were last rolled to'),
+    dashboards: z.array(DashboardRef).optional().describe('The Grafana dashboards rendered for the cluster'),
   })
   .strict();
 export type KsqlClusterStatus = z.infer<typeof KsqlClusterStatus>;
@@ -162,7 +205,7 @@ export type KsqlCluster = z.infer<typeof KsqlCluster>;
 export type KsqlClusterInput = z.input<typeof KsqlCluster>;
 
 /** `MonitoringReady`: the dashboards, scrape configuration and alert rules asked for are provisioned as asked. */
-export const KsqlClusterConditionType = { ...CommonConditionType, MonitoringReady: 'MonitoringReady' } as const;
+export const KsqlClusterConditionType = { ...CommonConditionType, MonitoringReady: 'MonitoringReady', KafkaReachable: 'KafkaReachable' } as const;
 
 export const KSQL_CLUSTER_CRD: CrdInfo = {
   kind: KSQL_CLUSTER_KIND,

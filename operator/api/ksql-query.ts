@@ -8,7 +8,7 @@ import { CommonConditionType, Conditions } from './conditions.js';
 
 export const KSQL_QUERY_KIND = 'KsqlQuery';
 
-export const QueryState = z.enum(['Running', 'Paused']);
+export const QueryState = z.enum(['Running', 'Paused']).describe('Running: the queries run. Paused: they are paused (PAUSE) and keep their state and position; Running again resumes them');
 export type QueryState = z.infer<typeof QueryState>;
 
 /**
@@ -21,11 +21,17 @@ export type QueryState = z.infer<typeof QueryState>;
  * - `Refuse`: any SQL change is rejected (`Degraded`, `SqlChangeRefused`);
  *   the SQL that runs is `status.lastAppliedSql`.
  */
-export const UpgradePolicy = z.enum(['ReplaceInPlace', 'Recreate', 'Refuse']);
+export const UpgradePolicy = z
+  .enum(['ReplaceInPlace', 'Recreate', 'Refuse'])
+  .describe(
+    'What happens when spec.sql changes under running queries. ReplaceInPlace: CREATE OR REPLACE when the change is compatible (same sink, compatible schema, same joins and grouping), else the old SQL keeps running and Degraded=True (UpgradeNotInPlace). Recreate: the old queries are terminated and their streams/tables dropped (topics stay), then the new ones created. Refuse: any change is refused (Degraded=True, SqlChangeRefused); status.lastAppliedSql keeps running',
+  );
 export type UpgradePolicy = z.infer<typeof UpgradePolicy>;
 
 /** What happens to the sink topics when the KsqlQuery is deleted (queries are always terminated). */
-export const DeletionPolicy = z.enum(['Keep', 'Delete']);
+export const DeletionPolicy = z
+  .enum(['Keep', 'Delete'])
+  .describe('What deleting the KsqlQuery does to its sink topics: Keep leaves them, Delete deletes them. Its queries are always terminated, and their consumer groups and internal topics deleted');
 export type DeletionPolicy = z.infer<typeof DeletionPolicy>;
 
 export const KsqlQuerySpec = z
@@ -40,57 +46,72 @@ export const KsqlQuerySpec = z
     state: QueryState.default('Running'),
     upgradePolicy: UpgradePolicy.default('ReplaceInPlace'),
     deletionPolicy: DeletionPolicy.default('Keep'),
+    progressDeadlineSeconds: z
+      .number()
+      .int()
+      .min(10)
+      .max(86400)
+      .default(300)
+      .describe('How long records may wait on the source topics with none consumed before the query is Stalled (condition Stalled=True, an event, STATE Stalled, and the KsqlQueryStalled alert)'),
   })
   .strict();
 export type KsqlQuerySpec = z.infer<typeof KsqlQuerySpec>;
 export type KsqlQuerySpecInput = z.input<typeof KsqlQuerySpec>;
 
 /** The engine's state of one persistent query, as the operator reports it. */
-export const PersistentQueryState = z.enum(['Pending', 'Running', 'Paused', 'Error', 'Unresponsive', 'Unknown']);
+export const PersistentQueryState = z.enum(['Pending', 'Running', 'Paused', 'Error', 'Unresponsive', 'Unknown']).describe("The engine's state of the query (SHOW QUERIES)");
 export type PersistentQueryState = z.infer<typeof PersistentQueryState>;
 
 export const QueryStatus = z
   .object({
-    id: z.string(),
+    id: z.string().describe('The query id on the engine (e.g. CTAS_ORDERS_PER_CUSTOMER_3)'),
     state: PersistentQueryState,
-    sinks: z.array(z.string()).optional(),
-    error: z.string().optional(),
+    sinks: z.array(z.string()).optional().describe('The streams/tables the query writes'),
+    error: z.string().optional().describe('The last error the engine reports for the query (EXPLAIN queryErrors)'),
   })
-  .strict();
+  .strict()
+  .describe('One persistent query of the KsqlQuery, as its engine reports it');
 export type QueryStatus = z.infer<typeof QueryStatus>;
 
 /** A SQL or engine error, with its 1-based position in `spec.sql` when it has one. */
 export const SqlError = z
   .object({
-    message: z.string(),
-    reason: z.string().optional(),
-    line: z.number().int().min(1).optional(),
-    column: z.number().int().min(1).optional(),
-    time: z.string().datetime({ offset: true }).optional(),
+    message: z.string().describe('The error, as the engine words it'),
+    reason: z.string().optional().describe('A PascalCase reason (SqlSyntaxError, SqlReferenceNotFound, TopicNotAllowed, EngineRejected, ...)'),
+    line: z.number().int().min(1).optional().describe('1-based line in spec.sql'),
+    column: z.number().int().min(1).optional().describe('1-based column in spec.sql'),
+    time: z.string().datetime({ offset: true }).optional().describe('When it was seen'),
   })
-  .strict();
+  .strict()
+  .describe('The last SQL or engine error, with its position in spec.sql when it has one');
 export type SqlError = z.infer<typeof SqlError>;
 
 /** Figures fetched from the engine's metrics; rates per second. */
 export const QueryStats = z
   .object({
-    messagesInPerSecond: z.number().min(0).optional(),
-    messagesOutPerSecond: z.number().min(0).optional(),
-    processingErrors: z.number().int().min(0).optional(),
-    consumerLag: z.number().int().min(0).optional(),
-    observedAt: z.string().datetime({ offset: true }).optional(),
+    messagesInPerSecond: z.number().min(0).optional().describe('Records read from the source topics per second, over the last 30 s or more'),
+    messagesOutPerSecond: z.number().min(0).optional().describe('Records written to the sink topics per second, over the last 30 s or more'),
+    processingErrors: z.number().int().min(0).optional().describe('Records the queries could not process since their engines started (see the processing log)'),
+    consumerLag: z.number().int().min(0).optional().describe('Records waiting on the source topics'),
+    observedAt: z.string().datetime({ offset: true }).optional().describe('When these figures were read; written on a meaningful change, or at most every 30 s'),
   })
-  .strict();
+  .strict()
+  .describe("Figures from the engines' metrics");
 export type QueryStats = z.infer<typeof QueryStats>;
+
+/** What the queries do, as observed (the STATE column): the engine's state, Stalled when records wait and none are consumed. */
+export const ObservedQueryState = z.enum(['Pending', 'Running', 'Paused', 'Stalled', 'Error']);
+export type ObservedQueryState = z.infer<typeof ObservedQueryState>;
 
 export const KsqlQueryStatus = z
   .object({
-    observedGeneration: z.number().int().min(0).optional(),
-    conditions: Conditions.optional(),
-    queries: z.array(QueryStatus).optional(),
-    sinkTopics: z.array(z.string()).optional(),
+    state: ObservedQueryState.optional().describe('What the queries do, as observed: Pending, Running, Paused, Stalled (records wait and none is consumed for progressDeadlineSeconds) or Error (the STATE column)'),
+    observedGeneration: z.number().int().min(0).optional().describe('The generation this status is about'),
+    conditions: Conditions.optional().describe('Ready, SqlValid, Degraded, Stalled'),
+    queries: z.array(QueryStatus).optional().describe('The persistent queries the SQL runs on the cluster'),
+    sinkTopics: z.array(z.string()).optional().describe('The Kafka topics the queries write'),
     lastError: SqlError.optional(),
-    lastAppliedSql: z.string().optional(),
+    lastAppliedSql: z.string().optional().describe('The SQL that runs (what the upgrade policy diffs spec.sql against)'),
     stats: QueryStats.optional(),
   })
   .strict();
@@ -108,7 +129,7 @@ export const KsqlQuery = z
 export type KsqlQuery = z.infer<typeof KsqlQuery>;
 export type KsqlQueryInput = z.input<typeof KsqlQuery>;
 
-export const KsqlQueryConditionType = { ...CommonConditionType, SqlValid: 'SqlValid' } as const;
+export const KsqlQueryConditionType = { ...CommonConditionType, SqlValid: 'SqlValid', Stalled: 'Stalled' } as const;
 
 export const KSQL_QUERY_CRD: CrdInfo = {
   kind: KSQL_QUERY_KIND,
@@ -118,7 +139,7 @@ export const KSQL_QUERY_CRD: CrdInfo = {
   categories: ['ksetl'],
   printerColumns: [
     { name: 'Cluster', type: 'string', jsonPath: '.spec.clusterRef.name' },
-    { name: 'State', type: 'string', jsonPath: '.spec.state' },
+    { name: 'State', type: 'string', jsonPath: '.status.state' },
     { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status' },
     { name: 'SqlValid', type: 'string', jsonPath: '.status.conditions[?(@.type=="SqlValid")].status' },
     { name: 'Queries', type: 'string', jsonPath: '.status.queries[*].id', priority: 1 },

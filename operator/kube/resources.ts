@@ -20,6 +20,7 @@ export const RESOURCE = {
   KsqlQuery: rt(GROUP, VERSION, 'KsqlQuery', 'ksqlqueries'),
   ServiceAccount: rt('', 'v1', 'ServiceAccount', 'serviceaccounts'),
   ConfigMap: rt('', 'v1', 'ConfigMap', 'configmaps'),
+  Pod: rt('', 'v1', 'Pod', 'pods'),
   Service: rt('', 'v1', 'Service', 'services'),
   Secret: rt('', 'v1', 'Secret', 'secrets'),
   StatefulSet: rt('apps', 'v1', 'StatefulSet', 'statefulsets'),

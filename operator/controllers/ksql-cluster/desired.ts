@@ -49,7 +49,7 @@ import {
 } from './engine-pod.js';
 import { restrictPodSpec } from './pod-security.js';
 import { desiredMonitoring, type DesiredMonitoring, type MonitoringOptions, type PodTemplateAdditions } from './monitoring.js';
-import { youngGenerationNodeOption } from '../../../engine/server/heap.js';
+import { youngGenerationNodeOption } from '../../../engine/api.js';
 
 /** What the render needs beyond the resource: operator-wide settings and what the API server offers. */
 export interface RenderOptions extends MonitoringOptions {
@@ -120,6 +120,9 @@ export function engineConfig(kc: KsqlCluster): [string, string][] {
     out.push(['ksql.logging.processing.topic.auto.create', 'true'], ['ksql.logging.processing.stream.auto.create', 'true']);
     if (topicLog.topic) out.push(['ksql.logging.processing.topic.name', topicLog.topic]);
   }
+  // team isolation: a sink without KAFKA_TOPIC is named <first write prefix><NAME>
+  const sinkPrefix = kc.spec.topics?.write[0];
+  if (sinkPrefix && kc.spec.config?.['ksql.output.topic.name.prefix'] === undefined) out.push(['ksql.output.topic.name.prefix', sinkPrefix]);
   const overrides = Object.entries(kc.spec.config ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return [...out, ...overrides];
 }
@@ -309,6 +312,10 @@ function engineContainer(kc: KsqlCluster, opts: RenderOptions, add: PodTemplateA
     livenessProbe: { ...probe(), initialDelaySeconds: 30, failureThreshold: 6 },
     volumeMounts: mounts,
     securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+    // the engine writes its fatal error to /dev/termination-log; a crash that could not (an uncaught error) leaves its log's tail
+    // there instead: the KsqlCluster's Degraded condition shows it
+    terminationMessagePath: '/dev/termination-log',
+    terminationMessagePolicy: 'FallbackToLogsOnError',
   };
 }
 

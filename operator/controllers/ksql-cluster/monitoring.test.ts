@@ -112,7 +112,8 @@ describe('desiredMonitoring', () => {
     expect(without.notes.map((n) => n.reason)).toEqual(['PrometheusOperatorMissing']);
     const withIt = desiredMonitoring(cluster(), withOperator);
     expect(withIt.serviceMonitor?.kind).toBe('ServiceMonitor');
-    expect(withIt.podTemplate.annotations).toEqual({});
+    // the pods keep their annotations (the Prometheus Operator ignores them): discovering it does not change the pod template
+    expect(withIt.podTemplate.annotations).toEqual(without.podTemplate.annotations);
     expect(withIt.notes).toEqual([]);
     const asked = desiredMonitoring(cluster({ monitoring: { scrape: { mode: 'ServiceMonitor' } } }), withoutOperator);
     expect(asked.serviceMonitor).toBeNull();

@@ -22,8 +22,7 @@ import type { V1ConfigMap, V1Container, V1EnvVar, V1ObjectMeta, V1Volume, V1Volu
 import { stringify } from 'yaml';
 import { engineAlerts, ruleGroups } from '../../../dashboards/alerts.js';
 import { DASHBOARDS, dashboardJson } from '../../../dashboards/index.js';
-import { processingLogTopic } from '../../../engine/kafka/names.js';
-import { assertNever } from '../../../engine/types/sql-type.js';
+import { assertNever, processingLogTopic } from '../../../engine/api.js';
 import type { KsqlCluster } from '../../api/ksql-cluster.js';
 import { RESOURCE, type ResourceType } from '../../kube/resources.js';
 import { Logging } from '../../api/logging.js';
@@ -723,7 +722,10 @@ export function desiredMonitoring(kc: KsqlCluster, opts: MonitoringOptions): Des
   };
 
   const scrape = scrapeKind(m, opts, notes);
-  if (scrape === 'Annotations') Object.assign(podTemplate.annotations, scrapeAnnotations());
+  // the pod template depends on the spec only, never on what is discovered: under Auto the pods carry the
+  // scrape annotations whether or not the Prometheus Operator is installed (it ignores them), so installing it
+  // adds a ServiceMonitor without rolling every engine pod
+  if (scrape === 'Annotations' || (m.enabled && m.scrape.mode === 'Auto')) Object.assign(podTemplate.annotations, scrapeAnnotations());
 
   let prometheusRule: MonitoringObject | null = null;
   if (m.enabled && m.prometheusRule.enabled) {

@@ -197,11 +197,12 @@ describe('reconcileCluster: monitoring', () => {
     for (const d of dashboards) expect(d.url).toBe(`https://grafana.example.com/d/${d.uid}`);
   });
 
-  it('with the Prometheus Operator: a ServiceMonitor and the PrometheusRule, no annotations, MonitoringReady=True', async () => {
+  it('with the Prometheus Operator: a ServiceMonitor and the PrometheusRule, the same pod template, MonitoringReady=True', async () => {
     const t = setup();
     t.kube.prometheusOperator = 'Installed';
     await t.run();
-    expect(t.sts()!.spec.template.metadata.annotations['prometheus.io/scrape']).toBeUndefined();
+    // the pod template does not depend on the Prometheus Operator being there (installing it rolls no pod)
+    expect(t.sts()!.spec.template.metadata.annotations['prometheus.io/scrape']).toBe('true');
     expect(t.kube.kinds('ServiceMonitor').map((o) => o.metadata?.name)).toEqual(['ads-ksetl']);
     expect(t.kube.kinds('PrometheusRule').map((o) => o.metadata?.name)).toEqual(['ads-ksetl']);
     expect(t.condition('MonitoringReady')).toMatchObject({ status: 'True', reason: 'Provisioned' });

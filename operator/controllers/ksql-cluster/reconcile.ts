@@ -10,7 +10,7 @@
  * still-running engines), then the finalizer is removed.
  */
 import { createHash } from 'node:crypto';
-import type { V1StatefulSet } from '@kubernetes/client-node';
+import type { V1Pod, V1StatefulSet } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Condition } from '../../api/conditions.js';
 import type { KsqlCluster } from '../../api/ksql-cluster.js';
@@ -27,6 +27,10 @@ import { CLUSTER_FINALIZER, applyFinalizer, hasFinalizer } from '../finalizers.j
 import { applyStatusIfChanged } from '../status.js';
 import { ANNOTATION } from '../../names.js';
 import { clusterObjectsInApplyOrder, renderCluster, type RenderOptions } from './desired.js';
+import { KAFKA_CONDITION, engineHealthConditions } from './engine-health.js';
+import { kafkaConnection, type KafkaCleanup } from './kafka-cleanup.js';
+import { deleteServiceFromKafka } from '../../../engine/api.js';
+import { clusterObjectNames } from '../../names.js';
 import { podTemplateViolations } from './pod-security.js';
 import { MONITORING_CONDITION, monitoringCondition, observeMonitoring, provisionMonitoring } from './provision.js';
 
@@ -40,6 +44,8 @@ export interface ClusterReconcilerDeps {
   readonly now?: () => Date;
   /** how often a cluster that is not ready yet is looked at again (owned-object events trigger sooner) */
   readonly pollMs?: number;
+  /** deletes a service's topics and groups on Kafka (deletionPolicy: Delete); tests may swap in their own */
+  readonly kafkaCleanup?: KafkaCleanup;
 }
 
 type RawCluster = KubeObject & { status?: { conditions?: Condition[]; configHash?: string } };
@@ -102,7 +108,7 @@ export async function reconcileCluster(deps: ClusterReconcilerDeps, namespace: s
   const writeStatus = async (status: Record<string, unknown>, conditions: ConditionInput[]): Promise<void> => {
     const merged = mergeConditions(oldConditions, conditions, now(), generation);
     for (const c of transitions(oldConditions, merged)) {
-      const good = c.type === 'Degraded' ? c.status === 'False' : c.type === 'Ready' || c.type === MONITORING_CONDITION ? c.status === 'True' : true;
+      const good = c.type === 'Degraded' ? c.status === 'False' : c.type === 'Ready' || c.type === MONITORING_CONDITION || c.type === KAFKA_CONDITION ? c.status !== 'False' : true;
       events.record(raw, good ? 'Normal' : 'Warning', c.reason, 'Reconcile', `${c.type}=${c.status}${c.message ? `: ${c.message}` : ''}`);
     }
     await applyStatusIfChanged(kube, raw, { ...status, observedGeneration: generation ?? 0, conditions: merged });
@@ -160,7 +166,11 @@ export async function reconcileCluster(deps: ClusterReconcilerDeps, namespace: s
     events.record(raw, 'Normal', 'ConfigChanged', 'Apply', `engine configuration changed (hash ${raw.status.configHash} → ${hash}); rolling the engine pods`);
   }
   const failures = await provisionMonitoring(kube, kc, desired.monitoring, observedMonitoring, log);
-  const conditions = [...rolloutConditions(sts, kc.spec.replicas, secrets.missing), monitoringCondition(desired.monitoring, observedMonitoring, failures)];
+  // the pods: a crash loop's termination message, whether the engines reach Kafka
+  const pods = (await kube.list<V1Pod & KubeObject>(RESOURCE.Pod, namespace, { labelSelector: selectorString(engineSelector(name)) })).items;
+  const health = engineHealthConditions(pods);
+  const rollout = rolloutConditions(sts, kc.spec.replicas, secrets.missing).map((c) => (c.type === 'Degraded' && c.status === 'False' && health.degraded ? health.degraded : c));
+  const conditions = [...rollout, health.kafka, monitoringCondition(desired.monitoring, observedMonitoring, failures)];
   const id = serviceId(kc);
   await writeStatus(
     {
@@ -200,8 +210,44 @@ async function finalize(deps: ClusterReconcilerDeps, raw: RawCluster, log: Logge
     log.info({ queries: mine.map((q) => q.metadata?.name) }, 'waiting for the cluster\'s queries to go');
     return { requeueAfterMs: 2_000 };
   }
+  const parsed = parseKsqlCluster(raw);
+  if (parsed.ok && parsed.value.spec.deletionPolicy === 'Delete') {
+    const wait = await cleanKafka(deps, parsed.value, raw, log);
+    if (wait) return wait;
+  }
   await applyFinalizer(kube, raw, CLUSTER_FINALIZER, false);
   deps.events.record(raw, 'Normal', 'Finalized', 'Delete', 'queries terminated; the engine objects go with the cluster (garbage collection)');
   deps.metrics?.setConditions('KsqlCluster', namespace, name, []);
   return {};
+}
+
+/**
+ * deletionPolicy: Delete — stops the engines (deletes the StatefulSet and
+ * waits for its pods), then deletes the service's topics and consumer groups
+ * on Kafka. A requeue while something is left to wait for; null when done.
+ */
+async function cleanKafka(deps: ClusterReconcilerDeps, kc: KsqlCluster, raw: RawCluster, log: Logger): Promise<ReconcileResult | null> {
+  const { kube, events } = deps;
+  const ns = kc.metadata.namespace ?? 'default';
+  const name = kc.metadata.name;
+  await kube.delete(RESOURCE.StatefulSet, ns, clusterObjectNames(name).statefulSet, { propagationPolicy: 'Background' });
+  const pods = (await kube.list(RESOURCE.Pod, ns, { labelSelector: selectorString(engineSelector(name)) })).items;
+  if (pods.length > 0) {
+    log.info({ pods: pods.length }, 'waiting for the engines to stop before cleaning Kafka');
+    return { requeueAfterMs: 2_000 };
+  }
+  const id = serviceId(kc);
+  try {
+    const done = await (deps.kafkaCleanup ?? deleteServiceFromKafka)(await kafkaConnection(kube, kc), id);
+    if (done.nonEmpty.length > 0) {
+      log.info({ groups: done.nonEmpty }, 'consumer groups still have members; retrying');
+      return { requeueAfterMs: 5_000 };
+    }
+    events.record(raw, 'Normal', 'KafkaCleaned', 'Delete', `deletionPolicy Delete: deleted ${done.topics.length} topic(s) and ${done.groups.length} consumer group(s) of service id ${id}`);
+    return null;
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    events.record(raw, 'Warning', 'KafkaCleanupFailed', 'Delete', `deletionPolicy Delete: could not delete the topics and groups of service id ${id} (retrying; set deletionPolicy: Keep to let the cluster go without): ${message}`);
+    return { requeueAfterMs: 15_000 };
+  }
 }

@@ -6,8 +6,9 @@
  * not be reached (EngineUnavailableError, retryable).
  */
 import { basicAuthorization, type EngineCredentials } from '../engine-credentials.js';
+import { DRY_RUN_PATH } from '../../../engine/api.js';
 import type { EngineQuery, EngineState } from './plan.js';
-import type { SeedSource } from './validate.js';
+import { problemOfDryRun, type Validation } from './validate.js';
 
 export class EngineStatementError extends Error {
   override readonly name = 'EngineStatementError';
@@ -25,7 +26,6 @@ export class EngineUnavailableError extends Error {
 
 export interface EngineSnapshot {
   readonly state: EngineState;
-  readonly seed: readonly SeedSource[];
 }
 
 type Entity = Record<string, unknown> & { '@type'?: string };
@@ -96,7 +96,6 @@ export class EngineClient {
   async snapshot(): Promise<EngineSnapshot> {
     const entities = await this.ksql('SHOW STREAMS EXTENDED; SHOW TABLES EXTENDED; SHOW QUERIES; SHOW TYPES;');
     const sources = new Map<string, { statement: string; sourceType: 'STREAM' | 'TABLE'; topic: string }>();
-    const seed: SeedSource[] = [];
     let queries: EngineQuery[] = [];
     const types = new Set<string>();
     for (const e of entities) {
@@ -107,7 +106,6 @@ export class EngineClient {
             const statement = String(d['statement'] ?? '');
             const topic = String(d['topic'] ?? '');
             sources.set(name, { statement, sourceType: d['type'] === 'TABLE' ? 'TABLE' : 'STREAM', topic });
-            seed.push({ name, statement, topic, partitions: Number(d['partitions'] ?? 1) || 1 });
           }
           break;
         case 'queries':
@@ -126,7 +124,39 @@ export class EngineClient {
           break;
       }
     }
-    return { state: { sources, queries, types }, seed };
+    return { state: { sources, queries, types } };
+  }
+
+  /**
+   * Asks an engine whether `sql` would be accepted, against its catalog
+   * without `without` (engine/server/dry-run.ts); nothing is changed. An
+   * engine without the endpoint (an older image) answers 404: Unsupported.
+   */
+  async dryRun(sql: string, streamsProperties: Readonly<Record<string, string>>, without: readonly string[]): Promise<Validation> {
+    const res = await this.#post(DRY_RUN_PATH, { ksql: sql, streamsProperties, without });
+    const text = await res.text();
+    if (res.status === 404) return { kind: 'Unsupported', message: `the engine at ${this.url} has no dry run (${DRY_RUN_PATH}); its image is older than the operator's` };
+    let body: Record<string, unknown>;
+    try {
+      body = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      throw new EngineUnavailableError(`engine answered ${res.status} with non-JSON: ${text.slice(0, 200)}`);
+    }
+    if (res.status >= 400) {
+      const num = (v: unknown): number | undefined => (typeof v === 'number' && v >= 1 ? v : undefined);
+      const line = num(body['line']);
+      const column = num(body['column']);
+      return {
+        kind: 'Invalid',
+        problem: problemOfDryRun({ message: String(body['message'] ?? text), reason: String(body['reason'] ?? ''), ...(line ? { line } : {}), ...(column ? { column } : {}) }),
+      };
+    }
+    const statements = (Array.isArray(body['statements']) ? body['statements'] : []) as { reads?: unknown; writes?: unknown }[];
+    const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : []);
+    return {
+      kind: 'Valid',
+      topics: { reads: [...new Set(statements.flatMap((s) => list(s.reads)))].sort(), writes: [...new Set(statements.flatMap((s) => list(s.writes)))].sort() },
+    };
   }
 
   /** The error messages the engine reports for a query (EXPLAIN <id>). */

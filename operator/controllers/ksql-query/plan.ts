@@ -4,9 +4,7 @@
  * the engine already runs — which statements to submit. No I/O; the
  * reconciler feeds it the engine's state and carries out the result.
  */
-import { KsqlError } from '../../../engine/errors.js';
-import { parseScript } from '../../../engine/sql/index.js';
-import type { Statement } from '../../../engine/sql/index.js';
+import { KsqlError, parseScript, type Statement } from '../../../engine/api.js';
 import type { UpgradePolicy } from '../../api/ksql-query.js';
 
 /** A statement kind a KsqlQuery may hold. */

@@ -10,7 +10,9 @@ import type { EventRecorder } from '../../kube/events.js';
 import type { KubeObject, KubePort } from '../../kube/port.js';
 import { EngineClient, EngineUnavailableError, type EngineSnapshot } from './engine-client.js';
 import { compileSql, type EngineQuery } from './plan.js';
+import { QueryMemory } from './memory.js';
 import { reconcileQuery } from './reconcile.js';
+import type { Validation } from './validate.js';
 
 type Obj = KubeObject & { status?: KsqlQueryStatus; spec?: Record<string, unknown> };
 
@@ -76,16 +78,24 @@ class FakeEngine extends EngineClient {
     return [];
   }
   override async snapshot(): Promise<EngineSnapshot> {
-    const seed = [...this.sources].map(([name, s]) => ({ name, statement: s.statement, topic: s.topic, partitions: 1 }));
-    return { state: { sources: new Map(this.sources), queries: [...this.queries], types: new Set() }, seed };
+    return { state: { sources: new Map(this.sources), queries: [...this.queries], types: new Set() } };
   }
   /** what EXPLAIN's queryErrors say per query */
   readonly errors = new Map<string, string[]>();
   override async queryErrors(id: string): Promise<string[]> {
     return this.errors.get(id) ?? [];
   }
+  /** Prometheus text the engine serves */
+  metricsText = '';
   override async metrics(): Promise<string[]> {
-    return [];
+    return this.metricsText ? [this.metricsText] : [];
+  }
+  /** the dry runs asked for, and the refusal to answer them with (none: accepted) */
+  readonly dryRuns: { sql: string; without: readonly string[] }[] = [];
+  refuse: Validation | null = null;
+  override async dryRun(sql: string, _props: Readonly<Record<string, string>>, without: readonly string[]): Promise<Validation> {
+    this.dryRuns.push({ sql, without });
+    return this.refuse ?? { kind: 'Valid', topics: { reads: [], writes: [] } };
   }
 }
 
@@ -93,16 +103,19 @@ const SRC = `CREATE STREAM src (user_id VARCHAR KEY, service VARCHAR) WITH (KAFK
 const sql = (cols: string) => `${SRC}\nCREATE STREAM by_service WITH (KAFKA_TOPIC='by-service', VALUE_FORMAT='JSON') AS SELECT ${cols} FROM src EMIT CHANGES;`;
 const condition = (o: Obj, type: string) => o.status?.conditions?.find((c) => c.type === type);
 
-function setup(spec: Record<string, unknown>) {
+function setup(spec: Record<string, unknown>, clusterSpec: Record<string, unknown> = {}) {
   const meta = { namespace: 'team-a', uid: 'u-1', generation: 1, resourceVersion: '1' };
   const kube = new FakeKube(
     { apiVersion: 'ksetl.io/v1alpha1', kind: 'KsqlQuery', metadata: { name: 'q', ...meta }, spec: { clusterRef: { name: 'c' }, ...spec } },
-    { apiVersion: 'ksetl.io/v1alpha1', kind: 'KsqlCluster', metadata: { name: 'c', ...meta }, spec: {} },
+    { apiVersion: 'ksetl.io/v1alpha1', kind: 'KsqlCluster', metadata: { name: 'c', ...meta }, spec: clusterSpec },
   );
   const engine = new FakeEngine();
   const events: EventRecorder = { record: () => undefined };
   let up = true;
+  let clock = Date.parse('2026-12-07T10:00:00Z');
   const deps = {
+    memory: new QueryMemory(),
+    now: () => new Date(clock),
     kube,
     events,
     log: pino({ level: 'silent' }),
@@ -112,7 +125,7 @@ function setup(spec: Record<string, unknown>) {
       return engine;
     },
   };
-  return { kube, engine, reconcile: () => reconcileQuery(deps, 'team-a', 'q'), setEngineUp: (v: boolean) => (up = v) };
+  return { kube, engine, reconcile: () => reconcileQuery(deps, 'team-a', 'q'), setEngineUp: (v: boolean) => (up = v), advance: (ms: number) => (clock += ms) };
 }
 
 describe('reconcileQuery', () => {
@@ -190,5 +203,72 @@ describe('reconcileQuery', () => {
     await reconcile();
     expect(engine.submitted.filter((s) => !s.startsWith('SHOW'))).toEqual(first.filter((s) => !s.startsWith('SHOW')));
     expect(engine.queries).toHaveLength(1);
+  });
+
+  it('asks the engine for a dry run only when the generation or the cluster\'s catalog changes, not on every poll', async () => {
+    const { kube, engine, reconcile } = setup({ sql: sql('user_id, service') });
+    await reconcile();
+    expect(engine.dryRuns).toHaveLength(1);
+    await reconcile();
+    await reconcile();
+    expect(engine.dryRuns).toHaveLength(1);
+    // another team's stream appears in the catalog
+    engine.sources.set('OTHER', { statement: 'CREATE STREAM other (x INT) WITH (KAFKA_TOPIC=\'o\', VALUE_FORMAT=\'JSON\');', sourceType: 'STREAM', topic: 'o' });
+    await reconcile();
+    expect(engine.dryRuns).toHaveLength(2);
+    kube.edit({ sql: sql('user_id, service, 1 AS one') });
+    await reconcile();
+    expect(engine.dryRuns).toHaveLength(3);
+    // the sources this KsqlQuery made are left out of the engine's catalog for the dry run
+    expect(engine.dryRuns[2]!.without).toEqual(expect.arrayContaining(['SRC', 'BY_SERVICE']));
+  });
+
+  it('refuses SQL the engine\'s dry run refuses, with its position, and submits nothing', async () => {
+    const { kube, engine, reconcile } = setup({ sql: sql('user_id, nope') });
+    engine.refuse = { kind: 'Invalid', problem: { reason: 'SqlReferenceNotFound', message: "Line: 2, Col: 84: SELECT column 'NOPE' cannot be resolved.", line: 2, column: 84 } };
+    await reconcile();
+    expect(condition(kube.query, 'SqlValid')).toMatchObject({ status: 'False', reason: 'SqlReferenceNotFound' });
+    expect(kube.query.status?.lastError).toMatchObject({ line: 2, column: 84 });
+    expect(engine.submitted.filter((x) => !x.startsWith('SHOW'))).toEqual([]);
+  });
+
+  it('goes Stalled (condition, STATE) when records wait and none is consumed for progressDeadlineSeconds, and back', async () => {
+    const { kube, engine, reconcile, advance } = setup({ sql: sql('user_id, service'), progressDeadlineSeconds: 60 });
+    await reconcile();
+    const id = engine.queries[0]!.id;
+    const counters = (into: number, lag: number) => `ksetl_query_records_in_total{query_id="${id}"} ${into}\nksetl_query_records_out_total{query_id="${id}"} ${into}\nksetl_query_consumer_lag{query_id="${id}",topic="signups",partition="0"} ${lag}\n`;
+    engine.metricsText = counters(100, 0);
+    await reconcile();
+    expect(kube.query.status?.state).toBe('Running');
+    engine.metricsText = counters(100, 756);
+    for (let i = 0; i < 2; i++) {
+      advance(20_000);
+      await reconcile();
+    }
+    expect(kube.query.status?.state).toBe('Running');
+    advance(20_000);
+    await reconcile();
+    expect(kube.query.status?.state).toBe('Stalled');
+    expect(condition(kube.query, 'Stalled')).toMatchObject({ status: 'True', reason: 'NoProgress' });
+    expect(condition(kube.query, 'Stalled')?.message).toContain('756 record(s) wait');
+    engine.metricsText = counters(856, 0);
+    advance(20_000);
+    await reconcile();
+    expect(kube.query.status?.state).toBe('Running');
+    expect(condition(kube.query, 'Stalled')?.status).toBe('False');
+  });
+
+  it('refuses a query writing outside the cluster\'s topic prefixes (SqlValid=False, TopicNotAllowed) and submits nothing', async () => {
+    const { kube, engine, reconcile } = setup({ sql: sql('user_id, service') }, { topics: { read: ['signups'], write: ['team-a.'] } });
+    engine.refuse = { kind: 'Valid', topics: { reads: ['signups'], writes: ['by-service'] } };
+    await reconcile();
+    expect(condition(kube.query, 'SqlValid')).toMatchObject({ status: 'False', reason: 'TopicNotAllowed' });
+    expect(condition(kube.query, 'SqlValid')?.message).toContain("writes 'by-service' outside the cluster's write prefixes [team-a.]");
+    expect(engine.submitted.filter((x) => !x.startsWith('SHOW'))).toEqual([]);
+    engine.refuse = { kind: 'Valid', topics: { reads: ['signups'], writes: ['team-a.by-service'] } };
+    kube.edit({ sql: sql('user_id, service').replace("'by-service'", "'team-a.by-service'") });
+    await reconcile();
+    expect(condition(kube.query, 'SqlValid')?.status).toBe('True');
+    expect(condition(kube.query, 'Ready')?.status).toBe('True');
   });
 });

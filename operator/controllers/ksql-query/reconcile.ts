@@ -22,6 +22,7 @@ import type { EngineEndpoints } from '../engine-endpoints.js';
 import { QUERY_FINALIZER, applyFinalizer, hasFinalizer } from '../finalizers.js';
 import { applyStatusIfChanged } from '../status.js';
 import { EngineClient, EngineStatementError, EngineUnavailableError, parsePrometheusText, queryFigures, type EngineSnapshot } from './engine-client.js';
+import type { QueryMemory } from './memory.js';
 import {
   alreadyApplied,
   classifySqlChange,
@@ -36,7 +37,12 @@ import {
   type PlannedStatement,
   type SqlProblem,
 } from './plan.js';
-import { validateSemantics } from './validate.js';
+import { observedStatus } from './observed.js';
+import { nextFigures, DEFAULT_STATS_OPTIONS, type StatsOptions } from './stats.js';
+import { describeViolations, topicViolations } from './topic-access.js';
+import { validationKey, type Validation } from './validate.js';
+import { TopicAccess } from '../../api/ksql-cluster.js';
+import { processingLogTopic } from '../../../engine/api.js';
 
 export interface QueryReconcilerDeps {
   readonly kube: KubePort;
@@ -44,7 +50,11 @@ export interface QueryReconcilerDeps {
   readonly log: Logger;
   readonly endpoints: EngineEndpoints;
   readonly metrics?: OperatorMetrics;
+  /** what the controller remembers between reconciles (dry runs, counter samples) */
+  readonly memory: QueryMemory;
   readonly now?: () => Date;
+  /** rate window and status refresh; the stall time comes from spec.progressDeadlineSeconds */
+  readonly stats?: Partial<Pick<StatsOptions, 'rateWindowMs' | 'refreshMs'>>;
   /** how often running queries are polled for state, errors and figures */
   readonly pollMs?: number;
   /** engine clients by URL list and credentials (tests may swap in their own) */
@@ -63,9 +73,6 @@ const ENGINE_STATE: Record<string, PersistentQueryState> = {
   NOT_RUNNING: 'Pending',
   UNRESPONSIVE: 'Unresponsive',
 };
-
-/** Rate samples per KsqlQuery, for messages per second (kept in memory; a restart starts over). */
-const lastFigures = new Map<string, { at: number; recordsIn: number; recordsOut: number }>();
 
 function sqlError(p: SqlProblem, now: Date): SqlError {
   return { message: withPosition(p), reason: p.reason, ...(p.line !== undefined ? { line: p.line } : {}), ...(p.column !== undefined ? { column: p.column } : {}), time: iso(now) };
@@ -86,7 +93,7 @@ export async function reconcileQuery(deps: QueryReconcilerDeps, namespace: strin
   const raw = await kube.get<RawQuery>(RESOURCE.KsqlQuery, namespace, name);
   if (!raw) {
     deps.metrics?.setConditions('KsqlQuery', namespace, name, []);
-    lastFigures.delete(`${namespace}/${name}`);
+    deps.memory.forget(`${namespace}/${name}`);
     return {};
   }
   const generation = raw.metadata?.generation;
@@ -103,7 +110,7 @@ export async function reconcileQuery(deps: QueryReconcilerDeps, namespace: strin
   const writeStatus = async (update: Partial<KsqlQueryStatus>, conditions: ConditionInput[], carry = true): Promise<void> => {
     const merged = mergeConditions(old.conditions, conditions, now(), generation);
     for (const c of transitions(old.conditions, merged)) {
-      const good = c.type === 'Degraded' ? c.status === 'False' : c.status === 'True';
+      const good = c.type === 'Degraded' || c.type === 'Stalled' ? c.status === 'False' : c.status === 'True';
       events.record(raw, good ? 'Normal' : 'Warning', c.reason, 'Reconcile', `${c.type}=${c.status}${c.message ? `: ${c.message}` : ''}`);
     }
     const status = carry ? carriedStatus(old, update) : update;
@@ -160,13 +167,37 @@ export async function reconcileQuery(deps: QueryReconcilerDeps, namespace: strin
     return { requeueAfterMs: 10_000 };
   }
 
-  // 3. semantics on an in-memory engine seeded with the cluster's sources (minus the ones this KsqlQuery made)
+  // 3. semantics, by a dry run on the cluster's engine against its catalog minus what this KsqlQuery made;
+  //    asked again only when the generation or that catalog changed
   const applied = old.lastAppliedSql !== undefined ? compileSql(old.lastAppliedSql) : null;
   const appliedStatements = applied && applied.ok ? applied.statements : null;
-  const mine = new Set([...createdSources(appliedStatements ?? []).map((s) => s.target), ...alreadyApplied(wanted, snap.state)]);
+  const mine = new Set([
+    ...createdSources(appliedStatements ?? []).map((s) => s.target),
+    ...alreadyApplied(wanted, snap.state),
+    ...[...(appliedStatements ?? []), ...wanted].filter((s) => s.kind === 'CreateType' && snap.state.types.has(s.target.toUpperCase())).map((s) => s.target.toUpperCase()),
+  ]);
   const baseProps = kq.spec.properties ?? {};
-  const semantic = validateSemantics(kq.spec.sql, snap.seed, mine, baseProps);
-  if (semantic) {
+  const key = `${namespace}/${name}`;
+  const vkey = validationKey(generation, snap.state, mine);
+  let validation: Validation | undefined = deps.memory.validation(key, vkey);
+  if (!validation) {
+    validation = await engine.dryRun(kq.spec.sql, baseProps, [...mine]);
+    deps.memory.rememberValidation(key, vkey, validation);
+    log.info({ result: validation.kind }, 'SQL validated by the engine (dry run)');
+  }
+  // team isolation: the topics the dry run says the statements read and write, against the cluster's spec.topics
+  const access = TopicAccess.safeParse((cluster as { spec?: { topics?: unknown } }).spec?.topics);
+  const violations = validation.kind === 'Valid' && access.success && access.data ? topicViolations(validation.topics, access.data, clusterOwnTopics(cluster, namespace, clusterName)) : [];
+  if (violations.length > 0 && access.success && access.data) {
+    const message = describeViolations(violations, access.data);
+    await writeStatus({ lastError: { message, reason: 'TopicNotAllowed', time: iso(now()) } }, [
+      { type: 'SqlValid', status: 'False', reason: 'TopicNotAllowed', message },
+      { type: 'Ready', status: old.lastAppliedSql ? 'Unknown' : 'False', reason: 'TopicNotAllowed', message: 'spec.sql uses topics outside the cluster\'s spec.topics; nothing was submitted' },
+    ]);
+    return {};
+  }
+  if (validation.kind === 'Invalid') {
+    const semantic = validation.problem;
     const err = sqlError(semantic, now());
     await writeStatus({ lastError: err }, [
       { type: 'SqlValid', status: 'False', reason: semantic.reason, message: err.message },
@@ -235,25 +266,32 @@ export async function reconcileQuery(deps: QueryReconcilerDeps, namespace: strin
   }
   const finalQueries = toggled ? ownedByStatements(running, (await engine.snapshot()).state).queries : owned;
   const queries = await queryStatuses(engine, finalQueries);
-  const stats = await figures(engine, `${namespace}/${name}`, finalQueries, now());
+  const fig = await figures(engine, deps, key, finalQueries, old.stats, now(), kq.spec.progressDeadlineSeconds * 1000);
+  const stats = fig?.stats;
 
-  // 6. conditions
-  const expected = running.filter((s) => s.kind === 'CreateAsSelect' || s.kind === 'InsertInto').length;
-  const wantState: PersistentQueryState = kq.spec.state === 'Paused' ? 'Paused' : 'Running';
-  const errored = queries.filter((q) => q.state === 'Error');
-  const allThere = queries.length >= expected && queries.every((q) => q.state === wantState);
-  const ready: ConditionInput = allThere
-    ? { type: 'Ready', status: 'True', reason: expected === 0 ? 'SourcesDeclared' : wantState === 'Paused' ? 'QueriesPaused' : 'QueriesRunning', message: `${queries.length} persistent quer${queries.length === 1 ? 'y' : 'ies'} ${wantState === 'Paused' ? 'paused' : 'running'}` }
-    : { type: 'Ready', status: 'False', reason: errored.length ? 'QueryError' : 'QueriesNotRunning', message: queries.map((q) => `${q.id}=${q.state}`).join(', ') || 'no query running yet' };
-  if (errored.length && degraded.status === 'False') degraded = { type: 'Degraded', status: 'True', reason: 'QueryError', message: errored.map((q) => `${q.id}: ${q.error ?? 'ERROR'}`).join('; ') };
+  // 6. status from what was observed (observed.ts, pure)
+  const seen = observedStatus({
+    expected: running.filter((s) => s.kind === 'CreateAsSelect' || s.kind === 'InsertInto').length,
+    want: kq.spec.state === 'Paused' ? 'Paused' : 'Running',
+    queries,
+    degraded,
+    stalledForMs: fig ? fig.stalledForMs : null,
+    consumerLag: stats?.consumerLag ?? 0,
+    progressDeadlineSeconds: kq.spec.progressDeadlineSeconds,
+  });
+  const sqlValid: ConditionInput =
+    validation.kind === 'Unsupported'
+      ? { type: 'SqlValid', status: 'True', reason: 'NotDryRun', message: `${validation.message}; each statement was checked as it was submitted` }
+      : { type: 'SqlValid', status: 'True', reason: 'SqlValid', message: `${wanted.length} statement(s) accepted by the cluster's engine (dry run)` };
   const status: Partial<KsqlQueryStatus> = {
+    state: seen.state,
     queries,
     sinkTopics: [...new Set(finalQueries.flatMap((q) => q.sinkTopics))].sort(),
     ...(lastAppliedSql !== undefined ? { lastAppliedSql } : {}),
     ...(stats ? { stats } : {}),
   };
   if (lastError) status.lastError = lastError;
-  await writeStatus(status, [{ type: 'SqlValid', status: 'True', reason: 'SqlValid', message: `${wanted.length} statement(s) compile` }, ready, degraded], false);
+  await writeStatus(status, [sqlValid, seen.ready, seen.degraded, seen.stalled], false);
   return { requeueAfterMs: deps.pollMs ?? 15_000 };
 }
 
@@ -273,28 +311,16 @@ async function queryStatuses(engine: EngineClient, queries: readonly EngineQuery
   return out;
 }
 
-async function figures(engine: EngineClient, key: string, queries: readonly EngineQuery[], now: Date): Promise<QueryStats | undefined> {
+/** The figures of the queries from their engines' counters (stats.ts), remembered for the next poll. */
+async function figures(engine: EngineClient, deps: QueryReconcilerDeps, key: string, queries: readonly EngineQuery[], written: QueryStats | undefined, now: Date, stallAfterMs: number) {
   if (queries.length === 0) return undefined;
   const texts = await engine.metrics();
   const samples = texts.flatMap((t) => parsePrometheusText(t, 'ksetl_query_'));
   const f = queryFigures(samples, new Set(queries.map((q) => q.id)));
   if (!f.seen) return undefined;
-  const at = now.getTime();
-  const prev = lastFigures.get(key);
-  lastFigures.set(key, { at, recordsIn: f.recordsIn, recordsOut: f.recordsOut });
-  const rate = (a: number, b: number | undefined): number | undefined => {
-    if (!prev || b === undefined || at <= prev.at || a < b) return undefined;
-    return Math.round(((a - b) / ((at - prev.at) / 1000)) * 100) / 100;
-  };
-  const inRate = rate(f.recordsIn, prev?.recordsIn);
-  const outRate = rate(f.recordsOut, prev?.recordsOut);
-  return {
-    ...(inRate !== undefined ? { messagesInPerSecond: inRate } : {}),
-    ...(outRate !== undefined ? { messagesOutPerSecond: outRate } : {}),
-    processingErrors: Math.round(f.errors),
-    consumerLag: Math.round(f.lag),
-    observedAt: iso(now),
-  };
+  const next = nextFigures(deps.memory.figures(key), f, written, now.getTime(), { ...DEFAULT_STATS_OPTIONS, ...deps.stats, stallAfterMs });
+  deps.memory.rememberFigures(key, next.history);
+  return next;
 }
 
 /**
@@ -338,7 +364,7 @@ async function finalize(deps: QueryReconcilerDeps, raw: RawQuery, log: Logger): 
     await applyFinalizer(kube, raw, QUERY_FINALIZER, false);
     events.record(raw, 'Normal', 'Finalized', 'Delete', why);
     deps.metrics?.setConditions('KsqlQuery', namespace, name, []);
-    lastFigures.delete(`${namespace}/${name}`);
+    deps.memory.forget(`${namespace}/${name}`);
     return {};
   };
   if (!cluster) return await release(`KsqlCluster ${clusterName} is gone; nothing to terminate`);
@@ -359,4 +385,11 @@ async function finalize(deps: QueryReconcilerDeps, raw: RawQuery, log: Logger): 
     }
     throw e;
   }
+}
+
+/** Topics of the cluster itself its queries may read whatever spec.topics says: its processing log. */
+function clusterOwnTopics(cluster: RawCluster, namespace: string, name: string): string[] {
+  const spec = (cluster as { spec?: { serviceId?: string; logging?: { kafkaTopic?: { topic?: string } } } }).spec;
+  const id = spec?.serviceId ?? `${namespace}_${name}_`;
+  return [processingLogTopic(id), ...(spec?.logging?.kafkaTopic?.topic ? [spec.logging.kafkaTopic.topic] : [])];
 }

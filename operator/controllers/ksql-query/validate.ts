@@ -1,61 +1,65 @@
 /**
- * Semantic checks of a KsqlQuery's SQL before anything is submitted: the
- * statements run on a throw-away in-memory engine (engine/driver) seeded
- * with the cluster's streams and tables as the cluster's engine reports
- * them (`SHOW STREAMS EXTENDED; SHOW TABLES EXTENDED;` give each source's
- * creating statement, topic and partition count). A missing stream, an
- * unknown column or a type error comes back with its line and column in
- * `spec.sql`, and the real cluster is not touched.
+ * Semantic checks of a KsqlQuery's SQL before anything is submitted, by the
+ * cluster's own engines: POST /ksetl/dry-run (engine/server/dry-run.ts) runs
+ * the script against a copy of the engine's catalog — the same engine
+ * version as the pods, the same streams, tables, types and topics — and
+ * changes nothing. A missing stream, an unknown column or a type error
+ * comes back with its line and column in `spec.sql`.
  *
- * Why not let the engine server validate: a script of several statements is
- * executed statement by statement, so an error in the third statement
- * would leave the first two applied. The same engine library, run locally,
- * gives the same verdict without side effects.
+ * Why not submit and see: a script of several statements is executed
+ * statement by statement, so an error in the third statement would leave
+ * the first two applied.
+ *
+ * A dry run is asked for when the KsqlQuery's generation or the cluster's
+ * catalog (minus what this KsqlQuery made) changes, not on every poll:
+ * `validationKey` is what the reconciler compares.
  */
-import { createInMemoryEngine } from '../../../engine/driver/in-memory-engine.js';
-import { problemOf, type SqlProblem } from './plan.js';
+import { createHash } from 'node:crypto';
+import type { EngineState, SqlProblem } from './plan.js';
 
-export interface SeedSource {
-  readonly name: string;
-  readonly statement: string;
-  readonly topic: string;
-  readonly partitions: number;
+/** The topics the statements read and write, as the engine resolved them. */
+export interface TopicUse {
+  readonly reads: readonly string[];
+  readonly writes: readonly string[];
 }
 
+export type Validation =
+  | { readonly kind: 'Valid'; readonly topics: TopicUse }
+  | { readonly kind: 'Invalid'; readonly problem: SqlProblem }
+  /** the cluster's engines have no dry run (an image older than the operator): the SQL is submitted as is */
+  | { readonly kind: 'Unsupported'; readonly message: string };
+
 /**
- * Runs `sql` on an in-memory engine holding `seed` (minus `exclude`: the
- * sources this KsqlQuery itself created, which its SQL creates again).
- * Seed statements run in dependency order by retrying until no more
- * succeed; ones that cannot run (their inputs are excluded) are left out.
+ * What a validation depends on: the generation and the cluster's catalog
+ * (streams and tables with their statements and topics, types), minus the
+ * sources `mine` (this KsqlQuery's, which its SQL creates again). Pure.
  */
-export function validateSemantics(sql: string, seed: readonly SeedSource[], exclude: ReadonlySet<string>, properties: Readonly<Record<string, string>> = {}): SqlProblem | null {
-  const engine = createInMemoryEngine();
-  try {
-    for (const s of seed) {
-      if (exclude.has(s.name)) continue;
-      if (!engine.broker.topic(s.topic)) engine.broker.createTopic(s.topic, Math.max(1, s.partitions));
-    }
-    let pending = seed.filter((s) => !exclude.has(s.name) && s.statement.trim() !== '');
-    for (let progress = true; progress && pending.length > 0; ) {
-      progress = false;
-      const next: SeedSource[] = [];
-      for (const s of pending) {
-        try {
-          engine.execute(s.statement);
-          progress = true;
-        } catch {
-          next.push(s);
-        }
-      }
-      pending = next;
-    }
-    try {
-      engine.execute(sql, properties);
-      return null;
-    } catch (e) {
-      return problemOf(e);
-    }
-  } finally {
-    engine.close();
+export function validationKey(generation: number | undefined, state: EngineState, mine: ReadonlySet<string>): string {
+  const h = createHash('sha256');
+  h.update(`generation ${generation ?? 0}\n`);
+  for (const [name, s] of [...state.sources].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    if (mine.has(name)) continue;
+    h.update(`${s.sourceType} ${name} ${s.topic}\n${s.statement}\n`);
   }
+  for (const t of [...state.types].sort()) if (!mine.has(t)) h.update(`type ${t}\n`);
+  return h.digest('hex');
+}
+
+const REASON_BY_ENGINE: Record<string, string> = {
+  ParseError: 'SqlSyntaxError',
+  StatementError: 'SqlInvalid',
+  TypeError: 'SqlTypeError',
+  NotFound: 'SqlReferenceNotFound',
+  AlreadyExists: 'SqlAlreadyExists',
+  Unsupported: 'SqlUnsupported',
+};
+
+/** A dry run's refusal as a SqlProblem (reason from the engine's typed reason, never from the message). Pure. */
+export function problemOfDryRun(e: { readonly message: string; readonly reason?: string; readonly line?: number; readonly column?: number }): SqlProblem {
+  return {
+    reason: REASON_BY_ENGINE[e.reason ?? ''] ?? 'SqlInvalid',
+    message: e.message,
+    ...(e.line !== undefined ? { line: e.line } : {}),
+    ...(e.column !== undefined ? { column: e.column } : {}),
+  };
 }

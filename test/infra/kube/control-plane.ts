@@ -120,6 +120,9 @@ export const CONTROLLERS = [
   'resourcequota-controller',
   'persistentvolume-binder-controller',
   'pod-garbage-collector-controller',
+  // a deleted PVC goes once no pod uses it (without it PVCs stay Terminating: a cluster of the same name cannot be created again)
+  'persistentvolumeclaim-protection-controller',
+  'persistentvolume-protection-controller',
 ] as const;
 
 /** Picks `n` distinct free loopback ports (bind to 0, read, close). */
@@ -417,6 +420,8 @@ export async function startControlPlane(options: StartControlPlaneOptions = {}):
       `--service-account-signing-key-file=${join(pki, 'sa.key')}`,
       `--service-cluster-ip-range=${serviceRange}`,
       '--allow-privileged=true',
+      // the pod runner's Node: its kubelet API (kubectl logs) at the InternalIP, not at a host name nothing resolves
+      '--kubelet-preferred-address-types=InternalIP,Hostname',
       '--profiling=false',
       '--v=1',
       ...(options.apiserverArgs ?? []),

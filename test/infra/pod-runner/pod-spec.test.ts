@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { PodSpecError, containerEnv, expandVars, imageEntrypoint, localArgv, mountMap, podStatus, probeTarget, rewritePaths, type EnvSources } from './pod-spec.js';
+import { PodSpecError, containerEnv, expandVars, imageEntrypoint, localArgv, mountMap, podStatus, probeTarget, rewritePaths, terminationMessage, type EnvSources } from './pod-spec.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -177,5 +177,16 @@ describe('podStatus', () => {
     const backoff = podStatus(pod, [{ state: 'waiting', reason: 'CrashLoopBackOff', restartCount: 1, last: term }], ips, 't2');
     expect(backoff.phase).toBe('Running');
     expect(backoff.containerStatuses![0]).toMatchObject({ restartCount: 1, state: { waiting: { reason: 'CrashLoopBackOff' } }, lastState: { terminated: { exitCode: 1 } } });
+  });
+
+  it('shows the termination message in lastState, as the kubelet does: the file, else the log tail under FallbackToLogsOnError', () => {
+    const term = { exitCode: 1, reason: 'Error', startedAt: 't1', finishedAt: 't2', message: 'ksetl server: getaddrinfo ENOTFOUND k.invalid' };
+    const backoff = podStatus(pod, [{ state: 'waiting', reason: 'CrashLoopBackOff', restartCount: 1, last: term }], ips, 't2');
+    expect(backoff.containerStatuses![0]!.lastState?.terminated?.message).toBe('ksetl server: getaddrinfo ENOTFOUND k.invalid');
+    expect(terminationMessage('fatal: x\n', 'log line', 'File', 1)).toBe('fatal: x');
+    expect(terminationMessage('', 'a\nb\n', 'FallbackToLogsOnError', 1)).toBe('a\nb');
+    expect(terminationMessage(null, 'a\nb\n', 'FallbackToLogsOnError', 0)).toBeUndefined();
+    expect(terminationMessage(null, 'a\nb\n', 'File', 1)).toBeUndefined();
+    expect(terminationMessage(null, Array.from({ length: 100 }, (_, i) => `line ${i}`).join('\n'), 'FallbackToLogsOnError', 1)?.split('\n')).toHaveLength(80);
   });
 });

@@ -191,10 +191,27 @@ export interface Terminated {
   readonly reason: string;
   readonly startedAt: string;
   readonly finishedAt: string;
+  /** the container's termination message (its terminationMessagePath, or its log's tail under FallbackToLogsOnError) */
+  readonly message?: string;
 }
 
 function terminatedState(t: Terminated) {
-  return { exitCode: t.exitCode, reason: t.reason, startedAt: t.startedAt, finishedAt: t.finishedAt, ...(t.signal ? { message: `killed by ${t.signal}` } : {}) };
+  const message = t.message ?? (t.signal ? `killed by ${t.signal}` : undefined);
+  return { exitCode: t.exitCode, reason: t.reason, startedAt: t.startedAt, finishedAt: t.finishedAt, ...(message ? { message } : {}) };
+}
+
+/**
+ * A container's termination message as the kubelet makes it: the file at
+ * its terminationMessagePath (at most 4 KiB), else — under
+ * `terminationMessagePolicy: FallbackToLogsOnError` and a failed exit — the
+ * last 80 lines (at most 2 KiB) of its log. Pure.
+ */
+export function terminationMessage(file: string | null, logTail: string | null, policy: string | undefined, exitCode: number): string | undefined {
+  const text = (file ?? '').slice(0, 4096).trim();
+  if (text) return text;
+  if (policy !== 'FallbackToLogsOnError' || exitCode === 0 || !logTail) return undefined;
+  const lines = logTail.trimEnd().split('\n').slice(-80).join('\n');
+  return lines.length > 2048 ? lines.slice(-2048) : lines || undefined;
 }
 
 export function containerStatus(container: V1Container, run: ContainerRun): V1ContainerStatus {

@@ -25,7 +25,7 @@
  * `<dir>/logs/<namespace>_<pod>_<container>.log`.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import * as http from 'node:http';
 import * as net from 'node:net';
@@ -33,6 +33,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { V1Container, V1Pod, V1PodStatus, V1Volume } from '@kubernetes/client-node';
 import { KubeRest, isConflict, isNotFound, type KubeList, type WatchEvent } from './kube-rest.js';
+import { startKubeletServer } from './kubelet-server.js';
 import {
   PodSpecError,
   containerEnv,
@@ -43,6 +44,7 @@ import {
   podStatus,
   probeTarget,
   rewritePaths,
+  terminationMessage,
   type ContainerRun,
   type EnvSources,
   type MountMap,
@@ -180,6 +182,16 @@ export async function startPodRunner(options: PodRunnerOptions): Promise<PodRunn
 
   // ---- the node --------------------------------------------------------------------
 
+  // the kubelet API `kubectl logs` is proxied to (the API server reaches it at the InternalIP)
+  const kubelet = await startKubeletServer({
+    host: HOST_IP,
+    dir,
+    logFile: (ns, name, container) => {
+      const p = [...pods.values()].find((x) => x.key === `${ns}/${name}`);
+      return p && p.containers.some((c) => c.spec.name === container) ? logPath(ns, name, container) : null;
+    },
+  });
+
   const nodeStatus = () => {
     const t = now();
     const cond = (type: string, status: string, reason: string, message: string) => ({ type, status, reason, message, lastHeartbeatTime: t, lastTransitionTime: started });
@@ -196,7 +208,7 @@ export async function startPodRunner(options: PodRunnerOptions): Promise<PodRunn
         { type: 'InternalIP', address: HOST_IP },
         { type: 'Hostname', address: nodeName },
       ],
-      daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
+      daemonEndpoints: { kubeletEndpoint: { Port: kubelet.port } },
       nodeInfo: {
         machineID: '',
         systemUUID: '',
@@ -426,12 +438,16 @@ export async function startPodRunner(options: PodRunnerOptions): Promise<PodRunn
 
   function spawnContainer(p: PodProc, c: ContainerProc, podEnv: Record<string, string>, mounts: MountMap): void {
     const port = listenPort(c.spec, 8088);
+    const terminationLog = join(p.dir, `${c.spec.name}.termination-log`);
+    rmSync(terminationLog, { force: true });
     const env: Record<string, string> = {
       ...(process.env['PATH'] ? { PATH: process.env['PATH'] } : {}),
       ...(process.env['HOME'] ? { HOME: process.env['HOME'] } : {}),
       ...options.env,
       HOSTNAME: p.pod.metadata!.name!,
       ...podEnv,
+      // the container's terminationMessagePath, a file of the pod's directory here
+      KSETL_TERMINATION_LOG: terminationLog,
       KSQL_LISTENERS: `http://${p.ip}:${port}`,
       KSQL_KSQL_ADVERTISED_LISTENER: `http://${p.ip}:${port}`,
     };
@@ -456,7 +472,8 @@ export async function startPodRunner(options: PodRunnerOptions): Promise<PodRunn
         children.delete(child);
         if (c.child === child) c.child = null;
         const exitCode = code ?? (signal ? 128 + (signal === 'SIGKILL' ? 9 : 15) : 1);
-        const term: Terminated = { exitCode, reason: error ? 'StartError' : exitCode === 0 ? 'Completed' : 'Error', startedAt, finishedAt: now(), ...(signal ? { signal } : {}) };
+        const message = terminationMessage(readIfExists(terminationLog), readTail(logFile, 16_384), c.spec.terminationMessagePolicy, exitCode);
+        const term: Terminated = { exitCode, reason: error ? 'StartError' : exitCode === 0 ? 'Completed' : 'Error', startedAt, finishedAt: now(), ...(signal ? { signal } : {}), ...(message ? { message } : {}) };
         log(`${p.key}/${c.spec.name}: exited ${code ?? signal}${error ? ` (${error.message})` : ''}`);
         resolve();
         if (p.deleting || stopped) return;
@@ -699,6 +716,7 @@ export async function startPodRunner(options: PodRunnerOptions): Promise<PodRunn
       abort.abort();
       clearInterval(heartbeatTimer);
       clearInterval(probeTimer);
+      await kubelet.close();
       await watchLoop;
       await Promise.all([...pods.values()].map((p) => killPod(p, 10)));
       for (const p of pods.values()) await rm(p.dir, { recursive: true, force: true });
@@ -729,4 +747,30 @@ function freeLoopbackSubnet(): number {
 function canAddLoopbackAddresses(): boolean {
   if (process.getuid?.() !== 0) return false;
   return spawnSync('ip', ['-V'], { encoding: 'utf8' }).status === 0;
+}
+
+function readIfExists(file: string): string | null {
+  try {
+    return existsSync(file) ? readFileSync(file, 'utf8') : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The last `bytes` of a file (a container's log). */
+function readTail(file: string, bytes: number): string | null {
+  try {
+    const fd = openSync(file, 'r');
+    try {
+      const size = fstatSync(fd).size;
+      const n = Math.min(size, bytes);
+      const buf = Buffer.alloc(n);
+      readSync(fd, buf, 0, n, size - n);
+      return buf.toString('utf8');
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return null;
+  }
 }
