@@ -1,7 +1,6 @@
 import type { Metastore } from '../catalog/metastore.js';
 import type { DataSource } from '../catalog/data-source.js';
 import type { BrokerRecord, ProduceRecord, TopicInfo } from '../driver/broker.js';
-import type { InMemoryEngine } from '../driver/in-memory-engine.js';
 import type { StatementResult } from '../engine.js';
 import { pullAccess, type PullAccess } from '../exec/pull-access.js';
 import { isExactKeyLookup, PreparedPullCache, pullShape } from '../exec/pull-cache.js';
@@ -76,26 +75,6 @@ export function queryState(b: KsqlBackend, q: { readonly id: string; readonly st
   return b.queryStatus?.(q.id)?.state ?? q.state;
 }
 
-export function inMemoryBackend(engine: InMemoryEngine): KsqlBackend {
-  return {
-    executeStatement: (st, props) => engine.executor.executeStatement(st, props),
-    get metastore() {
-      return engine.executor.metastore;
-    },
-    functions: engine.functions,
-    registry: engine.registry,
-    get properties() {
-      return engine.executor.properties;
-    },
-    topics: () => engine.broker.topics(),
-    createTopic: (name, partitions) => void engine.broker.createTopic(name, partitions),
-    readTopic: (topic) => engine.broker.readInOrder(topic),
-    subscribeTopic: (topic, handler) => engine.broker.subscribe(topic, handler),
-    produce: (topic, rec) => void engine.broker.produce(topic, rec),
-    queryPlan: (queryId) => engine.executor.queryPlan(queryId),
-    close: () => engine.close(),
-  };
-}
 
 export interface TransientReads {
   /** topics already read (scanTopic) for a pull query */
