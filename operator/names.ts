@@ -86,6 +86,11 @@ export function restEndpoint(clusterName: string, namespace: string): string {
   return `http://${clusterObjectNames(clusterName).clientService}.${namespace}.svc:${ENGINE_PORT}`;
 }
 
+/** The in-cluster URL of the engines' web console (served by every engine under /console, behind the REST API's auth). */
+export function consoleUrl(clusterName: string, namespace: string): string {
+  return `${restEndpoint(clusterName, namespace)}/console/`;
+}
+
 /** The stable DNS name of one engine pod, as the engine advertises itself to its peers. */
 export function podHost(clusterName: string, namespace: string, podName: string): string {
   return `${podName}.${clusterObjectNames(clusterName).headlessService}.${namespace}.svc`;

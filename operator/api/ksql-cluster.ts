@@ -183,6 +183,7 @@ export const KsqlClusterStatus = z
     /** label selector of the engine pods, for the scale subresource (HPA) */
     selector: z.string().optional().describe('Label selector of the engine pods (the scale subresource)'),
     restEndpoint: z.string().optional().describe('The engines\' REST API inside the Kubernetes cluster'),
+    consoleUrl: z.string().optional().describe("The engines' web console inside the Kubernetes cluster (through the cluster's Service; same auth as the REST API; `kubectl port-forward` to reach it from outside)"),
     serviceId: z.string().optional().describe('ksql.service.id of the engines'),
     internalTopicPrefix: z.string().optional().describe('The prefix of the command topic, internal topics and consumer groups on Kafka'),
     /** hash of the rendered engine configuration the pods were last rolled to */

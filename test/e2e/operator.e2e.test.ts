@@ -136,6 +136,8 @@ describe.skipIf(!operatorAvailable || !kubeconfig || !bootstrap)('operator end t
       return o && condition(o, 'Ready')?.status === 'True' ? o : undefined;
     }, { timeoutMs: 300_000, detail: () => diagnostics(KC(ns, 'hk01')) });
     expect((kc['status'] as { readyReplicas?: number }).readyReplicas).toBe(1);
+    // every engine serves the web console; the status says where (through the cluster's Service)
+    expect((kc['status'] as { consoleUrl?: string }).consoleUrl).toBe(`http://hk01-ksetl.${ns}.svc:8088/console/`);
     const q = await waitKq('new-users-per-service', 'Ready', ready);
     expect(q.status?.queries).toHaveLength(1);
     expect(q.status?.queries?.[0]?.state).toBe('Running');

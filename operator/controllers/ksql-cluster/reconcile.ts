@@ -20,7 +20,7 @@ import type { KubeObject, KubePort } from '../../kube/port.js';
 import { RESOURCE } from '../../kube/resources.js';
 import type { ReconcileResult } from '../../kube/workqueue.js';
 import type { OperatorMetrics } from '../../metrics.js';
-import { engineSelector, internalTopicPrefix, restEndpoint, selectorString, serviceId } from '../../names.js';
+import { consoleUrl, engineSelector, internalTopicPrefix, restEndpoint, selectorString, serviceId } from '../../names.js';
 import { mergeConditions, transitions, type ConditionInput } from '../conditions.js';
 import { ensureEngineCredentials } from '../engine-credentials.js';
 import { CLUSTER_FINALIZER, applyFinalizer, hasFinalizer } from '../finalizers.js';
@@ -178,6 +178,7 @@ export async function reconcileCluster(deps: ClusterReconcilerDeps, namespace: s
       readyReplicas: sts?.status?.readyReplicas ?? 0,
       selector: selectorString(engineSelector(name)),
       restEndpoint: restEndpoint(name, namespace),
+      consoleUrl: consoleUrl(name, namespace),
       serviceId: id,
       internalTopicPrefix: internalTopicPrefix(id),
       ...(hash ? { configHash: hash } : {}),
