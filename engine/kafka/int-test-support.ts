@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { startKafka, type KafkaBroker } from '../../test/infra/kafka/broker.js';
 import { KafkaEngine } from './kafka-engine.js';
 import { kafkaClientFromEnv, kafkaPort } from './kafka-client.js';
@@ -19,6 +19,25 @@ export async function bootstrap(): Promise<string> {
 export async function stopOwnBroker(): Promise<void> {
   await own?.stop();
   own = null;
+}
+
+/**
+ * A suite's Kafka: before its tests, the broker (shared or its own) and an
+ * admin port `clientId`, handed to `ready`; after them, `pool`'s engines,
+ * the port and an own broker are closed.
+ */
+export function onBroker(clientId: string, ready: (brokers: string, admin: KafkaPort) => void, pool?: EnginePool): void {
+  let admin: KafkaPort | undefined;
+  beforeAll(async () => {
+    const brokers = await bootstrap();
+    admin = newPort(brokers, clientId);
+    ready(brokers, admin);
+  }, 180_000);
+  afterAll(async () => {
+    await pool?.closeAll();
+    await admin?.close();
+    await stopOwnBroker();
+  }, 60_000);
 }
 
 export function newPort(brokers: string, clientId: string): KafkaPort {

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { KafkaEngine } from './kafka-engine.js';
-import { bootstrap, EnginePool, json, newPort, readTopic, seed, stopOwnBroker, waitFor } from './int-test-support.js';
+import { EnginePool, json, onBroker, readTopic, seed, waitFor } from './int-test-support.js';
 import * as names from './names.js';
 import type { KafkaPort } from './port.js';
 
@@ -8,16 +8,10 @@ let brokers: string;
 let admin: KafkaPort;
 const pool = new EnginePool();
 
-beforeAll(async () => {
-  brokers = await bootstrap();
-  admin = newPort(brokers, 'kafka-engine-test');
-}, 180_000);
-
-afterAll(async () => {
-  await pool.closeAll();
-  await admin?.close();
-  await stopOwnBroker();
-}, 60_000);
+onBroker('kafka-engine-test', (b, a) => {
+  brokers = b;
+  admin = a;
+}, pool);
 
 const engine = (serviceId: string, properties: Record<string, string> = {}): Promise<KafkaEngine> => pool.start(brokers, serviceId, properties);
 const closeEngine = (e: KafkaEngine): Promise<void> => pool.close(e);

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { KafkaEngine } from './kafka-engine.js';
-import { bootstrap, EnginePool, json, newPort, readTopic, seed, stopOwnBroker, waitFor } from './int-test-support.js';
+import { EnginePool, json, onBroker, readTopic, seed, waitFor } from './int-test-support.js';
 import * as names from './names.js';
 import type { BrokerRecord, KafkaPort } from './port.js';
 
@@ -14,16 +14,10 @@ let brokers: string;
 let admin: KafkaPort;
 const pool = new EnginePool();
 
-beforeAll(async () => {
-  brokers = await bootstrap();
-  admin = newPort(brokers, 'query-upgrade-test');
-}, 180_000);
-
-afterAll(async () => {
-  await pool.closeAll();
-  await admin?.close();
-  await stopOwnBroker();
-}, 60_000);
+onBroker('query-upgrade-test', (b, a) => {
+  brokers = b;
+  admin = a;
+}, pool);
 
 /** The latest count per user on the sink topic (JSON key and value). */
 function latest(records: readonly BrokerRecord[]): Map<string, number> {

@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bootstrap, EnginePool, newPort, seed, stopOwnBroker, waitFor } from './int-test-support.js';
+import { describe, expect, it } from 'vitest';
+import { EnginePool, onBroker, seed, waitFor } from './int-test-support.js';
 import * as names from './names.js';
 import type { KafkaPort } from './port.js';
 
@@ -13,16 +13,10 @@ let admin: KafkaPort;
 const pool = new EnginePool();
 const FAST_GROUP = { 'ksql.streams.session.timeout.ms': '6000', 'ksql.streams.heartbeat.interval.ms': '1000' };
 
-beforeAll(async () => {
-  brokers = await bootstrap();
-  admin = newPort(brokers, 'terminate-cleanup-test');
-}, 180_000);
-
-afterAll(async () => {
-  await pool.closeAll();
-  await admin?.close();
-  await stopOwnBroker();
-}, 60_000);
+onBroker('terminate-cleanup-test', (b, a) => {
+  brokers = b;
+  admin = a;
+}, pool);
 
 describe('TERMINATE', () => {
   it('deletes the query\'s consumer group and internal topics', async () => {

@@ -1,21 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bootstrap, EnginePool, json, newPort, readTopic, seed, stopOwnBroker } from './int-test-support.js';
+import { describe, expect, it } from 'vitest';
+import { EnginePool, json, onBroker, readTopic, seed } from './int-test-support.js';
 import type { KafkaPort } from './port.js';
 
 let brokers: string;
 let admin: KafkaPort;
 const pool = new EnginePool();
 
-beforeAll(async () => {
-  brokers = await bootstrap();
-  admin = newPort(brokers, 'timestamp-order-test');
-}, 180_000);
-
-afterAll(async () => {
-  await pool.closeAll();
-  await admin?.close();
-  await stopOwnBroker();
-}, 60_000);
+onBroker('timestamp-order-test', (b, a) => {
+  brokers = b;
+  admin = a;
+}, pool);
 
 const USERS = 20;
 const CLICKS = 120;

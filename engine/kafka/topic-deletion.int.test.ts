@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { KafkaEngine } from './kafka-engine.js';
-import { bootstrap, EnginePool, newPort, readTopic, seed, stopOwnBroker, waitFor } from './int-test-support.js';
+import { EnginePool, onBroker, readTopic, seed, waitFor } from './int-test-support.js';
 import type { BrokerRecord, KafkaPort } from './port.js';
 import { startServer } from './server-main.js';
 
@@ -14,16 +14,10 @@ let admin: KafkaPort;
 const pool = new EnginePool();
 const FAST_GROUP = { 'ksql.streams.session.timeout.ms': '6000', 'ksql.streams.heartbeat.interval.ms': '1000' };
 
-beforeAll(async () => {
-  brokers = await bootstrap();
-  admin = newPort(brokers, 'topic-deletion-test');
-}, 180_000);
-
-afterAll(async () => {
-  await pool.closeAll();
-  await admin?.close();
-  await stopOwnBroker();
-}, 60_000);
+onBroker('topic-deletion-test', (b, a) => {
+  brokers = b;
+  admin = a;
+}, pool);
 
 const pair = async (serviceId: string): Promise<[KafkaEngine, KafkaEngine]> => [await pool.start(brokers, serviceId, FAST_GROUP), await pool.start(brokers, serviceId, FAST_GROUP)];
 

@@ -1,25 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { MemoryRuntime } from '../../driver/memory-runtime.js';
+import { describe, expect, it } from 'vitest';
+import { engine, send, type Engine } from './memory-engine.test-support.js';
 
 /** Aggregations through the engine on the in-memory Kafka (one record processed to completion at a time): JSON values, KAFKA string keys. */
-type Engine = MemoryRuntime;
-
-const open: MemoryRuntime[] = [];
-afterEach(async () => {
-  for (const rt of open.splice(0)) await rt.close();
-});
-
-async function engine(sql: string): Promise<Engine> {
-  const e = await MemoryRuntime.start({ properties: { 'ksql.streams.auto.offset.reset': 'earliest' } });
-  open.push(e);
-  await e.execute(sql);
-  return e;
-}
-
-async function send(e: Engine, topic: string, key: string | null, value: unknown, timestamp: number): Promise<void> {
-  await e.pipe(topic, { key: key === null ? null : Buffer.from(key), value: value === null ? null : Buffer.from(JSON.stringify(value)), timestamp });
-}
-
 interface Out {
   key: string | null;
   value: unknown;

@@ -1,33 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { MemoryRuntime } from '../../driver/memory-runtime.js';
+import { describe, expect, it } from 'vitest';
+import { engine, send, read } from './memory-engine.test-support.js';
 
 /** Joins through the engine on the in-memory Kafka (one record processed to completion at a time): JSON values, KAFKA string keys. */
-type Engine = MemoryRuntime;
-
-const open: MemoryRuntime[] = [];
-afterEach(async () => {
-  for (const rt of open.splice(0)) await rt.close();
-});
-
-async function engine(sql: string): Promise<Engine> {
-  const e = await MemoryRuntime.start({ properties: { 'ksql.streams.auto.offset.reset': 'earliest' } });
-  open.push(e);
-  await e.execute(sql);
-  return e;
-}
-
-async function send(e: Engine, topic: string, key: string | null, value: unknown, timestamp: number): Promise<void> {
-  await e.pipe(topic, { key: key === null ? null : Buffer.from(key), value: value === null ? null : Buffer.from(JSON.stringify(value)), timestamp });
-}
-
-function read(e: Engine, topic: string): { key: string | null; value: unknown; ts: number }[] {
-  return e.read(topic).map((r) => ({
-    key: r.key?.toString('utf8') ?? null,
-    value: r.value === null ? null : (JSON.parse(r.value.toString('utf8')) as unknown),
-    ts: r.timestamp,
-  }));
-}
-
 const STREAMS = `
   CREATE STREAM L (ID STRING KEY, A STRING) WITH (KAFKA_TOPIC='l', VALUE_FORMAT='JSON');
   CREATE STREAM R (ID STRING KEY, B STRING) WITH (KAFKA_TOPIC='r', VALUE_FORMAT='JSON');`;

@@ -1,33 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { MemoryRuntime } from '../../driver/memory-runtime.js';
+import { describe, expect, it } from 'vitest';
+import { engine, sendRaw, read } from './memory-engine.test-support.js';
 
 /** Sources and sinks through the engine on the in-memory Kafka (one record processed to completion at a time): deserialization errors, event time. */
-type Engine = MemoryRuntime;
-
-const open: MemoryRuntime[] = [];
-afterEach(async () => {
-  for (const rt of open.splice(0)) await rt.close();
-});
-
-async function engine(sql: string, properties: Record<string, string> = {}): Promise<Engine> {
-  const e = await MemoryRuntime.start({ properties: { 'ksql.streams.auto.offset.reset': 'earliest', ...properties } });
-  open.push(e);
-  await e.execute(sql);
-  return e;
-}
-
-async function sendRaw(e: Engine, topic: string, key: string | null, value: string | null, timestamp: number): Promise<void> {
-  await e.pipe(topic, { key: key === null ? null : Buffer.from(key), value: value === null ? null : Buffer.from(value), timestamp });
-}
-
-function read(e: Engine, topic: string): { key: string | null; value: unknown; ts: number }[] {
-  return e.read(topic).map((r) => ({
-    key: r.key?.toString('utf8') ?? null,
-    value: r.value === null ? null : (JSON.parse(r.value.toString('utf8')) as unknown),
-    ts: r.timestamp,
-  }));
-}
-
 describe('deserialization errors', () => {
   it('decodes only the columns a query reads, yet a bad value in another column still fails the record', async () => {
     const e = await engine(`
