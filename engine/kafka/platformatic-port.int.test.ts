@@ -29,7 +29,8 @@ afterAll(async () => {
   await broker?.stop();
 }, 60_000);
 
-runPortConformance('@platformatic/kafka against a real broker', () => port);
+// the library's consumer commits and its offset listing carry no metadata: no partition time across restarts yet
+runPortConformance('@platformatic/kafka against a real broker', () => port, { commitMetadata: false });
 
 describe('platformatic port: what only a real client meets', () => {
   const name = (n: string) => `port-test-${seed}-${n}`;

@@ -10,7 +10,23 @@ import type { BrokerRecord, KafkaConsumer, KafkaPort, TopicPartition } from './p
  * `port()` is called inside the tests (the real broker's port is made in a
  * beforeAll).
  */
-export function runPortConformance(label: string, portOf: () => KafkaPort): void {
+export interface PortCapabilities {
+  /**
+   * Whether a commit's metadata string comes back with its offset (Kafka
+   * Streams keeps the partition time there; without it a restarted query's
+   * stream time starts from its first record). Default true.
+   */
+  readonly commitMetadata?: boolean;
+}
+
+export function runPortConformance(label: string, portOf: () => KafkaPort, capabilities: PortCapabilities = {}): void {
+  const withMetadata = capabilities.commitMetadata ?? true;
+  /** `o` as fetchOffsets answers it on this port: without its metadata where the port keeps none */
+  const asCommitted = <T extends { metadata?: string }>(o: T): T | Omit<T, 'metadata'> => {
+    if (withMetadata) return o;
+    const { metadata: _dropped, ...rest } = o;
+    return rest;
+  };
   const seed = randomBytes(4).toString('hex');
   const name = (n: string) => `port-test-${seed}-${n}`;
 
@@ -113,7 +129,7 @@ export function runPortConformance(label: string, portOf: () => KafkaPort): void
       // a commit's metadata (Kafka Streams' partition time) comes back with its offset
       const next = marks.map((m) => ({ topic, partition: m.partition, offset: m.high, ...(m.partition === 0 ? { metadata: 'AQAAAAAAAAAB' } : {}) }));
       await consumer.commit(next);
-      expect(await portOf().admin.fetchOffsets(group, [topic])).toEqual(expect.arrayContaining(next));
+      expect(await portOf().admin.fetchOffsets(group, [topic])).toEqual(expect.arrayContaining(next.map(asCommitted)));
 
       // seek back and read partition 0 again
       const before = seen.length;
@@ -165,7 +181,7 @@ export function runPortConformance(label: string, portOf: () => KafkaPort): void
       await last.send([{ topic: output, key: null, value: Buffer.from('after'), timestamp: 4 }]);
       await last.commit();
 
-      expect(await portOf().admin.fetchOffsets(group, [input])).toEqual([{ topic: input, partition: 0, offset: 5, metadata: 'AQAAAAAAAAAC' }]);
+      expect(await portOf().admin.fetchOffsets(group, [input])).toEqual([asCommitted({ topic: input, partition: 0, offset: 5, metadata: 'AQAAAAAAAAAC' })]);
 
       const committedRead = await consumeAll(portOf(), name('tx-reader'), output, (s) => s.some((r) => r.value?.toString() === 'after'));
       expect(committedRead.seen.map((r) => r.value?.toString())).toEqual(['one', 'two', 'after']);

@@ -4,7 +4,8 @@
  * `{"outputs":[...]}` — run on a fresh engine (by default the Kafka runtime over
  * the in-memory Kafka port), with a readable diff.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { shapeOf, encodeSide, encodeWindowedKey, toNumber, type CodecContext } from './qtt/codec.js';
 import { parseLossless } from './qtt/load.js';
 import { actualRecords, orderInsensitive, BudgetBroker, DEFAULT_LIMITS, DEFAULT_PROPERTIES, diffRecord, outputsByTopic, showRecord, type CaseEngine, type RunnerDeps } from './qtt/run-case.js';
@@ -14,6 +15,22 @@ export interface TestRunnerFiles {
   readonly statements: string;
   readonly input?: string;
   readonly output: string;
+}
+
+/**
+ * The test cases under `root`: every folder holding statements.sql (with
+ * output.json and, if there, input.json), by name. Other folders (e.g. case
+ * files in QTT shape) are not test-runner cases.
+ */
+export function testCaseDirs(root: string): { readonly name: string; readonly files: TestRunnerFiles }[] {
+  return readdirSync(root)
+    .filter((d) => statSync(join(root, d)).isDirectory() && existsSync(join(root, d, 'statements.sql')))
+    .sort()
+    .map((name) => {
+      const dir = join(root, name);
+      const input = join(dir, 'input.json');
+      return { name, files: { statements: join(dir, 'statements.sql'), output: join(dir, 'output.json'), ...(existsSync(input) ? { input } : {}) } };
+    });
 }
 
 export interface TestRunnerResult {

@@ -14,7 +14,6 @@
  * follows their timestamps (see orderInsensitive); otherwise one by one, each
  * settled before the next.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, expect, it } from 'vitest';
@@ -24,7 +23,7 @@ import { caseKey } from '../../engine/testing/qtt/load.js';
 import { isStateful, runCase, type RunnerDeps } from '../../engine/testing/qtt/run-case.js';
 import { loadCases } from '../../engine/testing/qtt/run-suite.js';
 import type { CaseResult, QttCase } from '../../engine/testing/qtt/types.js';
-import { runTestFiles } from '../../engine/testing/test-runner.js';
+import { runTestFiles, testCaseDirs } from '../../engine/testing/test-runner.js';
 
 /** Every SLICE_EVERY-th case of each QTT file (lower it for a bigger slice). */
 const SLICE_EVERY = Number(process.env['QTT_KAFKA_EVERY'] ?? 6);
@@ -79,13 +78,8 @@ it('test/system and a QTT slice give the same outcomes on a real broker as in me
   const differences: string[] = [];
 
   // test/system: every case
-  const systemCases = readdirSync(systemDir)
-    .filter((d) => statSync(join(systemDir, d)).isDirectory())
-    .sort();
-  const system = await pool(systemCases, CONCURRENCY, async (name) => {
-    const dir = join(systemDir, name);
-    const input = join(dir, 'input.json');
-    const files = { statements: join(dir, 'statements.sql'), output: join(dir, 'output.json'), ...(existsSync(input) ? { input } : {}) };
+  const systemCases = testCaseDirs(systemDir);
+  const system = await pool(systemCases, CONCURRENCY, async ({ name, files }) => {
     const [m, k] = [await runTestFiles(files, memory), await runTestFiles(files, kafka)];
     if (m.passed !== k.passed || m.text !== k.text) differences.push(`system ${name}: memory ${m.text.slice(0, 300)} / kafka ${k.text.slice(0, 300)}`);
     return k.passed;
