@@ -41,10 +41,15 @@ const REASON_BY_ENGINE: Record<string, string> = {
   Unsupported: 'SqlUnsupported',
 };
 
+/** The condition reason for an engine error's typed reason (SqlInvalid for any other). */
+export function problemReason(engineReason: string | undefined): string {
+  return REASON_BY_ENGINE[engineReason ?? ''] ?? 'SqlInvalid';
+}
+
 /** A problem from an engine error (reason from its typed reason, never from the message). */
 export function problemOf(e: unknown): SqlProblem {
   if (e instanceof KsqlError) {
-    return { reason: REASON_BY_ENGINE[e.reason] ?? 'SqlInvalid', message: e.message, ...(e.loc ? { line: e.loc.line, column: e.loc.column } : {}) };
+    return { reason: problemReason(e.reason), message: e.message, ...(e.loc ? { line: e.loc.line, column: e.loc.column } : {}) };
   }
   return { reason: 'SqlInvalid', message: e instanceof Error ? e.message : String(e) };
 }

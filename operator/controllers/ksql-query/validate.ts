@@ -15,7 +15,7 @@
  * `validationKey` is what the reconciler compares.
  */
 import { createHash } from 'node:crypto';
-import type { EngineState, SqlProblem } from './plan.js';
+import { problemReason, type EngineState, type SqlProblem } from './plan.js';
 
 /** The topics the statements read and write, as the engine resolved them. */
 export interface TopicUse {
@@ -45,19 +45,10 @@ export function validationKey(generation: number | undefined, state: EngineState
   return h.digest('hex');
 }
 
-const REASON_BY_ENGINE: Record<string, string> = {
-  ParseError: 'SqlSyntaxError',
-  StatementError: 'SqlInvalid',
-  TypeError: 'SqlTypeError',
-  NotFound: 'SqlReferenceNotFound',
-  AlreadyExists: 'SqlAlreadyExists',
-  Unsupported: 'SqlUnsupported',
-};
-
 /** A dry run's refusal as a SqlProblem (reason from the engine's typed reason, never from the message). Pure. */
 export function problemOfDryRun(e: { readonly message: string; readonly reason?: string; readonly line?: number; readonly column?: number }): SqlProblem {
   return {
-    reason: REASON_BY_ENGINE[e.reason ?? ''] ?? 'SqlInvalid',
+    reason: problemReason(e.reason),
     message: e.message,
     ...(e.line !== undefined ? { line: e.line } : {}),
     ...(e.column !== undefined ? { column: e.column } : {}),
