@@ -23,7 +23,7 @@ export interface AnalyzedClauses {
  * FROM clause and functions that exist.
  */
 export function analyzeClauses(query: Query, from: SelectSources & { readonly pseudoQualifier: string | null }, functions: FunctionRegistry): AnalyzedClauses {
-  const fromScope = rowScope(from.step.schema, from.pseudoQualifier);
+  const fromScope = rowScope(from.schema, from.pseudoQualifier);
   const qualify = (e: Expr): Expr => qualifyRefs(e, fromScope);
   const selectItems = expandSelect(query.select, from, fromScope, functions, query.partitionBy, query.window !== null).map((i) => ({ ...i, expr: qualify(i.expr) }));
   checkReservedAliases(selectItems, from.isJoin);

@@ -11,7 +11,8 @@ import type { ExprScope } from './scope.js';
 
 /** What the select list needs to know of the FROM clause. */
 export interface SelectSources {
-  readonly step: { readonly schema: StepSchema };
+  /** the FROM clause's rows */
+  readonly schema: StepSchema;
   readonly sources: readonly { readonly alias: string; readonly source: DataSource }[];
   readonly isJoin: boolean;
   /** the synthetic key column of a join keyed by neither side's column */
@@ -65,7 +66,7 @@ export function expandSelect(items: readonly SelectItem[], from: SelectSources, 
       // PARTITION BY moves the key: `*` reads the repartitioned row (new key, values, old key).
       const moved = partitionBy.filter((p) => p.kind !== 'NullLiteral');
       for (const p of moved) out.push({ expr: p, alias: null, original: p });
-      const keys = new Set(from.step.schema.key.map((k) => k.name));
+      const keys = new Set(from.schema.key.map((k) => k.name));
       const cols = scope.columns.filter((c) => c.qualifier !== null && !isPseudo(c.name));
       for (const c of [...cols.filter((x) => !keys.has(x.name)), ...cols.filter((x) => keys.has(x.name))]) {
         const ref: ColumnRef = { kind: 'ColumnRef', source: c.qualifier, name: c.name, loc: item.loc };

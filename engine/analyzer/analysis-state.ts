@@ -1,9 +1,9 @@
-import type { ExpandedItem } from '../analyzer/select-items.js';
 import type { WindowInfo } from '../catalog/data-source.js';
 import type { FunctionRegistry } from '../functions/types.js';
 import type { Expr, FunctionCall } from '../sql/ast/expression.js';
-import type { Step } from '../topology/topology.js';
-import type { FromResult } from './from.js';
+import type { StepSchema } from '../topology/topology.js';
+import type { ResolvedFrom } from './resolved-query.js';
+import type { ExpandedItem } from './select-items.js';
 
 /** Where the result's key comes from: ksqlDB's messages name it so ("key column", "grouping expression", ...). */
 export type KeyKind = 'SOURCE' | 'GROUP' | 'PARTITION' | 'JOIN';
@@ -17,15 +17,17 @@ export interface QueryClauses {
 }
 
 /**
- * A query being planned, construct by construct (WHERE, table functions,
- * aggregation, PARTITION BY, projection): each planner reads it and moves it on.
+ * A query being analysed, construct by construct in ksqlDB's order (WHERE,
+ * table functions, aggregation, PARTITION BY, projection): each step reads
+ * the rows so far (`schema`) and moves them on.
  */
-export interface PlanState {
-  readonly from: FromResult;
+export interface AnalysisState {
+  readonly from: ResolvedFrom;
   readonly clauses: QueryClauses;
-  step: Step;
+  /** the rows so far */
+  schema: StepSchema;
   sourceType: 'STREAM' | 'TABLE';
-  /** the select list, rewritten over the current step's columns */
+  /** the select list, rewritten over the current rows */
   selectItems: ExpandedItem[];
   /** the table function calls (their results are the KSQL_SYNTH_n columns) */
   tableCalls: FunctionCall[];
