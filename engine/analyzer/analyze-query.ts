@@ -19,6 +19,18 @@ import { analyzeWhere } from './where.js';
  * worded as ksqlDB's.
  */
 export function analyzeQuery(query: Query, ctx: AnalysisContext): ResolvedQuery {
+  const up = analyzeUpstream(query, ctx);
+  return { ...up.resolved, projection: analyzeProjection(up.state, query, ctx), resultType: up.state.sourceType, window: up.state.window };
+}
+
+/** A query analysed up to its projection: the facts, and the state the projection reads. */
+export interface Upstream {
+  readonly resolved: Omit<ResolvedQuery, 'projection' | 'resultType' | 'window'>;
+  readonly state: AnalysisState;
+}
+
+/** Everything before the projection: FROM, the clauses' references, WHERE, table functions, aggregation, PARTITION BY. */
+export function analyzeUpstream(query: Query, ctx: AnalysisContext): Upstream {
   checkJoinCriteria(query.from, ctx);
   const from = analyzeFrom(query.from, ctx);
   const { selectItems, where, groupBy, partitionBy, having } = analyzeClauses(query, from, ctx.functions);
@@ -39,6 +51,5 @@ export function analyzeQuery(query: Query, ctx: AnalysisContext): ResolvedQuery 
   const tableFunctions = analyzeTableFunctions(state, ctx);
   const aggregation = analyzeAggregation(state, query, ctx);
   const resolvedPartitionBy = analyzePartitionBy(state, query, ctx);
-  const projection = analyzeProjection(state, query, ctx);
-  return { query, from, where: resolvedWhere, tableFunctions, aggregation, partitionBy: resolvedPartitionBy, projection, resultType: state.sourceType, window: state.window };
+  return { resolved: { query, from, where: resolvedWhere, tableFunctions, aggregation, partitionBy: resolvedPartitionBy }, state };
 }

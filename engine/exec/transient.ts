@@ -1,27 +1,22 @@
-import { columnRefs, exprEquals, formatExpr, rewrite, walk } from '../analyzer/expr-utils.js';
-import { rowScope } from '../analyzer/scope.js';
+import { pullWhere, validatePull, wrapWhereError } from '../analyzer/pull-query.js';
+import type { TransientColumn } from '../analyzer/resolved-query.js';
+import { analyzeTransientQuery } from '../analyzer/transient-query.js';
 import type { DataSource } from '../catalog/data-source.js';
 import type { BrokerRecord, ProduceRecord } from '../driver/broker.js';
-import { ClauseError } from '../analyzer/errors.js';
 import { KsqlError } from '../errors.js';
-import { typeExpression } from '../expr/typer.js';
 import type { FunctionRegistry } from '../functions/types.js';
-import { qualifyRefs } from '../analyzer/qualify.js';
-import { planQuery } from '../plan/plan-query.js';
+import { planResolved } from '../plan/plan-query.js';
 import { buildTopology } from '../runtime/build.js';
-import { pseudoQualifierOf } from '../runtime/compile-step-expr.js';
 import type { RuntimeContext } from '../runtime/context.js';
 import { keyString } from '../runtime/key-string.js';
+import { makeKeySerde } from '../runtime/operators/source-sink.js';
 import { MemoryProcessingLog, type ProcessingLogger } from '../runtime/processing-log.js';
+import type { Rec } from '../runtime/record.js';
 import { InMemoryStore, InMemoryStoreFactory } from '../runtime/store.js';
 import type { SchemaRegistry } from '../serde/types.js';
-import type { ColumnRef, Expr, FunctionCall } from '../sql/ast/expression.js';
-import type { Query, SelectItem } from '../sql/ast/query.js';
+import type { Query } from '../sql/ast/query.js';
 import type { QueryStatement } from '../sql/ast/statement.js';
-import type { Rec } from '../runtime/record.js';
-import { makeKeySerde } from '../runtime/operators/source-sink.js';
-import type { AggregateStep, ProjectStep, Step } from '../topology/topology.js';
-import type { SqlType } from '../types/sql-type.js';
+import type { AggregateStep, Step } from '../topology/topology.js';
 
 /**
  * Transient queries: a bare SELECT. A pull query (no EMIT) computes its result
@@ -45,12 +40,7 @@ export interface TransientDeps {
   readonly log?: ProcessingLogger;
 }
 
-/** One column of a transient query's result. `key` marks columns ksqlDB labels `KEY` in pull-query schemas. */
-export interface TransientColumn {
-  readonly name: string;
-  readonly type: SqlType;
-  readonly key: boolean;
-}
+export type { TransientColumn };
 
 export interface TransientPlan {
   readonly root: Step;
@@ -96,10 +86,6 @@ export interface PushQueryHandle {
   readonly closed: boolean;
 }
 
-const PULL_DISALLOWED = ['ROWPARTITION', 'ROWOFFSET'];
-const MORE_INFO = 'See https://cnfl.io/queries for more info.';
-const PUSH_HINT = `${MORE_INFO}\nAdd EMIT CHANGES if you intended to issue a push query.`;
-
 let transientCounter = 0;
 
 export function isPullQuery(q: Query): boolean {
@@ -111,292 +97,20 @@ function propsOf(deps: TransientDeps, overrides: Readonly<Record<string, string>
   return { ...deps.properties, ...overrides };
 }
 
-function propTrue(props: Readonly<Record<string, string>>, name: string, dflt: boolean): boolean {
-  const v = props[name];
-  if (v === undefined) return dflt;
-  return String(v).toLowerCase() === 'true';
-}
-
 // --------------------------------------------------------------------------------------- planning
 
 /**
- * Plans a transient query. The planner's projection rules are those of
- * persistent queries (key columns must be projected, ROWTIME must be aliased,
- * ...); transient queries have none of them, so the upstream part (FROM, WHERE,
- * GROUP BY, HAVING, table functions) is planned through `planQuery` with a
- * synthetic projection, and the user's projection is built here over it.
+ * Plans a transient query: analysed by the analyzer (analyzer/transient-query.ts,
+ * where its projection rules are), planned as any query.
  */
 export function planTransient(query: Query, deps: TransientDeps, mode: 'pull' | 'push'): TransientPlan {
-  const isAgg = (e: Expr): e is FunctionCall => e.kind === 'FunctionCall' && deps.functions.get(e.name)?.kind === 'aggregate';
-  const isTableFn = (e: Expr): e is FunctionCall => e.kind === 'FunctionCall' && deps.functions.get(e.name)?.kind === 'table';
-  const loc = query.loc;
-  const col = (source: string | null, name: string): ColumnRef => ({ kind: 'ColumnRef', source, name, loc });
-  const single = (expr: Expr, alias: string): SelectItem => ({ kind: 'SingleColumn', expr, alias, loc });
-  const itemExprs = query.select.flatMap((i) => (i.kind === 'SingleColumn' ? [i.expr] : i.kind === 'AllFields' ? [i.expr] : []));
-  const allExprs = [...itemExprs, ...(query.having ? [query.having] : [])];
-  const hasAgg = allExprs.some((e) => containsMatch(e, isAgg));
-
-  // The synthetic projection.
-  const primaryName = firstSourceName(query.from);
-  const primary = deps.source(primaryName);
-  if (!primary) throw new KsqlError(`${primaryName} does not exist.`, loc, 'NotFound');
-  let groupBy = query.groupBy;
-  if (hasAgg && !groupBy) groupBy = [{ kind: 'NumberLiteral', text: '1', loc }];
-  const synth: SelectItem[] = [];
-  if (groupBy) {
-    groupBy.forEach((g, i) => synth.push(single(g, `KSQL_TK_${i}`)));
-    const aggs: FunctionCall[] = [];
-    for (const e of allExprs) for (const c of collect(e, isAgg)) if (!aggs.some((a) => exprEquals(a, c))) aggs.push(c);
-    aggs.forEach((a, i) => synth.push(single(a, `KSQL_TA_${i}`)));
-  } else {
-    if (query.partitionBy) {
-      const isNullKey = query.partitionBy.length === 1 && query.partitionBy[0]!.kind === 'NullLiteral';
-      if (!isNullKey) query.partitionBy.forEach((p, i) => synth.push(single(p, `KSQL_TK_${i}`)));
-    } else if (query.from.kind === 'Join') {
-      const on = query.from.on;
-      if (on.kind === 'Comparison') synth.push(single(on.left, 'KSQL_TK_0'));
-    } else {
-      const alias = query.from.alias ?? query.from.name;
-      primary.columns.filter((c) => c.namespace === 'KEY').forEach((c, i) => synth.push(single(col(alias, c.name), `KSQL_TK_${i}`)));
-    }
-    synth.push(single({ kind: 'NumberLiteral', text: '1', loc }, 'KSQL_TV'));
-    let n = 0;
-    for (const e of itemExprs) for (const c of collect(e, isTableFn)) synth.push(single(c, `KSQL_TF_${n++}`));
-  }
-  const inner: Query = { ...query, select: synth, groupBy, emit: query.emit === 'FINAL' ? 'FINAL' : 'CHANGES', limit: null };
-  const planned = planQuery(inner, { source: deps.source, functions: deps.functions, sinkName: null });
-  const project = findProject(planned.root);
-  const input = project.input;
-  const inScope = rowScope(input.schema, pseudoQualifierOf(input));
-
-  // Expand and rewrite the user's projection over the planned input.
-  const aggStep = groupBy ? findAggregate(input) : null;
-  const aggInput = aggStep ? aggStep.input : input;
-  const fromScope = rowScope(aggInput.schema, pseudoQualifierOf(aggInput));
-  const isJoin = query.from.kind === 'Join';
-  const windowed = (primary.window !== null || (aggStep?.window ?? null) !== null) && input.schema.window !== null;
-  const items: { expr: Expr; name: string | null; isKey: boolean; keyIndex: number | null }[] = [];
-  const keyNames = new Set(primary.columns.filter((c) => c.namespace === 'KEY').map((c) => c.name));
-  for (const item of query.select) {
-    if (item.kind === 'SingleColumn') {
-      const e = item.expr;
-      const name = item.alias ?? naturalName(e, isJoin);
-      const isKey = primary.sourceType === 'TABLE' && !isJoin && !groupBy && e.kind === 'ColumnRef' && (keyNames.has(e.name) || (windowed && (e.name === 'WINDOWSTART' || e.name === 'WINDOWEND')));
-      items.push({ expr: e, name, isKey, keyIndex: null });
-      continue;
-    }
-    if (item.kind === 'AllFields') {
-      const t = typeExpression(qualifyRefs(item.expr, fromScope), fromScope, deps.functions);
-      if (t.type.kind !== 'STRUCT') throw new KsqlError(`Cannot dereference * of a non-struct expression: ${formatExpr(item.expr)}`, item.loc);
-      for (const f of t.type.fields) items.push({ expr: { kind: 'Dereference', base: item.expr, field: f.name, loc: item.loc }, name: f.name, isKey: false, keyIndex: null });
-      continue;
-    }
-    if (item.source && !fromScope.columns.some((c) => c.qualifier === item.source)) {
-      throw new KsqlError(`'${item.source}' is not a valid stream/table name or alias.`, item.loc);
-    }
-    let keysDone = false;
-    for (const c of fromScope.columns) {
-      if (c.qualifier === null || isPseudo(c.name)) continue;
-      if (item.source && c.qualifier !== item.source) continue;
-      const isKeyCol = !isJoin && keyNames.has(c.name) && primary.columns.some((k) => k.name === c.name && k.namespace === 'KEY');
-      if (!isKeyCol && !keysDone && windowed && !isJoin) {
-        keysDone = true;
-        for (const w of ['WINDOWSTART', 'WINDOWEND']) items.push({ expr: col(c.qualifier, w), name: w, isKey: primary.sourceType === 'TABLE', keyIndex: null });
-      }
-      items.push({ expr: col(c.qualifier, c.name), name: isJoin ? `${c.qualifier}_${c.name}` : c.name, isKey: primary.sourceType === 'TABLE' && !isJoin && !groupBy && isKeyCol, keyIndex: null });
-    }
-    if (!keysDone && windowed && !isJoin) {
-      const q = fromScope.columns.find((c) => c.qualifier !== null)?.qualifier ?? null;
-      for (const w of ['WINDOWSTART', 'WINDOWEND']) items.push({ expr: col(q, w), name: w, isKey: primary.sourceType === 'TABLE', keyIndex: null });
-    }
-  }
-  if (mode === 'pull') checkPullColumns(items.map((i) => i.expr), 'SELECT');
-
-  // Rewrite into the input's scope.
-  let tfIndex = 0;
-  const exprs = items.map((item) => {
-    let e = qualifyRefs(item.expr, fromScope);
-    if (groupBy && aggStep) {
-      const groups = aggStep.groupBy;
-      e = rewrite(e, (x) => {
-        const gi = groups.findIndex((g) => exprEquals(g, x));
-        if (gi >= 0) return col(null, aggStep.schema.key[gi]!.name);
-        if (isAgg(x)) {
-          const ai = aggStep.aggregates.findIndex((a) => a.name === x.name && a.args.length === x.args.length && a.args.every((arg, i) => exprEquals(arg, x.args[i]!)));
-          if (ai >= 0) return col(null, aggStep.schema.value[ai]!.name);
-        }
-        if (x.kind === 'ColumnRef' && (x.name === 'WINDOWSTART' || x.name === 'WINDOWEND')) return { ...x, source: null };
-        return undefined;
-      });
-      const allowed = new Set([...aggStep.schema.key.map((k) => k.name), ...aggStep.schema.value.map((v) => v.name), 'WINDOWSTART', 'WINDOWEND']);
-      const bad = columnRefs(e).filter((r) => !allowed.has(r.name)).map((r) => r.name);
-      if (bad.length > 0) throw new KsqlError(`Non-aggregate SELECT expression(s) not part of GROUP BY: ${[...new Set(bad)].join(', ')}`, loc);
-    } else {
-      e = rewrite(e, (x) => (isTableFn(x) ? col(null, `KSQL_SYNTH_${tfIndex++}`) : undefined));
-    }
-    return e;
-  });
-  let generated = 0;
-  const columns: TransientColumn[] = [];
-  const keyIndex: (number | 'WINDOWSTART' | 'WINDOWEND' | null)[] = [];
-  const seen = new Set<string>();
-  exprs.forEach((e, i) => {
-    const item = items[i]!;
-    const name = item.name ?? `KSQL_COL_${generated++}`;
-    if (seen.has(name)) throw new KsqlError(`Duplicate column names: ${name}`, loc);
-    seen.add(name);
-    const typed = typeExpression(e, inScope, deps.functions);
-    columns.push({ name, type: typed.type, key: item.isKey });
-    const ki = e.kind === 'ColumnRef' ? input.schema.key.findIndex((k) => k.name === (e as ColumnRef).name && (k.qualifier === (e as ColumnRef).source || (e as ColumnRef).source === null)) : -1;
-    const bound = e.kind === 'ColumnRef' && (e.name === 'WINDOWSTART' || e.name === 'WINDOWEND') ? e.name : null;
-    keyIndex.push(ki >= 0 ? ki : bound);
-  });
-  const projectStep: ProjectStep = {
-    kind: 'Project',
-    id: project.id,
-    input,
-    exprs,
-    schema: { key: input.schema.key, value: columns.map((c) => ({ name: c.name, qualifier: null, type: c.type })), window: input.schema.window },
-  };
-  return { root: projectStep, columns, keyIndex, source: primary, resultType: planned.resultType, limit: query.limit };
+  const resolved = analyzeTransientQuery(query, { source: deps.source, functions: deps.functions, sinkName: null }, mode);
+  const planned = planResolved(resolved);
+  const facts = resolved.projection.transient!;
+  return { root: planned.root, columns: facts.columns, keyIndex: facts.keyIndex, source: planned.primary, resultType: planned.resultType, limit: query.limit };
 }
 
 // --------------------------------------------------------------------------------------- pull queries
-
-/** Checks a pull query against what ksqlDB allows, with its messages. */
-export function validatePull(query: Query, deps: TransientDeps, props: Readonly<Record<string, string>>): DataSource {
-  if (query.from.kind === 'Join') throw new KsqlError(`Pull queries don't support JOIN clauses. ${PUSH_HINT}`, query.from.loc);
-  if (query.window) throw new KsqlError(`Pull queries don't support WINDOW clauses. ${PUSH_HINT}`, query.window.loc);
-  if (query.groupBy) throw new KsqlError(`Pull queries don't support GROUP BY clauses. ${PUSH_HINT}`, query.loc);
-  if (query.partitionBy) throw new KsqlError(`Pull queries don't support PARTITION BY clauses. ${PUSH_HINT}`, query.loc);
-  if (query.having) throw new KsqlError(`Pull queries don't support HAVING clauses. ${PUSH_HINT}`, query.loc);
-  if (query.limit !== null && query.limit < 0) throw new KsqlError(`Pull queries don't support negative integers in the LIMIT clause. ${MORE_INFO}`, query.loc);
-  const source = deps.source(query.from.name);
-  if (!source) throw new KsqlError(`${query.from.name} does not exist.`, query.from.loc, 'NotFound');
-  checkPullColumns(query.select.flatMap((i) => (i.kind === 'SingleColumn' || i.kind === 'AllFields' ? [i.expr] : [])), 'SELECT');
-  if (query.where) checkPullColumns([query.where], 'WHERE');
-  if (source.sourceType === 'STREAM') {
-    if (!propTrue(props, 'ksql.query.pull.stream.enabled', true)) {
-      throw new KsqlError(`Pull queries on streams are disabled. To create a push query on the stream, add EMIT CHANGES to the end. For more information, see https://cnfl.io/queries.`, query.loc);
-    }
-    return source;
-  }
-  if (!source.isSink && !source.isSource) {
-    throw new KsqlError(
-      `The \`${source.name}\` table isn't queryable. To derive a queryable table, you can do 'CREATE TABLE QUERYABLE_${source.name} AS SELECT * FROM ${source.name}'. ${MORE_INFO}`,
-      query.from.loc,
-    );
-  }
-  if (query.where && !source.window) {
-    walk(query.where, (x) => {
-      if (x.kind === 'ColumnRef' && (x.name === 'WINDOWSTART' || x.name === 'WINDOWEND')) throw new KsqlError(`WHERE column '${x.name}' cannot be resolved`, x.loc);
-    });
-  }
-  checkKeyLiterals(query, source);
-  checkLike(query, source);
-  checkKeyAccess(query, source, props);
-  return source;
-}
-
-function checkPullColumns(exprs: readonly Expr[], clause: 'SELECT' | 'WHERE'): void {
-  const bad: string[] = [];
-  for (const e of exprs) {
-    walk(e, (x) => {
-      if (x.kind === 'ColumnRef' && PULL_DISALLOWED.includes(x.name) && !bad.includes(x.name)) bad.push(x.name);
-    });
-  }
-  if (bad.length > 0) throw new KsqlError(`Pull queries don't support the following columns in ${clause} clauses: ${bad.map((b) => `\`${b}\``).join(', ')}`);
-}
-
-/** Literal key values in IN lists must convert to the key's type; NULL keys are refused. */
-function checkKeyLiterals(query: Query, source: DataSource): void {
-  if (!query.where) return;
-  const keys = source.columns.filter((c) => c.namespace === 'KEY');
-  walk(query.where, (x) => {
-    if (x.kind !== 'InList' || x.operand.kind !== 'ColumnRef') return;
-    const key = keys.find((k) => k.name === (x.operand as ColumnRef).name);
-    if (!key) return;
-    for (const item of x.list) {
-      if (item.kind === 'NullLiteral') throw new KsqlError(`Primary key columns can not be NULL: (${key.name} = null)`, item.loc);
-      const numeric = ['INTEGER', 'BIGINT', 'DOUBLE', 'DECIMAL'].includes(key.type.kind);
-      if (numeric && item.kind === 'StringLiteral' && !/^\s*-?\d+(\.\d+)?\s*$/.test(item.value)) {
-        throw new KsqlError(`${formatExpr(item)} can not be converted to the type of the key column: ${key.name} ${key.type.kind} KEY`, item.loc);
-      }
-      if (numeric && item.kind === 'StringLiteral') {
-        throw new KsqlError(`${formatExpr(item)} can not be converted to the type of the key column: ${key.name} ${key.type.kind} KEY`, item.loc);
-      }
-    }
-  });
-}
-
-/** LIKE over a table scan needs a STRING column. */
-function checkLike(query: Query, source: DataSource): void {
-  if (!query.where) return;
-  walk(query.where, (x) => {
-    if (x.kind !== 'Like' || x.operand.kind !== 'ColumnRef') return;
-    const c = source.columns.find((k) => k.name === (x.operand as ColumnRef).name);
-    if (c && c.type.kind !== 'STRING') throw new KsqlError(`The column type for Like condition must be VARCHAR. The column type is ${c.type.kind}`, x.loc);
-  });
-}
-
-/**
- * With table scans disabled, a pull query over a table must look keys up: every
- * disjunct of the WHERE clause must pin every key column with `=` or `IN`
- * (or a range on a STRING key when range scans are enabled).
- */
-function checkKeyAccess(query: Query, source: DataSource, props: Readonly<Record<string, string>>): void {
-  const tableScan = propTrue(props, 'ksql.query.pull.table.scan.enabled', true);
-  if (tableScan) return;
-  const rangeScan = propTrue(props, 'ksql.query.pull.range.scan.enabled', true);
-  const needScan = (): never => {
-    throw new KsqlError('Query requires table scan to be enabled. Table scans can be enabled by setting ksql.query.pull.table.scan.enabled=true', query.loc);
-  };
-  if (!query.where) needScan();
-  const keys = source.columns.filter((c) => c.namespace === 'KEY');
-  const keyNames = new Set(keys.map((k) => k.name));
-  const isKeyRef = (e: Expr): e is ColumnRef => e.kind === 'ColumnRef' && keyNames.has(e.name);
-  const hasKeyRef = (e: Expr): boolean => columnRefs(e).some((r) => keyNames.has(r.name));
-  const hasRefs = (e: Expr): boolean => columnRefs(e).length > 0;
-  for (const disjunct of splitOn(query.where!, 'OR')) {
-    const conjuncts = splitOn(disjunct, 'AND');
-    const pinned = new Map<string, number>();
-    let ranged = false;
-    for (const c of conjuncts) {
-      if (c.kind === 'Like') throw new KsqlError('Like condition must be between strings', c.loc);
-      if (!hasKeyRef(c)) continue;
-      if (c.kind === 'Comparison') {
-        const [k, other] = isKeyRef(c.left) ? [c.left, c.right] : isKeyRef(c.right) ? [c.right, c.left] : [null, null];
-        if (!k) {
-          if (hasKeyRef(c.left) && hasKeyRef(c.right)) throw new KsqlError('A comparison must be between a key column and a resolvable expression.', c.loc);
-          throw new KsqlError('A comparison must directly reference a key column.', c.loc);
-        }
-        if (hasRefs(other!)) throw new KsqlError('A comparison must be between a key column and a resolvable expression.', c.loc);
-        if (pinned.has(k.name)) throw new KsqlError('A comparison condition on the key column cannot be combined with other comparisons such as an IN predicate', c.loc);
-        pinned.set(k.name, 1);
-        if (c.op !== '=') {
-          const keyType = keys.find((x) => x.name === k.name)!.type;
-          if (!rangeScan || keyType.kind !== 'STRING') needScan();
-          ranged = true;
-        }
-        continue;
-      }
-      if (c.kind === 'InList' && isKeyRef(c.operand)) {
-        if (pinned.has(c.operand.name)) throw new KsqlError('A comparison condition on the key column cannot be combined with other comparisons such as an IN predicate', c.loc);
-        pinned.set(c.operand.name, 1);
-        continue;
-      }
-      needScan();
-    }
-    if (pinned.size === 0) throw new KsqlError(`WHERE clause missing key column for disjunct: ${formatExpr(disjunct)}`, disjunct.loc);
-    if (pinned.size < keys.length) throw new KsqlError('Multi-column sources must specify every key in the WHERE clause.', disjunct.loc);
-    if (ranged && (keys.length > 1 || source.window)) needScan();
-  }
-}
-
-function splitOn(e: Expr, op: 'AND' | 'OR'): Expr[] {
-  if (e.kind === 'Logical' && e.op === op) return [...splitOn(e.left, op), ...splitOn(e.right, op)];
-  return [e];
-}
 
 /** Runs a pull query to completion over the topic replayed from its beginning. */
 export function runPullQuery(deps: TransientDeps, st: QueryStatement | Query, overrides: Readonly<Record<string, string>> = {}): PullResult {
@@ -527,64 +241,6 @@ function scanOrder(ctx: RuntimeContext, source: DataSource): (entries: { row: un
   };
 }
 
-/**
- * Pull queries accept window bounds as datetime text (`WINDOWSTART >=
- * '2020-02-23T22:45'`) and refuse comparisons with NULL, as ksqlDB does.
- */
-function pullWhere(where: Expr, source: DataSource): Expr {
-  const isBound = (e: Expr): boolean => e.kind === 'ColumnRef' && (e.name === 'WINDOWSTART' || e.name === 'WINDOWEND');
-  const toMillis = (e: Expr): Expr => {
-    if (e.kind !== 'StringLiteral') return e;
-    const ms = parseDatetime(e.value);
-    if (ms === null) throw new KsqlError(`Failed to parse timestamp '${e.value}'`, e.loc);
-    return ms < 0 ? { kind: 'Negate', operand: { kind: 'NumberLiteral', text: String(-ms), loc: e.loc }, loc: e.loc } : { kind: 'NumberLiteral', text: String(ms), loc: e.loc };
-  };
-  return rewrite(where, (x) => {
-    if (x.kind === 'Comparison') {
-      const [col, other] = x.left.kind === 'ColumnRef' ? [x.left, x.right] : [x.right, x.left];
-      if (other.kind === 'NullLiteral' && col.kind === 'ColumnRef') {
-        const c = source.columns.find((k) => k.name === col.name);
-        const type = c ? c.type.kind : 'BIGINT';
-        throw new KsqlError(`Error in WHERE expression: Comparison with NULL not supported: ${type} ${x.op} NULL\nUse 'IS NULL' or 'IS NOT NULL' instead.\nStatement: ${formatExpr(where)}`, x.loc);
-      }
-      if (isBound(x.left) || isBound(x.right)) return { ...x, left: isBound(x.left) ? x.left : toMillis(x.left), right: isBound(x.right) ? x.right : toMillis(x.right) };
-      return undefined;
-    }
-    if (x.kind === 'Between' && isBound(x.operand)) return { ...x, low: toMillis(x.low), high: toMillis(x.high) };
-    return undefined;
-  });
-}
-
-/** ISO-8601 datetime text, possibly partial (`2020-02-23`, `2020-02-23T22:45`, `...T24`), with an optional offset; UTC by default. */
-export function parseDatetime(text: string): number | null {
-  const m = /^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?(?:T(\d{2})(?::?(\d{2}))?(?::?(\d{2}))?(?:\.(\d{1,9}))?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/.exec(text.trim());
-  if (!m) return null;
-  const n = (i: number, d: number): number => (m[i] === undefined ? d : Number(m[i]));
-  const ms = m[7] === undefined ? 0 : Number(m[7].padEnd(3, '0').slice(0, 3));
-  let t = Date.UTC(n(1, 1970), n(2, 1) - 1, n(3, 1), n(4, 0), n(5, 0), n(6, 0), ms);
-  const tz = m[8];
-  if (tz && tz !== 'Z') {
-    const sign = tz.startsWith('-') ? -1 : 1;
-    const digits = tz.slice(1).replace(':', '');
-    const off = (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4) || '0')) * 60000;
-    t -= sign * off;
-  }
-  return t;
-}
-
-/** ksqlDB reports type errors of a pull query's WHERE with the clause that failed. */
-function wrapWhereError(e: unknown, query: Query): unknown {
-  if (!(e instanceof KsqlError) || !query.where) return e;
-  const inner = e instanceof ClauseError && e.clause === 'WHERE' ? e.inner : e;
-  if (inner.code === 'ComparisonTypes') {
-    const bare = inner.message;
-    const alias = query.from.kind === 'Source' ? query.from.alias ?? query.from.name : null;
-    const message = alias ? bare.split(`${alias}.`).join('') : bare;
-    return new KsqlError(`Error in WHERE expression: ${message}\nStatement: ${formatExpr(query.where)}`, e.loc, e.reason);
-  }
-  return e;
-}
-
 // --------------------------------------------------------------------------------------- push queries
 
 /** Starts a push query; rows are delivered to `onRow` synchronously as records are produced. */
@@ -679,15 +335,6 @@ function transientContext(deps: TransientDeps, queryId: string, props: Readonly<
 
 // --------------------------------------------------------------------------------------- helpers
 
-function firstSourceName(rel: Query['from']): string {
-  return rel.kind === 'Source' ? rel.name : firstSourceName(rel.left);
-}
-
-function findProject(step: Step): ProjectStep {
-  if (step.kind === 'Project') return step;
-  throw new Error(`transient plan: unexpected root ${step.kind}`);
-}
-
 function findAggregate(step: Step): AggregateStep | null {
   switch (step.kind) {
     case 'Aggregate':
@@ -702,37 +349,4 @@ function findAggregate(step: Step): AggregateStep | null {
     default:
       return null;
   }
-}
-
-function collect(e: Expr, pred: (x: Expr) => x is FunctionCall): FunctionCall[] {
-  const out: FunctionCall[] = [];
-  rewrite(e, (x) => {
-    if (pred(x)) {
-      out.push(x);
-      return x;
-    }
-    return undefined;
-  });
-  return out;
-}
-
-function containsMatch(e: Expr, pred: (x: Expr) => boolean): boolean {
-  let found = false;
-  walk(e, (x) => {
-    if (found) return false;
-    if (pred(x)) found = true;
-    return !found;
-  });
-  return found;
-}
-
-
-function isPseudo(name: string): boolean {
-  return ['ROWTIME', 'ROWPARTITION', 'ROWOFFSET', 'WINDOWSTART', 'WINDOWEND'].includes(name);
-}
-
-function naturalName(e: Expr, isJoin: boolean): string | null {
-  if (e.kind === 'ColumnRef') return isJoin && e.source ? `${e.source}_${e.name}` : e.name;
-  if (e.kind === 'Dereference') return e.field;
-  return null;
 }

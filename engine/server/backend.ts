@@ -4,7 +4,8 @@ import type { BrokerRecord, ProduceRecord, TopicInfo } from '../driver/broker.js
 import type { StatementResult } from '../engine.js';
 import { pullAccess, type PullAccess } from '../exec/pull-access.js';
 import { isExactKeyLookup, PreparedPullCache, pullShape } from '../exec/pull-cache.js';
-import { prepareTablePull, runPullQuery, validatePull, type PreparedTablePull, type PullResult, type TransientDeps } from '../exec/transient.js';
+import { validatePull } from '../analyzer/pull-query.js';
+import { prepareTablePull, runPullQuery, type PreparedTablePull, type PullResult, type TransientDeps } from '../exec/transient.js';
 import type { Query } from '../sql/ast/query.js';
 import type { FunctionRegistry } from '../functions/types.js';
 import type { SchemaRegistry } from '../serde/types.js';
