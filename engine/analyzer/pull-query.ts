@@ -24,6 +24,7 @@ function propTrue(props: Readonly<Record<string, string>>, name: string, dflt: b
 
 /** Checks a pull query against what ksqlDB allows, with its messages. */
 export function validatePull(query: Query, ctx: { readonly source: (name: string) => DataSource | undefined }, props: Readonly<Record<string, string>>): DataSource {
+  if (query.emit !== null) throw new KsqlError('Not a pull query: add no EMIT clause.', query.loc);
   if (query.from.kind === 'Join') throw new KsqlError(`Pull queries don't support JOIN clauses. ${PUSH_HINT}`, query.from.loc);
   if (query.window) throw new KsqlError(`Pull queries don't support WINDOW clauses. ${PUSH_HINT}`, query.window.loc);
   if (query.groupBy) throw new KsqlError(`Pull queries don't support GROUP BY clauses. ${PUSH_HINT}`, query.loc);

@@ -1,4 +1,3 @@
-import { KsqlError } from '../errors.js';
 import type { SqlType } from '../types/sql-type.js';
 import type { DataSource } from './data-source.js';
 
@@ -34,24 +33,16 @@ export class Metastore {
     this.#version++;
   }
 
-  /** Drops a source, refusing while queries read from or write into it (as ksqlDB does). */
+  /** Drops a source (the statement layer checks first that no query uses it: analyzer/statements.ts). */
   dropSource(name: string): void {
-    this.checkDroppable(name, null);
     this.#sources.delete(name);
     this.#version++;
   }
 
-  /** Refuses to drop a source while queries (but `except`) read from or write into it. */
-  checkDroppable(name: string, except: string | null): void {
+  /** The queries (but `except`) that read from or write into a source. */
+  users(name: string, except: string | null): { readonly readers: string[]; readonly writers: string[] } {
     const others = this.queries().filter((q) => q.id !== except);
-    const readers = others.filter((q) => q.sources.includes(name)).map((q) => q.id);
-    const writers = others.filter((q) => q.sink === name).map((q) => q.id);
-    if (readers.length > 0 || writers.length > 0) {
-      const parts: string[] = [];
-      if (readers.length > 0) parts.push(`The following queries read from this source: [${readers.sort().join(', ')}].`);
-      if (writers.length > 0) parts.push(`The following queries write into this source: [${writers.sort().join(', ')}].`);
-      throw new KsqlError(`Cannot drop ${name}.\n${parts.join('\n')}\nYou need to terminate them before dropping ${name}.`);
-    }
+    return { readers: others.filter((q) => q.sources.includes(name)).map((q) => q.id), writers: others.filter((q) => q.sink === name).map((q) => q.id) };
   }
 
   type(name: string): SqlType | undefined {

@@ -3,7 +3,6 @@ import type { TransientColumn } from '../analyzer/resolved-query.js';
 import { analyzeTransientQuery } from '../analyzer/transient-query.js';
 import type { DataSource } from '../catalog/data-source.js';
 import type { BrokerRecord, ProduceRecord } from '../driver/broker.js';
-import { KsqlError } from '../errors.js';
 import type { FunctionRegistry } from '../functions/types.js';
 import { planResolved } from '../plan/plan-query.js';
 import { buildTopology } from '../runtime/build.js';
@@ -115,7 +114,6 @@ export function planTransient(query: Query, deps: TransientDeps, mode: 'pull' | 
 /** Runs a pull query to completion over the topic replayed from its beginning. */
 export function runPullQuery(deps: TransientDeps, st: QueryStatement | Query, overrides: Readonly<Record<string, string>> = {}): PullResult {
   const query = 'kind' in st ? st.query : st;
-  if (!isPullQuery(query)) throw new KsqlError('Not a pull query: add no EMIT clause.', query.loc);
   const props = propsOf(deps, overrides);
   const source = validatePull(query, deps, props);
   let plan: TransientPlan;

@@ -1,5 +1,5 @@
 import type { Loc } from '../sql/ast/node.js';
-import { formatExpr } from '../analyzer/expr-utils.js';
+import { formatExpr } from './expr-utils.js';
 import { KsqlError } from '../errors.js';
 import { isTableStep } from '../topology/table-steps.js';
 import { stepInputs, type JoinStep, type Step, type WindowSpec } from '../topology/topology.js';
