@@ -10,6 +10,7 @@ import { checkPullColumns } from './pull-query.js';
 import { qualifyRefs } from './qualify.js';
 import type { AnalysisContext, ResolvedQuery, TransientColumn } from './resolved-query.js';
 import { rowScope } from './scope.js';
+import { RESERVED_COLUMNS } from './table-elements.js';
 
 /**
  * Analyses a transient query (a bare SELECT: pull, or push with EMIT). Its
@@ -80,7 +81,7 @@ export function analyzeTransientQuery(query: Query, ctx: AnalysisContext, mode: 
     }
     let keysDone = false;
     for (const c of fromScope.columns) {
-      if (c.qualifier === null || isPseudo(c.name)) continue;
+      if (c.qualifier === null || RESERVED_COLUMNS.includes(c.name)) continue;
       if (item.source && c.qualifier !== item.source) continue;
       const isKeyCol = !isJoin && keyNames.has(c.name) && primary.columns.some((k) => k.name === c.name && k.namespace === 'KEY');
       if (!isKeyCol && !keysDone && windowed && !isJoin) {
@@ -149,10 +150,6 @@ export function analyzeTransientQuery(query: Query, ctx: AnalysisContext, mode: 
 
 function firstSourceName(rel: Query['from']): string {
   return rel.kind === 'Source' ? rel.name : firstSourceName(rel.left);
-}
-
-function isPseudo(name: string): boolean {
-  return ['ROWTIME', 'ROWPARTITION', 'ROWOFFSET', 'WINDOWSTART', 'WINDOWEND'].includes(name);
 }
 
 function naturalName(e: Expr, isJoin: boolean): string | null {
