@@ -9,7 +9,7 @@ import { rowScope, sourceSchema, type ExprScope } from './scope.js';
  * ksqlDB analyses the criteria of every join before it plans any of them:
  * each side of the equality references exactly one source, not the same one,
  * and one side references the source being joined. What does not resolve
- * (unknown sources or columns, self joins) is left to planJoin's messages.
+ * (unknown sources or columns, self joins) is left to analyzeFrom's messages (from.ts).
  */
 export function checkJoinCriteria(rel: Relation, ctx: { readonly source: (name: string) => DataSource | undefined }): { alias: string; scope: ExprScope }[] | null {
   if (rel.kind === 'Source') {
