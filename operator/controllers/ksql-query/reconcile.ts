@@ -191,7 +191,8 @@ export async function reconcileQuery(deps: QueryReconcilerDeps, namespace: strin
   // ---- validate (2): semantics, by a dry run on the cluster's engine against its catalog minus what this
   //      KsqlQuery made; asked again only when the generation or that catalog changed
   const baseProps = kq.spec.properties ?? {};
-  const applied = sqlOf(old.lastAppliedSql, baseProps);
+  // the SQL last applied runs with the properties it was applied with: the stable spec's after a rollback
+  const applied = sqlOf(old.lastAppliedSql, old.lastAppliedSql !== kq.spec.sql && old.lastStableSpec && old.lastAppliedSql === old.lastStableSpec.sql ? (old.lastStableSpec.properties ?? {}) : baseProps);
   const mine = new Set([
     ...createdSources(applied?.statements ?? []).map((s) => s.target),
     ...alreadyApplied(wanted, snap.state),
