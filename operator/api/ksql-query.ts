@@ -35,15 +35,15 @@ export type UpgradePolicy = z.infer<typeof UpgradePolicy>;
  * - `Halt`: nothing more is done; `Degraded=True` says why, and the upgrade
  *   is tried again on the next poll.
  * - `Rollback`: the SQL of `status.lastStableSpec` (the last that ran
- *   Ready) is applied again, in place when the upgrade was in place, else by
- *   terminating and recreating; `Degraded=True` with reason
+ *   Ready) is applied again, in place when the upgrade was in place and the
+ *   engine takes it, else by terminating and recreating; `Degraded=True` with reason
  *   `UpgradeRolledBack` and an event; `status.rollback` records the
  *   generation, which is not tried again (any edit of the spec is).
  */
 export const UpgradeFailurePolicy = z
   .enum(['Halt', 'Rollback'])
   .describe(
-    "What happens when an upgrade of spec.sql fails (a statement the engine refuses while it is applied, or a new query in ERROR before the KsqlQuery was Ready on the new SQL). Halt: nothing more is done, Degraded=True says why and the upgrade is tried again on the next poll. Rollback: the SQL of status.lastStableSpec (the last that ran Ready) is applied again, in place when the upgrade was in place, else by terminating and recreating the queries; Degraded=True with reason UpgradeRolledBack and an event; status.rollback records the failed generation, which is not tried again until the spec changes",
+    "What happens when an upgrade of spec.sql fails (a statement the engine refuses while it is applied, or a new query in ERROR before the KsqlQuery was Ready on the new SQL). Halt: nothing more is done, Degraded=True says why and the upgrade is tried again on the next poll. Rollback: the SQL of status.lastStableSpec (the last that ran Ready) is applied again, in place when the upgrade was in place and the engine takes it, else by terminating and recreating the queries; Degraded=True with reason UpgradeRolledBack and an event; status.rollback records the failed generation, which is not tried again until the spec changes",
   );
 export type UpgradeFailurePolicy = z.infer<typeof UpgradeFailurePolicy>;
 

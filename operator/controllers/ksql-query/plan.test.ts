@@ -241,7 +241,7 @@ describe('planReconcile', () => {
       // the engine took the new text before refusing a later statement
       const half = engineAfter(V2);
       const back = planReconcile(input({ sql: V2, onUpgradeFailure: 'Rollback', engine: half, applied: sqlOf(V1), stable: sqlOf(V1), failure: refused }));
-      expect(back.phase).toBe('Rollback');
+      expect(back.phase).toBe('RollbackInPlace');
       expect(brief(back.actions)).toEqual(['Event RollingBack', 'Submit CREATE OR REPLACE STREAM']);
       expect((back.actions[1] as Extract<QueryAction, { kind: 'Submit' }>).submission.text).toContain('user_id, service FROM');
       expect(back.reobserve).toBe(true);
@@ -280,10 +280,17 @@ describe('planReconcile', () => {
       expect(brief(retry.actions)[0]).toBe('Submit CREATE OR REPLACE STREAM');
     });
 
+    it('a rollback in place the engine refuses (a column dropped) rolls back by recreating', () => {
+      const p = planReconcile(input({ sql: V2, onUpgradeFailure: 'Rollback', engine: engineAfter(V2), applied: sqlOf(V1), stable: sqlOf(V1), failure: { ...refused, during: 'RollbackInPlace', message: 'not upgrade compatible', cause: refused } }));
+      expect(p.phase).toBe('Rollback');
+      expect(brief(p.actions)).toEqual(['Event RollingBack', 'Terminate CSAS_BY_SERVICE_0', 'Drop BY_SERVICE', 'Drop SRC']);
+      expect(p.failure).toMatchObject({ recreate: true, message: refused.message });
+    });
+
     it('a rollback the engine refuses too halts (RollbackFailed); without lastStableSpec there is nothing to roll back to', () => {
-      const p = planReconcile(input({ sql: V2, onUpgradeFailure: 'Rollback', engine: engineAfter(V2), applied: sqlOf(V1), stable: sqlOf(V1), failure: { ...refused, during: 'Rollback' } }));
+      const p = planReconcile(input({ sql: V2, onUpgradeFailure: 'Rollback', engine: engineAfter(V2), applied: sqlOf(V1), stable: sqlOf(V1), failure: { ...refused, during: 'Rollback', message: 'nope', cause: refused } }));
       expect(p.actions).toEqual([]);
-      expect(degraded(p)?.reason).toBe('RollbackFailed');
+      expect(degraded(p)).toMatchObject({ reason: 'RollbackFailed', message: 'the upgrade failed (line 2:1: Cannot upgrade: incompatible schema) and so did the rollback to status.lastStableSpec: nope' });
       const none = planReconcile(input({ sql: V2, onUpgradeFailure: 'Rollback', engine: engineAfter(V1), applied: sqlOf(V1), failure: refused }));
       expect(degraded(none)?.message).toContain('no status.lastStableSpec to roll back to');
     });

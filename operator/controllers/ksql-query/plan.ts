@@ -336,13 +336,20 @@ export type Checked =
 
 /** A failure in this reconcile, which the reconciler hands to the next plan. */
 export interface Failure {
-  /** what was being done: applying spec.sql, rolling back to lastStableSpec, or keeping the rolled-back SQL running */
-  readonly during: 'Upgrade' | 'Rollback' | 'Hold';
+  /**
+   * what was being done: applying spec.sql, rolling back to lastStableSpec
+   * in place or by recreating, or keeping the rolled-back SQL running
+   */
+  readonly during: 'Upgrade' | 'RollbackInPlace' | 'Rollback' | 'Hold';
   /** EngineRejected: a statement refused; QueryError: a new query in ERROR */
   readonly reason: 'EngineRejected' | 'QueryError';
   readonly message: string;
   /** the statement the engine refused */
   readonly statement?: string;
+  /** the upgrade's failure, for a failure while rolling it back */
+  readonly cause?: Failure;
+  /** roll back by terminating and recreating: the engine refused the rollback in place */
+  readonly recreate?: boolean;
 }
 
 export interface PlanInput {
@@ -512,7 +519,9 @@ function rollBack(input: PlanInput, stable: Sql, failure: Failure): Plan {
   const record: Omit<Rollback, 'time'> = { generation, reason: failure.reason, message: failureError(failure, spec.sql.statements).message };
   const rolled = degradedBy('UpgradeRolledBack', `spec.sql (generation ${generation}) failed and was rolled back to status.lastStableSpec: ${record.message}`);
   const extra = extras(attempted, stable.statements, engine);
-  const base = { phase: 'Rollback' as const, failure };
+  const upgrade = decideUpgrade(classifySqlChange(stable.statements, spec.sql.statements), spec.upgradePolicy);
+  const inPlace = !failure.recreate && upgrade.kind === 'Apply' && upgrade.mode === 'replace';
+  const base = { phase: inPlace ? ('RollbackInPlace' as const) : ('Rollback' as const), failure };
   const pending: StatusIntent = {
     observe: true,
     running: input.applied?.statements ?? spec.sql.statements,
@@ -531,8 +540,7 @@ function rollBack(input: PlanInput, stable: Sql, failure: Failure): Plan {
     ]);
     return { ...done, failure };
   }
-  const upgrade = decideUpgrade(classifySqlChange(stable.statements, spec.sql.statements), spec.upgradePolicy);
-  if (upgrade.kind === 'Apply' && upgrade.mode === 'replace') {
+  if (inPlace) {
     const subs = submissions(stable.statements, engine, 'replace', stable.properties);
     return {
       ...base,
@@ -602,9 +610,15 @@ export function planReconcile(input: PlanInput): Plan {
   });
 
   // 2. nothing more to try in this reconcile
+  // a rollback in place the engine refused (ksqlDB refuses to drop a column in place): roll back by recreating
+  if (failure?.during === 'RollbackInPlace' && spec.onUpgradeFailure === 'Rollback' && stable) {
+    const p = rollBack(input, stable, { ...(failure.cause ?? failure), during: 'Upgrade', recreate: true });
+    return { ...p, status: { ...p.status, conditions: [sqlValid, ...p.status.conditions] } };
+  }
   if (failure && failure.during !== 'Upgrade') {
-    const reason = failure.during === 'Rollback' ? 'RollbackFailed' : 'SubmitFailed';
-    return { ...keep(degradedBy(reason, failureError(failure, wanted).message), { lastError: failureError(failure, wanted) }), actions: [], reobserve: false };
+    const rollingBack = failure.during !== 'Hold';
+    const message = rollingBack && failure.cause ? `the upgrade failed (${failureError(failure.cause, wanted).message}) and so did the rollback to status.lastStableSpec: ${failure.message}` : failure.message;
+    return { ...keep(degradedBy(rollingBack ? 'RollbackFailed' : 'SubmitFailed', message), { lastError: { reason: failure.reason, message } }), actions: [], reobserve: false };
   }
   // 3. rolled back before: the stable SQL keeps running until the spec changes
   if (input.rollback && input.rollback.generation === generation && applied) {

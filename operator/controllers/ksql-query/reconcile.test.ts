@@ -350,6 +350,22 @@ describe('reconcileQuery', () => {
       expect(kube.query.status?.lastStableSpec?.sql).toBe(v2);
     });
 
+    it('Rollback in place refused by the engine too (a column dropped): the stable SQL is recreated', async () => {
+      const { kube, engine, reconcile } = setup({ sql: sql('user_id, service'), onUpgradeFailure: 'Rollback' });
+      await reconcile();
+      const [id] = engine.queries.map((q) => q.id);
+      engine.rejects = (s) => s.includes('by_plan') || /^CREATE OR REPLACE STREAM by_service .* SELECT user_id, service FROM/.test(s);
+      kube.edit({ sql: v2 });
+      await reconcile();
+      expect(engine.sources.get('BY_SERVICE')?.statement).toContain('SELECT user_id, service FROM');
+      expect(engine.queries).toHaveLength(1);
+      expect(engine.queries[0]!.id).not.toBe(id);
+      expect(kube.query.status?.lastAppliedSql).toBe(sql('user_id, service'));
+      expect(kube.query.status?.rollback?.message).toContain('line 3:1: Cannot upgrade');
+      expect(condition(kube.query, 'Degraded')?.reason).toBe('UpgradeRolledBack');
+      expect(condition(kube.query, 'Ready')?.status).toBe('True');
+    });
+
     it('Rollback after Recreate: the stable SQL is created again', async () => {
       const { kube, engine, reconcile } = setup({ sql: sql('user_id, service'), upgradePolicy: 'Recreate', onUpgradeFailure: 'Rollback' });
       await reconcile();

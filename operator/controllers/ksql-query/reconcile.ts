@@ -290,7 +290,13 @@ async function planAndApply(first: PlanInput, engine: EngineClient, record: (e: 
     const acted = plan.actions.some((a) => a.kind !== 'Event');
     const state = acted ? (await engine.snapshot()).state : input.engine;
     if (outcome.refused) {
-      const failure: Failure = { during: plan.phase, reason: 'EngineRejected', message: outcome.refused.message, statement: outcome.refused.statement };
+      const failure: Failure = {
+        during: plan.phase,
+        reason: 'EngineRejected',
+        message: outcome.refused.message,
+        statement: outcome.refused.statement,
+        ...(plan.phase !== 'Upgrade' && input.failure ? { cause: input.failure } : {}),
+      };
       input = { ...input, engine: state, failure };
       if (round < MAX_ROUNDS) continue;
       return { plan: planReconcile({ ...input, undroppable }), state };
