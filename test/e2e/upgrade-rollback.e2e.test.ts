@@ -3,7 +3,9 @@
  * and engine pod: a KsqlQuery with `onUpgradeFailure: Rollback` is Ready
  * (status.lastStableSpec), then edited so that its first statement is
  * replaced in place and its second is refused by the engine (a different
- * GROUP BY is not upgradeable). The controller goes back to the stable SQL:
+ * GROUP BY is not upgradeable). The controller goes back to the stable SQL
+ * (in place first, which the engine refuses too as it drops the new column,
+ * then by terminating and recreating):
  * Degraded=True with reason UpgradeRolledBack, an UpgradeRolledBack event,
  * status.rollback with the generation, status.lastAppliedSql the stable
  * SQL, and records flow through the stable SQL again.

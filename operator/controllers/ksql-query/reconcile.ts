@@ -299,7 +299,8 @@ async function planAndApply(first: PlanInput, engine: EngineClient, record: (e: 
       };
       input = { ...input, engine: state, failure };
       if (round < MAX_ROUNDS) continue;
-      return { plan: planReconcile({ ...input, undroppable }), state };
+      // out of rounds: a plan of no action (a failure while holding halts), so the status claims nothing unapplied
+      return { plan: planReconcile({ ...input, failure: { ...failure, during: 'Hold' }, undroppable }), state };
     }
     if (!plan.reobserve || round >= MAX_ROUNDS) return { plan, state };
     const s = plan.status;
