@@ -9,7 +9,7 @@ import type { KsqlQueryStatus } from '../../api/ksql-query.js';
 import type { EventRecorder } from '../../kube/events.js';
 import type { KubeObject, KubePort } from '../../kube/port.js';
 import { EngineClient, EngineStatementError, EngineUnavailableError, type EngineSnapshot } from './engine-client.js';
-import { compileSql, type EngineQuery } from './plan.js';
+import { compileSql, type EngineQuery } from './sql.js';
 import { QueryMemory } from './memory.js';
 import { reconcileQuery } from './reconcile.js';
 import type { Validation } from './validate.js';

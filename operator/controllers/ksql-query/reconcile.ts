@@ -32,27 +32,8 @@ import { QUERY_FINALIZER, applyFinalizer, hasFinalizer } from '../finalizers.js'
 import { applyStatusIfChanged } from '../status.js';
 import { EngineClient, EngineStatementError, EngineUnavailableError, parsePrometheusText, queryFigures, type EngineSnapshot } from './engine-client.js';
 import type { QueryMemory } from './memory.js';
-import {
-  alreadyApplied,
-  compileSql,
-  createdSources,
-  nextStableSpec,
-  ownedByStatements,
-  planDeletion,
-  planReconcile,
-  refusal,
-  withPosition,
-  type Checked,
-  type EngineQuery,
-  type EngineState,
-  type Failure,
-  type Plan,
-  type PlanInput,
-  type QueryAction,
-  type Sql,
-  type SqlProblem,
-  type StatusIntent,
-} from './plan.js';
+import { nextStableSpec, planDeletion, planReconcile, refusal, type Checked, type Failure, type Plan, type PlanInput, type QueryAction, type Sql, type StatusIntent } from './plan.js';
+import { alreadyApplied, compileSql, createdSources, ownedByStatements, withPosition, type EngineQuery, type EngineState, type SqlProblem } from './sql.js';
 import { observedStatus } from './observed.js';
 import { nextFigures, DEFAULT_STATS_OPTIONS, type StatsOptions } from './stats.js';
 import { describeViolations, topicViolations } from './topic-access.js';
