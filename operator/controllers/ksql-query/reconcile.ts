@@ -18,7 +18,7 @@
  */
 import type { Logger } from 'pino';
 import type { Condition } from '../../api/conditions.js';
-import type { KsqlQueryStatus, PersistentQueryState, QueryStats, QueryStatus, SqlError } from '../../api/ksql-query.js';
+import type { KsqlQuerySpec, KsqlQueryStatus, PersistentQueryState, QueryStats, QueryStatus, SqlError } from '../../api/ksql-query.js';
 import { formatErrors, parseKsqlQuery } from '../../api/parse.js';
 import type { EventRecorder } from '../../kube/events.js';
 import type { KubeObject, KubePort } from '../../kube/port.js';
@@ -174,53 +174,62 @@ export async function reconcileQuery(deps: QueryReconcilerDeps, namespace: strin
   const baseProps = kq.spec.properties ?? {};
   // the SQL last applied runs with the properties it was applied with: the stable spec's after a rollback
   const applied = sqlOf(old.lastAppliedSql, old.lastAppliedSql !== kq.spec.sql && old.lastStableSpec && old.lastAppliedSql === old.lastStableSpec.sql ? (old.lastStableSpec.properties ?? {}) : baseProps);
-  const mine = new Set([
-    ...createdSources(applied?.statements ?? []).map((s) => s.target),
-    ...alreadyApplied(wanted, snap.state),
-    ...[...(applied?.statements ?? []), ...wanted].filter((s) => s.kind === 'CreateType' && snap.state.types.has(s.target.toUpperCase())).map((s) => s.target.toUpperCase()),
-  ]);
   const key = `${namespace}/${name}`;
-  const vkey = validationKey(generation, snap.state, mine);
-  let validation: Validation | undefined = deps.memory.validation(key, vkey);
-  if (!validation) {
-    validation = await engine.dryRun(kq.spec.sql, baseProps, [...mine]);
-    deps.memory.rememberValidation(key, vkey, validation);
-    log.info({ result: validation.kind }, 'SQL validated by the engine (dry run)');
-  }
+  const validation = await dryRun(deps, engine, key, generation, kq.spec.sql, baseProps, wanted, applied, snap.state, log);
   const checked = checkedOf(validation, cluster, namespace, clusterName, wanted.length);
   if (checked.kind === 'Invalid' || checked.kind === 'TopicNotAllowed') return await writeRefusal(refusal(checked, applied !== null));
 
   // ---- plan → apply, observing again while the plan asks for it
-  const stableSpec = old.lastStableSpec;
   const input: PlanInput = {
     generation: generation ?? 0,
     spec: { sql: { sql: kq.spec.sql, statements: wanted, properties: baseProps }, state: kq.spec.state, upgradePolicy: kq.spec.upgradePolicy, onUpgradeFailure: kq.spec.onUpgradeFailure },
     checked,
     engine: snap.state,
     applied,
-    stable: stableSpec ? sqlOf(stableSpec.sql, stableSpec.properties ?? {}) : null,
+    stable: old.lastStableSpec ? sqlOf(old.lastStableSpec.sql, old.lastStableSpec.properties ?? {}) : null,
     rollback: old.rollback,
   };
   const { plan, state } = await planAndApply(input, engine, (a) => events.record(raw, a.type, a.reason, a.action, a.message), log);
-  const intent = plan.status;
 
-  // ---- status from what was observed (observed.ts, pure)
+  // ---- status from what was observed
+  const { status, conditions } = await observedQueryStatus(deps, engine, key, plan.status, state, kq.spec, old, generation ?? 0, now());
+  await writeStatus(status, conditions, false);
+  return { requeueAfterMs: deps.pollMs ?? 15_000 };
+}
+
+/**
+ * The status step: the queries of what runs, as the engine reports them
+ * (states, errors, figures), through observedStatus (observed.ts, pure) to
+ * the STATE column and the Ready, Degraded and Stalled conditions; the
+ * stable spec moves on once Ready on spec.sql.
+ */
+async function observedQueryStatus(
+  deps: QueryReconcilerDeps,
+  engine: EngineClient,
+  key: string,
+  intent: StatusIntent,
+  state: EngineState,
+  spec: KsqlQuerySpec,
+  old: KsqlQueryStatus,
+  generation: number,
+  at: Date,
+): Promise<{ status: Partial<KsqlQueryStatus>; conditions: ConditionInput[] }> {
   const owned = ownedQueries(intent.running, state);
   const queries = await queryStatuses(engine, owned);
-  const fig = await figures(engine, deps, key, owned, old.stats, now(), kq.spec.progressDeadlineSeconds * 1000);
+  const fig = await figures(engine, deps, key, owned, old.stats, at, spec.progressDeadlineSeconds * 1000);
   const stats = fig?.stats;
   const [sqlValid, degraded] = [intent.conditions.find((c) => c.type === 'SqlValid'), intent.conditions.find((c) => c.type === 'Degraded')];
   const seen = observedStatus({
     expected: intent.running.filter((s) => s.kind === 'CreateAsSelect' || s.kind === 'InsertInto').length,
-    want: kq.spec.state,
+    want: spec.state,
     queries,
     degraded: degraded ?? { type: 'Degraded', status: 'False', reason: 'AsExpected', message: '' },
     stalledForMs: fig ? fig.stalledForMs : null,
     consumerLag: stats?.consumerLag ?? 0,
-    progressDeadlineSeconds: kq.spec.progressDeadlineSeconds,
+    progressDeadlineSeconds: spec.progressDeadlineSeconds,
   });
-  const lastStableSpec = nextStableSpec(stableSpec, seen.ready.status === 'True' && degraded?.status !== 'True', intent.lastAppliedSql, kq.spec, generation ?? 0);
-  const rollback = intent.rollback ? { ...intent.rollback, time: old.rollback?.generation === intent.rollback.generation && old.rollback.time ? old.rollback.time : iso(now()) } : undefined;
+  const lastStableSpec = nextStableSpec(old.lastStableSpec, seen.ready.status === 'True' && degraded?.status !== 'True', intent.lastAppliedSql, spec, generation);
+  const rollback = intent.rollback ? { ...intent.rollback, time: old.rollback?.generation === intent.rollback.generation && old.rollback.time ? old.rollback.time : iso(at) } : undefined;
   const status: Partial<KsqlQueryStatus> = {
     state: seen.state,
     queries,
@@ -229,10 +238,41 @@ export async function reconcileQuery(deps: QueryReconcilerDeps, namespace: strin
     ...(lastStableSpec ? { lastStableSpec } : {}),
     ...(rollback ? { rollback } : {}),
     ...(stats ? { stats } : {}),
-    ...(intent.lastError ? { lastError: sqlError(intent.lastError, now()) } : {}),
+    ...(intent.lastError ? { lastError: sqlError(intent.lastError, at) } : {}),
   };
-  await writeStatus(status, [...(sqlValid ? [sqlValid] : []), seen.ready, seen.degraded, seen.stalled], false);
-  return { requeueAfterMs: deps.pollMs ?? 15_000 };
+  return { status, conditions: [...(sqlValid ? [sqlValid] : []), seen.ready, seen.degraded, seen.stalled] };
+}
+
+/**
+ * The dry run of spec.sql on the cluster's engine, against its catalog minus
+ * what this KsqlQuery made (the sources its SQL creates, applied or found on
+ * the engine with the same text, and its types); remembered, and asked again
+ * only when the generation or that catalog changed.
+ */
+async function dryRun(
+  deps: QueryReconcilerDeps,
+  engine: EngineClient,
+  key: string,
+  generation: number | undefined,
+  sql: string,
+  properties: Readonly<Record<string, string>>,
+  wanted: Sql['statements'],
+  applied: Sql | null,
+  state: EngineState,
+  log: Logger,
+): Promise<Validation> {
+  const mine = new Set([
+    ...createdSources(applied?.statements ?? []).map((s) => s.target),
+    ...alreadyApplied(wanted, state),
+    ...[...(applied?.statements ?? []), ...wanted].filter((s) => s.kind === 'CreateType' && state.types.has(s.target.toUpperCase())).map((s) => s.target.toUpperCase()),
+  ]);
+  const vkey = validationKey(generation, state, mine);
+  const known = deps.memory.validation(key, vkey);
+  if (known) return known;
+  const validation = await engine.dryRun(sql, properties, [...mine]);
+  deps.memory.rememberValidation(key, vkey, validation);
+  log.info({ result: validation.kind }, 'SQL validated by the engine (dry run)');
+  return validation;
 }
 
 /** The dry run's result, with the cluster's topic prefixes applied, as the plan reads it. */
