@@ -24,9 +24,28 @@ export type QueryState = z.infer<typeof QueryState>;
 export const UpgradePolicy = z
   .enum(['ReplaceInPlace', 'Recreate', 'Refuse'])
   .describe(
-    'What happens when spec.sql changes under running queries. ReplaceInPlace: CREATE OR REPLACE when the change is compatible (same sink, compatible schema, same joins and grouping), else the old SQL keeps running and Degraded=True (UpgradeNotInPlace). Recreate: the old queries are terminated and their streams/tables dropped (topics stay), then the new ones created. Refuse: any change is refused (Degraded=True, SqlChangeRefused); status.lastAppliedSql keeps running',
+    'What happens when spec.sql changes under running queries. ReplaceInPlace: CREATE OR REPLACE when the change is compatible (same sink, compatible schema, same joins and grouping), else the old SQL keeps running and Degraded=True (UpgradeNotInPlace). Recreate: the old queries are terminated and their streams/tables dropped (topics stay), then the new ones created. Refuse: any change is refused (Degraded=True, SqlChangeRefused); status.lastAppliedSql keeps running. An upgrade that fails (a statement the engine refuses, or a new query in ERROR before the KsqlQuery was Ready on it) is then handled by spec.onUpgradeFailure: Halt leaves it as it is, Rollback goes back to status.lastStableSpec',
   );
 export type UpgradePolicy = z.infer<typeof UpgradePolicy>;
+
+/**
+ * What happens when an upgrade of `spec.sql` fails: a statement the engine
+ * refuses while it is applied, or a new query in ERROR before the KsqlQuery
+ * was Ready on the new SQL.
+ * - `Halt`: nothing more is done; `Degraded=True` says why, and the upgrade
+ *   is tried again on the next poll.
+ * - `Rollback`: the SQL of `status.lastStableSpec` (the last that ran
+ *   Ready) is applied again, in place when the upgrade was in place and the
+ *   engine takes it, else by terminating and recreating; `Degraded=True` with reason
+ *   `UpgradeRolledBack` and an event; `status.rollback` records the
+ *   generation, which is not tried again (any edit of the spec is).
+ */
+export const UpgradeFailurePolicy = z
+  .enum(['Halt', 'Rollback'])
+  .describe(
+    "What happens when an upgrade of spec.sql fails (a statement the engine refuses while it is applied, or a new query in ERROR before the KsqlQuery was Ready on the new SQL). Halt: nothing more is done, Degraded=True says why and the upgrade is tried again on the next poll. Rollback: the SQL of status.lastStableSpec (the last that ran Ready) is applied again, in place when the upgrade was in place and the engine takes it, else by terminating and recreating the queries; Degraded=True with reason UpgradeRolledBack and an event; status.rollback records the failed generation, which is not tried again until the spec changes",
+  );
+export type UpgradeFailurePolicy = z.infer<typeof UpgradeFailurePolicy>;
 
 /** What happens to the sink topics when the KsqlQuery is deleted (queries are always terminated). */
 export const DeletionPolicy = z
@@ -45,6 +64,7 @@ export const KsqlQuerySpec = z
     properties: z.record(z.string()).optional().describe('Query properties (streamsProperties), e.g. auto.offset.reset'),
     state: QueryState.default('Running'),
     upgradePolicy: UpgradePolicy.default('ReplaceInPlace'),
+    onUpgradeFailure: UpgradeFailurePolicy.default('Halt'),
     deletionPolicy: DeletionPolicy.default('Keep'),
     progressDeadlineSeconds: z
       .number()
@@ -103,6 +123,29 @@ export type QueryStats = z.infer<typeof QueryStats>;
 export const ObservedQueryState = z.enum(['Pending', 'Running', 'Paused', 'Stalled', 'Error']);
 export type ObservedQueryState = z.infer<typeof ObservedQueryState>;
 
+/** The spec that last ran Ready: what a failed upgrade rolls back to. */
+export const StableSpec = z
+  .object({
+    sql: z.string().describe('spec.sql as it was when the KsqlQuery was last Ready on it'),
+    properties: z.record(z.string()).optional().describe('spec.properties as they were then'),
+    generation: z.number().int().min(0).optional().describe('The generation it was Ready at'),
+  })
+  .strict()
+  .describe('The spec that last ran Ready (sql and properties): what an upgrade that fails goes back to under onUpgradeFailure: Rollback');
+export type StableSpec = z.infer<typeof StableSpec>;
+
+/** A failed upgrade that was rolled back. */
+export const Rollback = z
+  .object({
+    generation: z.number().int().min(0).describe('The generation whose spec.sql failed; it is not tried again until the spec changes'),
+    reason: z.string().describe('Why it failed, PascalCase (EngineRejected, QueryError)'),
+    message: z.string().describe('What failed, as the engine said it'),
+    time: z.string().datetime({ offset: true }).optional().describe('When it was rolled back'),
+  })
+  .strict()
+  .describe('The last upgrade that failed and was rolled back to lastStableSpec (onUpgradeFailure: Rollback)');
+export type Rollback = z.infer<typeof Rollback>;
+
 export const KsqlQueryStatus = z
   .object({
     state: ObservedQueryState.optional().describe('What the queries do, as observed: Pending, Running, Paused, Stalled (records wait and none is consumed for progressDeadlineSeconds) or Error (the STATE column)'),
@@ -112,6 +155,8 @@ export const KsqlQueryStatus = z
     sinkTopics: z.array(z.string()).optional().describe('The Kafka topics the queries write'),
     lastError: SqlError.optional(),
     lastAppliedSql: z.string().optional().describe('The SQL that runs (what the upgrade policy diffs spec.sql against)'),
+    lastStableSpec: StableSpec.optional(),
+    rollback: Rollback.optional(),
     stats: QueryStats.optional(),
   })
   .strict();

@@ -7,7 +7,7 @@
  */
 import { basicAuthorization, type EngineCredentials } from '../engine-credentials.js';
 import { DRY_RUN_PATH } from '../../../engine/api.js';
-import type { EngineQuery, EngineState } from './plan.js';
+import type { EngineQuery, EngineState } from './sql.js';
 import { problemOfDryRun, type Validation } from './validate.js';
 
 export class EngineStatementError extends Error {

@@ -8,8 +8,8 @@ import { describe, expect, it } from 'vitest';
 import type { KsqlQueryStatus } from '../../api/ksql-query.js';
 import type { EventRecorder } from '../../kube/events.js';
 import type { KubeObject, KubePort } from '../../kube/port.js';
-import { EngineClient, EngineUnavailableError, type EngineSnapshot } from './engine-client.js';
-import { compileSql, type EngineQuery } from './plan.js';
+import { EngineClient, EngineStatementError, EngineUnavailableError, type EngineSnapshot } from './engine-client.js';
+import { compileSql, type EngineQuery } from './sql.js';
 import { QueryMemory } from './memory.js';
 import { reconcileQuery } from './reconcile.js';
 import type { Validation } from './validate.js';
@@ -58,19 +58,29 @@ class FakeEngine extends EngineClient {
   constructor() {
     super(['http://engine.test:8088']);
   }
+  /** statements the engine refuses (as ksqlDB refuses an incompatible CREATE OR REPLACE) */
+  rejects: (sql: string) => boolean = () => false;
   override async ksql(sql: string): Promise<Record<string, unknown>[]> {
     this.submitted.push(sql);
+    if (this.rejects(sql)) throw new EngineStatementError('Cannot upgrade data source: incompatible schema', sql);
     const terminate = /^TERMINATE (\S+);$/.exec(sql);
     const drop = /^DROP (?:STREAM|TABLE) IF EXISTS (\S+?)(?: DELETE TOPIC)?;$/.exec(sql);
+    const toggle = /^(PAUSE|RESUME) (\S+);$/.exec(sql);
     if (terminate) this.queries.splice(this.queries.findIndex((q) => q.id === terminate[1]), 1);
     else if (drop) this.sources.delete(drop[1]!);
+    else if (toggle) {
+      const i = this.queries.findIndex((q) => q.id === toggle[2]);
+      this.queries[i] = { ...this.queries[i]!, state: toggle[1] === 'PAUSE' ? 'PAUSED' : 'RUNNING' };
+    }
     else {
       const compiled = compileSql(sql);
       if (!compiled.ok) throw new Error(compiled.error.message);
       for (const st of compiled.statements) {
         if (st.kind !== 'CreateSource' && st.kind !== 'CreateAsSelect') continue;
         this.sources.set(st.target, { statement: st.text.replace(/^CREATE OR REPLACE /i, 'CREATE '), sourceType: st.sourceType!, topic: st.target.toLowerCase() });
-        if (st.kind === 'CreateAsSelect' && !this.queries.some((q) => q.sinks.includes(st.target))) {
+        const running = this.queries.findIndex((q) => q.sinks.includes(st.target));
+        if (st.kind === 'CreateAsSelect' && running >= 0) this.queries[running] = { ...this.queries[running]!, sql: st.text };
+        if (st.kind === 'CreateAsSelect' && running < 0) {
           this.queries.push({ id: `CSAS_${st.target}_${this.#n++}`, sql: st.text, sinks: [st.target], sinkTopics: [st.target.toLowerCase()], state: 'RUNNING' });
         }
       }
@@ -110,7 +120,8 @@ function setup(spec: Record<string, unknown>, clusterSpec: Record<string, unknow
     { apiVersion: 'ksetl.io/v1alpha1', kind: 'KsqlCluster', metadata: { name: 'c', ...meta }, spec: clusterSpec },
   );
   const engine = new FakeEngine();
-  const events: EventRecorder = { record: () => undefined };
+  const recorded: string[] = [];
+  const events: EventRecorder = { record: (_o, _type, reason) => void recorded.push(reason) };
   let up = true;
   let clock = Date.parse('2026-12-07T10:00:00Z');
   const deps = {
@@ -125,7 +136,7 @@ function setup(spec: Record<string, unknown>, clusterSpec: Record<string, unknow
       return engine;
     },
   };
-  return { kube, engine, reconcile: () => reconcileQuery(deps, 'team-a', 'q'), setEngineUp: (v: boolean) => (up = v), advance: (ms: number) => (clock += ms) };
+  return { kube, engine, events: recorded, reconcile: () => reconcileQuery(deps, 'team-a', 'q'), setEngineUp: (v: boolean) => (up = v), advance: (ms: number) => (clock += ms) };
 }
 
 describe('reconcileQuery', () => {
@@ -270,5 +281,118 @@ describe('reconcileQuery', () => {
     await reconcile();
     expect(condition(kube.query, 'SqlValid')?.status).toBe('True');
     expect(condition(kube.query, 'Ready')?.status).toBe('True');
+  });
+
+  it('pauses new queries in the reconcile that creates them (spec.state: Paused), and resumes them', async () => {
+    const { kube, engine, reconcile } = setup({ sql: sql('user_id, service'), state: 'Paused' });
+    await reconcile();
+    expect(engine.queries.map((q) => q.state)).toEqual(['PAUSED']);
+    expect(kube.query.status?.state).toBe('Paused');
+    expect(condition(kube.query, 'Ready')).toMatchObject({ status: 'True', reason: 'QueriesPaused' });
+    kube.edit({ state: 'Running' });
+    await reconcile();
+    expect(engine.queries.map((q) => q.state)).toEqual(['RUNNING']);
+    expect(kube.query.status?.state).toBe('Running');
+  });
+
+  it('records the spec that ran Ready as status.lastStableSpec', async () => {
+    const { kube, reconcile } = setup({ sql: sql('user_id, service'), properties: { 'auto.offset.reset': 'earliest' } });
+    await reconcile();
+    expect(kube.query.status?.lastStableSpec).toEqual({ sql: sql('user_id, service'), properties: { 'auto.offset.reset': 'earliest' }, generation: 1 });
+  });
+
+  describe('an upgrade the engine refuses', () => {
+    const v2 = `${sql('user_id, UCASE(service) AS service_uc')}\nCREATE STREAM by_plan AS SELECT user_id FROM src EMIT CHANGES;`;
+
+    it('Halt: Degraded (UpgradeNotInPlace: the in-place upgrade failed) with the refused statement\'s position; the old SQL stays applied and the upgrade is tried again', async () => {
+      const { kube, engine, reconcile } = setup({ sql: sql('user_id, service') });
+      await reconcile();
+      engine.rejects = (s) => s.includes('by_plan');
+      kube.edit({ sql: v2 });
+      await reconcile();
+      expect(condition(kube.query, 'Degraded')).toMatchObject({ status: 'True', reason: 'UpgradeNotInPlace' });
+      expect(kube.query.status?.lastError).toMatchObject({ reason: 'EngineRejected', line: 3 });
+      expect(kube.query.status?.lastAppliedSql).toBe(sql('user_id, service'));
+      expect(kube.query.status?.rollback).toBeUndefined();
+      engine.rejects = () => false;
+      await reconcile();
+      expect(kube.query.status?.lastAppliedSql).toBe(v2);
+      expect(condition(kube.query, 'Degraded')?.status).toBe('False');
+    });
+
+    it('Rollback (in place): the stable SQL is replaced back, Degraded=True UpgradeRolledBack, an event, and the generation is not tried again', async () => {
+      const { kube, engine, events, reconcile } = setup({ sql: sql('user_id, service'), onUpgradeFailure: 'Rollback' });
+      await reconcile();
+      const [id] = engine.queries.map((q) => q.id);
+      engine.rejects = (s) => s.includes('by_plan');
+      kube.edit({ sql: v2 });
+      await reconcile();
+      expect(engine.sources.get('BY_SERVICE')?.statement).toContain('SELECT user_id, service FROM');
+      expect(engine.queries.map((q) => q.id)).toEqual([id]);
+      expect(kube.query.status?.lastAppliedSql).toBe(sql('user_id, service'));
+      expect(kube.query.status?.rollback).toMatchObject({ generation: 2, reason: 'EngineRejected', time: '2026-12-07T10:00:00Z' });
+      expect(condition(kube.query, 'Degraded')).toMatchObject({ status: 'True', reason: 'UpgradeRolledBack' });
+      expect(condition(kube.query, 'Ready')?.status).toBe('True');
+      expect(kube.query.status?.lastStableSpec?.sql).toBe(sql('user_id, service'));
+      expect(events).toContain('UpgradeRolledBack');
+      // not tried again for this generation
+      engine.submitted.length = 0;
+      await reconcile();
+      expect(engine.submitted.filter((s) => !s.startsWith('SHOW'))).toEqual([]);
+      expect(condition(kube.query, 'Degraded')?.reason).toBe('UpgradeRolledBack');
+      // an edit of the spec tries again
+      engine.rejects = () => false;
+      kube.edit({ sql: v2 });
+      await reconcile();
+      expect(kube.query.status?.lastAppliedSql).toBe(v2);
+      expect(kube.query.status?.rollback).toBeUndefined();
+      expect(condition(kube.query, 'Degraded')?.status).toBe('False');
+      expect(kube.query.status?.lastStableSpec?.sql).toBe(v2);
+    });
+
+    it('Rollback in place refused by the engine too (a column dropped): the stable SQL is recreated', async () => {
+      const { kube, engine, reconcile } = setup({ sql: sql('user_id, service'), onUpgradeFailure: 'Rollback' });
+      await reconcile();
+      const [id] = engine.queries.map((q) => q.id);
+      engine.rejects = (s) => s.includes('by_plan') || /^CREATE OR REPLACE STREAM by_service .* SELECT user_id, service FROM/.test(s);
+      kube.edit({ sql: v2 });
+      await reconcile();
+      expect(engine.sources.get('BY_SERVICE')?.statement).toContain('SELECT user_id, service FROM');
+      expect(engine.queries).toHaveLength(1);
+      expect(engine.queries[0]!.id).not.toBe(id);
+      expect(kube.query.status?.lastAppliedSql).toBe(sql('user_id, service'));
+      expect(kube.query.status?.rollback?.message).toContain('line 3:1: Cannot upgrade');
+      expect(condition(kube.query, 'Degraded')?.reason).toBe('UpgradeRolledBack');
+      expect(condition(kube.query, 'Ready')?.status).toBe('True');
+    });
+
+    it('Rollback after Recreate: the stable SQL is created again', async () => {
+      const { kube, engine, reconcile } = setup({ sql: sql('user_id, service'), upgradePolicy: 'Recreate', onUpgradeFailure: 'Rollback' });
+      await reconcile();
+      engine.rejects = (s) => s.includes('by_plan');
+      kube.edit({ sql: v2 });
+      await reconcile();
+      expect([...engine.sources.keys()].sort()).toEqual(['BY_SERVICE', 'SRC']);
+      expect(engine.sources.get('BY_SERVICE')?.statement).toContain('SELECT user_id, service FROM');
+      expect(engine.queries).toHaveLength(1);
+      expect(kube.query.status?.queries?.map((q) => q.state)).toEqual(['Running']);
+      expect(condition(kube.query, 'Degraded')).toMatchObject({ status: 'True', reason: 'UpgradeRolledBack' });
+    });
+
+    it('Rollback when the new query goes to ERROR before the KsqlQuery was Ready on it', async () => {
+      const { kube, engine, reconcile } = setup({ sql: sql('user_id, service'), onUpgradeFailure: 'Rollback' });
+      await reconcile();
+      kube.edit({ sql: sql('user_id, UCASE(service) AS service_uc') });
+      // the engine takes the new SQL and its query fails at once
+      const snapshot = engine.snapshot.bind(engine);
+      engine.snapshot = async () => {
+        const snap = await snapshot();
+        return { state: { ...snap.state, queries: snap.state.queries.map((q) => (q.sql.includes('UCASE') ? { ...q, state: 'ERROR' } : q)) } };
+      };
+      await reconcile();
+      expect(engine.sources.get('BY_SERVICE')?.statement).toContain('SELECT user_id, service FROM');
+      expect(kube.query.status?.rollback).toMatchObject({ generation: 2, reason: 'QueryError' });
+      expect(condition(kube.query, 'Degraded')?.reason).toBe('UpgradeRolledBack');
+    });
   });
 });

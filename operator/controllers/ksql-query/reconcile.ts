@@ -1,15 +1,24 @@
 /**
- * The KsqlQuery controller: observe (the resource, its cluster, the
- * engine's sources and queries) → compile and validate the SQL with the
- * engine library (nothing is submitted when it is wrong) → decide by the
- * upgrade policy (plan.ts, pure) → submit through the cluster's REST API →
- * status (query ids, states, errors, figures; requeued to poll). The
- * finalizer terminates the queries (and drops their streams/tables, with
- * their sink topics under `deletionPolicy: Delete`) before the object goes.
+ * The KsqlQuery controller, in steps:
+ * - observe: the resource, its cluster, the engine's sources and queries;
+ * - validate: compile spec.sql with the engine's parser, then a dry run on
+ *   the cluster's own engine (validate.ts) and its topic prefixes;
+ * - plan (plan.ts, pure): the actions from spec, engine state and status
+ *   (lastAppliedSql, lastStableSpec, rollback) — statements to submit,
+ *   queries to terminate, pause or resume, streams/tables to drop, events;
+ * - apply: carry them out through the engine's REST API, observe again and
+ *   plan again while the plan asks for it (a Recreate drops, then creates;
+ *   a statement the engine refuses goes back to the plan, which rolls back
+ *   or halts by spec.onUpgradeFailure);
+ * - status (observed.ts, pure): query ids, states, errors, figures;
+ *   requeued to poll.
+ * The finalizer terminates the queries (and drops their streams/tables,
+ * with their sink topics under `deletionPolicy: Delete`, planDeletion)
+ * before the object goes.
  */
 import type { Logger } from 'pino';
 import type { Condition } from '../../api/conditions.js';
-import type { KsqlQueryStatus, PersistentQueryState, QueryStats, QueryStatus, SqlError } from '../../api/ksql-query.js';
+import type { KsqlQuerySpec, KsqlQueryStatus, PersistentQueryState, QueryStats, QueryStatus, SqlError } from '../../api/ksql-query.js';
 import { formatErrors, parseKsqlQuery } from '../../api/parse.js';
 import type { EventRecorder } from '../../kube/events.js';
 import type { KubeObject, KubePort } from '../../kube/port.js';
@@ -23,26 +32,14 @@ import { QUERY_FINALIZER, applyFinalizer, hasFinalizer } from '../finalizers.js'
 import { applyStatusIfChanged } from '../status.js';
 import { EngineClient, EngineStatementError, EngineUnavailableError, parsePrometheusText, queryFigures, type EngineSnapshot } from './engine-client.js';
 import type { QueryMemory } from './memory.js';
-import {
-  alreadyApplied,
-  classifySqlChange,
-  compileSql,
-  createdSources,
-  decideUpgrade,
-  engineRuns,
-  ownedByStatements,
-  submissions,
-  withPosition,
-  type EngineQuery,
-  type PlannedStatement,
-  type SqlProblem,
-} from './plan.js';
+import { nextStableSpec, planDeletion, planReconcile, refusal, type Checked, type Failure, type Plan, type PlanInput, type QueryAction, type Sql, type StatusIntent } from './plan.js';
+import { alreadyApplied, compileSql, createdSources, ownedByStatements, withPosition, type EngineQuery, type EngineState, type SqlProblem } from './sql.js';
 import { observedStatus } from './observed.js';
 import { nextFigures, DEFAULT_STATS_OPTIONS, type StatsOptions } from './stats.js';
 import { describeViolations, topicViolations } from './topic-access.js';
 import { validationKey, type Validation } from './validate.js';
 import { TopicAccess } from '../../api/ksql-cluster.js';
-import { processingLogTopic } from '../../../engine/api.js';
+import { assertNever, processingLogTopic } from '../../../engine/api.js';
 
 export interface QueryReconcilerDeps {
   readonly kube: KubePort;
@@ -80,16 +77,21 @@ function sqlError(p: SqlProblem, now: Date): SqlError {
 
 const iso = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
-/** Where a statement the engine refused sits in spec.sql. */
-function locate(statements: readonly PlannedStatement[], text: string): { line: number; column: number } | undefined {
-  const st = statements.find((s) => s.text === text || text.includes(s.text) || s.text.includes(text.trim()));
-  return st ? { line: st.line, column: st.column } : undefined;
+/** How many plan → apply → observe rounds one reconcile makes at most (a Recreate takes three, a rollback a few more). */
+const MAX_ROUNDS = 8;
+
+/** `sql` compiled, or null when it does not compile (any more). */
+function sqlOf(sql: string | undefined, properties: Readonly<Record<string, string>>): Sql | null {
+  if (sql === undefined) return null;
+  const c = compileSql(sql);
+  return c.ok ? { sql, statements: c.statements, properties } : null;
 }
 
 export async function reconcileQuery(deps: QueryReconcilerDeps, namespace: string, name: string): Promise<ReconcileResult> {
   const { kube, events } = deps;
   const now = deps.now ?? (() => new Date());
   const log = deps.log.child({ ksqlquery: `${namespace}/${name}` });
+  // ---- observe
   const raw = await kube.get<RawQuery>(RESOURCE.KsqlQuery, namespace, name);
   if (!raw) {
     deps.metrics?.setConditions('KsqlQuery', namespace, name, []);
@@ -107,7 +109,7 @@ export async function reconcileQuery(deps: QueryReconcilerDeps, namespace: strin
    * policy diffs against; losing it to an engine outage would turn the next
    * SQL change into a blind CREATE.
    */
-  const writeStatus = async (update: Partial<KsqlQueryStatus>, conditions: ConditionInput[], carry = true): Promise<void> => {
+  const writeStatus = async (update: Partial<KsqlQueryStatus>, conditions: readonly ConditionInput[], carry = true): Promise<void> => {
     const merged = mergeConditions(old.conditions, conditions, now(), generation);
     for (const c of transitions(old.conditions, merged)) {
       const good = c.type === 'Degraded' || c.type === 'Stalled' ? c.status === 'False' : c.status === 'True';
@@ -116,6 +118,11 @@ export async function reconcileQuery(deps: QueryReconcilerDeps, namespace: strin
     const status = carry ? carriedStatus(old, update) : update;
     await applyStatusIfChanged(kube, raw, { ...status, observedGeneration: generation ?? 0, conditions: merged });
     deps.metrics?.setConditions('KsqlQuery', namespace, name, merged);
+  };
+  /** The status of SQL refused before anything was done: its conditions and lastError, the rest kept. */
+  const writeRefusal = async (intent: StatusIntent): Promise<ReconcileResult> => {
+    await writeStatus(intent.lastError ? { lastError: sqlError(intent.lastError, now()) } : {}, intent.conditions);
+    return intent.requeueAfterMs !== undefined ? { requeueAfterMs: intent.requeueAfterMs } : {};
   };
 
   if (raw.metadata?.deletionTimestamp) return await finalize(deps, raw, log);
@@ -132,20 +139,15 @@ export async function reconcileQuery(deps: QueryReconcilerDeps, namespace: strin
   const kq = parsed.value;
   if (!hasFinalizer(raw, QUERY_FINALIZER)) await applyFinalizer(kube, raw, QUERY_FINALIZER, true);
 
-  // 1. syntax, with the engine's parser: nothing else is touched when it fails
+  // ---- validate (1): syntax, with the engine's parser: nothing else is touched when it fails
   const compiled = compileSql(kq.spec.sql);
   if (!compiled.ok) {
-    const err = sqlError(compiled.error, now());
-    log.info({ error: err }, 'invalid SQL');
-    await writeStatus({ lastError: err }, [
-      { type: 'SqlValid', status: 'False', reason: compiled.error.reason, message: err.message },
-      { type: 'Ready', status: old.lastAppliedSql ? 'Unknown' : 'False', reason: 'SqlInvalid', message: 'spec.sql does not compile; the queries last applied (if any) keep running' },
-    ]);
-    return {};
+    log.info({ error: compiled.error }, 'invalid SQL');
+    return await writeRefusal(refusal({ kind: 'Invalid', stage: 'Syntax', problem: compiled.error }, old.lastAppliedSql !== undefined));
   }
   const wanted = compiled.statements;
 
-  // 2. the cluster and its engine
+  // ---- observe: the cluster and its engine
   const clusterName = kq.spec.clusterRef.name;
   const cluster = await kube.get<RawCluster>(RESOURCE.KsqlCluster, namespace, clusterName);
   if (!cluster) {
@@ -167,133 +169,231 @@ export async function reconcileQuery(deps: QueryReconcilerDeps, namespace: strin
     return { requeueAfterMs: 10_000 };
   }
 
-  // 3. semantics, by a dry run on the cluster's engine against its catalog minus what this KsqlQuery made;
-  //    asked again only when the generation or that catalog changed
-  const applied = old.lastAppliedSql !== undefined ? compileSql(old.lastAppliedSql) : null;
-  const appliedStatements = applied && applied.ok ? applied.statements : null;
-  const mine = new Set([
-    ...createdSources(appliedStatements ?? []).map((s) => s.target),
-    ...alreadyApplied(wanted, snap.state),
-    ...[...(appliedStatements ?? []), ...wanted].filter((s) => s.kind === 'CreateType' && snap.state.types.has(s.target.toUpperCase())).map((s) => s.target.toUpperCase()),
-  ]);
+  // ---- validate (2): semantics, by a dry run on the cluster's engine against its catalog minus what this
+  //      KsqlQuery made; asked again only when the generation or that catalog changed
   const baseProps = kq.spec.properties ?? {};
+  // the SQL last applied runs with the properties it was applied with: the stable spec's after a rollback
+  const applied = sqlOf(old.lastAppliedSql, old.lastAppliedSql !== kq.spec.sql && old.lastStableSpec && old.lastAppliedSql === old.lastStableSpec.sql ? (old.lastStableSpec.properties ?? {}) : baseProps);
   const key = `${namespace}/${name}`;
-  const vkey = validationKey(generation, snap.state, mine);
-  let validation: Validation | undefined = deps.memory.validation(key, vkey);
-  if (!validation) {
-    validation = await engine.dryRun(kq.spec.sql, baseProps, [...mine]);
-    deps.memory.rememberValidation(key, vkey, validation);
-    log.info({ result: validation.kind }, 'SQL validated by the engine (dry run)');
-  }
-  // team isolation: the topics the dry run says the statements read and write, against the cluster's spec.topics
-  const access = TopicAccess.safeParse((cluster as { spec?: { topics?: unknown } }).spec?.topics);
-  const violations = validation.kind === 'Valid' && access.success && access.data ? topicViolations(validation.topics, access.data, clusterOwnTopics(cluster, namespace, clusterName)) : [];
-  if (violations.length > 0 && access.success && access.data) {
-    const message = describeViolations(violations, access.data);
-    await writeStatus({ lastError: { message, reason: 'TopicNotAllowed', time: iso(now()) } }, [
-      { type: 'SqlValid', status: 'False', reason: 'TopicNotAllowed', message },
-      { type: 'Ready', status: old.lastAppliedSql ? 'Unknown' : 'False', reason: 'TopicNotAllowed', message: 'spec.sql uses topics outside the cluster\'s spec.topics; nothing was submitted' },
-    ]);
-    return {};
-  }
-  if (validation.kind === 'Invalid') {
-    const semantic = validation.problem;
-    const err = sqlError(semantic, now());
-    await writeStatus({ lastError: err }, [
-      { type: 'SqlValid', status: 'False', reason: semantic.reason, message: err.message },
-      { type: 'Ready', status: old.lastAppliedSql ? 'Unknown' : 'False', reason: 'SqlInvalid', message: 'spec.sql does not compile against the cluster; the queries last applied (if any) keep running' },
-    ]);
-    return { requeueAfterMs: 60_000 };
-  }
+  const validation = await dryRun(deps, engine, key, generation, kq.spec.sql, baseProps, wanted, applied, snap.state, log);
+  const checked = checkedOf(validation, cluster, namespace, clusterName, wanted.length);
+  if (checked.kind === 'Invalid' || checked.kind === 'TopicNotAllowed') return await writeRefusal(refusal(checked, applied !== null));
 
-  // 4. the upgrade policy
-  const change = classifySqlChange(appliedStatements, wanted);
-  const action = decideUpgrade(change, kq.spec.upgradePolicy);
-  let running: readonly PlannedStatement[] = wanted;
-  let degraded: ConditionInput = { type: 'Degraded', status: 'False', reason: 'AsExpected', message: '' };
-  let lastError: SqlError | undefined;
-  let lastAppliedSql = old.lastAppliedSql;
-  let state = snap.state;
-  try {
-    if (action.kind === 'Refuse') {
-      running = appliedStatements ?? [];
-      degraded = { type: 'Degraded', status: 'True', reason: action.reason, message: action.message };
-    } else {
-      if (action.kind === 'Recreate' && appliedStatements) {
-        if (!engineRuns(appliedStatements, state) && engineRuns(wanted, state)) {
-          // recreated by a reconcile that stopped before writing status (an operator killed midway): done already
-          log.info({ why: action.why }, 'the engine already runs the recreated SQL');
-        } else {
-          events.record(raw, 'Normal', 'Recreating', 'Recreate', `terminating and recreating the queries: ${action.why}`);
-          await dropOwned(engine, appliedStatements, state, false, (m) => events.record(raw, 'Warning', 'DropRefused', 'Recreate', m));
-          state = (await engine.snapshot()).state;
-        }
-      }
-      const mode = action.kind === 'Apply' ? action.mode : 'create';
-      for (const sub of submissions(wanted, state, mode, baseProps)) {
-        log.info({ statement: sub.text }, 'submitting');
-        await engine.ksql(sub.text, sub.properties);
-        events.record(raw, 'Normal', 'Submitted', 'Submit', `${sub.statement.kind} ${sub.statement.target}`);
-      }
-      lastAppliedSql = kq.spec.sql;
-      if (change.kind !== 'Unchanged' && change.kind !== 'Create') events.record(raw, 'Normal', 'Upgraded', 'Submit', `spec.sql applied (${change.kind})`);
-      state = (await engine.snapshot()).state;
-    }
-  } catch (e) {
-    if (!(e instanceof EngineStatementError)) throw e;
-    const at = locate(wanted, e.statementText);
-    lastError = { message: at ? `line ${at.line}:${at.column}: ${e.message}` : e.message, reason: 'EngineRejected', ...(at ?? {}), time: iso(now()) };
-    const reason = action.kind === 'Apply' && action.mode === 'replace' ? 'UpgradeNotInPlace' : 'SubmitFailed';
-    degraded = { type: 'Degraded', status: 'True', reason, message: lastError.message };
-    running = appliedStatements ?? wanted;
-    state = (await engine.snapshot()).state;
-  }
+  // ---- plan → apply, observing again while the plan asks for it
+  const input: PlanInput = {
+    generation: generation ?? 0,
+    spec: { sql: { sql: kq.spec.sql, statements: wanted, properties: baseProps }, state: kq.spec.state, upgradePolicy: kq.spec.upgradePolicy, onUpgradeFailure: kq.spec.onUpgradeFailure },
+    checked,
+    engine: snap.state,
+    applied,
+    stable: old.lastStableSpec ? sqlOf(old.lastStableSpec.sql, old.lastStableSpec.properties ?? {}) : null,
+    rollback: old.rollback,
+  };
+  const { plan, state } = await planAndApply(input, engine, (a) => events.record(raw, a.type, a.reason, a.action, a.message), log);
 
-  // 5. state: pause/resume to match spec.state, then read back
-  const owned = ownedByStatements(running, state).queries;
-  const want = kq.spec.state === 'Paused' ? 'PAUSED' : 'RUNNING';
-  let toggled = false;
-  for (const q of owned) {
-    if (q.state === 'RUNNING' && want === 'PAUSED') {
-      await engine.ksql(`PAUSE ${q.id};`);
-      events.record(raw, 'Normal', 'Paused', 'Pause', `query ${q.id} paused`);
-      toggled = true;
-    } else if (q.state === 'PAUSED' && want === 'RUNNING') {
-      await engine.ksql(`RESUME ${q.id};`);
-      events.record(raw, 'Normal', 'Resumed', 'Resume', `query ${q.id} resumed`);
-      toggled = true;
-    }
-  }
-  const finalQueries = toggled ? ownedByStatements(running, (await engine.snapshot()).state).queries : owned;
-  const queries = await queryStatuses(engine, finalQueries);
-  const fig = await figures(engine, deps, key, finalQueries, old.stats, now(), kq.spec.progressDeadlineSeconds * 1000);
+  // ---- status from what was observed
+  const { status, conditions } = await observedQueryStatus(deps, engine, key, plan.status, state, kq.spec, old, generation ?? 0, now());
+  await writeStatus(status, conditions, false);
+  return { requeueAfterMs: deps.pollMs ?? 15_000 };
+}
+
+/**
+ * The status step: the queries of what runs, as the engine reports them
+ * (states, errors, figures), through observedStatus (observed.ts, pure) to
+ * the STATE column and the Ready, Degraded and Stalled conditions; the
+ * stable spec moves on once Ready on spec.sql.
+ */
+async function observedQueryStatus(
+  deps: QueryReconcilerDeps,
+  engine: EngineClient,
+  key: string,
+  intent: StatusIntent,
+  state: EngineState,
+  spec: KsqlQuerySpec,
+  old: KsqlQueryStatus,
+  generation: number,
+  at: Date,
+): Promise<{ status: Partial<KsqlQueryStatus>; conditions: ConditionInput[] }> {
+  const owned = ownedQueries(intent.running, state);
+  const queries = await queryStatuses(engine, owned);
+  const fig = await figures(engine, deps, key, owned, old.stats, at, spec.progressDeadlineSeconds * 1000);
   const stats = fig?.stats;
-
-  // 6. status from what was observed (observed.ts, pure)
+  const [sqlValid, degraded] = [intent.conditions.find((c) => c.type === 'SqlValid'), intent.conditions.find((c) => c.type === 'Degraded')];
   const seen = observedStatus({
-    expected: running.filter((s) => s.kind === 'CreateAsSelect' || s.kind === 'InsertInto').length,
-    want: kq.spec.state === 'Paused' ? 'Paused' : 'Running',
+    expected: intent.running.filter((s) => s.kind === 'CreateAsSelect' || s.kind === 'InsertInto').length,
+    want: spec.state,
     queries,
-    degraded,
+    degraded: degraded ?? { type: 'Degraded', status: 'False', reason: 'AsExpected', message: '' },
     stalledForMs: fig ? fig.stalledForMs : null,
     consumerLag: stats?.consumerLag ?? 0,
-    progressDeadlineSeconds: kq.spec.progressDeadlineSeconds,
+    progressDeadlineSeconds: spec.progressDeadlineSeconds,
   });
-  const sqlValid: ConditionInput =
-    validation.kind === 'Unsupported'
-      ? { type: 'SqlValid', status: 'True', reason: 'NotDryRun', message: `${validation.message}; each statement was checked as it was submitted` }
-      : { type: 'SqlValid', status: 'True', reason: 'SqlValid', message: `${wanted.length} statement(s) accepted by the cluster's engine (dry run)` };
+  const lastStableSpec = nextStableSpec(old.lastStableSpec, seen.ready.status === 'True' && degraded?.status !== 'True', intent.lastAppliedSql, spec, generation);
+  const rollback = intent.rollback ? { ...intent.rollback, time: old.rollback?.generation === intent.rollback.generation && old.rollback.time ? old.rollback.time : iso(at) } : undefined;
   const status: Partial<KsqlQueryStatus> = {
     state: seen.state,
     queries,
-    sinkTopics: [...new Set(finalQueries.flatMap((q) => q.sinkTopics))].sort(),
-    ...(lastAppliedSql !== undefined ? { lastAppliedSql } : {}),
+    sinkTopics: [...new Set(owned.flatMap((q) => q.sinkTopics))].sort(),
+    ...(intent.lastAppliedSql !== undefined ? { lastAppliedSql: intent.lastAppliedSql } : {}),
+    ...(lastStableSpec ? { lastStableSpec } : {}),
+    ...(rollback ? { rollback } : {}),
     ...(stats ? { stats } : {}),
+    ...(intent.lastError ? { lastError: sqlError(intent.lastError, at) } : {}),
   };
-  if (lastError) status.lastError = lastError;
-  await writeStatus(status, [sqlValid, seen.ready, seen.degraded, seen.stalled], false);
-  return { requeueAfterMs: deps.pollMs ?? 15_000 };
+  return { status, conditions: [...(sqlValid ? [sqlValid] : []), seen.ready, seen.degraded, seen.stalled] };
 }
+
+/**
+ * The dry run of spec.sql on the cluster's engine, against its catalog minus
+ * what this KsqlQuery made (the sources its SQL creates, applied or found on
+ * the engine with the same text, and its types); remembered, and asked again
+ * only when the generation or that catalog changed.
+ */
+async function dryRun(
+  deps: QueryReconcilerDeps,
+  engine: EngineClient,
+  key: string,
+  generation: number | undefined,
+  sql: string,
+  properties: Readonly<Record<string, string>>,
+  wanted: Sql['statements'],
+  applied: Sql | null,
+  state: EngineState,
+  log: Logger,
+): Promise<Validation> {
+  const mine = new Set([
+    ...createdSources(applied?.statements ?? []).map((s) => s.target),
+    ...alreadyApplied(wanted, state),
+    ...[...(applied?.statements ?? []), ...wanted].filter((s) => s.kind === 'CreateType' && state.types.has(s.target.toUpperCase())).map((s) => s.target.toUpperCase()),
+  ]);
+  const vkey = validationKey(generation, state, mine);
+  const known = deps.memory.validation(key, vkey);
+  if (known) return known;
+  const validation = await engine.dryRun(sql, properties, [...mine]);
+  deps.memory.rememberValidation(key, vkey, validation);
+  log.info({ result: validation.kind }, 'SQL validated by the engine (dry run)');
+  return validation;
+}
+
+/** The dry run's result, with the cluster's topic prefixes applied, as the plan reads it. */
+function checkedOf(validation: Validation, cluster: RawCluster, namespace: string, clusterName: string, statements: number): Checked {
+  switch (validation.kind) {
+    case 'Invalid':
+      return { kind: 'Invalid', stage: 'DryRun', problem: validation.problem };
+    case 'Unsupported':
+      return { kind: 'NotDryRun', message: validation.message };
+    case 'Valid': {
+      // team isolation: the topics the dry run says the statements read and write, against the cluster's spec.topics
+      const access = TopicAccess.safeParse((cluster as { spec?: { topics?: unknown } }).spec?.topics);
+      if (access.success && access.data) {
+        const violations = topicViolations(validation.topics, access.data, clusterOwnTopics(cluster, namespace, clusterName));
+        if (violations.length > 0) return { kind: 'TopicNotAllowed', message: describeViolations(violations, access.data) };
+      }
+      return { kind: 'Valid', message: `${statements} statement(s) accepted by the cluster's engine (dry run)` };
+    }
+  }
+}
+
+/**
+ * Plans, carries out the plan's actions, and — while the plan asks to
+ * observe again (a Recreate's teardown, new queries to pause, a rollback) —
+ * observes and plans again. A statement the engine refuses stops the actions
+ * and goes to the next plan as a failure; a plan that completes becomes what
+ * the next one starts from (its lastAppliedSql, its rollback).
+ */
+async function planAndApply(first: PlanInput, engine: EngineClient, record: (e: Extract<QueryAction, { kind: 'Event' }>) => void, log: Logger): Promise<{ plan: Plan; state: EngineState }> {
+  let input = first;
+  const undroppable = new Set<string>();
+  for (let round = 1; ; round++) {
+    const plan = planReconcile({ ...input, undroppable });
+    const outcome = await applyActions(engine, plan.actions, record, log);
+    for (const n of outcome.undroppable) undroppable.add(n);
+    const acted = plan.actions.some((a) => a.kind !== 'Event');
+    const state = acted ? (await engine.snapshot()).state : input.engine;
+    if (outcome.refused) {
+      const failure: Failure = {
+        during: plan.phase,
+        reason: 'EngineRejected',
+        message: outcome.refused.message,
+        statement: outcome.refused.statement,
+        ...(plan.phase !== 'Upgrade' && input.failure ? { cause: input.failure } : {}),
+      };
+      input = { ...input, engine: state, failure };
+      if (round < MAX_ROUNDS) continue;
+      // out of rounds: a plan of no action (a failure while holding halts), so the status claims nothing unapplied
+      return { plan: planReconcile({ ...input, failure: { ...failure, during: 'Hold' }, undroppable }), state };
+    }
+    if (!plan.reobserve || round >= MAX_ROUNDS) return { plan, state };
+    const s = plan.status;
+    input = {
+      ...input,
+      engine: state,
+      applied: s.lastAppliedSql === undefined ? null : s.lastAppliedSql === input.applied?.sql ? input.applied : sqlOf(s.lastAppliedSql, s.lastAppliedSql === input.spec.sql.sql ? input.spec.sql.properties : (input.stable?.properties ?? {})),
+      rollback: s.rollback ?? input.rollback,
+      ...(plan.failure ? { failure: plan.failure } : {}),
+    };
+  }
+}
+
+/**
+ * The apply step: the actions in order through the engine's REST API. A
+ * statement the engine refuses stops them and is returned; a TERMINATE or
+ * DROP it refuses (another query reads the stream) is reported as an event
+ * and the rest goes on.
+ */
+async function applyActions(
+  engine: EngineClient,
+  actions: readonly QueryAction[],
+  record: (e: Extract<QueryAction, { kind: 'Event' }>) => void,
+  log: Logger,
+): Promise<{ refused?: { statement: string; message: string }; undroppable: string[] }> {
+  const undroppable: string[] = [];
+  const warn = (reason: string, action: string, message: string) => record({ kind: 'Event', type: 'Warning', reason, action, message });
+  for (const a of actions) {
+    switch (a.kind) {
+      case 'Event':
+        record(a);
+        break;
+      case 'Submit':
+        log.info({ statement: a.submission.text }, 'submitting');
+        try {
+          await engine.ksql(a.submission.text, a.submission.properties);
+        } catch (e) {
+          if (!(e instanceof EngineStatementError)) throw e;
+          return { refused: { statement: e.statementText, message: e.message }, undroppable };
+        }
+        break;
+      case 'TerminateQuery':
+        try {
+          await engine.ksql(`TERMINATE ${a.id};`);
+        } catch (e) {
+          if (!(e instanceof EngineStatementError)) throw e;
+          warn('TerminateRefused', 'Terminate', `could not terminate ${a.id}: ${e.message}`);
+        }
+        break;
+      case 'DropSource':
+        try {
+          await engine.ksql(`DROP ${a.sourceType} IF EXISTS ${quoteName(a.name)}${a.deleteTopic ? ' DELETE TOPIC' : ''};`);
+        } catch (e) {
+          if (!(e instanceof EngineStatementError)) throw e;
+          undroppable.push(a.name);
+          warn('DropRefused', 'Drop', `could not drop ${a.name}: ${e.message}`);
+        }
+        break;
+      case 'PauseQuery':
+        await engine.ksql(`PAUSE ${a.id};`);
+        break;
+      case 'ResumeQuery':
+        await engine.ksql(`RESUME ${a.id};`);
+        break;
+      default:
+        return assertNever(a);
+    }
+  }
+  return { undroppable };
+}
+
+const ownedQueries = (statements: Sql['statements'], state: EngineState): EngineQuery[] => ownedByStatements(statements, state).queries;
 
 /** The last status's fields (not its conditions and generation, which a write always sets) under `update`. Pure. */
 export function carriedStatus(old: KsqlQueryStatus, update: Partial<KsqlQueryStatus>): Partial<KsqlQueryStatus> {
@@ -323,27 +423,6 @@ async function figures(engine: EngineClient, deps: QueryReconcilerDeps, key: str
   return next;
 }
 
-/**
- * Terminates the queries of `statements` and drops the streams/tables they
- * created, last first. Sink topics go only with `deleteTopics` and only for
- * CREATE ... AS SELECT sinks (never the topics of declared sources). A drop
- * the engine refuses (another query reads the source) is reported, not fatal.
- */
-async function dropOwned(engine: EngineClient, statements: readonly PlannedStatement[], state: EngineSnapshot['state'], deleteTopics: boolean, refused: (m: string) => void): Promise<void> {
-  const { queries } = ownedByStatements(statements, state);
-  for (const q of queries) await engine.ksql(`TERMINATE ${q.id};`);
-  for (const s of [...createdSources(statements)].reverse()) {
-    if (!state.sources.has(s.target)) continue;
-    const topic = deleteTopics && s.kind === 'CreateAsSelect' ? ' DELETE TOPIC' : '';
-    try {
-      await engine.ksql(`DROP ${s.sourceType} IF EXISTS ${quoteName(s.target)}${topic};`);
-    } catch (e) {
-      if (!(e instanceof EngineStatementError)) throw e;
-      refused(`could not drop ${s.target}: ${e.message}`);
-    }
-  }
-}
-
 /** A source name as SQL: quoted unless it is a plain upper-case identifier. */
 function quoteName(n: string): string {
   return /^[A-Z_][A-Z0-9_]*$/.test(n) ? n : `\`${n.replace(/`/g, '``')}\``;
@@ -371,12 +450,8 @@ async function finalize(deps: QueryReconcilerDeps, raw: RawQuery, log: Logger): 
   try {
     const engine = (deps.engineClient ?? ((u, c) => new EngineClient(u, c)))(await deps.endpoints.urls(namespace, clusterName), await readEngineCredentials(kube, namespace, clusterName));
     const { state } = await engine.snapshot();
-    // the queries the status lists, and those of the SQL (a reconcile may have stopped before writing status)
-    const ids = new Set([...(raw.status?.queries ?? []).map((q) => q.id)]);
-    for (const q of state.queries) if (ids.has(q.id)) await engine.ksql(`TERMINATE ${q.id};`).catch(() => undefined);
-    const after = (await engine.snapshot()).state;
-    await dropOwned(engine, statements, after, deletionPolicy === 'Delete', (m) => events.record(raw, 'Warning', 'DropRefused', 'Delete', m));
-    events.record(raw, 'Normal', 'Terminated', 'Delete', `queries terminated${deletionPolicy === 'Delete' ? ', sink topics deleted' : ''}`);
+    const actions = planDeletion({ statements, queryIds: (raw.status?.queries ?? []).map((q) => q.id), engine: state, deletionPolicy: deletionPolicy === 'Delete' ? 'Delete' : 'Keep' });
+    await applyActions(engine, actions, (a) => events.record(raw, a.type, a.reason, a.action, a.message), log);
     return await release('queries terminated');
   } catch (e) {
     if (e instanceof EngineUnavailableError && cluster.metadata?.deletionTimestamp) {

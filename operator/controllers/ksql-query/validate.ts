@@ -15,7 +15,7 @@
  * `validationKey` is what the reconciler compares.
  */
 import { createHash } from 'node:crypto';
-import { problemReason, type EngineState, type SqlProblem } from './plan.js';
+import { problemReason, type EngineState, type SqlProblem } from './sql.js';
 
 /** The topics the statements read and write, as the engine resolved them. */
 export interface TopicUse {
