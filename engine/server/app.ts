@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { KsqlBackend } from './backend.js';
 import { HttpListener, type HttpRequest, type ListenerTls, type RequestHandler } from './http/listener.js';
 import { router, type Route } from './http/router.js';
+import { setRegexBudgetMs } from '../functions/scalar/regex-sandbox.js';
 import { DEFAULT_LIMITS, type ServerLimits } from './limits.js';
 import type { EngineMetrics } from './metrics.js';
 import { dryRunRoutes } from './dry-run.js';
@@ -59,6 +60,8 @@ export class KsqlRestServer {
 
   constructor(opts: ServerOptions) {
     const limits: ServerLimits = { ...DEFAULT_LIMITS, ...opts.limits };
+    // the process's functions take the budget of the server's properties (one server per process)
+    if (opts.limits?.regexBacktrackingBudgetMs !== undefined) setRegexBudgetMs(limits.regexBacktrackingBudgetMs);
     let seq = 0;
     const state: ServerState = {
       backend: opts.backend,

@@ -1,0 +1,111 @@
+import { connect as h2connect } from 'node:http2';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MemoryRuntime } from '../driver/memory-runtime.js';
+import { kafkaBackend } from '../kafka/kafka-backend.js';
+import { KsqlRestServer } from './app.js';
+import type { KsqlBackend } from './backend.js';
+
+// ksetl.server.request.max.memory.bytes: what one request may make the server hold
+
+let server: KsqlRestServer | null = null;
+let runtime: MemoryRuntime | null = null;
+let backend: KsqlBackend | null = null;
+afterEach(async () => {
+  await server?.close();
+  await runtime?.close();
+  server = null;
+  runtime = null;
+});
+
+async function start(maxBytes: number): Promise<string> {
+  runtime = await MemoryRuntime.start({ properties: { 'ksql.streams.auto.offset.reset': 'earliest' } });
+  backend = kafkaBackend(runtime.engine);
+  server = new KsqlRestServer({ backend, limits: { requestMaxMemoryBytes: maxBytes } });
+  return (await server.listen(0)).url;
+}
+
+async function post(url: string, path: string, body: unknown): Promise<{ status: number; text: string }> {
+  const res = await fetch(url + path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  return { status: res.status, text: await res.text() };
+}
+
+/** Rows written through /inserts-stream (acks all ok). */
+async function insert(url: string, target: string, rows: readonly Record<string, unknown>[]): Promise<string[]> {
+  const body = [JSON.stringify({ target }), ...rows.map((r) => JSON.stringify(r))].join('\n');
+  const r = await post(url, '/inserts-stream', body);
+  expect(r.status).toBe(200);
+  return r.text.split('\n').filter((l) => l !== '');
+}
+
+describe('the memory of one request', () => {
+  it('refuses a pull query whose result is over the limit, naming the property, and answers a narrower one', async () => {
+    const url = await start(8192);
+    expect((await post(url, '/ksql', { ksql: "CREATE SOURCE TABLE T (ID STRING PRIMARY KEY, V STRING) WITH (KAFKA_TOPIC='mem_t', VALUE_FORMAT='JSON', PARTITIONS=1);" })).status).toBe(200);
+    // the table's topic written through a stream over it (a source table takes no inserts)
+    expect((await post(url, '/ksql', { ksql: "CREATE STREAM TS (ID STRING KEY, V STRING) WITH (KAFKA_TOPIC='mem_t', VALUE_FORMAT='JSON');" })).status).toBe(200);
+    const acks = await insert(
+      url,
+      'TS',
+      Array.from({ length: 200 }, (_, i) => ({ ID: `k${i}`, V: 'v'.repeat(100) })),
+    );
+    expect(acks.every((a) => a.includes('"ok"'))).toBe(true);
+    for (const path of ['/query', '/query-stream']) {
+      const field = path === '/query' ? 'ksql' : 'sql';
+      const big = await post(url, path, { [field]: 'SELECT * FROM T;' });
+      expect(big.status, path).toBe(400);
+      expect(JSON.parse(big.text)).toMatchObject({ '@type': 'statement_error', error_code: 40001, message: expect.stringMatching(/larger than 8192 bytes \(ksetl\.server\.request\.max\.memory\.bytes\)/) });
+      const small = await post(url, path, { [field]: "SELECT * FROM T WHERE ID = 'k7';" });
+      expect(small.status, path).toBe(200);
+      expect(small.text).toContain('k7');
+    }
+  });
+
+  it('ends a push query whose client does not read its rows with an error, past the limit', async () => {
+    const url = await start(64 * 1024);
+    expect((await post(url, '/ksql', { ksql: "CREATE STREAM S (ID STRING, V STRING) WITH (KAFKA_TOPIC='mem_s', VALUE_FORMAT='JSON', PARTITIONS=1);" })).status).toBe(200);
+    const session = h2connect(url);
+    try {
+      const q = session.request({ ':path': '/query-stream', ':method': 'POST', 'content-type': 'application/json' });
+      q.end(JSON.stringify({ sql: 'SELECT * FROM S EMIT CHANGES;', properties: { 'auto.offset.reset': 'latest' } }));
+      q.setEncoding('utf8');
+      // the metadata line: the query runs; then the client stops reading (HTTP/2 flow control holds the rest in the server)
+      const first = await new Promise<string>((resolve) => q.once('data', resolve));
+      expect(first).toContain('columnNames');
+      q.pause();
+      const ended = new Promise<string>((resolve) => {
+        let text = '';
+        q.on('data', (c: string) => (text += c));
+        q.on('end', () => resolve(text));
+      });
+      // ~2 MB of rows, far past the 64 KiB limit and the flow-control window
+      const rows = Array.from({ length: 2000 }, (_, i) => ({ ID: `r${i}`, V: 'x'.repeat(1000) }));
+      const acks = await insert(url, 'S', rows);
+      expect(acks).toHaveLength(2000);
+      q.resume();
+      const text = await ended;
+      const lines = text.split('\n').filter((l) => l !== '');
+      const last = JSON.parse(lines.at(-1)!) as { '@type': string; error_code: number; message: string };
+      expect(last).toMatchObject({ '@type': 'generic_error', error_code: 40000 });
+      expect(last.message).toMatch(/ksetl\.server\.request\.max\.memory\.bytes/);
+      // the rows before the error came, in order, and far fewer than were written
+      const ids = lines.slice(0, -1).map((l) => (JSON.parse(l) as string[])[0]);
+      expect(ids.length).toBeLessThan(2000);
+      expect(ids).toEqual(rows.slice(0, ids.length).map((r) => r.ID));
+      expect(server!.activePushQueries).toEqual([]);
+    } finally {
+      session.close();
+    }
+  });
+
+  it('keeps acking every row of an /inserts-stream, in order, when its rows are over the limit in flight', async () => {
+    const url = await start(4096);
+    expect((await post(url, '/ksql', { ksql: "CREATE STREAM S (ID STRING, V STRING) WITH (KAFKA_TOPIC='mem_i', VALUE_FORMAT='JSON', PARTITIONS=1);" })).status).toBe(200);
+    const acks = await insert(
+      url,
+      'S',
+      Array.from({ length: 500 }, (_, i) => ({ ID: `r${i}`, V: 'y'.repeat(500) })),
+    );
+    expect(acks.map((a) => JSON.parse(a) as unknown)).toEqual(Array.from({ length: 500 }, (_, i) => ({ status: 'ok', seq: i })));
+    expect((await backend!.scanTopic!('mem_i')).map((r) => (JSON.parse(String(r.value)) as { ID: string }).ID)).toEqual(Array.from({ length: 500 }, (_, i) => `r${i}`));
+  });
+});
