@@ -95,6 +95,7 @@ class Sandbox {
     this.#worker.on('error', () => {
       // a worker that died (out of memory on a huge value): the next match starts another
       if (sandbox === this) sandbox = null;
+      if (spare === this) spare = null;
     });
   }
 
@@ -122,6 +123,12 @@ class Sandbox {
 }
 
 let sandbox: Sandbox | null = null;
+/**
+ * Once a match ran out of time, a second worker is kept started: the next
+ * timeout hands over to it at once instead of waiting for a new worker to
+ * start (tens of milliseconds, more on a busy machine) on the event loop.
+ */
+let spare: Sandbox | null = null;
 
 /** Starts the worker ahead of the first match (a backtracking pattern was just compiled). */
 export function warmRegexSandbox(): void {
@@ -138,7 +145,8 @@ export function sandboxMatches(re: RegExp, input: string, all: boolean, pattern:
   const reply = box.run({ source: re.source, flags: re.flags, input, all });
   if (reply === null) {
     // the next match finds a worker started meanwhile
-    sandbox = new Sandbox();
+    sandbox = spare ?? new Sandbox();
+    spare = new Sandbox();
     throw new FunctionError(
       `The regular expression '${pattern}' took more than ${budgetMs} ms on a value of ${input.length} characters (ksetl.functions.regex.backtracking.budget.ms); a pattern with backreferences, lookarounds or Unicode classes runs on the backtracking engine under this budget`,
     );
@@ -150,5 +158,7 @@ export function sandboxMatches(re: RegExp, input: string, all: boolean, pattern:
 /** Stops the worker (tests; a process exits without it, the worker being unref'd). */
 export function closeRegexSandbox(): void {
   sandbox?.terminate();
+  spare?.terminate();
   sandbox = null;
+  spare = null;
 }
