@@ -1,5 +1,6 @@
 import { connect as h2connect, type ClientHttp2Session } from 'node:http2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HealthMonitor } from '../server/health.js';
 import { bootstrap, newPort, readTopic, seed, stopOwnBroker, waitFor } from './int-test-support.js';
 import type { KafkaPort } from './port.js';
 import { startServer, type RunningServer } from './server-main.js';
@@ -111,5 +112,29 @@ describe('a catastrophic regular expression on a real broker', () => {
     const queries = (await ksql('SHOW QUERIES;')) as { queries: { sinks: string[]; state: string }[] }[];
     expect(queries[0]!.queries.find((q) => q.sinks.includes(`${s}_M`))?.state).toBe('RUNNING');
     push.close();
+  });
+});
+
+describe('/healthcheck on a real broker', () => {
+  it('checks that Kafka answers (details.kafka with the time of the check)', async () => {
+    const r = request('GET', '/healthcheck');
+    expect(await r.status).toBe(200);
+    const body = JSON.parse(await r.ended) as { isHealthy: boolean; details: Record<string, { isHealthy: boolean; lastCheckMs?: number }> };
+    expect(body.isHealthy).toBe(true);
+    expect(body.details['kafka']).toMatchObject({ isHealthy: true, lastCheckMs: expect.any(Number) });
+    expect(Object.keys(body.details)).toEqual(expect.arrayContaining(['metastore', 'kafka', 'commandRunner', 'queries']));
+  });
+
+  it('reports Kafka unhealthy, with the error, when no broker answers', async () => {
+    // a real client towards an address where no broker listens
+    const nowhere = newPort('127.0.0.1:1', 'rest-limits-nowhere');
+    try {
+      const monitor = new HealthMonitor(() => ({ isHealthy: true, details: { metastore: { isHealthy: true }, kafka: { isHealthy: true }, commandRunner: { isHealthy: true } } }), [{ name: 'kafka', run: () => nowhere.admin.describeTopics(['t']) }], { timeoutMs: 3000 });
+      const report = await monitor.report();
+      expect(report.isHealthy).toBe(false);
+      expect(report.details['kafka']).toMatchObject({ isHealthy: false, error: expect.any(String) });
+    } finally {
+      await nowhere.close().catch(() => undefined);
+    }
   });
 });

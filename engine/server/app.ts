@@ -36,8 +36,8 @@ export interface ServerOptions {
   /** properties applied to every request (e.g. the test runner's `ksql.streams.auto.offset.reset`) */
   readonly properties?: Readonly<Record<string, string>>;
   readonly version?: string;
-  /** liveness for GET /healthcheck (default: always healthy) */
-  readonly health?: () => HealthReport;
+  /** liveness for GET /healthcheck (default: always healthy); see health.ts for checks that need a round trip */
+  readonly health?: () => HealthReport | Promise<HealthReport>;
   /** readiness for GET /ready (default: always ready) */
   readonly ready?: () => boolean;
   /** served at GET /metrics (Prometheus text), without authentication */
