@@ -29,6 +29,12 @@ export interface KsqlBackend {
   /** engine properties (ksql.*) */
   readonly properties: Readonly<Record<string, string>>;
   topics(): readonly TopicInfo[];
+  /**
+   * Whether a topic exists, asking the cluster (`topics()` may lag a topic
+   * created by another client): a CREATE STREAM / TABLE without PARTITIONS
+   * needs its topic to exist. Backends without it answer from `topics()`.
+   */
+  topicExists?(name: string): Promise<boolean>;
   createTopic(name: string, partitions: number): void;
   readTopic(topic: string): readonly BrokerRecord[];
   /**
