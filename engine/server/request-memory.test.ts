@@ -38,25 +38,34 @@ async function insert(url: string, target: string, rows: readonly Record<string,
 }
 
 describe('the memory of one request', () => {
-  it('refuses a pull query whose result is over the limit, naming the property, and answers a narrower one', async () => {
+  it('refuses a pull query that reads or answers more than the limit, naming the property, and answers a smaller one', async () => {
     const url = await start(8192);
-    expect((await post(url, '/ksql', { ksql: "CREATE SOURCE TABLE T (ID STRING PRIMARY KEY, V STRING) WITH (KAFKA_TOPIC='mem_t', VALUE_FORMAT='JSON', PARTITIONS=1);" })).status).toBe(200);
-    // the table's topic written through a stream over it (a source table takes no inserts)
-    expect((await post(url, '/ksql', { ksql: "CREATE STREAM TS (ID STRING KEY, V STRING) WITH (KAFKA_TOPIC='mem_t', VALUE_FORMAT='JSON');" })).status).toBe(200);
-    const acks = await insert(
-      url,
-      'TS',
-      Array.from({ length: 200 }, (_, i) => ({ ID: `k${i}`, V: 'v'.repeat(100) })),
-    );
-    expect(acks.every((a) => a.includes('"ok"'))).toBe(true);
+    for (const [t, n] of [
+      ['BIG', 200],
+      ['SMALL', 3],
+    ] as const) {
+      expect((await post(url, '/ksql', { ksql: `CREATE SOURCE TABLE ${t} (ID STRING PRIMARY KEY, V STRING) WITH (KAFKA_TOPIC='mem_${t}', VALUE_FORMAT='JSON', PARTITIONS=1);` })).status).toBe(200);
+      // the table's topic written through a stream over it (a source table takes no inserts)
+      expect((await post(url, '/ksql', { ksql: `CREATE STREAM ${t}_IN (ID STRING KEY, V STRING) WITH (KAFKA_TOPIC='mem_${t}', VALUE_FORMAT='JSON');` })).status).toBe(200);
+      const acks = await insert(
+        url,
+        `${t}_IN`,
+        Array.from({ length: n }, (_, i) => ({ ID: `k${i}`, V: 'v'.repeat(100) })),
+      );
+      expect(acks.every((a) => a.includes('"ok"'))).toBe(true);
+    }
     for (const path of ['/query', '/query-stream']) {
       const field = path === '/query' ? 'ksql' : 'sql';
-      const big = await post(url, path, { [field]: 'SELECT * FROM T;' });
+      const big = await post(url, path, { [field]: 'SELECT * FROM BIG;' });
       expect(big.status, path).toBe(400);
       expect(JSON.parse(big.text)).toMatchObject({ '@type': 'statement_error', error_code: 40001, message: expect.stringMatching(/larger than 8192 bytes \(ksetl\.server\.request\.max\.memory\.bytes\)/) });
-      const small = await post(url, path, { [field]: "SELECT * FROM T WHERE ID = 'k7';" });
+      const small = await post(url, path, { [field]: 'SELECT * FROM SMALL;' });
       expect(small.status, path).toBe(200);
-      expect(small.text).toContain('k7');
+      expect(small.text).toContain('k2');
+      // a small read whose result grows past the limit
+      const wide = await post(url, path, { [field]: "SELECT ID, LPAD(V, 5000, 'x') AS W FROM SMALL;" });
+      expect(wide.status, path).toBe(400);
+      expect(JSON.parse(wide.text)).toMatchObject({ message: expect.stringMatching(/^The pull query's result is larger than 8192 bytes/) });
     }
   });
 

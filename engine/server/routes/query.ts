@@ -64,7 +64,7 @@ async function query(state: ServerState, req: HttpRequest, res: HttpResponse, ra
   try {
     st = parseQuery(state, text, body['sessionVariables']);
     if (isPullQuery(st.query)) {
-      const r = await runPull(b, st, props, req.headers.authorization);
+      const r = await runPull(b, st, props, req.headers.authorization, state.limits.requestMaxMemoryBytes);
       const items = new BoundedLines(state.limits.requestMaxMemoryBytes);
       items.push(JSON.stringify({ header: { queryId: r.queryId, schema: headerSchema(r.columns, true) } }));
       for (const row of r.rows) items.push(`{"row":{"columns":${rowToJson(row, r.columns)}}}`);
@@ -144,7 +144,7 @@ async function queryStream(state: ServerState, req: HttpRequest, res: HttpRespon
   try {
     st = parseQuery(state, text, body['sessionVariables']);
     if (isPullQuery(st.query)) {
-      const r = await runPull(b, st, props, req.headers.authorization);
+      const r = await runPull(b, st, props, req.headers.authorization, state.limits.requestMaxMemoryBytes);
       const bounded = new BoundedLines(state.limits.requestMaxMemoryBytes);
       bounded.push(meta(r.queryId, r.columns));
       for (const row of r.rows) bounded.push(rowToJson(row, r.columns));
