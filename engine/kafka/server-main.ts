@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import type { DestinationStream } from 'pino';
+import { setRegexBudgetMs } from '../functions/scalar/regex-sandbox.js';
 import { KsqlRestServer } from '../server/app.js';
 import { HealthMonitor } from '../server/health.js';
 import { HttpListener } from '../server/http/listener.js';
@@ -68,6 +69,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   const bound = http.port;
   const url = `${http.scheme}://${config.listener.host.includes(':') ? `[${config.listener.host}]` : config.listener.host}:${bound}`;
   const advertised = config.properties['ksql.advertised.listener'] ?? advertisedUrl(http.scheme, config.listener.host, bound);
+  // the queries started while the engine replays its log already match under the configured budget
+  setRegexBudgetMs(config.limits.regexBacktrackingBudgetMs);
   let engine: KafkaEngine;
   try {
     engine = await KafkaEngine.start({
