@@ -4,7 +4,7 @@ import type { HealthReport } from './routes/state.js';
  * GET /healthcheck as ksqlDB's HealthCheckAgent: the engine's own report
  * (metastore, commandRunner, queries, background failures; synchronous) with
  * live checks that need a round trip (is Kafka reachable?) run at most once
- * per `intervalMs` and each given `timeoutMs`. A check that fails or does not
+ * per `intervalMs` (5 s) and each given `timeoutMs` (3 s). A check that fails or does not
  * answer in time makes its detail unhealthy, with the error, and so the
  * whole report (503): a failure in the background shows in the health
  * check, not only in a log.
@@ -18,7 +18,7 @@ export interface LiveCheck {
 export interface HealthMonitorOptions {
   /** how long a check's answer is reused (default 5 s) */
   readonly intervalMs?: number;
-  /** how long a check may take before it counts as failed (default 5 s) */
+  /** how long a check may take before it counts as failed (default 3 s: the answer comes within a 5 s probe timeout) */
   readonly timeoutMs?: number;
   readonly now?: () => number;
 }
@@ -43,7 +43,7 @@ export class HealthMonitor {
     this.#base = base;
     this.#checks = checks;
     this.#interval = opts.intervalMs ?? 5000;
-    this.#timeout = opts.timeoutMs ?? 5000;
+    this.#timeout = opts.timeoutMs ?? 3000;
     this.#now = opts.now ?? Date.now;
   }
 
