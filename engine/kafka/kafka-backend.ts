@@ -19,6 +19,7 @@ export function kafkaBackend(engine: KafkaEngine): KsqlBackend {
       return engine.properties;
     },
     topics: () => engine.topics().filter((t) => !isInternalTopic(engine.serviceId, t.name)),
+    topicExists: async (name) => engine.topics().some((t) => t.name === name) || (await engine.port.admin.describeTopics([name])).length > 0,
     createTopic: (name, partitions) => void engine.port.admin.createTopics([{ name, partitions }]),
     readTopic: (topic: string): readonly BrokerRecord[] => {
       // the server reads pull queries' sources with scanTopic first; anything else reading synchronously is a bug

@@ -208,6 +208,19 @@ describe.each(['1.1', '2'] as const)('REST API over HTTP/%s on a real broker', (
     expect(running.engine.executor.metastore.query(q!.id)).toBeUndefined();
   });
 
+  it('refuses CREATE STREAM over a missing topic without PARTITIONS, before the command topic; takes a topic another client just created', async () => {
+    const s = `MISS_${v.replace('.', '')}_${seed()}`.toUpperCase();
+    const end = await commandTopicEnd();
+    const r = await call(v, 'POST', '/ksql', { ksql: `CREATE STREAM ${s} (ID STRING KEY, V INT) WITH (KAFKA_TOPIC='${s}', VALUE_FORMAT='JSON');` });
+    expect(r.status).toBe(400);
+    expect(r.json()).toMatchObject({ '@type': 'statement_error', error_code: 40001, message: expect.stringContaining(`Topic '${s}' does not exist.`) });
+    expect(await commandTopicEnd()).toBe(end);
+    expect(await admin.admin.listTopics()).not.toContain(s);
+    // created behind the engine's back: the check asks the cluster
+    await admin.admin.createTopics([{ name: s, partitions: 3 }]);
+    await ksql(v, `CREATE STREAM ${s} (ID STRING KEY, V INT) WITH (KAFKA_TOPIC='${s}', VALUE_FORMAT='JSON');`);
+  });
+
   it('refuses a statement nested past the limit with a 400 naming it, before the command topic', async () => {
     const end = await commandTopicEnd();
     const deep = `CREATE STREAM DEEP_${seed()} AS SELECT ${'('.repeat(716)}1${')'.repeat(716)} AS X FROM NOPE;`;

@@ -1,12 +1,15 @@
 import { hostname } from 'node:os';
 import type { DestinationStream } from 'pino';
+import { setRegexBudgetMs } from '../functions/scalar/regex-sandbox.js';
 import { KsqlRestServer } from '../server/app.js';
+import { HealthMonitor } from '../server/health.js';
 import { HttpListener } from '../server/http/listener.js';
 import { engineLogger, type Logger } from '../server/logger.js';
 import { EngineMetrics } from '../server/metrics.js';
 import { kafkaBackend } from './kafka-backend.js';
 import { KafkaEngine } from './kafka-engine.js';
 import { kafkaPort } from './kafka-client.js';
+import { commandTopic } from './names.js';
 import { loadServerConfig, type ServerConfig } from './server-config.js';
 
 export interface StartServerOptions {
@@ -32,8 +35,9 @@ export interface RunningServer {
 /**
  * `ksetl server --config FILE`: connects to Kafka, replays the command topic,
  * starts the service's queries, and serves the ksqlDB REST API with
- * GET /healthcheck (liveness: 503 once the engine's command runner stopped or
- * the engine closed; details.queries lists the queries' states and errors) and
+ * GET /healthcheck (liveness: 503 once the engine's command runner stopped,
+ * Kafka does not answer or the engine closed; details.queries lists the
+ * queries' states and errors; server/health.ts) and
  * GET /ready (readiness: the log is replayed and every query runs) and
  * GET /metrics (Prometheus, see server/metrics.ts). Logs are JSON lines
  * (pino) at KSETL_LOG_LEVEL / ksetl.log.level (default info), with
@@ -65,6 +69,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   const bound = http.port;
   const url = `${http.scheme}://${config.listener.host.includes(':') ? `[${config.listener.host}]` : config.listener.host}:${bound}`;
   const advertised = config.properties['ksql.advertised.listener'] ?? advertisedUrl(http.scheme, config.listener.host, bound);
+  // the queries started while the engine replays its log already match under the configured budget
+  setRegexBudgetMs(config.limits.regexBacktrackingBudgetMs);
   let engine: KafkaEngine;
   try {
     engine = await KafkaEngine.start({
@@ -82,10 +88,15 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     throw e;
   }
   let closed = false;
+  // /healthcheck: the engine's report, and whether Kafka answers (the command topic's metadata, as ksqlDB's KafkaBrokerCheck)
+  const monitor = new HealthMonitor(
+    () => engine.health(),
+    [{ name: 'kafka', run: () => port.admin.describeTopics([commandTopic(config.serviceId)]).then((t) => (t.length === 1 ? t : Promise.reject(new Error(`the command topic ${commandTopic(config.serviceId)} is gone`)))) }],
+  );
   const server = new KsqlRestServer({
     backend: kafkaBackend(engine),
     auth: config.basicAuth,
-    health: () => (closed ? { isHealthy: false, details: { metastore: { isHealthy: true }, kafka: { isHealthy: false }, commandRunner: { isHealthy: false } } } : engine.health()),
+    health: () => (closed ? { isHealthy: false, details: { metastore: { isHealthy: true }, kafka: { isHealthy: false }, commandRunner: { isHealthy: false } } } : monitor.report()),
     ready: () => engine.ready,
     metrics,
     limits: config.limits,

@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { KsqlBackend } from './backend.js';
 import { HttpListener, type HttpRequest, type ListenerTls, type RequestHandler } from './http/listener.js';
 import { router, type Route } from './http/router.js';
+import { setRegexBudgetMs } from '../functions/scalar/regex-sandbox.js';
 import { DEFAULT_LIMITS, type ServerLimits } from './limits.js';
 import type { EngineMetrics } from './metrics.js';
 import { dryRunRoutes } from './dry-run.js';
@@ -35,8 +36,8 @@ export interface ServerOptions {
   /** properties applied to every request (e.g. the test runner's `ksql.streams.auto.offset.reset`) */
   readonly properties?: Readonly<Record<string, string>>;
   readonly version?: string;
-  /** liveness for GET /healthcheck (default: always healthy) */
-  readonly health?: () => HealthReport;
+  /** liveness for GET /healthcheck (default: always healthy); see health.ts for checks that need a round trip */
+  readonly health?: () => HealthReport | Promise<HealthReport>;
   /** readiness for GET /ready (default: always ready) */
   readonly ready?: () => boolean;
   /** served at GET /metrics (Prometheus text), without authentication */
@@ -59,6 +60,8 @@ export class KsqlRestServer {
 
   constructor(opts: ServerOptions) {
     const limits: ServerLimits = { ...DEFAULT_LIMITS, ...opts.limits };
+    // the process's functions take the budget of the server's properties (one server per process)
+    if (opts.limits?.regexBacktrackingBudgetMs !== undefined) setRegexBudgetMs(limits.regexBacktrackingBudgetMs);
     let seq = 0;
     const state: ServerState = {
       backend: opts.backend,

@@ -2,6 +2,7 @@ import type { Metastore } from '../catalog/metastore.js';
 import type { DataSource } from '../catalog/data-source.js';
 import type { BrokerRecord, ProduceRecord, TopicInfo } from '../driver/broker.js';
 import type { StatementResult } from '../engine.js';
+import { KsqlError } from '../errors.js';
 import { pullAccess, type PullAccess } from '../exec/pull-access.js';
 import { isExactKeyLookup, PreparedPullCache, pullShape } from '../exec/pull-cache.js';
 import { validatePull } from '../analyzer/pull-query.js';
@@ -30,6 +31,12 @@ export interface KsqlBackend {
   /** engine properties (ksql.*) */
   readonly properties: Readonly<Record<string, string>>;
   topics(): readonly TopicInfo[];
+  /**
+   * Whether a topic exists, asking the cluster (`topics()` may lag a topic
+   * created by another client): a CREATE STREAM / TABLE without PARTITIONS
+   * needs its topic to exist. Backends without it answer from `topics()`.
+   */
+  topicExists?(name: string): Promise<boolean>;
   createTopic(name: string, partitions: number): void;
   readTopic(topic: string): readonly BrokerRecord[];
   /**
@@ -121,6 +128,20 @@ export async function pullSnapshot(b: KsqlBackend, query: Query, props: Readonly
   return snapshot;
 }
 
+/**
+ * A pull query's records read from Kafka or the state stores, refused past
+ * `ksetl.server.request.max.memory.bytes` before the query runs over them
+ * (the read itself is not cut short).
+ */
+function checkReadSize(records: readonly BrokerRecord[], maxBytes: number): void {
+  if (maxBytes === Infinity) return;
+  let size = 0;
+  for (const r of records) {
+    size += (r.key?.length ?? 0) + (r.value?.length ?? 0);
+    if (size > maxBytes) throw new KsqlError(`The records the pull query reads are larger than ${maxBytes} bytes (ksetl.server.request.max.memory.bytes). Narrow it with a WHERE clause on the key.`);
+  }
+}
+
 /** Each backend's prepared pull queries (see exec/pull-cache.ts). */
 const preparedPulls = new WeakMap<KsqlBackend, PreparedPullCache>();
 
@@ -137,7 +158,7 @@ export function preparedPullsOf(b: KsqlBackend): PreparedPullCache | undefined {
  * shape, takes the whole path (pullSnapshot, runPullQuery) and prepares its
  * shape for the next ones.
  */
-export async function runPull(b: KsqlBackend, st: QueryStatement, props: Readonly<Record<string, string>>, authorization?: string): Promise<PullResult> {
+export async function runPull(b: KsqlBackend, st: QueryStatement, props: Readonly<Record<string, string>>, authorization?: string, maxReadBytes = Infinity): Promise<PullResult> {
   const query = st.query;
   const source = b.pullFromState && b.scanTopic && query.from.kind === 'Source' ? b.metastore.source(query.from.name) : undefined;
   const exact = source !== undefined && isExactKeyLookup(query, source, b.functions);
@@ -153,10 +174,15 @@ export async function runPull(b: KsqlBackend, st: QueryStatement, props: Readonl
     if (prepared !== undefined && prepared.source === source) {
       const access = pullAccess(query.where, source, b.functions);
       const rows = access.kind === 'keys' ? await b.pullFromState!(source, access, authorization, props) : null;
-      if (rows !== null) return prepared.run(rows, query.limit);
+      if (rows !== null) {
+        checkReadSize(rows, maxReadBytes);
+        return prepared.run(rows, query.limit);
+      }
     }
   }
-  const deps = transientDepsOf(b, undefined, { snapshot: await pullSnapshot(b, query, props, authorization) });
+  const snapshot = await pullSnapshot(b, query, props, authorization);
+  for (const records of snapshot.values()) checkReadSize(records, maxReadBytes);
+  const deps = transientDepsOf(b, undefined, { snapshot });
   const result = runPullQuery(deps, st, props);
   // (a prepared shape whose table is not served from state, e.g. a source table, stays prepared)
   if (cache !== undefined && prepared === undefined && b.metastore.version === version) {

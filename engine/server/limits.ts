@@ -1,3 +1,5 @@
+import { DEFAULT_REGEX_BUDGET_MS } from '../functions/scalar/regex-sandbox.js';
+
 /**
  * The limits of what one request may ask of the server, checked before
  * anything is written (docs/rest-api.md lists them). Each is a server property.
@@ -11,6 +13,19 @@ export interface ServerLimits {
   readonly statementMaxNestingDepth: number;
   /** `ksetl.statement.max.list.elements`: the elements of one IN list, ARRAY[...], MAP(...) or STRUCT(...) in a statement */
   readonly statementMaxListElements: number;
+  /**
+   * `ksetl.server.request.max.memory.bytes`: what one request may make the
+   * server hold: a pull query's result, a push query's rows its client has not
+   * read yet (the query ends with an error beyond), the rows of an
+   * /inserts-stream not yet acknowledged (the request is not read further).
+   */
+  readonly requestMaxMemoryBytes: number;
+  /**
+   * `ksetl.functions.regex.backtracking.budget.ms`: the time one match of a
+   * regular expression that must run on the backtracking engine may take (the
+   * record fails into the processing log beyond; functions/scalar/regex-sandbox.ts)
+   */
+  readonly regexBacktrackingBudgetMs: number;
 }
 
 export const DEFAULT_LIMITS: ServerLimits = {
@@ -18,6 +33,8 @@ export const DEFAULT_LIMITS: ServerLimits = {
   insertRowMaxBytes: 1024 * 1024,
   statementMaxNestingDepth: 100,
   statementMaxListElements: 10_000,
+  requestMaxMemoryBytes: 64 * 1024 * 1024,
+  regexBacktrackingBudgetMs: DEFAULT_REGEX_BUDGET_MS,
 };
 
 export const LIMIT_PROPERTIES: Readonly<Record<keyof ServerLimits, string>> = {
@@ -25,6 +42,8 @@ export const LIMIT_PROPERTIES: Readonly<Record<keyof ServerLimits, string>> = {
   insertRowMaxBytes: 'ksetl.server.inserts.row.max.bytes',
   statementMaxNestingDepth: 'ksetl.statement.max.nesting.depth',
   statementMaxListElements: 'ksetl.statement.max.list.elements',
+  requestMaxMemoryBytes: 'ksetl.server.request.max.memory.bytes',
+  regexBacktrackingBudgetMs: 'ksetl.functions.regex.backtracking.budget.ms',
 };
 
 /** The limits set in `props` (positive integers), the defaults for the others. */

@@ -1,5 +1,6 @@
-import { describe, expect, it } from 'vitest';
-import { javaRegex, javaReplace, nestsQuantifiers, regexSplit } from './regex.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { javaRegex, javaReplace, nestsQuantifiers, regexExec, regexMatchAll, regexSplit } from './regex.js';
+import { closeRegexSandbox, DEFAULT_REGEX_BUDGET_MS, regexBudgetMs, setRegexBudgetMs } from './regex-sandbox.js';
 
 describe('regular expressions on the linear-time engine', () => {
   it('runs a pattern that backtracks exponentially in linear time', () => {
@@ -47,3 +48,41 @@ describe('patterns left to the backtracking engine', () => {
     expect(nestsQuantifiers('(a?)')).toBe(false);
   });
 });
+
+describe('the time budget of the backtracking engine', () => {
+  it('fails a match that runs past the budget, and the next matches still run', () => {
+    // exponential on the backtracking engine, and not refused: the group repeats an alternation, not a quantifier
+    const slow = '(?=a)(a|a)*b';
+    const value = 'a'.repeat(60);
+    expect(() => regexExec(slow, value)).toThrow(/took more than 100 ms .*ksetl\.functions\.regex\.backtracking\.budget\.ms/);
+    expect(() => regexMatchAll(slow, value)).toThrow(/took more than/);
+    expect(() => javaReplace(value, slow, 'x')).toThrow(/took more than/);
+    expect(() => regexSplit(value, slow)).toThrow(/took more than/);
+    // a new worker answers the next ones
+    expect(regexExec(slow, 'aab')?.groups).toEqual(['aab', 'a']);
+    expect(regexMatchAll('(?<=x)(a)', 'xaya xa').map((m) => [m.index, m.groups[0]])).toEqual([
+      [1, 'a'],
+      [6, 'a'],
+    ]);
+    expect(javaReplace('x1 x2 y3', '(?<=x)(\\d)', '<$1>')).toBe('x<1> x<2> y3');
+    expect(regexSplit('a1b2c', '(?<=\\w)\\d')).toEqual(['a', 'b', 'c']);
+    expect(regexExec('(?<n>a)\\k<n>', 'baa')?.named).toEqual({ n: 'a' });
+  });
+
+  it('keeps linear-engine patterns off the worker', () => {
+    expect(javaRegex('(a+)+$').flags).toContain('l');
+    expect(javaRegex('(a)\\1').flags).not.toContain('l');
+  });
+
+  it('takes its budget from the server property', () => {
+    try {
+      setRegexBudgetMs(5000);
+      expect(regexBudgetMs()).toBe(5000);
+      expect(() => setRegexBudgetMs(0)).toThrow(/positive/);
+    } finally {
+      setRegexBudgetMs(DEFAULT_REGEX_BUDGET_MS);
+    }
+  });
+});
+
+afterAll(() => closeRegexSandbox());

@@ -1,5 +1,6 @@
 import { linearRegExp } from '../../types/linear-regexp.js';
 import { FunctionError } from '../types.js';
+import { sandboxMatches, warmRegexSandbox } from './regex-sandbox.js';
 
 /**
  * Java regular expressions run on JS RegExp. The syntax differences that
@@ -11,7 +12,11 @@ import { FunctionError } from '../types.js';
  * takes them: everything but backreferences, lookarounds and what needs the
  * `u` flag (Unicode property classes, astral characters). Those few run on the
  * backtracking engine (docs/rest-api.md, limits): a pattern such as
- * '(a+)+$' no longer takes seconds per extra character of a value.
+ * '(a+)+$' no longer takes seconds per extra character of a value. On the
+ * backtracking engine, a quantified group that repeats a quantifier is
+ * refused, and every match runs under a time budget on a worker thread
+ * (regex-sandbox.ts): the functions match through `regexExec` and
+ * `regexMatchAll`, never a RegExp of `javaRegex` directly.
  */
 
 const cache = new Map<string, RegExp>();
@@ -54,6 +59,7 @@ export function javaRegex(pattern: string, extraFlags = ''): RegExp {
       );
     }
     re = backtracking(src, flags, pattern);
+    warmRegexSandbox();
   }
   cache.set(key, re);
   return new RegExp(re.source, re.flags);
@@ -118,19 +124,52 @@ function backtracking(src: string, flags: string, pattern: string): RegExp {
   return re;
 }
 
+/** A match: the whole match, then the groups (undefined: not taking part), its index and named groups. */
+export interface RegexMatch {
+  readonly index: number;
+  readonly groups: readonly (string | undefined)[];
+  readonly named: Readonly<Record<string, string | undefined>> | undefined;
+}
+
+/** Whether `re` runs on the linear-time engine (no time budget needed). */
+function isLinear(re: RegExp): boolean {
+  return re.flags.includes('l');
+}
+
+function matchOf(m: RegExpExecArray | RegExpMatchArray): RegexMatch {
+  return { index: m.index ?? 0, groups: Array.from(m), named: m.groups };
+}
+
+/** The first match of a Java pattern in `input`, or null (backtracking patterns under the time budget). */
+export function regexExec(pattern: string, input: string): RegexMatch | null {
+  const re = javaRegex(pattern);
+  if (isLinear(re)) {
+    const m = re.exec(input);
+    return m ? matchOf(m) : null;
+  }
+  return sandboxMatches(re, input, false, pattern)[0] ?? null;
+}
+
+/** Every match of a Java pattern in `input`, left to right (backtracking patterns under the time budget). */
+export function regexMatchAll(pattern: string, input: string): readonly RegexMatch[] {
+  const re = javaRegex(pattern, 'g');
+  if (isLinear(re)) return Array.from(input.matchAll(re), matchOf);
+  return sandboxMatches(re, input, true, pattern);
+}
+
 /** Java's Pattern.split(input, -1): keeps trailing empty strings, ignores capture groups. */
 export function regexSplit(input: string, pattern: string): string[] {
-  const re = javaRegex(pattern, 'g');
   const out: string[] = [];
   let last = 0;
-  for (const m of input.matchAll(re)) {
-    const idx = m.index ?? 0;
-    if (m[0].length === 0) {
+  for (const m of regexMatchAll(pattern, input)) {
+    const idx = m.index;
+    const whole = m.groups[0] ?? '';
+    if (whole.length === 0) {
       if (idx === 0 || idx >= input.length) continue;
     }
     // Java drops a leading empty string produced by a zero-width match at the start
     out.push(input.slice(last, idx));
-    last = idx + m[0].length;
+    last = idx + whole.length;
   }
   out.push(input.slice(last));
   return out;
@@ -138,31 +177,38 @@ export function regexSplit(input: string, pattern: string): string[] {
 
 /** Java's Matcher.replaceAll replacement syntax ($n, ${name}, \x escapes) → a replacer function. */
 export function javaReplace(input: string, pattern: string, replacement: string): string {
-  const re = javaRegex(pattern, 'g');
-  return input.replace(re, (...m: unknown[]) => {
-    const groups = m.slice(0, -2).filter((x, i) => i === 0 || typeof x === 'string' || x === undefined) as (string | undefined)[];
-    const named = (typeof m[m.length - 1] === 'object' ? m[m.length - 1] : undefined) as Record<string, string> | undefined;
-    let out = '';
-    for (let i = 0; i < replacement.length; i++) {
-      const c = replacement[i]!;
-      if (c === '\\' && i + 1 < replacement.length) {
-        out += replacement[++i];
-      } else if (c === '$') {
-        if (replacement[i + 1] === '{') {
-          const end = replacement.indexOf('}', i);
-          const name = replacement.slice(i + 2, end);
-          out += named?.[name] ?? '';
-          i = end;
-        } else {
-          let j = i + 1;
-          while (j < replacement.length && /[0-9]/.test(replacement[j]!)) j++;
-          const n = Number(replacement.slice(i + 1, j));
-          if (j === i + 1) throw new FunctionError('Illegal group reference');
-          out += groups[n] ?? '';
-          i = j - 1;
-        }
-      } else out += c;
-    }
-    return out;
-  });
+  let out = '';
+  let last = 0;
+  for (const m of regexMatchAll(pattern, input)) {
+    out += input.slice(last, m.index) + replaceOne(m, replacement);
+    last = m.index + (m.groups[0] ?? '').length;
+  }
+  return out + input.slice(last);
+}
+
+function replaceOne(m: RegexMatch, replacement: string): string {
+  const groups = m.groups;
+  const named = m.named;
+  let out = '';
+  for (let i = 0; i < replacement.length; i++) {
+    const c = replacement[i]!;
+    if (c === '\\' && i + 1 < replacement.length) {
+      out += replacement[++i];
+    } else if (c === '$') {
+      if (replacement[i + 1] === '{') {
+        const end = replacement.indexOf('}', i);
+        const name = replacement.slice(i + 2, end);
+        out += named?.[name] ?? '';
+        i = end;
+      } else {
+        let j = i + 1;
+        while (j < replacement.length && /[0-9]/.test(replacement[j]!)) j++;
+        const n = Number(replacement.slice(i + 1, j));
+        if (j === i + 1) throw new FunctionError('Illegal group reference');
+        out += groups[n] ?? '';
+        i = j - 1;
+      }
+    } else out += c;
+  }
+  return out;
 }

@@ -4,7 +4,7 @@ import { BYTES, INTEGER, STRING } from '../../types/sql-type.js';
 import { defineScalar } from './signature.js';
 import type { BuiltinScalar } from './signature.js';
 import { fromBytes, toBytes } from './bytes.js';
-import { javaRegex, javaReplace, regexSplit } from './regex.js';
+import { javaReplace, regexExec, regexMatchAll, regexSplit } from './regex.js';
 
 /** String built-ins (and their BYTES twins where ksqlDB has them). */
 
@@ -153,18 +153,17 @@ function initcap(s: string): string {
 }
 
 function regexGroup(pattern: string, s: string, group: number): string | null {
-  const m = javaRegex(pattern).exec(s);
+  const m = regexExec(pattern, s);
   if (!m) return null;
-  if (group < 0 || group >= m.length) throw new FunctionError(`No group ${group}`);
-  return m[group] ?? null;
+  if (group < 0 || group >= m.groups.length) throw new FunctionError(`No group ${group}`);
+  return m.groups[group] ?? null;
 }
 
 function regexAll(pattern: string, s: string, group: number): (string | null)[] {
-  const re = javaRegex(pattern, 'g');
   const out: (string | null)[] = [];
-  for (const m of s.matchAll(re)) {
-    if (group < 0 || group >= m.length) throw new FunctionError(`No group ${group}`);
-    out.push(m[group] ?? null);
+  for (const m of regexMatchAll(pattern, s)) {
+    if (group < 0 || group >= m.groups.length) throw new FunctionError(`No group ${group}`);
+    out.push(m.groups[group] ?? null);
   }
   return out;
 }

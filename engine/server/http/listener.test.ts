@@ -112,4 +112,10 @@ describe('HttpListener', () => {
     expect(answer).toContain('"error_code":40000');
     expect((await h1(port, '/x')).status).toBe(200);
   });
+
+  it('rejects when its port is taken (ksetl server then exits non-zero, before it joins the service)', async () => {
+    listener = await HttpListener.listen({ handler: echo });
+    await expect(HttpListener.listen({ port: listener.port, handler: echo })).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    expect((await h1(listener.port, '/x')).status).toBe(200);
+  });
 });

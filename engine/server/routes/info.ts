@@ -12,8 +12,8 @@ export function infoRoutes(state: ServerState): Route[] {
       path: '/healthcheck',
       // probes carry no credentials (ksqlDB leaves /healthcheck open too)
       open: true,
-      handle: ({ res }) => {
-        const h = state.health?.() ?? HEALTHY;
+      handle: async ({ res }) => {
+        const h = (await state.health?.()) ?? HEALTHY;
         sendJson(res, h.isHealthy ? 200 : 503, h);
       },
     },

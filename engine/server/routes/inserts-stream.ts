@@ -5,7 +5,11 @@ import { insertRow } from '../inserts.js';
 import { DELIMITED } from './query.js';
 import type { ServerState } from './state.js';
 
-/** Rows written but not yet acknowledged beyond which the request is not read further (its memory stays bounded). */
+/**
+ * Rows written but not yet acknowledged beyond which the request is not read
+ * further; their bytes are bounded too (`ksetl.server.request.max.memory.bytes`),
+ * and so are the acks its client has not read: the request's memory stays bounded.
+ */
 const MAX_PENDING_ROWS = 1000;
 
 /**
@@ -28,13 +32,26 @@ function insertsStream(state: ServerState, req: HttpRequest, res: HttpResponse):
   let closed = false;
   let acks = 0;
   let pending = 0;
+  /** the bytes of the rows not acknowledged yet */
+  let pendingBytes = 0;
+  /** the response holds acks its client has not read (write returned false, no 'drain' since) */
+  let acksBlocked = false;
+  const maxBytes = state.limits.requestMaxMemoryBytes;
+  const full = (): boolean => !closed && (pending >= MAX_PENDING_ROWS || pendingBytes > maxBytes || acksBlocked);
+  const resumeIfRoom = (): void => {
+    if (!closed && pending < MAX_PENDING_ROWS / 2 && pendingBytes <= maxBytes / 2 && !acksBlocked) req.resume();
+  };
+  res.on('drain', () => {
+    acksBlocked = false;
+    resumeIfRoom();
+  });
   let previous: Promise<void> = Promise.resolve();
   res.statusCode = 200;
   res.setHeader('Content-Type', asJson ? 'application/json' : DELIMITED);
   const ack = (o: Record<string, unknown>): void => {
     if (res.writableEnded || res.destroyed) return;
     const text = JSON.stringify(o);
-    res.write(asJson ? (acks === 0 ? '[' : ',') + text : text + '\n');
+    if (!res.write(asJson ? (acks === 0 ? '[' : ',') + text : text + '\n')) acksBlocked = true;
     acks++;
   };
   const finish = (): void => {
@@ -43,15 +60,18 @@ function insertsStream(state: ServerState, req: HttpRequest, res: HttpResponse):
     else res.end();
   };
   /** queues an ack (or a write then its ack) behind the ones before it */
-  const then = (work: () => Promise<void> | void): void => {
+  const then = (work: () => Promise<void> | void, bytes = 0): void => {
     pending++;
-    if (pending >= MAX_PENDING_ROWS) req.pause();
+    pendingBytes += bytes;
+    if (full()) req.pause();
     previous = previous
       .then(work)
       .catch(() => undefined)
       .finally(() => {
         pending--;
-        if (pending < MAX_PENDING_ROWS / 2 && !closed) req.resume();
+        pendingBytes -= bytes;
+        if (full()) req.pause();
+        else resumeIfRoom();
       });
   };
   const fail = (message: string): void => {
@@ -102,6 +122,7 @@ function insertsStream(state: ServerState, req: HttpRequest, res: HttpResponse):
         () => ack({ status: 'ok', seq: n }),
         (e: unknown) => ack({ status: 'error', seq: n, error_code: 40000, message: e instanceof Error ? e.message : String(e) }),
       ),
+      v.text.length,
     );
   };
   const splitter = new JsonSplitter(state.limits.insertRowMaxBytes, onValue);

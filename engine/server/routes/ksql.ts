@@ -1,4 +1,5 @@
 import { KsqlError } from '../../errors.js';
+import { propMap } from '../../exec/executor.js';
 import { parseScript } from '../../sql/index.js';
 import type { Statement } from '../../sql/ast/statement.js';
 import { queryState } from '../backend.js';
@@ -107,6 +108,7 @@ async function execute(state: ServerState, st: Statement, props: Record<string, 
         const what = st.kind === 'InsertInto' ? 'INSERT INTO' : `CREATE ${st.sourceType} AS SELECT`;
         throw new KsqlError(`${what} statements don't support LIMIT clause.`, st.loc);
       }
+      if (st.kind === 'CreateSource') await requireTopicOrPartitions(state, st);
       const r = await b.executeStatement(st, props);
       const commandId = commandIdOf(st, r.queryId);
       const status: CommandStatus = { status: 'SUCCESS', message: r.message, queryId: r.queryId };
@@ -122,6 +124,24 @@ async function execute(state: ServerState, st: Statement, props: Record<string, 
       };
     }
   }
+}
+
+/**
+ * ksqlDB's TopicCreateInjector, before the command topic: a CREATE STREAM /
+ * TABLE over a topic that does not exist must say how many partitions to
+ * create it with (no silent one-partition topic).
+ */
+async function requireTopicOrPartitions(state: ServerState, st: Statement & { kind: 'CreateSource' }): Promise<void> {
+  const p = propMap(st.properties);
+  const topic = p['KAFKA_TOPIC'];
+  if (topic === undefined || p['PARTITIONS'] !== undefined) return;
+  const b = state.backend;
+  if (b.topics().some((t) => t.name === topic)) return;
+  if (b.topicExists && (await b.topicExists(topic))) return;
+  throw new KsqlError(
+    `Topic '${topic}' does not exist. If you want to create a new topic for the stream/table please re-run the statement providing the required 'PARTITIONS' configuration in the WITH clause (and optionally 'REPLICAS'). For example: CREATE ${st.sourceType} ${st.name} (...) WITH (KAFKA_TOPIC='${topic}', PARTITIONS=2, REPLICAS=1, ...);`,
+    st.loc,
+  );
 }
 
 function commandIdOf(st: Statement, queryId: string | null): string {

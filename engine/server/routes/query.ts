@@ -4,6 +4,7 @@ import { parseScript } from '../../sql/index.js';
 import type { Statement } from '../../sql/ast/statement.js';
 import { runPull, transientDepsOf, type KsqlBackend } from '../backend.js';
 import type { HttpRequest, HttpResponse } from '../http/listener.js';
+import { memoryLimitMessage, OutputBudget } from '../http/output-budget.js';
 import { HttpError, sendJson, type Route } from '../http/router.js';
 import { headerSchema, rowToJson, streamTypeName } from '../json.js';
 import { checkStatementText } from '../statement-limits.js';
@@ -63,13 +64,12 @@ async function query(state: ServerState, req: HttpRequest, res: HttpResponse, ra
   try {
     st = parseQuery(state, text, body['sessionVariables']);
     if (isPullQuery(st.query)) {
-      const r = await runPull(b, st, props, req.headers.authorization);
-      const items = [
-        JSON.stringify({ header: { queryId: r.queryId, schema: headerSchema(r.columns, true) } }),
-        ...r.rows.map((row) => `{"row":{"columns":${rowToJson(row, r.columns)}}}`),
-        ...(r.finalMessage ? [JSON.stringify({ finalMessage: r.finalMessage })] : []),
-      ];
-      sendJson(res, 200, '[' + items.join(',\n') + ']');
+      const r = await runPull(b, st, props, req.headers.authorization, state.limits.requestMaxMemoryBytes);
+      const items = new BoundedLines(state.limits.requestMaxMemoryBytes);
+      items.push(JSON.stringify({ header: { queryId: r.queryId, schema: headerSchema(r.columns, true) } }));
+      for (const row of r.rows) items.push(`{"row":{"columns":${rowToJson(row, r.columns)}}}`);
+      if (r.finalMessage) items.push(JSON.stringify({ finalMessage: r.finalMessage }));
+      sendJson(res, 200, '[' + items.lines.join(',\n') + ']');
       return;
     }
   } catch (e) {
@@ -80,7 +80,8 @@ async function query(state: ServerState, req: HttpRequest, res: HttpResponse, ra
   let handle: PushQueryHandle | null = null;
   let ended = false;
   let columns: readonly TransientColumn[] = [];
-  const end = (finalMessage: string | null): void => {
+  const out = new OutputBudget(res, state.limits.requestMaxMemoryBytes);
+  const end = (finalMessage: string | null, error?: string): void => {
     if (ended) return;
     ended = true;
     if (handle) {
@@ -90,6 +91,7 @@ async function query(state: ServerState, req: HttpRequest, res: HttpResponse, ra
     // a client gone: nothing to write (its stream is destroyed)
     if (res.writableEnded || res.destroyed) return;
     if (!res.headersSent) startStream(res, 'application/json');
+    if (error !== undefined) res.write(`,\n${JSON.stringify({ errorMessage: { '@type': 'generic_error', error_code: 40000, message: error } })}`);
     if (finalMessage) res.write(`,\n${JSON.stringify({ finalMessage })}`);
     res.end(']');
   };
@@ -100,7 +102,7 @@ async function query(state: ServerState, req: HttpRequest, res: HttpResponse, ra
       st,
       (row) => {
         if (ended || res.destroyed) return;
-        res.write(`,\n{"row":{"columns":${rowToJson(row.columns, columns)}${row.tombstone ? ',"tombstone":true' : ''}}}`);
+        if (!out.write(`,\n{"row":{"columns":${rowToJson(row.columns, columns)}${row.tombstone ? ',"tombstone":true' : ''}}}`)) end(null, slowClient(out));
       },
       {
         earliest,
@@ -142,8 +144,11 @@ async function queryStream(state: ServerState, req: HttpRequest, res: HttpRespon
   try {
     st = parseQuery(state, text, body['sessionVariables']);
     if (isPullQuery(st.query)) {
-      const r = await runPull(b, st, props, req.headers.authorization);
-      const lines = [meta(r.queryId, r.columns), ...r.rows.map((row) => rowToJson(row, r.columns))];
+      const r = await runPull(b, st, props, req.headers.authorization, state.limits.requestMaxMemoryBytes);
+      const bounded = new BoundedLines(state.limits.requestMaxMemoryBytes);
+      bounded.push(meta(r.queryId, r.columns));
+      for (const row of r.rows) bounded.push(rowToJson(row, r.columns));
+      const lines = bounded.lines;
       if (asJson) sendJson(res, 200, '[' + lines.join(',') + ']');
       else sendJson(res, 200, lines.map((l) => l + '\n').join(''), DELIMITED);
       return;
@@ -156,12 +161,14 @@ async function queryStream(state: ServerState, req: HttpRequest, res: HttpRespon
   let ended = false;
   let first = true;
   let columns: readonly TransientColumn[] = [];
+  const out = new OutputBudget(res, state.limits.requestMaxMemoryBytes);
   const line = (l: string): void => {
     if (ended || res.destroyed) return;
-    res.write(asJson ? (first ? '[' : ',') + l : l + '\n');
+    const ok = out.write(asJson ? (first ? '[' : ',') + l : l + '\n');
     first = false;
+    if (!ok) end(slowClient(out));
   };
-  const end = (): void => {
+  const end = (error?: string): void => {
     if (ended) return;
     ended = true;
     if (handle) {
@@ -171,6 +178,12 @@ async function queryStream(state: ServerState, req: HttpRequest, res: HttpRespon
     // a client gone: nothing to write (its stream is destroyed)
     if (res.writableEnded || res.destroyed) return;
     if (!res.headersSent) startStream(res, asJson ? 'application/json' : DELIMITED);
+    // an error ends the rows as ksqlDB's: the error entity as the last element / line
+    if (error !== undefined) {
+      const e = JSON.stringify({ '@type': 'generic_error', error_code: 40000, message: error });
+      res.write(asJson ? (first ? '[' : ',') + e : e + '\n');
+      first = false;
+    }
     res.end(asJson ? (first ? '[]' : ']') : undefined);
   };
   try {
@@ -198,8 +211,25 @@ async function queryStream(state: ServerState, req: HttpRequest, res: HttpRespon
     return;
   }
   if (ended) return;
-  state.push.set(handle.queryId, { close: end });
-  res.on('close', end);
+  state.push.set(handle.queryId, { close: () => end() });
+  res.on('close', () => end());
+}
+
+/** The lines of a response built whole (a pull query's), within `ksetl.server.request.max.memory.bytes`. */
+class BoundedLines {
+  readonly lines: string[] = [];
+  #size = 0;
+  constructor(private readonly maxBytes: number) {}
+  push(line: string): void {
+    this.#size += line.length + 2;
+    if (this.#size > this.maxBytes) throw new KsqlError(memoryLimitMessage("The pull query's result", this.maxBytes) + ' Narrow it with a WHERE clause or a LIMIT.');
+    this.lines.push(line);
+  }
+}
+
+/** The error a push query ends with when its client reads slower than its rows come. */
+function slowClient(out: OutputBudget): string {
+  return memoryLimitMessage('The rows the client has not read', out.maxBytes) + ' The query was closed: read its rows faster, or narrow it.';
 }
 
 function isEarliest(props: Readonly<Record<string, string>>): boolean {

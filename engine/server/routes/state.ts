@@ -9,7 +9,7 @@ export interface ServerState {
   readonly limits: ServerLimits;
   /** properties applied to every request (e.g. the test runner's `ksql.streams.auto.offset.reset`) */
   readonly properties: Readonly<Record<string, string>>;
-  readonly health: (() => HealthReport) | undefined;
+  readonly health: (() => HealthReport | Promise<HealthReport>) | undefined;
   readonly ready: (() => boolean) | undefined;
   readonly metrics: EngineMetrics | undefined;
   readonly commands: Map<string, CommandStatus>;
@@ -21,7 +21,8 @@ export interface ServerState {
 
 export interface HealthReport {
   readonly isHealthy: boolean;
-  readonly details: Record<string, { readonly isHealthy: boolean }>;
+  /** per check (metastore, kafka, commandRunner, ...): healthy or not, and what failed */
+  readonly details: Readonly<Record<string, { readonly isHealthy: boolean } & Readonly<Record<string, unknown>>>>;
 }
 
 export interface CommandStatus {
