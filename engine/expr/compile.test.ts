@@ -1,7 +1,7 @@
 import { Decimal } from 'decimal.js';
 import { describe, expect, it } from 'vitest';
 import { array, BIGINT, BOOLEAN, decimal, DOUBLE, INTEGER, map, STRING, struct, TIMESTAMP } from '../types/sql-type.js';
-import { compileExpression, constantFold, evaluateConstant, generatedSource, likeToRegExp } from './compile.js';
+import { compileExpression, constantFold, evaluateConstant, generatedSource, compileLike } from './compile.js';
 import { evalSql, scopeOf, typeOf } from './test-support.js';
 
 const S = scopeOf([
@@ -83,7 +83,18 @@ describe('compileExpression', () => {
     expect(ev("CASE WHEN I < 2 THEN 'small' WHEN I < 10 THEN 'medium' ELSE 'large' END", { I: 5 })).toBe('medium');
     expect(ev("CASE WHEN I < 2 THEN 'small' END", {})).toBe(null);
     expect(ev('CASE I WHEN 1 THEN 10 WHEN 2 THEN 20.5 END', { I: 2 })!.toString()).toBe('20.5');
-    expect(likeToRegExp('a.b', null).test('axb')).toBe(false);
+    expect(compileLike('a.b', null).test('axb')).toBe(false);
+  });
+  it('LIKE: `_` is one code point, `%` any run, and no pattern backtracks exponentially', () => {
+    expect(compileLike('_', null).test('\u{1F600}')).toBe(true);
+    expect(compileLike('__', null).test('\u{1F600}')).toBe(false);
+    expect(compileLike('a%', null).test('a\nb')).toBe(true);
+    expect(compileLike('%%b', null).test('b')).toBe(true);
+    expect(compileLike('%a%b', null).test('xaxbx')).toBe(false);
+    expect(compileLike('!_%', '!').test('_x')).toBe(true);
+    expect(compileLike('!_%', '!').test('xx')).toBe(false);
+    // exponential for a backtracking regex; at most value × pattern steps here
+    expect(compileLike('%a%a%a%a%a%_b', null).test('a'.repeat(20_000))).toBe(false);
   });
   it('collections, structs, subscripts', () => {
     expect(ev('A[1]', { A: [10, 20] })).toBe(10);

@@ -1,7 +1,6 @@
 import type { Decimal } from 'decimal.js';
 import { arithmetic, bigintOp, decimalOp, intOp, negate } from '../types/arithmetic.js';
 import { castValue } from '../types/cast.js';
-import { linearRegExp } from '../types/linear-regexp.js';
 import { compareValues, valuesEqual } from '../types/compare.js';
 import type { DecimalType } from '../types/decimal.js';
 import { assertNever, type SqlType } from '../types/sql-type.js';
@@ -185,33 +184,75 @@ function mapChildren(e: TypedExpr, f: (x: TypedExpr) => TypedExpr): TypedExpr {
 
 // ---- run-time helpers the generated code calls -----------------------------
 
-const likeCache = new Map<string, RegExp>();
+const likeCache = new Map<string, LikeMatcher>();
 
 /** SQL LIKE: `%` any run, `_` one character, optional escape character; whole-string match. */
-export function likeToRegExp(pattern: string, escape: string | null): RegExp {
+/** A compiled LIKE pattern: `%` any run of code points, `_` exactly one code point. */
+export interface LikeMatcher {
+  test(value: string): boolean;
+}
+
+const ANY_ONE = -1;
+const ANY_RUN = -2;
+
+/**
+ * LIKE without regular expressions: the iterative wildcard match (back to the last `%` on a
+ * mismatch) takes at most O(value × pattern) steps, so no pattern can stall the process the way
+ * a backtracking regex can ('%a%a%a%a%_b' on a long value). It works on code points, as
+ * ksqlDB's LIKE (Java regex over the string) does for characters outside the BMP.
+ */
+export function compileLike(pattern: string, escape: string | null): LikeMatcher {
   const key = `${escape ?? ''}\u0000${pattern}`;
-  let re = likeCache.get(key);
-  if (re) return re;
-  let src = '';
+  let m = likeCache.get(key);
+  if (m) return m;
+  const tokens: number[] = [];
   const chars = [...pattern];
   for (let i = 0; i < chars.length; i++) {
     const c = chars[i]!;
-    if (escape !== null && c === escape && i + 1 < chars.length) {
-      src += escapeRe(chars[++i]!);
-    } else if (c === '%') src += '[\\s\\S]*';
-    else if (c === '_') src += '[\\s\\S]';
-    else src += escapeRe(c);
+    if (escape !== null && c === escape && i + 1 < chars.length) tokens.push(chars[++i]!.codePointAt(0)!);
+    else if (c === '%') {
+      if (tokens[tokens.length - 1] !== ANY_RUN) tokens.push(ANY_RUN);
+    } else if (c === '_') tokens.push(ANY_ONE);
+    else tokens.push(c.codePointAt(0)!);
   }
-  // without `_` (one code point: the `u` flag), on the linear-time engine: '%a%a%a%b' cannot take polynomial time
-  re = (pattern.includes('_') ? null : linearRegExp(`^${src}$`, '')) ?? new RegExp(`^${src}$`, 'u');
+  m = { test: (value: string) => wildcardMatch(codePoints(value), tokens) };
   if (likeCache.size > 1000) likeCache.clear();
-  likeCache.set(key, re);
-  return re;
+  likeCache.set(key, m);
+  return m;
 }
 
-function escapeRe(c: string): string {
-  return c.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
+function codePoints(value: string): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < value.length; i++) {
+    const cp = value.codePointAt(i)!;
+    out.push(cp);
+    if (cp > 0xffff) i++;
+  }
+  return out;
 }
+
+function wildcardMatch(s: readonly number[], p: readonly number[]): boolean {
+  let i = 0;
+  let j = 0;
+  let star = -1;
+  let mark = 0;
+  while (i < s.length) {
+    const t = j < p.length ? p[j]! : undefined;
+    if (t === ANY_RUN) {
+      star = j++;
+      mark = i;
+    } else if (t !== undefined && (t === ANY_ONE || t === s[i])) {
+      i++;
+      j++;
+    } else if (star >= 0) {
+      j = star + 1;
+      i = ++mark;
+    } else return false;
+  }
+  while (j < p.length && p[j] === ANY_RUN) j++;
+  return j === p.length;
+}
+
 
 function arrayIndex(arr: readonly unknown[], i: number): unknown {
   const n = arr.length;
@@ -243,7 +284,7 @@ const HELPERS = {
   bigintOp,
   decimalOp: (op: '+' | '-' | '*' | '/' | '%', a: Decimal, b: Decimal, t: DecimalType) => decimalOp(op, a, b, t),
   neg: negate,
-  like: likeToRegExp,
+  like: compileLike,
   arrayIndex,
   mapLookup,
   field,

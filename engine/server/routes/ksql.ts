@@ -1,5 +1,5 @@
 import { KsqlError } from '../../errors.js';
-import { propMap } from '../../exec/executor.js';
+import { propMap } from '../../analyzer/with-clause.js';
 import { parseScript } from '../../sql/index.js';
 import type { Statement } from '../../sql/ast/statement.js';
 import { queryState } from '../backend.js';
