@@ -7,6 +7,7 @@ import { KsqlError } from '../errors.js';
 import { typeExpression } from '../expr/typer.js';
 import type { FunctionRegistry } from '../functions/types.js';
 import { qualifyRefs } from '../analyzer/qualify.js';
+import { checkPullBetween, checkPullQueriesEnabled, checkPushWhere } from '../analyzer/pull-rules.js';
 import { planQuery } from '../plan/plan-query.js';
 import { buildTopology } from '../runtime/build.js';
 import { pseudoQualifierOf } from '../runtime/compile-step-expr.js';
@@ -265,6 +266,7 @@ export function planTransient(query: Query, deps: TransientDeps, mode: 'pull' | 
 
 /** Checks a pull query against what ksqlDB allows, with its messages. */
 export function validatePull(query: Query, deps: TransientDeps, props: Readonly<Record<string, string>>): DataSource {
+  checkPullQueriesEnabled(props, query);
   if (query.from.kind === 'Join') throw new KsqlError(`Pull queries don't support JOIN clauses. ${PUSH_HINT}`, query.from.loc);
   if (query.window) throw new KsqlError(`Pull queries don't support WINDOW clauses. ${PUSH_HINT}`, query.window.loc);
   if (query.groupBy) throw new KsqlError(`Pull queries don't support GROUP BY clauses. ${PUSH_HINT}`, query.loc);
@@ -292,6 +294,7 @@ export function validatePull(query: Query, deps: TransientDeps, props: Readonly<
       if (x.kind === 'ColumnRef' && (x.name === 'WINDOWSTART' || x.name === 'WINDOWEND')) throw new KsqlError(`WHERE column '${x.name}' cannot be resolved`, x.loc);
     });
   }
+  checkPullBetween(query, source, deps.functions);
   checkKeyLiterals(query, source);
   checkLike(query, source);
   checkKeyAccess(query, source, props);
@@ -591,6 +594,7 @@ function wrapWhereError(e: unknown, query: Query): unknown {
 export function startPushQuery(deps: TransientDeps, st: QueryStatement | Query, onRow: (row: PushRow) => void, opts: PushQueryOptions, overrides: Readonly<Record<string, string>> = {}): PushQueryHandle {
   const query = 'kind' in st ? st.query : st;
   const props = propsOf(deps, overrides);
+  checkPushWhere(query, deps.source);
   const plan = planTransient(query, deps, 'push');
   const queryId = opts.queryId ?? `transient_${plan.source.name}_${Date.now()}${transientCounter++}`;
   const unsubscribe: (() => void)[] = [];
