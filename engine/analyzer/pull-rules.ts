@@ -3,7 +3,7 @@ import { KsqlError } from '../errors.js';
 import { describeExpr, typeExpression } from '../expr/typer.js';
 import type { FunctionRegistry } from '../functions/types.js';
 import type { Expr } from '../sql/ast/expression.js';
-import type { Query } from '../sql/ast/query.js';
+import type { Query, Relation } from '../sql/ast/query.js';
 import { formatTypeForMessage } from '../types/cast.js';
 import { comparisonType } from '../types/coercion.js';
 import { walk } from './expr-utils.js';
@@ -91,4 +91,24 @@ export function checkPushWhere(query: Query, source: (name: string) => DataSourc
     if (bound === null && x.kind === 'ColumnRef' && (x.name === 'WINDOWSTART' || x.name === 'WINDOWEND')) bound = x.name;
   });
   if (bound !== null) throw new KsqlError(`Error in WHERE expression: Unknown column ${bound as string}.`, query.where.loc);
+}
+
+/**
+ * The windowed sources of a join, by the alias they are read under: ksqlDB's
+ * `*` over a join gives each windowed source's window bounds after its key
+ * columns (`S1_WINDOWSTART`, `S1_WINDOWEND`), in transient queries as in
+ * persistent ones (analyzer/select-items.ts).
+ */
+export function windowedJoinAliases(from: Relation, source: (name: string) => DataSource | undefined): ReadonlySet<string> {
+  const out = new Set<string>();
+  const visit = (r: Relation): void => {
+    if (r.kind === 'Join') {
+      visit(r.left);
+      visit(r.right);
+      return;
+    }
+    if (source(r.name)?.window) out.add(r.alias ?? r.name);
+  };
+  if (from.kind === 'Join') visit(from);
+  return out;
 }

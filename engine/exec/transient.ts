@@ -7,7 +7,7 @@ import { KsqlError } from '../errors.js';
 import { typeExpression } from '../expr/typer.js';
 import type { FunctionRegistry } from '../functions/types.js';
 import { qualifyRefs } from '../analyzer/qualify.js';
-import { checkPullBetween, checkPullQueriesEnabled, checkPushWhere } from '../analyzer/pull-rules.js';
+import { checkPullBetween, checkPullQueriesEnabled, checkPushWhere, windowedJoinAliases } from '../analyzer/pull-rules.js';
 import { planQuery } from '../plan/plan-query.js';
 import { buildTopology } from '../runtime/build.js';
 import { pseudoQualifierOf } from '../runtime/compile-step-expr.js';
@@ -196,10 +196,16 @@ export function planTransient(query: Query, deps: TransientDeps, mode: 'pull' | 
       throw new KsqlError(`'${item.source}' is not a valid stream/table name or alias.`, item.loc);
     }
     let keysDone = false;
+    const joinBounds = new Set(windowedJoinAliases(query.from, deps.source));
     for (const c of fromScope.columns) {
       if (c.qualifier === null || isPseudo(c.name)) continue;
       if (item.source && c.qualifier !== item.source) continue;
       const isKeyCol = !isJoin && keyNames.has(c.name) && primary.columns.some((k) => k.name === c.name && k.namespace === 'KEY');
+      if (isJoin && joinBounds.has(c.qualifier) && !deps.source(sourceNameOf(query.from, c.qualifier) ?? '')?.columns.some((k) => k.namespace === 'KEY' && k.name === c.name)) {
+        // a windowed join source's bounds come after its key columns
+        joinBounds.delete(c.qualifier);
+        for (const w of ['WINDOWSTART', 'WINDOWEND']) items.push({ expr: col(c.qualifier, w), name: `${c.qualifier}_${w}`, isKey: false, keyIndex: null });
+      }
       if (!isKeyCol && !keysDone && windowed && !isJoin) {
         keysDone = true;
         for (const w of ['WINDOWSTART', 'WINDOWEND']) items.push({ expr: col(c.qualifier, w), name: w, isKey: primary.sourceType === 'TABLE', keyIndex: null });
@@ -682,6 +688,11 @@ function transientContext(deps: TransientDeps, queryId: string, props: Readonly<
 }
 
 // --------------------------------------------------------------------------------------- helpers
+
+function sourceNameOf(rel: Query['from'], alias: string): string | null {
+  if (rel.kind === 'Join') return sourceNameOf(rel.left, alias) ?? sourceNameOf(rel.right, alias);
+  return (rel.alias ?? rel.name) === alias ? rel.name : null;
+}
 
 function firstSourceName(rel: Query['from']): string {
   return rel.kind === 'Source' ? rel.name : firstSourceName(rel.left);
