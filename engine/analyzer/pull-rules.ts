@@ -112,3 +112,17 @@ export function windowedJoinAliases(from: Relation, source: (name: string) => Da
   if (from.kind === 'Join') visit(from);
   return out;
 }
+
+/**
+ * ksqlDB resolves a statement's sources while it builds the statement,
+ * before any rule on its clauses: a pull query over a source that does not
+ * exist is reported so, whatever else it holds.
+ */
+export function checkSourcesExist(from: Relation, source: (name: string) => DataSource | undefined): void {
+  if (from.kind === 'Join') {
+    checkSourcesExist(from.left, source);
+    checkSourcesExist(from.right, source);
+    return;
+  }
+  if (source(from.name) === undefined) throw new KsqlError(`${from.name} does not exist.`, from.loc, 'NotFound');
+}

@@ -2,12 +2,13 @@ import { columnRefs, exprEquals, formatExpr, rewrite, walk } from '../analyzer/e
 import { rowScope } from '../analyzer/scope.js';
 import type { DataSource } from '../catalog/data-source.js';
 import type { BrokerRecord, ProduceRecord } from '../driver/broker.js';
+import { inClause } from '../analyzer/clause.js';
 import { ClauseError } from '../analyzer/errors.js';
 import { KsqlError } from '../errors.js';
 import { typeExpression } from '../expr/typer.js';
 import type { FunctionRegistry } from '../functions/types.js';
 import { qualifyRefs } from '../analyzer/qualify.js';
-import { checkPullBetween, checkPullQueriesEnabled, checkPushWhere, windowedJoinAliases } from '../analyzer/pull-rules.js';
+import { checkPullBetween, checkPullQueriesEnabled, checkPushWhere, checkSourcesExist, windowedJoinAliases } from '../analyzer/pull-rules.js';
 import { planQuery } from '../plan/plan-query.js';
 import { buildTopology } from '../runtime/build.js';
 import { pseudoQualifierOf } from '../runtime/compile-step-expr.js';
@@ -252,7 +253,8 @@ export function planTransient(query: Query, deps: TransientDeps, mode: 'pull' | 
     const name = item.name ?? `KSQL_COL_${generated++}`;
     if (seen.has(name)) throw new KsqlError(`Duplicate column names: ${name}`, loc);
     seen.add(name);
-    const typed = typeExpression(e, inScope, deps.functions);
+    // an unknown column is reported as ksqlDB's analyzer does: the clause and the reference's position
+    const typed = inClause('SELECT', () => typeExpression(e, inScope, deps.functions));
     columns.push({ name, type: typed.type, key: item.isKey });
     const ki = e.kind === 'ColumnRef' ? input.schema.key.findIndex((k) => k.name === (e as ColumnRef).name && (k.qualifier === (e as ColumnRef).source || (e as ColumnRef).source === null)) : -1;
     const bound = e.kind === 'ColumnRef' && (e.name === 'WINDOWSTART' || e.name === 'WINDOWEND') ? e.name : null;
@@ -273,6 +275,7 @@ export function planTransient(query: Query, deps: TransientDeps, mode: 'pull' | 
 /** Checks a pull query against what ksqlDB allows, with its messages. */
 export function validatePull(query: Query, deps: TransientDeps, props: Readonly<Record<string, string>>): DataSource {
   checkPullQueriesEnabled(props, query);
+  checkSourcesExist(query.from, deps.source);
   if (query.from.kind === 'Join') throw new KsqlError(`Pull queries don't support JOIN clauses. ${PUSH_HINT}`, query.from.loc);
   if (query.window) throw new KsqlError(`Pull queries don't support WINDOW clauses. ${PUSH_HINT}`, query.window.loc);
   if (query.groupBy) throw new KsqlError(`Pull queries don't support GROUP BY clauses. ${PUSH_HINT}`, query.loc);
