@@ -126,3 +126,19 @@ export function checkSourcesExist(from: Relation, source: (name: string) => Data
   }
   if (source(from.name) === undefined) throw new KsqlError(`${from.name} does not exist.`, from.loc, 'NotFound');
 }
+
+/** The sources of a FROM clause with the aliases they are read under. */
+export function relationSources(from: Relation, source: (name: string) => DataSource | undefined): { readonly sources: readonly { readonly alias: string; readonly source: DataSource }[] } {
+  const sources: { alias: string; source: DataSource }[] = [];
+  const visit = (r: Relation): void => {
+    if (r.kind === 'Join') {
+      visit(r.left);
+      visit(r.right);
+      return;
+    }
+    const s = source(r.name);
+    if (s !== undefined) sources.push({ alias: r.alias ?? r.name, source: s });
+  };
+  visit(from);
+  return { sources };
+}

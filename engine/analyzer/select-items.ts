@@ -79,7 +79,7 @@ export function expandSelect(items: readonly SelectItem[], from: SelectSources, 
       out.push({ expr: ref, alias: null, original: ref });
     }
     const bounded = new Set<string>();
-    for (const c of scope.columns) {
+    for (const c of headersLast(scope.columns, from)) {
       if (c.qualifier === null || isPseudo(c.name)) continue;
       if (wanted && c.qualifier !== wanted) continue;
       if (from.isJoin && !bounded.has(c.qualifier) && !isKeyOf(from, c.qualifier, c.name)) {
@@ -91,6 +91,26 @@ export function expandSelect(items: readonly SelectItem[], from: SelectSources, 
       out.push({ expr: ref, alias: from.isJoin ? `${c.qualifier}_${c.name}` : null, original: ref });
     }
   }
+  return out;
+}
+
+/**
+ * A source's columns as ksqlDB's `*` lists them: its header columns
+ * (HEADERS, HEADER('k')) after its value columns, whatever the order they
+ * were declared in (ksqlDB's schema groups columns by namespace).
+ */
+export function headersLast<C extends { readonly qualifier: string | null; readonly name: string }>(columns: readonly C[], from: Pick<SelectSources, 'sources'>): C[] {
+  const isHeader = (c: C): boolean =>
+    c.qualifier !== null && (from.sources.find((s) => s.alias === c.qualifier)?.source.columns.some((x) => x.name === c.name && x.namespace === 'HEADERS') ?? false);
+  const out: C[] = [];
+  const held: C[] = [];
+  columns.forEach((c, i) => {
+    if (isHeader(c)) held.push(c);
+    else out.push(c);
+    // a source's headers go right after its last column
+    const next = columns[i + 1];
+    if (held.length > 0 && (next === undefined || next.qualifier !== c.qualifier)) out.push(...held.splice(0));
+  });
   return out;
 }
 

@@ -8,7 +8,8 @@ import { KsqlError } from '../errors.js';
 import { typeExpression } from '../expr/typer.js';
 import type { FunctionRegistry } from '../functions/types.js';
 import { qualifyRefs } from '../analyzer/qualify.js';
-import { checkPullBetween, checkPullQueriesEnabled, checkPushWhere, checkSourcesExist, windowedJoinAliases } from '../analyzer/pull-rules.js';
+import { checkPullBetween, checkPullQueriesEnabled, checkPushWhere, checkSourcesExist, relationSources, windowedJoinAliases } from '../analyzer/pull-rules.js';
+import { headersLast } from '../analyzer/select-items.js';
 import { planQuery } from '../plan/plan-query.js';
 import { buildTopology } from '../runtime/build.js';
 import { pseudoQualifierOf } from '../runtime/compile-step-expr.js';
@@ -198,7 +199,7 @@ export function planTransient(query: Query, deps: TransientDeps, mode: 'pull' | 
     }
     let keysDone = false;
     const joinBounds = new Set(windowedJoinAliases(query.from, deps.source));
-    for (const c of fromScope.columns) {
+    for (const c of headersLast(fromScope.columns, relationSources(query.from, deps.source))) {
       if (c.qualifier === null || isPseudo(c.name)) continue;
       if (item.source && c.qualifier !== item.source) continue;
       const isKeyCol = !isJoin && keyNames.has(c.name) && primary.columns.some((k) => k.name === c.name && k.namespace === 'KEY');
