@@ -4,7 +4,7 @@ import { builtinRegistry } from '../functions/builtins.js';
 import { InMemorySchemaRegistry } from '../serde/index.js';
 import { parseScript } from '../sql/index.js';
 import type { Query } from '../sql/ast/query.js';
-import { checkPullBetween, checkPullQueriesEnabled, checkPushWhere, checkSourcesExist, windowedJoinAliases } from './pull-rules.js';
+import { checkPullBetween, checkPullLimitEnabled, checkPullQueriesEnabled, checkPushWhere, checkSourcesExist, windowedJoinAliases } from './pull-rules.js';
 
 const functions = builtinRegistry();
 const port: RuntimePort = { topicPartitions: () => 1, createTopic: () => {}, deleteTopic: () => {}, startQuery: () => {}, stopQuery: () => {}, produce: () => {} };
@@ -28,6 +28,13 @@ describe('pull-query rules', () => {
     expect(() => checkPullQueriesEnabled({ 'ksql.pull.queries.enable': 'false' }, q)).toThrow(
       'Pull queries are disabled. See https://cnfl.io/queries for more info.\nAdd EMIT CHANGES if you intended to issue a push query.\nPlease set ksql.pull.queries.enable=true to enable this feature.',
     );
+  });
+
+  it('ksql.query.pull.limit.clause.enabled=false refuses a pull query with LIMIT only', () => {
+    const off = { 'ksql.query.pull.limit.clause.enabled': 'false' };
+    expect(() => checkPullLimitEnabled(off, query('SELECT * FROM T;'))).not.toThrow();
+    expect(() => checkPullLimitEnabled({}, query('SELECT * FROM T LIMIT 2;'))).not.toThrow();
+    expect(() => checkPullLimitEnabled(off, query('SELECT * FROM T LIMIT 2;'))).toThrow('set ksql.query.pull.limit.clause.enabled=true');
   });
 
   it('reads BETWEEN as >= and <= and names the comparison that does not type', () => {

@@ -39,6 +39,16 @@ export function checkPullQueriesEnabled(props: Readonly<Record<string, string>>,
 }
 
 /**
+ * `ksql.query.pull.limit.clause.enabled` (default true): with it false, a
+ * pull query with a LIMIT clause is refused. (The text is ksetl's: the
+ * documentation names the setting, not its error.)
+ */
+export function checkPullLimitEnabled(props: Readonly<Record<string, string>>, query: Query): void {
+  if (query.limit === null || propTrue(props, 'ksql.query.pull.limit.clause.enabled', true)) return;
+  throw new KsqlError(`LIMIT clause in pull queries is disabled. To enable it, set ksql.query.pull.limit.clause.enabled=true. ${PULL_SYNTAX_HELP}`, query.loc);
+}
+
+/**
  * A pull query over a table reads `x BETWEEN a AND b` as `x >= a AND x <=
  * b`; a bound of a type `x` does not compare with is reported as that
  * comparison, as ksqlDB does ("Invalid expression: Cannot compare V0

@@ -8,7 +8,7 @@ import { KsqlError } from '../errors.js';
 import { typeExpression } from '../expr/typer.js';
 import type { FunctionRegistry } from '../functions/types.js';
 import { qualifyRefs } from '../analyzer/qualify.js';
-import { checkPullBetween, checkPullQueriesEnabled, checkPushWhere, checkSourcesExist, relationSources, windowedJoinAliases } from '../analyzer/pull-rules.js';
+import { checkPullBetween, checkPullLimitEnabled, checkPullQueriesEnabled, checkPushWhere, checkSourcesExist, relationSources, windowedJoinAliases } from '../analyzer/pull-rules.js';
 import { headersLast } from '../analyzer/select-items.js';
 import { planQuery } from '../plan/plan-query.js';
 import { buildTopology } from '../runtime/build.js';
@@ -283,6 +283,7 @@ export function validatePull(query: Query, deps: TransientDeps, props: Readonly<
   if (query.partitionBy) throw new KsqlError(`Pull queries don't support PARTITION BY clauses. ${PUSH_HINT}`, query.loc);
   if (query.having) throw new KsqlError(`Pull queries don't support HAVING clauses. ${PUSH_HINT}`, query.loc);
   if (query.limit !== null && query.limit < 0) throw new KsqlError(`Pull queries don't support negative integers in the LIMIT clause. ${MORE_INFO}`, query.loc);
+  checkPullLimitEnabled(props, query);
   const source = deps.source(query.from.name);
   if (!source) throw new KsqlError(`${query.from.name} does not exist.`, query.from.loc, 'NotFound');
   checkPullColumns(query.select.flatMap((i) => (i.kind === 'SingleColumn' || i.kind === 'AllFields' ? [i.expr] : [])), 'SELECT');
