@@ -199,11 +199,12 @@ export function planTransient(query: Query, deps: TransientDeps, mode: 'pull' | 
     }
     let keysDone = false;
     const joinBounds = new Set(windowedJoinAliases(query.from, deps.source));
-    for (const c of headersLast(fromScope.columns, relationSources(query.from, deps.source))) {
+    const relation = relationSources(query.from, deps.source);
+    for (const c of headersLast(fromScope.columns, relation)) {
       if (c.qualifier === null || isPseudo(c.name)) continue;
       if (item.source && c.qualifier !== item.source) continue;
       const isKeyCol = !isJoin && keyNames.has(c.name) && primary.columns.some((k) => k.name === c.name && k.namespace === 'KEY');
-      if (isJoin && joinBounds.has(c.qualifier) && !deps.source(sourceNameOf(query.from, c.qualifier) ?? '')?.columns.some((k) => k.namespace === 'KEY' && k.name === c.name)) {
+      if (isJoin && joinBounds.has(c.qualifier) && !relation.sources.find((s) => s.alias === c.qualifier)?.source.columns.some((k) => k.namespace === 'KEY' && k.name === c.name)) {
         // a windowed join source's bounds come after its key columns
         joinBounds.delete(c.qualifier);
         for (const w of ['WINDOWSTART', 'WINDOWEND']) items.push({ expr: col(c.qualifier, w), name: `${c.qualifier}_${w}`, isKey: false, keyIndex: null });
@@ -693,11 +694,6 @@ function transientContext(deps: TransientDeps, queryId: string, props: Readonly<
 }
 
 // --------------------------------------------------------------------------------------- helpers
-
-function sourceNameOf(rel: Query['from'], alias: string): string | null {
-  if (rel.kind === 'Join') return sourceNameOf(rel.left, alias) ?? sourceNameOf(rel.right, alias);
-  return (rel.alias ?? rel.name) === alias ? rel.name : null;
-}
 
 function firstSourceName(rel: Query['from']): string {
   return rel.kind === 'Source' ? rel.name : firstSourceName(rel.left);
