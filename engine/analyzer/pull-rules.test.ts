@@ -56,10 +56,18 @@ describe('pull-query rules', () => {
 
 describe('push-query rules', () => {
   it('window bounds in the WHERE of an unwindowed source are unknown columns', () => {
-    expect(() => checkPushWhere(query('SELECT K, COUNT(1) FROM S WINDOW TUMBLING (SIZE 1 SECOND) WHERE WINDOWEND > 0 GROUP BY K EMIT CHANGES;'), source)).toThrow(
+    expect(() => checkPushWhere(query('SELECT K, COUNT(1) FROM S WINDOW TUMBLING (SIZE 1 SECOND) WHERE WINDOWEND > 0 GROUP BY K EMIT CHANGES;'), source, functions)).toThrow(
       'Error in WHERE expression: Unknown column WINDOWEND.',
     );
-    expect(() => checkPushWhere(query('SELECT * FROM W WHERE WINDOWSTART > 0 EMIT CHANGES;'), source)).not.toThrow();
+    expect(() => checkPushWhere(query('SELECT * FROM W WHERE WINDOWSTART > 0 EMIT CHANGES;'), source, functions)).not.toThrow();
+  });
+
+  it('a comparison with an untyped NULL is refused, naming both sides', () => {
+    expect(() => checkPushWhere(query('SELECT * FROM S WHERE V = NULL EMIT CHANGES;'), source, functions)).toThrow(
+      "Error in WHERE expression: Comparison with NULL not supported: INTEGER = NULL\nUse 'IS NULL' or 'IS NOT NULL' instead.",
+    );
+    expect(() => checkPushWhere(query('SELECT * FROM S WHERE NULL <> K + 1 EMIT CHANGES;'), source, functions)).toThrow('Comparison with NULL not supported: NULL <> INTEGER');
+    expect(() => checkPushWhere(query('SELECT * FROM S WHERE V IS NULL OR V IS DISTINCT FROM NULL EMIT CHANGES;'), source, functions)).not.toThrow();
   });
 
   it('knows the windowed sources of a join by alias', () => {

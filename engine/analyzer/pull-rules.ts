@@ -6,7 +6,7 @@ import type { Expr } from '../sql/ast/expression.js';
 import type { Query, Relation } from '../sql/ast/query.js';
 import { formatTypeForMessage } from '../types/cast.js';
 import { comparisonType } from '../types/coercion.js';
-import { walk } from './expr-utils.js';
+import { formatExpr, walk } from './expr-utils.js';
 import { qualifyRefs } from './qualify.js';
 import { rowScope, sourceSchema } from './scope.js';
 
@@ -92,15 +92,48 @@ export function checkPullBetween(query: Query, source: DataSource, functions: Fu
  * exist there, and ksqlDB reports the column as unknown in the WHERE
  * expression (a windowed aggregation's bounds exist only after it).
  */
-export function checkPushWhere(query: Query, source: (name: string) => DataSource | undefined): void {
+export function checkPushWhere(query: Query, source: (name: string) => DataSource | undefined, functions: FunctionRegistry): void {
   if (query.where === null || query.from.kind !== 'Source') return;
   const src = source(query.from.name);
-  if (src === undefined || src.window !== null) return;
+  if (src === undefined) return;
+  checkNullComparisons(query.where, src, query.from.alias ?? query.from.name, functions);
+  if (src.window !== null) return;
   let bound: string | null = null;
   walk(query.where, (x) => {
     if (bound === null && x.kind === 'ColumnRef' && (x.name === 'WINDOWSTART' || x.name === 'WINDOWEND')) bound = x.name;
   });
   if (bound !== null) throw new KsqlError(`Error in WHERE expression: Unknown column ${bound as string}.`, query.where.loc);
+}
+
+/**
+ * A comparison with an untyped NULL (`K = NULL`) in a push query's WHERE
+ * clause is refused, as in a pull query: ksqlDB's filter validation types
+ * the clause and cannot compare with a value of no type ("Comparison with
+ * NULL not supported: INTEGER = NULL / Use 'IS NULL' or 'IS NOT NULL'
+ * instead."). IS [NOT] DISTINCT FROM NULL is left to the typer.
+ */
+function checkNullComparisons(where: Expr, src: DataSource, alias: string, functions: FunctionRegistry): void {
+  const scope = rowScope(sourceSchema(src, alias), alias);
+  const typeName = (e: Expr): string | null => {
+    if (e.kind === 'NullLiteral') return 'NULL';
+    try {
+      return typeExpression(qualifyRefs(e, scope), scope, functions).type.kind;
+    } catch {
+      return null; // the query's own typing reports it
+    }
+  };
+  let found: KsqlError | null = null;
+  walk(where, (x) => {
+    if (found !== null || x.kind !== 'Comparison' || x.op === 'IS DISTINCT FROM' || x.op === 'IS NOT DISTINCT FROM') return;
+    if (x.left.kind !== 'NullLiteral' && x.right.kind !== 'NullLiteral') return;
+    const [l, r] = [typeName(x.left), typeName(x.right)];
+    if (l === null || r === null) return;
+    found = new KsqlError(
+      `Error in WHERE expression: Comparison with NULL not supported: ${l} ${x.op} ${r}\nUse 'IS NULL' or 'IS NOT NULL' instead.\nStatement: ${formatExpr(where)}`,
+      x.loc,
+    );
+  });
+  if (found !== null) throw found;
 }
 
 /**

@@ -606,7 +606,7 @@ function wrapWhereError(e: unknown, query: Query): unknown {
 export function startPushQuery(deps: TransientDeps, st: QueryStatement | Query, onRow: (row: PushRow) => void, opts: PushQueryOptions, overrides: Readonly<Record<string, string>> = {}): PushQueryHandle {
   const query = 'kind' in st ? st.query : st;
   const props = propsOf(deps, overrides);
-  checkPushWhere(query, deps.source);
+  checkPushWhere(query, deps.source, deps.functions);
   const plan = planTransient(query, deps, 'push');
   const queryId = opts.queryId ?? `transient_${plan.source.name}_${Date.now()}${transientCounter++}`;
   const unsubscribe: (() => void)[] = [];
