@@ -2,7 +2,9 @@ import type { DataSource } from '../catalog/data-source.js';
 import { KsqlError } from '../errors.js';
 import type { ColumnRef, Expr } from '../sql/ast/expression.js';
 import type { Query } from '../sql/ast/query.js';
+import type { FunctionRegistry } from '../functions/types.js';
 import { ClauseError } from './errors.js';
+import { checkPullBetween, checkPullLimitEnabled, checkPullQueriesEnabled, checkSourcesExist } from './pull-rules.js';
 import { columnRefs, formatExpr, rewrite, walk } from './expr-utils.js';
 
 /**
@@ -23,14 +25,17 @@ function propTrue(props: Readonly<Record<string, string>>, name: string, dflt: b
 }
 
 /** Checks a pull query against what ksqlDB allows, with its messages. */
-export function validatePull(query: Query, ctx: { readonly source: (name: string) => DataSource | undefined }, props: Readonly<Record<string, string>>): DataSource {
+export function validatePull(query: Query, ctx: { readonly source: (name: string) => DataSource | undefined; readonly functions: FunctionRegistry }, props: Readonly<Record<string, string>>): DataSource {
   if (query.emit !== null) throw new KsqlError('Not a pull query: add no EMIT clause.', query.loc);
+  checkPullQueriesEnabled(props, query);
+  checkSourcesExist(query.from, ctx.source);
   if (query.from.kind === 'Join') throw new KsqlError(`Pull queries don't support JOIN clauses. ${PUSH_HINT}`, query.from.loc);
   if (query.window) throw new KsqlError(`Pull queries don't support WINDOW clauses. ${PUSH_HINT}`, query.window.loc);
   if (query.groupBy) throw new KsqlError(`Pull queries don't support GROUP BY clauses. ${PUSH_HINT}`, query.loc);
   if (query.partitionBy) throw new KsqlError(`Pull queries don't support PARTITION BY clauses. ${PUSH_HINT}`, query.loc);
   if (query.having) throw new KsqlError(`Pull queries don't support HAVING clauses. ${PUSH_HINT}`, query.loc);
   if (query.limit !== null && query.limit < 0) throw new KsqlError(`Pull queries don't support negative integers in the LIMIT clause. ${MORE_INFO}`, query.loc);
+  checkPullLimitEnabled(props, query);
   const source = ctx.source(query.from.name);
   if (!source) throw new KsqlError(`${query.from.name} does not exist.`, query.from.loc, 'NotFound');
   checkPullColumns(query.select.flatMap((i) => (i.kind === 'SingleColumn' || i.kind === 'AllFields' ? [i.expr] : [])), 'SELECT');
@@ -52,6 +57,7 @@ export function validatePull(query: Query, ctx: { readonly source: (name: string
       if (x.kind === 'ColumnRef' && (x.name === 'WINDOWSTART' || x.name === 'WINDOWEND')) throw new KsqlError(`WHERE column '${x.name}' cannot be resolved`, x.loc);
     });
   }
+  checkPullBetween(query, source, ctx.functions);
   checkKeyLiterals(query, source);
   checkLike(query, source);
   checkKeyAccess(query, source, props);

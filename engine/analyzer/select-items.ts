@@ -79,14 +79,56 @@ export function expandSelect(items: readonly SelectItem[], from: SelectSources, 
       const ref: ColumnRef = { kind: 'ColumnRef', source: null, name: from.syntheticKey, loc: item.loc };
       out.push({ expr: ref, alias: null, original: ref });
     }
-    for (const c of scope.columns) {
+    const bounded = new Set<string>();
+    for (const c of headersLast(scope.columns, from)) {
       if (c.qualifier === null || isPseudo(c.name)) continue;
       if (wanted && c.qualifier !== wanted) continue;
+      if (from.isJoin && !bounded.has(c.qualifier) && !isKeyOf(from, c.qualifier, c.name)) {
+        // a windowed source of a join brings its window bounds, after its key columns
+        bounded.add(c.qualifier);
+        out.push(...windowBounds(from, c.qualifier, item.loc));
+      }
       const ref: ColumnRef = { kind: 'ColumnRef', source: c.qualifier, name: c.name, loc: item.loc };
       out.push({ expr: ref, alias: from.isJoin ? `${c.qualifier}_${c.name}` : null, original: ref });
     }
   }
   return out;
+}
+
+/**
+ * A source's columns as ksqlDB's `*` lists them: its header columns
+ * (HEADERS, HEADER('k')) after its value columns, whatever the order they
+ * were declared in (ksqlDB's schema groups columns by namespace).
+ */
+export function headersLast<C extends { readonly qualifier: string | null; readonly name: string }>(columns: readonly C[], from: Pick<SelectSources, 'sources'>): C[] {
+  const isHeader = (c: C): boolean =>
+    c.qualifier !== null && (from.sources.find((s) => s.alias === c.qualifier)?.source.columns.some((x) => x.name === c.name && x.namespace === 'HEADERS') ?? false);
+  const out: C[] = [];
+  const held: C[] = [];
+  columns.forEach((c, i) => {
+    if (isHeader(c)) held.push(c);
+    else out.push(c);
+    // a source's headers go right after its last column
+    const next = columns[i + 1];
+    if (held.length > 0 && (next === undefined || next.qualifier !== c.qualifier)) out.push(...held.splice(0));
+  });
+  return out;
+}
+
+/** Whether `name` is a key column of the join source read as `alias`. */
+function isKeyOf(from: SelectSources, alias: string, name: string): boolean {
+  const src = from.sources.find((s) => s.alias === alias)?.source;
+  return src !== undefined && src.columns.some((c) => c.namespace === 'KEY' && c.name === name);
+}
+
+/** `ALIAS.WINDOWSTART AS ALIAS_WINDOWSTART, ALIAS.WINDOWEND AS ...` for a windowed join source read as `alias`, as ksqlDB's `*` gives them. */
+function windowBounds(from: SelectSources, alias: string, loc: SelectItem['loc']): ExpandedItem[] {
+  const src = from.sources.find((s) => s.alias === alias)?.source;
+  if (src === undefined || src.window === null) return [];
+  return (['WINDOWSTART', 'WINDOWEND'] as const).map((name) => {
+    const ref: ColumnRef = { kind: 'ColumnRef', source: alias, name, loc };
+    return { expr: ref, alias: `${alias}_${name}`, original: ref };
+  });
 }
 
 function isPseudo(name: string): boolean {

@@ -7,6 +7,9 @@ import { aggregateCallTest } from './analysis-state.js';
 import { allCalls, columnRefs, containsAgg, exprEquals, formatExpr, rewrite } from './expr-utils.js';
 import { checkJoinKeys } from './from.js';
 import { checkPullColumns } from './pull-query.js';
+import { relationSources, windowedJoinAliases } from './pull-rules.js';
+import { headersLast } from './select-items.js';
+import { inClause } from './clause.js';
 import { qualifyRefs } from './qualify.js';
 import type { AnalysisContext, ResolvedQuery, TransientColumn } from './resolved-query.js';
 import { rowScope } from './scope.js';
@@ -80,10 +83,17 @@ export function analyzeTransientQuery(query: Query, ctx: AnalysisContext, mode: 
       throw new KsqlError(`'${item.source}' is not a valid stream/table name or alias.`, item.loc);
     }
     let keysDone = false;
-    for (const c of fromScope.columns) {
+    const joinBounds = new Set(windowedJoinAliases(query.from, ctx.source));
+    const relation = relationSources(query.from, ctx.source);
+    for (const c of headersLast(fromScope.columns, relation)) {
       if (c.qualifier === null || RESERVED_COLUMNS.includes(c.name)) continue;
       if (item.source && c.qualifier !== item.source) continue;
       const isKeyCol = !isJoin && keyNames.has(c.name) && primary.columns.some((k) => k.name === c.name && k.namespace === 'KEY');
+      if (isJoin && joinBounds.has(c.qualifier) && !relation.sources.find((s) => s.alias === c.qualifier)?.source.columns.some((k) => k.namespace === 'KEY' && k.name === c.name)) {
+        // a windowed join source's bounds come after its key columns
+        joinBounds.delete(c.qualifier);
+        for (const w of ['WINDOWSTART', 'WINDOWEND']) items.push({ expr: col(c.qualifier, w), name: `${c.qualifier}_${w}`, isKey: false });
+      }
       if (!isKeyCol && !keysDone && windowed && !isJoin) {
         keysDone = true;
         for (const w of ['WINDOWSTART', 'WINDOWEND']) items.push({ expr: col(c.qualifier, w), name: w, isKey: primary.sourceType === 'TABLE' });
@@ -129,7 +139,8 @@ export function analyzeTransientQuery(query: Query, ctx: AnalysisContext, mode: 
     const name = item.name ?? `KSQL_COL_${generated++}`;
     if (seen.has(name)) throw new KsqlError(`Duplicate column names: ${name}`, loc);
     seen.add(name);
-    const typed = typeExpression(e, inScope, ctx.functions);
+    // an unknown column is reported as ksqlDB's analyzer does: the clause and the reference's position
+    const typed = inClause('SELECT', () => typeExpression(e, inScope, ctx.functions));
     columns.push({ name, type: typed.type, key: item.isKey });
     const ki = e.kind === 'ColumnRef' ? input.key.findIndex((k) => k.name === e.name && (k.qualifier === e.source || e.source === null)) : -1;
     const bound = e.kind === 'ColumnRef' && (e.name === 'WINDOWSTART' || e.name === 'WINDOWEND') ? e.name : null;

@@ -1,4 +1,5 @@
 import { pullWhere, validatePull, wrapWhereError } from '../analyzer/pull-query.js';
+import { checkPushWhere } from '../analyzer/pull-rules.js';
 import type { TransientColumn } from '../analyzer/resolved-query.js';
 import { analyzeTransientQuery } from '../analyzer/transient-query.js';
 import type { DataSource } from '../catalog/data-source.js';
@@ -245,6 +246,7 @@ function scanOrder(ctx: RuntimeContext, source: DataSource): (entries: { row: un
 export function startPushQuery(deps: TransientDeps, st: QueryStatement | Query, onRow: (row: PushRow) => void, opts: PushQueryOptions, overrides: Readonly<Record<string, string>> = {}): PushQueryHandle {
   const query = 'kind' in st ? st.query : st;
   const props = propsOf(deps, overrides);
+  checkPushWhere(query, deps.source, deps.functions);
   const plan = planTransient(query, deps, 'push');
   const queryId = opts.queryId ?? `transient_${plan.source.name}_${Date.now()}${transientCounter++}`;
   const unsubscribe: (() => void)[] = [];

@@ -42,7 +42,8 @@ export function parseQuery(c: TokenCursor): Query {
     else throw c.mismatch(["'CHANGES'", "'FINAL'"]);
   }
   let limit: number | null = null;
-  if (c.acceptWord('LIMIT')) limit = c.integer();
+  // ksqlDB's grammar takes a signed number: a negative LIMIT is refused later, with its own message
+  if (c.acceptWord('LIMIT')) limit = c.acceptSym('-') ? -c.integer() : c.integer();
   return { select, from, window, where, groupBy, partitionBy, having, emit, limit, loc: tokenLoc(start) };
 }
 

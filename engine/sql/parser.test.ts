@@ -213,6 +213,8 @@ describe('statements', () => {
     expect(q.partitionBy?.map(show)).toEqual(['A', 'B']);
     expect(q).toMatchObject({ emit: 'FINAL', limit: 10, window: null, groupBy: null });
     expect(queryOf('SELECT * FROM s;').emit).toBeNull();
+    // a signed LIMIT parses (a pull query refuses a negative one with its own message)
+    expect(queryOf('SELECT * FROM s LIMIT -1;').limit).toBe(-1);
   });
 
   it('GROUP BY with a parenthesised list', () => {

@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadQttFile } from '../../engine/testing/qtt/load.js';
 import { perFile, runSuite } from '../../engine/testing/qtt/run-suite.js';
@@ -43,7 +43,7 @@ export interface RuleFamily {
   readonly file: string;
   /** the file's `comments`: the documentation it follows */
   readonly comments: readonly string[];
-  readonly results: readonly CaseResult[];
+  readonly results: readonly Pick<CaseResult, 'name' | 'status' | 'expectsException'>[];
 }
 
 /** A table per family of test/system/rules: the documented behaviours (as the file cites them) and each case's result. */
@@ -51,8 +51,9 @@ export function renderRuleFamilies(families: readonly RuleFamily[]): string {
   const lines = [
     '## ksqlDB\'s dialect, family by family',
     '',
-    'ksetl\'s own cases (`test/system/rules/*.json`, in QTT shape, run by `test/system/rules.test.ts`), written',
-    'from ksqlDB\'s documentation rather than from its test suite. Each family lists the documentation it follows.',
+    'ksetl\'s own cases (`test/system/rules/*.json`, in QTT shape, run by `test/system/rules.test.ts`; pull and push',
+    'queries in `test/system/rest-rules/*.json`, in RQTT shape, run through the REST API by `test/system/rest-rules.test.ts`),',
+    'written from ksqlDB\'s documentation rather than from its test suite. Each family lists the documentation it follows.',
     '',
   ];
   for (const f of families) {
@@ -76,6 +77,18 @@ export const conformanceGenerator: Generator = {
     for (const file of readdirSync(rulesDir).filter((f) => f.endsWith('.json')).sort()) {
       const path = join(rulesDir, file);
       families.push({ file, comments: loadQttFile(path).comments ?? [], results: await runSuite([path], engineDeps()) });
+    }
+    // pull and push queries: RQTT-shaped cases through the REST API
+    const restDir = join(root, 'test', 'system', 'rest-rules');
+    if (existsSync(restDir)) {
+      const { runRqtt } = await import('../../engine/testing/rqtt/run-rqtt.js');
+      for (const file of readdirSync(restDir).filter((f) => f.endsWith('.json')).sort()) {
+        const path = join(restDir, file);
+        const loaded = loadQttFile(path);
+        const errors = new Set(loaded.tests.filter((t) => 'expectedError' in t).map((t) => t.name));
+        const report = await runRqtt([path]);
+        families.push({ file: `rest-rules/${file}`, comments: loaded.comments ?? [], results: report.cases.map((c) => ({ name: c.name, status: c.status, expectsException: errors.has(c.name) })) });
+      }
     }
     const content = `${renderConformance(await runSuite([suite], engineDeps()))}\n${renderRuleFamilies(families)}`;
     return [{ path: 'docs/conformance.md', content }];
