@@ -37,7 +37,7 @@ import {
   type PlannedStatement,
   type SqlProblem,
 } from './plan.js';
-import { observedStatus } from './observed.js';
+import { observedStatus, queryFlows } from './observed.js';
 import { nextFigures, DEFAULT_STATS_OPTIONS, type StatsOptions } from './stats.js';
 import { describeViolations, topicViolations } from './topic-access.js';
 import { validationKey, type Validation } from './validate.js';
@@ -278,6 +278,7 @@ export async function reconcileQuery(deps: QueryReconcilerDeps, namespace: strin
     stalledForMs: fig ? fig.stalledForMs : null,
     consumerLag: stats?.consumerLag ?? 0,
     progressDeadlineSeconds: kq.spec.progressDeadlineSeconds,
+    flows: fig?.flows ?? new Map(),
   });
   const sqlValid: ConditionInput =
     validation.kind === 'Unsupported'
@@ -320,7 +321,7 @@ async function figures(engine: EngineClient, deps: QueryReconcilerDeps, key: str
   if (!f.seen) return undefined;
   const next = nextFigures(deps.memory.figures(key), f, written, now.getTime(), { ...DEFAULT_STATS_OPTIONS, ...deps.stats, stallAfterMs });
   deps.memory.rememberFigures(key, next.history);
-  return next;
+  return { ...next, flows: queryFlows(samples, queries.map((q) => q.id)) };
 }
 
 /**
