@@ -32,6 +32,7 @@ import {
   createTopics,
   engineCredentials,
   kafka,
+  ksql,
   listTopics,
   operatorAvailable,
   produce,
@@ -140,23 +141,18 @@ describe.skipIf(!operatorAvailable || !kubeconfig || !bootstrap)('KsqlQuery Recr
   /**
    * Waits for `name` to be Ready on `sql`, checking at every look that it
    * is not Ready before output of the new query is on `sink` (the sink's
-   * high watermarks above `before`). Returns whether a not-Ready status of
-   * the new generation was seen on the way.
+   * high watermarks above `before`).
    */
-  const readyOnlyWithOutput = async (name: string, sql: string, sink: string, before: number): Promise<{ sawNotReady: boolean; obj: Kq }> => {
-    let sawNotReady = false;
+  const readyOnlyWithOutput = async (name: string, sql: string, sink: string, before: number): Promise<{ obj: Kq }> => {
     const obj = await waitFor(`KsqlQuery ${name}: Ready on the new SQL, with output`, async () => {
       const o = await kq(name);
       if (!o || o.status?.observedGeneration !== o.metadata?.generation || o.status?.lastAppliedSql !== sql) return undefined;
-      if (condition(o, 'Ready')?.status !== 'True') {
-        sawNotReady = true;
-        return undefined;
-      }
+      if (condition(o, 'Ready')?.status !== 'True') return undefined;
       // Ready: the new query's output must be on the sink already
       expect(await highWatermarks(bootstrap, sink), `${name} is Ready before any output of its new query reached ${sink}: ${JSON.stringify(o.status)}`).toBeGreaterThan(before);
       return o;
     }, { timeoutMs: 240_000, intervalMs: 200, detail: () => diagnostics(KQ(ns, name)) });
-    return { sawNotReady, obj };
+    return { obj };
   };
 
   beforeAll(async () => {
@@ -193,10 +189,15 @@ describe.skipIf(!operatorAvailable || !kubeconfig || !bootstrap)('KsqlQuery Recr
 
       const before = await highWatermarks(bootstrap, big);
       await api.mergePatch(KQ(ns, 'big'), { spec: { sql: v2 } });
-      const { sawNotReady, obj } = await readyOnlyWithOutput('big', v2, big, before);
-      expect(sawNotReady).toBe(true);
+      const { obj } = await readyOnlyWithOutput('big', v2, big, before);
       const newId = obj.status!.queries![0]!.id;
       expect(newId).not.toBe(oldId);
+      // the status said so on the way: Ready=False (AwaitingOutput) for the new query, an Event of the transition
+      // (the status itself may be Ready again before a poll sees it: the output comes within a second)
+      await waitFor('an AwaitingOutput Event for the new query', async () => {
+        const { items } = await api.get<{ items: { reason?: string; note?: string; regarding?: { kind?: string; name?: string } }[] }>(`/apis/events.k8s.io/v1/namespaces/${ns}/events`);
+        return items.some((e) => e.regarding?.kind === 'KsqlQuery' && e.regarding.name === 'big' && e.reason === 'AwaitingOutput' && e.note?.includes(newId)) ? true : undefined;
+      }, { timeoutMs: 60_000 });
       // every engine runs the new query and not the old one
       for (const e of await engines()) {
         await waitFor(`${e.url} runs ${newId} only`, async () => {
@@ -253,6 +254,9 @@ CREATE TABLE per_customer WITH (KAFKA_TOPIC='${perCustomer}', PARTITIONS=2) AS S
       await waitFor(`${e.url} no longer runs ${firstId}`, async () => (!(await showQueries(e)).some((q) => q.id === firstId) ? true : undefined), { timeoutMs: 60_000 });
     }
 
+    // records arriving while the query is gone are counted by the one created again
+    await send([{ key: 'gap-1', customer: 'c2', amount: 1 }]);
+
     // the same KsqlQuery again: the same stream, table and sink topic names
     await applyAll(api, [spec], ns);
     const again = await readyOnlyWithOutput('agg', sql, perCustomer, 0);
@@ -269,5 +273,54 @@ CREATE TABLE per_customer WITH (KAFKA_TOPIC='${perCustomer}', PARTITIONS=2) AS S
     const done = await kq('agg');
     expect(condition(done, 'Ready')?.status).toBe('True');
     expect(done?.status?.queries?.map((q) => q.state)).toEqual(['Running']);
+  });
+
+  it('one query through all of it: Recreate, then delete and create again under deletionPolicy Delete; records flow on both engines each time', async () => {
+    const sink = `life.large-orders.${seed}`;
+    const src = `CREATE STREAM orders_all (id VARCHAR KEY, customer VARCHAR, amount DOUBLE) WITH (KAFKA_TOPIC='${orders}', VALUE_FORMAT='JSON');`;
+    const v1 = `${src}\nCREATE STREAM large_orders WITH (KAFKA_TOPIC='${sink}') AS SELECT id, customer, amount FROM orders_all WHERE amount > 100 EMIT CHANGES;`;
+    const v2 = `${src}\nCREATE STREAM large_orders WITH (KAFKA_TOPIC='${sink}') AS SELECT id, customer, amount, amount * 2 AS doubled FROM orders_all WHERE amount > 100 EMIT CHANGES;`;
+    const extra = { upgradePolicy: 'Recreate', deletionPolicy: 'Delete' };
+    let n = 0;
+    /** sends a big order and waits for it on the sink, with `doubled` when `v2` */
+    const flows = async (v2: boolean) => {
+      const key = `x${n++}`;
+      await send([{ key, customer: 'c9', amount: 1000 + n }]);
+      const out = await tail(bootstrap, sink);
+      try {
+        await waitFor(`${key} through LARGE_ORDERS${v2 ? ' (v2)' : ''}`, () => (out.seen.some((r) => r.key === key && (!v2 || (r.value as { DOUBLED?: number } | null)?.DOUBLED !== undefined)) ? true : undefined), { timeoutMs: 120_000, detail: () => diagnostics(KQ(ns, 'large-orders')) });
+      } finally {
+        await out.close();
+      }
+    };
+    const runsEverywhere = async (id: string) => {
+      for (const e of await engines()) {
+        await waitFor(`${e.url} runs ${id}`, async () => ((await showQueries(e)).some((q) => q.id === id && q.state === 'RUNNING') ? true : undefined), { timeoutMs: 60_000, detail: () => diagnostics(KQ(ns, 'large-orders')) });
+      }
+    };
+
+    await applyAll(api, [query('large-orders', v1, extra)], ns);
+    const a = await readyOnlyWithOutput('large-orders', v1, sink, 0);
+    await runsEverywhere(a.obj.status!.queries![0]!.id);
+    await flows(false);
+
+    await api.mergePatch(KQ(ns, 'large-orders'), { spec: { sql: v2 } });
+    const b = await readyOnlyWithOutput('large-orders', v2, sink, await highWatermarks(bootstrap, sink));
+    await runsEverywhere(b.obj.status!.queries![0]!.id);
+    await flows(true);
+
+    await api.delete(KQ(ns, 'large-orders'));
+    await waitFor('KsqlQuery large-orders gone', async () => ((await kq('large-orders')) === null ? true : undefined), { timeoutMs: 120_000, detail: () => diagnostics(KQ(ns, 'large-orders')) });
+    await waitFor('its sink topic deleted', async () => (!(await listTopics(bootstrap)).includes(sink) ? true : undefined), { timeoutMs: 60_000 });
+
+    await applyAll(api, [query('large-orders', v2, extra)], ns);
+    const c = await readyOnlyWithOutput('large-orders', v2, sink, 0);
+    await runsEverywhere(c.obj.status!.queries![0]!.id);
+    await flows(true);
+    for (const e of await engines()) {
+      // every engine still applies statements: each lists LARGE_ORDERS
+      const [streams] = (await ksql(e, 'SHOW STREAMS;')) as { streams?: { name: string }[] }[];
+      expect(streams?.streams?.map((x) => x.name)).toContain('LARGE_ORDERS');
+    }
   });
 });
