@@ -4,7 +4,7 @@
  * the engine already runs — which statements to submit. No I/O; the
  * reconciler feeds it the engine's state and carries out the result.
  */
-import { KsqlError, parseScript, type Statement } from '../../../engine/api.js';
+import { KsqlError, parseScript, type Statement } from 'ksetl/engine';
 import type { UpgradePolicy } from '../../api/ksql-query.js';
 
 /** A statement kind a KsqlQuery may hold. */

@@ -42,7 +42,7 @@ import { nextFigures, DEFAULT_STATS_OPTIONS, type StatsOptions } from './stats.j
 import { describeViolations, topicViolations } from './topic-access.js';
 import { validationKey, type Validation } from './validate.js';
 import { TopicAccess } from '../../api/ksql-cluster.js';
-import { processingLogTopic } from '../../../engine/api.js';
+import { processingLogTopic } from 'ksetl/engine';
 
 export interface QueryReconcilerDeps {
   readonly kube: KubePort;
