@@ -18,7 +18,8 @@ export default tseslint.config(
     },
   },
   {
-    // the operator reaches the engine through its public API module only (engine/api.ts)
+    // the operator reaches the engine through its public module only: `ksetl/engine` (package.json
+    // exports → engine/api.ts), never a path into engine/
     files: ['operator/**/*.ts'],
     rules: {
       'no-restricted-imports': [
@@ -26,8 +27,8 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ['**/engine/**', '!**/engine/api.js'],
-              message: 'The operator imports the engine through engine/api.js only (its public API); add what you need there.',
+              group: ['**/engine/**', '**/engine', 'ksetl/*', '!ksetl/engine'],
+              message: "The operator imports the engine as 'ksetl/engine' only (engine/api.ts, the package's exports); add what you need there.",
             },
           ],
         },

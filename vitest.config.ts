@@ -1,6 +1,8 @@
 import { defineConfig } from 'vitest/config';
+import { selfReference } from './test/infra/self-reference.js';
 
 export default defineConfig({
+  resolve: { alias: selfReference },
   test: {
     include: ['**/*.test.ts'],
     exclude: ['**/node_modules/**', '**/dist/**', '**/*.int.test.ts', '**/*.e2e.test.ts'],

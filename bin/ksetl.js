@@ -12,7 +12,9 @@ let entry = join(root, 'dist', 'engine', 'cli', 'main.js');
 if (existsSync(source)) {
   try {
     const { register } = await import('tsx/esm/api');
-    register();
+    // the repository's tsconfig wherever the process was started from: its paths map the package's
+    // own exports (`ksetl/engine`, which the operator imports) to the sources instead of dist/
+    register({ tsconfig: join(root, 'tsconfig.json') });
     entry = source;
   } catch {
     // tsx is a dev dependency: without it, use the build

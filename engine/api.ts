@@ -1,8 +1,14 @@
 /**
  * The engine's public API: what code outside engine/ (the operator, its
  * tests, scripts) may use. Everything else under engine/ is internal and may
- * change without notice; eslint (no-restricted-imports in eslint.config.js)
- * refuses deep imports from operator/ into engine/.
+ * change without notice.
+ *
+ * It is the package's `ksetl/engine` export (package.json `exports`:
+ * ./dist/engine/api.js in the image), and the operator imports it by that
+ * name only; eslint (no-restricted-imports in eslint.config.js) refuses any
+ * path into engine/ from operator/. In a source checkout tsc maps the export
+ * back to this file, tsx finds it through tsconfig.json's `paths` and vitest
+ * through `resolve.alias` (test/infra/self-reference.ts).
  *
  * Kept small on purpose: the operator talks to engines over their REST API
  * (statements, SHOW/EXPLAIN, metrics, the dry run); from the library it

@@ -62,4 +62,35 @@ describe('kafkajs port: what only a real client meets', () => {
       await producer.close();
     }
   });
+
+  it('a consumer closed while it joins its group stays closed (kafkajs restarted it after its disconnect)', async () => {
+    const topic = name('closing');
+    const groupId = name('closing-group');
+    await port.admin.createTopics([{ name: topic, partitions: 1 }]);
+    const admin = new Kafka({ brokers: [brokers], clientId: `port-test-${seed}-groups`, logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    try {
+      const members = async () => (await admin.describeGroups([groupId])).groups[0]?.members.length ?? 0;
+      // a member of the group already (the query on another engine): a new member's JoinGroup waits for the rebalance
+      const stays = await port.consumer({ groupId, topics: [topic], from: 'earliest' });
+      await stays.run(async () => undefined);
+      await waitFor('the first member joined', async () => ((await members()) === 1 ? true : undefined));
+      try {
+        // (a member closed mid-join leaves without a LeaveGroup: the broker drops it after its session timeout)
+        const closing = await port.consumer({ groupId, topics: [topic], from: 'earliest', sessionTimeoutMs: 6_000, heartbeatIntervalMs: 1_000 });
+        const running = closing.run(async () => undefined).catch(() => undefined);
+        // TERMINATE right after CREATE: closed while its JoinGroup waits for the rebalance
+        await new Promise((r) => setTimeout(r, 500));
+        await closing.close();
+        await running;
+        // kafkajs restarts a crashed consumer after 300 ms (retry.initialRetryTime): a restarted one would stay a member
+        await waitFor('the closed member gone from the group', async () => ((await members()) === 1 ? true : undefined), { timeoutMs: 45_000 });
+      } finally {
+        await stays.close();
+      }
+    } finally {
+      await admin.disconnect();
+    }
+  });
 });
+

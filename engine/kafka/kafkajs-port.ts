@@ -124,8 +124,14 @@ export function kafkajsPort(options: KafkajsPortOptions): KafkaPort {
       return track(new KafkajsProducer(producer, transactional));
     },
     async consumer(consumerOptions) {
+      // kafkajs restarts a consumer whose run crashed even when the crash came from disconnect()
+      // itself (a close while the group was being joined): it came back to life after its
+      // close, a member of a terminated query's group retrying metadata of deleted topics
+      // forever. Once closed, it is not restarted.
+      const closing = { closed: false };
       const consumer = kafka.consumer({
         groupId: consumerOptions.groupId,
+        retry: { retries: 5, restartOnFailure: async () => !closing.closed },
         allowAutoTopicCreation: false,
         readUncommitted: consumerOptions.readCommitted === false,
         maxWaitTimeInMs: consumerOptions.maxWaitMs ?? 500,
@@ -151,7 +157,7 @@ export function kafkajsPort(options: KafkajsPortOptions): KafkaPort {
           onProgress({ topic: payload.topic, partition: payload.partition, offset: Number(payload.lastOffset) }),
         );
       }
-      return track(new KafkajsConsumer(consumer, consumerOptions));
+      return track(new KafkajsConsumer(consumer, consumerOptions, closing));
     },
     forgetTopics,
     async close() {
@@ -589,10 +595,12 @@ class KafkajsConsumer implements KafkaConsumer {
   constructor(
     private readonly consumer: Consumer,
     private readonly options: ConsumerOptions,
+    private readonly closing: { closed: boolean } = { closed: false },
   ) {
-    // What kafkajs does not restart from (authorization errors, a broker gone for good) ends the consumer: say so.
+    // What kafkajs does not restart from (authorization errors, a broker gone for good) ends the consumer: say so
+    // (not the crash of a consumer being closed).
     consumer.on(consumer.events.CRASH, ({ payload }) => {
-      if (!payload.restart) this.options.onCrash?.(payload.error);
+      if (!payload.restart && !this.closing.closed) this.options.onCrash?.(payload.error);
     });
     // kafkajs uses the eager protocol: every rebalance revokes the whole
     // assignment. It announces a rebalance (REBALANCING) once the running
@@ -660,6 +668,7 @@ class KafkajsConsumer implements KafkaConsumer {
   }
 
   async close(): Promise<void> {
+    this.closing.closed = true;
     await this.consumer.stop();
     this.#revoke();
     await this.consumer.disconnect();

@@ -526,10 +526,22 @@ export class QueryRunner {
     try {
       this.o.logger.info({ guarantee: this.o.guarantee, topics: this.plan.sourceTopics }, 'query starting');
       await this.#startWithRetries();
+      if (this.#stopping) {
+        // stop() ran during the start (TERMINATE right after CREATE): it may have found no consumer to close
+        const started = this.#consumer as KafkaConsumer | null;
+        this.#consumer = null;
+        await started?.close().catch(() => undefined);
+        return;
+      }
       this.#state = 'RUNNING';
       if (this.#paused) for (const t of this.#consumerTopics()) this.#consumer?.pause(t);
       this.o.logger.info('query running');
     } catch (e) {
+      if (this.#stopping) {
+        // terminated while it started: what failed was the close under it, not the query
+        this.o.logger.info({ err: e }, 'query stopped while it was starting');
+        return;
+      }
       this.#fail((e as Error).message);
       this.o.logger.error({ err: e }, 'query failed to start');
       throw e;
@@ -653,6 +665,7 @@ export class QueryRunner {
         this.o.logger.error({ err: e }, 'query consumer stopped');
       },
     });
+    if (this.#stopping) return; // start() closes it
     await this.#consumer.run((batch) => this.#onBatch(batch));
   }
 

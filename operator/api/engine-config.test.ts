@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { isSensitiveProperty } from '../../engine/api.js';
+import { isSensitiveProperty } from 'ksetl/engine';
 import { ALLOWED_CONFIG_KEYS, ENGINE_CONFIG_RULES } from './engine-config.js';
 import { RESERVED_CONFIG_KEYS } from './ksql-cluster.js';
 

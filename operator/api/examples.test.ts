@@ -8,7 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { MemoryRuntime } from '../../engine/api.js';
+import { MemoryRuntime } from 'ksetl/engine';
 import { formatErrors, parseKsqlCluster, parseKsqlQuery, type KsqlCluster, type KsqlQuery } from './index.js';
 
 const dir = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'manifests', 'examples');

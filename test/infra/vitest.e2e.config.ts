@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { selfReference } from './self-reference.js';
 
 /**
  * End-to-end tests (*.e2e.test.ts) against a real Kafka broker and a real
@@ -11,6 +12,7 @@ import { defineConfig } from 'vitest/config';
  * (test/infra/otelcol/build.sh); later runs find them cached.
  */
 export default defineConfig({
+  resolve: { alias: selfReference },
   test: {
     root: new URL('../..', import.meta.url).pathname,
     include: ['test/e2e/**/*.e2e.test.ts', '**/*.e2e.test.ts'],

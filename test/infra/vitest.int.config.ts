@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { selfReference } from './self-reference.js';
 
 /**
  * Integration tests (*.int.test.ts) against real services started by
@@ -6,6 +7,7 @@ import { defineConfig } from 'vitest/config';
  * The unit run should exclude '**\/*.int.test.ts'.
  */
 export default defineConfig({
+  resolve: { alias: selfReference },
   test: {
     root: new URL('../..', import.meta.url).pathname,
     include: ['**/*.int.test.ts'],

@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { commandTopic, queryApplicationId } from '../../../engine/api.js';
+import { commandTopic, queryApplicationId } from 'ksetl/engine';
 import { parseKsqlCluster, type KsqlCluster, type KsqlClusterInput } from '../../api/index.js';
 import { internalTopicPrefix, serviceId } from '../../names.js';
 import { clusterObjectsInApplyOrder, engineConfig, renderCluster, renderProperties, type RenderOptions } from './desired.js';

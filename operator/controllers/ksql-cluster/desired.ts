@@ -49,7 +49,7 @@ import {
 } from './engine-pod.js';
 import { restrictPodSpec } from './pod-security.js';
 import { desiredMonitoring, type DesiredMonitoring, type MonitoringOptions, type PodTemplateAdditions } from './monitoring.js';
-import { youngGenerationNodeOption } from '../../../engine/api.js';
+import { youngGenerationNodeOption } from 'ksetl/engine';
 
 /** What the render needs beyond the resource: operator-wide settings and what the API server offers. */
 export interface RenderOptions extends MonitoringOptions {

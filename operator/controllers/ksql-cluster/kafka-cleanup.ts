@@ -6,7 +6,7 @@
  * (engine/kafka/service-cleanup.ts). The operator connects to Kafka with the
  * cluster's own connection settings and credentials.
  */
-import type { KafkaConnectionOptions, ServiceCleanup } from '../../../engine/api.js';
+import type { KafkaConnectionOptions, ServiceCleanup } from 'ksetl/engine';
 import type { KsqlCluster } from '../../api/ksql-cluster.js';
 import type { KubeObject, KubePort } from '../../kube/port.js';
 import { RESOURCE } from '../../kube/resources.js';

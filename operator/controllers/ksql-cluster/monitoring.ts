@@ -22,7 +22,7 @@ import type { V1ConfigMap, V1Container, V1EnvVar, V1ObjectMeta, V1Volume, V1Volu
 import { stringify } from 'yaml';
 import { engineAlerts, ruleGroups } from '../../../dashboards/alerts.js';
 import { DASHBOARDS, dashboardJson } from '../../../dashboards/index.js';
-import { assertNever, processingLogTopic } from '../../../engine/api.js';
+import { assertNever, processingLogTopic } from 'ksetl/engine';
 import type { KsqlCluster } from '../../api/ksql-cluster.js';
 import { RESOURCE, type ResourceType } from '../../kube/resources.js';
 import { Logging } from '../../api/logging.js';

@@ -29,7 +29,7 @@ import { ANNOTATION } from '../../names.js';
 import { clusterObjectsInApplyOrder, renderCluster, type RenderOptions } from './desired.js';
 import { KAFKA_CONDITION, engineHealthConditions } from './engine-health.js';
 import { kafkaConnection, type KafkaCleanup } from './kafka-cleanup.js';
-import { deleteServiceFromKafka } from '../../../engine/api.js';
+import { deleteServiceFromKafka } from 'ksetl/engine';
 import { clusterObjectNames } from '../../names.js';
 import { podTemplateViolations } from './pod-security.js';
 import { MONITORING_CONDITION, monitoringCondition, observeMonitoring, provisionMonitoring } from './provision.js';

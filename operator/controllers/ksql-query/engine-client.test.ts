@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KsqlRestServer, MemoryRuntime, kafkaBackend } from '../../../engine/api.js';
+import { KsqlRestServer, MemoryRuntime, kafkaBackend } from 'ksetl/engine';
 import { EngineClient, EngineUnavailableError } from './engine-client.js';
 
 /** The operator's client against a real engine REST server with basic auth, as the operator runs engines. */

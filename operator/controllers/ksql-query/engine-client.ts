@@ -6,7 +6,7 @@
  * not be reached (EngineUnavailableError, retryable).
  */
 import { basicAuthorization, type EngineCredentials } from '../engine-credentials.js';
-import { DRY_RUN_PATH } from '../../../engine/api.js';
+import { DRY_RUN_PATH } from 'ksetl/engine';
 import type { EngineQuery, EngineState } from './sql.js';
 import { problemOfDryRun, type Validation } from './validate.js';
 

@@ -95,10 +95,11 @@ class FakeEngine extends EngineClient {
   override async queryErrors(id: string): Promise<string[]> {
     return this.errors.get(id) ?? [];
   }
-  /** Prometheus text the engine serves */
-  metricsText = '';
+  /** Prometheus text the engine serves (null: every query has written output and nothing waits) */
+  metricsText: string | null = null;
   override async metrics(): Promise<string[]> {
-    return this.metricsText ? [this.metricsText] : [];
+    const working = this.queries.map((q) => `ksetl_query_records_out_total{query_id="${q.id}"} 1\nksetl_query_consumer_lag{query_id="${q.id}",topic="t",partition="0"} 0\n`).join('');
+    return [this.metricsText ?? working];
   }
   /** the dry runs asked for, and the refusal to answer them with (none: accepted) */
   readonly dryRuns: { sql: string; without: readonly string[] }[] = [];
@@ -267,6 +268,21 @@ describe('reconcileQuery', () => {
     await reconcile();
     expect(kube.query.status?.state).toBe('Running');
     expect(condition(kube.query, 'Stalled')?.status).toBe('False');
+  });
+
+  it('is Ready only once the new query has written output or has nothing waiting (not on RUNNING alone)', async () => {
+    const { kube, engine, reconcile } = setup({ sql: sql('user_id, service') });
+    engine.metricsText = '';
+    await reconcile();
+    expect(kube.query.status?.state).toBe('Running');
+    expect(condition(kube.query, 'Ready')).toMatchObject({ status: 'False', reason: 'AwaitingOutput' });
+    const id = engine.queries[0]!.id;
+    engine.metricsText = `ksetl_query_records_out_total{query_id="${id}"} 0\nksetl_query_consumer_lag{query_id="${id}",topic="signups",partition="0"} 756\n`;
+    await reconcile();
+    expect(condition(kube.query, 'Ready')).toMatchObject({ status: 'False', reason: 'AwaitingOutput', message: `${id}: running, no output yet and 756 record(s) wait on its input topics` });
+    engine.metricsText = `ksetl_query_records_out_total{query_id="${id}"} 1\nksetl_query_consumer_lag{query_id="${id}",topic="signups",partition="0"} 755\n`;
+    await reconcile();
+    expect(condition(kube.query, 'Ready')).toMatchObject({ status: 'True', reason: 'QueriesRunning' });
   });
 
   it('refuses a query writing outside the cluster\'s topic prefixes (SqlValid=False, TopicNotAllowed) and submits nothing', async () => {

@@ -34,12 +34,12 @@ import { EngineClient, EngineStatementError, EngineUnavailableError, parsePromet
 import type { QueryMemory } from './memory.js';
 import { nextStableSpec, planDeletion, planReconcile, refusal, type Checked, type Failure, type Plan, type PlanInput, type QueryAction, type Sql, type StatusIntent } from './plan.js';
 import { alreadyApplied, compileSql, createdSources, ownedByStatements, withPosition, type EngineQuery, type EngineState, type SqlProblem } from './sql.js';
-import { observedStatus } from './observed.js';
+import { observedStatus, queryFlows } from './observed.js';
 import { nextFigures, DEFAULT_STATS_OPTIONS, type StatsOptions } from './stats.js';
 import { describeViolations, topicViolations } from './topic-access.js';
 import { validationKey, type Validation } from './validate.js';
 import { TopicAccess } from '../../api/ksql-cluster.js';
-import { assertNever, processingLogTopic } from '../../../engine/api.js';
+import { assertNever, processingLogTopic } from 'ksetl/engine';
 
 export interface QueryReconcilerDeps {
   readonly kube: KubePort;
@@ -227,6 +227,7 @@ async function observedQueryStatus(
     stalledForMs: fig ? fig.stalledForMs : null,
     consumerLag: stats?.consumerLag ?? 0,
     progressDeadlineSeconds: spec.progressDeadlineSeconds,
+    flows: fig?.flows ?? new Map(),
   });
   const lastStableSpec = nextStableSpec(old.lastStableSpec, seen.ready.status === 'True' && degraded?.status !== 'True', intent.lastAppliedSql, spec, generation);
   const rollback = intent.rollback ? { ...intent.rollback, time: old.rollback?.generation === intent.rollback.generation && old.rollback.time ? old.rollback.time : iso(at) } : undefined;
@@ -420,7 +421,7 @@ async function figures(engine: EngineClient, deps: QueryReconcilerDeps, key: str
   if (!f.seen) return undefined;
   const next = nextFigures(deps.memory.figures(key), f, written, now.getTime(), { ...DEFAULT_STATS_OPTIONS, ...deps.stats, stallAfterMs });
   deps.memory.rememberFigures(key, next.history);
-  return next;
+  return { ...next, flows: queryFlows(samples, queries.map((q) => q.id)) };
 }
 
 /** A source name as SQL: quoted unless it is a plain upper-case identifier. */

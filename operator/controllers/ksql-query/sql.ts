@@ -5,7 +5,7 @@
  * what the engine runs (what is still to submit, which queries and
  * streams/tables are the KsqlQuery's, whether the engine runs exactly them).
  */
-import { KsqlError, parseScript, type Statement } from '../../../engine/api.js';
+import { KsqlError, parseScript, type Statement } from 'ksetl/engine';
 import type { UpgradePolicy } from '../../api/ksql-query.js';
 
 /** A statement kind a KsqlQuery may hold. */
