@@ -188,8 +188,8 @@ function protoTypeToSql(f: protobuf.Field, p: ParsedProto, nm: FieldNamer): SqlT
   }
 }
 
-function protobufColumns(text: string, nm: FieldNamer, fullName?: string): SerdeColumn[] {
-  const p = parseProto(text);
+function protobufColumns(text: string, nm: FieldNamer, fullName?: string, deps: readonly string[] = []): SerdeColumn[] {
+  const p = parseProto(text, deps);
   const t = fullName ? p.root.lookup(fullName) : p.messages[0];
   if (!(t instanceof protobuf.Type)) throw new SerdeError(`Schema does not contain message ${fullName ?? ''}`.trim());
   return t.fieldsArray.map((f) => ({ name: nm(f.name), type: protoFieldType(f, p, nm) }));
@@ -274,6 +274,8 @@ export interface SchemaToColumnsOptions {
    * used as it is); inference from the subject's latest schema upper-cases them.
    */
   readonly preserveFieldCase?: boolean;
+  /** the texts of the schema's references, dependencies first (see referencedSchemas) */
+  readonly references?: readonly string[];
 }
 
 /**
@@ -295,7 +297,7 @@ export function schemaToColumns(
     case 'AVRO':
       return avroColumns(schemaText, isKey, nm);
     case 'PROTOBUF':
-      return protobufColumns(schemaText, nm, fullSchemaName);
+      return protobufColumns(schemaText, nm, fullSchemaName, opts.references);
     case 'JSON':
       return jsonColumns(schemaText, isKey, nm);
   }
@@ -315,7 +317,7 @@ export function columnsToSchema(
   format: FormatName,
   columns: readonly SerdeColumn[],
   name?: string,
-  opts: { unwrapped?: boolean; wrapperNulls?: boolean } = {},
+  opts: { unwrapped?: boolean; wrapperNulls?: boolean; optionalNulls?: boolean } = {},
 ): GeneratedSchema | null {
   const unwrapped = opts.unwrapped ?? false;
   switch (format) {
@@ -323,7 +325,7 @@ export function columnsToSchema(
       return { schemaType: 'AVRO', schema: JSON.stringify(avroSchemaFor(columns, unwrapped, name)) };
     case 'PROTOBUF':
     case 'PROTOBUF_NOSR':
-      return { schemaType: 'PROTOBUF', schema: protobufSchemaFor(columns, { wrapperNulls: opts.wrapperNulls ?? false, ...(name ? { name } : {}) }) };
+      return { schemaType: 'PROTOBUF', schema: protobufSchemaFor(columns, { wrapperNulls: opts.wrapperNulls ?? false, optionalNulls: opts.optionalNulls ?? false, ...(name ? { name } : {}) }) };
     case 'JSON_SR':
       return { schemaType: 'JSON', schema: JSON.stringify(jsonSchemaFor(columns, unwrapped)) };
     default:
