@@ -295,6 +295,14 @@ function mapAsEntries(m: Map<unknown, unknown>, items: Type, sql: SqlType | unde
   }));
 }
 
+/** Connect's field name for a union member (see avroUnionMemberName): a named type's simple name, else its type. */
+function unionMemberName(t: Type): string {
+  const n = t.name;
+  if (n) return n.includes('.') ? n.slice(n.lastIndexOf('.') + 1) : n;
+  const tn = t.typeName.startsWith('logical:') ? ((t as AnyType)['underlyingType'] as Type).typeName : t.typeName;
+  return tn.replace(/^abstract:/, '');
+}
+
 function branchName(t: Type): string {
   return (t as AnyType)['branchName'] as string ?? t.name ?? t.typeName;
 }
@@ -351,8 +359,12 @@ function unwrapUnions(v: unknown, t: Type): unknown {
   const name = t.typeName;
   if (name === 'union:wrapped' && isPlainObject(v)) {
     const [k, x] = Object.entries(v)[0] ?? [];
-    const branch = (at['types'] as Type[]).find((b) => branchName(b) === k);
-    return branch ? unwrapUnions(x, branch) : x;
+    const types = at['types'] as Type[];
+    const branch = types.find((b) => branchName(b) === k);
+    const value = branch ? unwrapUnions(x, branch) : x;
+    // a union of several non-null types reads as Connect's struct: the member set, the others null
+    if (branch && types.filter((b) => b.typeName !== 'null').length > 1) return { [unionMemberName(branch)]: value };
+    return value;
   }
   if (name === 'union:unwrapped') {
     const types = at['types'] as Type[];

@@ -44,10 +44,11 @@ function avroToSql(s: unknown, named: Map<string, unknown>, ns: string, nm: Fiel
   if (Array.isArray(s)) {
     const branches = s.filter((b) => b !== 'null');
     if (branches.length === 1) return avroToSql(branches[0], named, ns, nm);
-    // a multi-branch union: a struct with one optional field per branch, as Connect does
+    // a multi-branch union: a struct with one optional field per branch, named as Connect's
+    // AvroData names union members (a named type by its name, any other by its type name)
     return {
       kind: 'STRUCT',
-      fields: branches.map((b, i) => ({ name: `${typeof b === 'string' ? b : (b as { type?: string }).type ?? 'branch'}${i}`.toUpperCase(), type: avroToSql(b, named, ns, nm) ?? { kind: 'STRING' } })),
+      fields: branches.map((b) => ({ name: nm(avroUnionMemberName(b)), type: avroToSql(b, named, ns, nm) ?? { kind: 'STRING' } })),
     };
   }
   const o = s as Record<string, unknown>;
@@ -186,6 +187,20 @@ function protoTypeToSql(f: protobuf.Field, p: ParsedProto, nm: FieldNamer): SqlT
     default:
       throw new SerdeError(`Unsupported Protobuf type: ${f.type}`);
   }
+}
+
+/** Connect's name for a union member: a record, enum or fixed by its (simple) name, anything else by its type. */
+export function avroUnionMemberName(b: unknown): string {
+  if (typeof b === 'string') return b.includes('.') ? b.slice(b.lastIndexOf('.') + 1) : b;
+  if (b !== null && typeof b === 'object' && !Array.isArray(b)) {
+    const o = b as Record<string, unknown>;
+    if ((o['type'] === 'record' || o['type'] === 'error' || o['type'] === 'enum' || o['type'] === 'fixed') && typeof o['name'] === 'string') {
+      const n = o['name'];
+      return n.includes('.') ? n.slice(n.lastIndexOf('.') + 1) : n;
+    }
+    return typeof o['type'] === 'string' ? avroUnionMemberName(o['type']) : 'union';
+  }
+  return 'union';
 }
 
 function protobufColumns(text: string, nm: FieldNamer, fullName?: string, deps: readonly string[] = []): SerdeColumn[] {
