@@ -3,7 +3,7 @@ import { BIGINT, INTEGER, STRING } from '../../types/sql-type.js';
 import { col, fakeDeps, source } from './fake-engine.test-support.js';
 import { parseLossless } from './load.js';
 import { InMemorySchemaRegistry, referencedSchemas } from '../../serde/schema-registry.js';
-import { isStateful, orderInsensitive, registerTopicSchemas, runCase, topicsToCreate } from './run-case.js';
+import { isStateful, orderInsensitive, processingFailure, registerTopicSchemas, runCase, topicsToCreate } from './run-case.js';
 import type { QttCase, QttRecord, QttTest } from './types.js';
 
 const INPUT = source('INPUT', 'input', [col('K', STRING, 'KEY'), col('V', INTEGER)]);
@@ -113,6 +113,16 @@ describe('runCase', async () => {
     const skip = (await runCase(kase({ statements: [], topics: [{ name: 't', valueFormat: 'PROTOBUF', valueSchema: 'x', valueSchemaReferences: [{ name: 'a' }] }] }), deps));
     expect(skip).toMatchObject({ status: 'skipped' });
     expect(skip.message).toMatch(/schema references/);
+  });
+
+  it('matches an expected "Exception caught in process" with a record the engine logged as failing uncaught', () => {
+    const entry = (logger: string, message: string) => ({ logger, level: 'ERROR' as const, time: 0, type: 'RECORD_PROCESSING_ERROR' as const, message });
+    const engine = { processingLog: { entries: [entry('q.Project', 'Error computing expression X: Numeric field overflow'), entry('q.processing', 'Error processing record: Numeric field overflow: ...')] } };
+    const expected = { type: 'org.apache.kafka.streams.errors.StreamsException', message: 'Exception caught in process', causeMessage: 'Numeric field overflow' };
+    expect(processingFailure(engine, expected)?.logger).toBe('q.processing');
+    expect(processingFailure(engine, { ...expected, causeMessage: 'something else' })).toBeNull();
+    expect(processingFailure(engine, { message: 'Invalid value' })).toBeNull();
+    expect(processingFailure({ processingLog: { entries: [entry('q.Project', 'Numeric field overflow')] } }, expected)).toBeNull();
   });
 
   it('registers schema references under their names, after the schema that imports them', () => {

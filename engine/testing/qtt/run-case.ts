@@ -1,6 +1,7 @@
 import { stringify } from 'lossless-json';
 import type { DataSource } from '../../catalog/data-source.js';
 import { InMemoryBroker, type BrokerRecord, type ProduceRecord, type TopicInfo } from '../../driver/broker.js';
+import type { ProcessingLogEntry } from '../../runtime/processing-log.js';
 import type { RegisteredSchema, SchemaReference, SchemaRegistry } from '../../serde/types.js';
 import { diffValues, show } from './compare.js';
 import { decodeSide, decodeWindowedKey, encodeSide, encodeWindowedKey, shapeLike, shapeOf, toNumber, type CodecContext, type SerdeApi } from './codec.js';
@@ -31,6 +32,8 @@ export interface CaseEngine {
   topic(name: string): TopicInfo | undefined;
   topics(): readonly TopicInfo[];
   close(): unknown;
+  /** the engine's processing log, where it has one in memory (see processingFailure) */
+  readonly processingLog?: { readonly entries: readonly ProcessingLogEntry[] };
   /** stops the engine and starts a new one on the same topics (a process restart): what state survives is what the runtime restores */
   restart?(): Promise<void>;
 }
@@ -202,6 +205,24 @@ function planReference(registry: SchemaRegistry, ref: Json, fallback: Registered
   const latest = registry.latest(name);
   const version = latest && latest.schema === text && latest.schemaType === type ? latest.version : (latest?.version ?? 0) + 1;
   return { ref: { name, subject: name, version }, type, text };
+}
+
+/** Kafka Streams' text for an exception that escapes a processor (a StreamsException). */
+const CAUGHT_IN_PROCESS = 'Exception caught in process';
+
+/**
+ * Whether processing a record failed the way a case expects ksqlDB's query to fail. An
+ * exception that escapes a processor (a UDAF's, not an expression's, which both log and
+ * continue with NULL) stops a Kafka Streams task with "Exception caught in process"; the
+ * engine logs such a record as an uncaught RECORD_PROCESSING_ERROR (logger `<query>.processing`)
+ * instead of stopping. It matches when the case expects that StreamsException and the
+ * logged message holds the expected cause's message.
+ */
+export function processingFailure(engine: Pick<CaseEngine, 'processingLog'>, expected: QttTest['expectedException']): ProcessingLogEntry | null {
+  const log = engine.processingLog;
+  if (!log || !expected || !CAUGHT_IN_PROCESS.includes(expected.message ?? '\u0000')) return null;
+  const cause = expected.causeMessage;
+  return log.entries.find((e) => e.type === 'RECORD_PROCESSING_ERROR' && e.logger.endsWith('.processing') && (cause === undefined || e.message.includes(cause))) ?? null;
 }
 
 const CREATE_SOURCE = /^\s*CREATE\s+(?:OR\s+REPLACE\s+)?(?:SOURCE\s+)?(?:STREAM|TABLE)\b/i;
@@ -449,13 +470,16 @@ export async function runCase(c: QttCase, deps: RunnerDeps, limits: RunLimits = 
       }
     }
     if (expectsException) {
-      // strictly, a statement had to fail; leniently, a failure while processing inputs counts too
+      // strictly, a statement had to fail, or a record failed processing as ksqlDB's did (see
+      // processingFailure); leniently, any failure while processing inputs counts too
       let lenient = false;
       try {
         for (const r of test.inputs ?? []) await bounded(produceInput(engine, ctx, r, deps.taskPerPartition));
+        if (engine.drain) await bounded(engine.drain(false));
       } catch {
         lenient = true;
       }
+      if (processingFailure(engine, test.expectedException)) return done('passed', '', true);
       return done('failed', `expected exception containing "${test.expectedException?.message ?? ''}", but every statement succeeded`, lenient);
     }
     const inputs = test.inputs ?? [];
