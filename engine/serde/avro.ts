@@ -92,6 +92,23 @@ class DecimalLogical extends avro.types.LogicalType {
 
 const typeCache = new Map<string, Type>();
 
+/**
+ * `{"type": "long"}` written as an object (no logical type) is the primitive `"long"`,
+ * so avsc's registry makes it a bigint long too (a plain LongType loses digits past 2^53).
+ */
+function plainLongs(s: unknown): unknown {
+  if (Array.isArray(s)) return s.map(plainLongs);
+  if (s === null || typeof s !== 'object') return s;
+  const o = s as Record<string, unknown>;
+  if (o['type'] === 'long' && o['logicalType'] === undefined) return 'long';
+  const out: Record<string, unknown> = { ...o };
+  if (typeof o['type'] === 'object') out['type'] = plainLongs(o['type']);
+  if (Array.isArray(o['fields'])) out['fields'] = (o['fields'] as Record<string, unknown>[]).map((f) => ({ ...f, type: plainLongs(f['type']) }));
+  if (o['items'] !== undefined) out['items'] = plainLongs(o['items']);
+  if (o['values'] !== undefined) out['values'] = plainLongs(o['values']);
+  return out;
+}
+
 /** An avsc Type for schema text, longs as bigint and decimals as Decimal. */
 export function avroType(schema: string | object): Type {
   const text = typeof schema === 'string' ? schema : JSON.stringify(schema);
@@ -104,7 +121,7 @@ export function avroType(schema: string | object): Type {
       parsed = text; // a bare primitive name such as `int`
     }
     try {
-      t = avro.Type.forSchema(parsed as Schema, {
+      t = avro.Type.forSchema(plainLongs(parsed) as Schema, {
         registry: { long: BigLong },
         logicalTypes: { decimal: DecimalLogical },
         wrapUnions: 'always',
@@ -212,6 +229,19 @@ export function toAvroDatum(v: unknown, t: Type, sql: SqlType | undefined, path 
   }
   if (name === 'union:unwrapped' || name === 'union:wrapped') {
     const types = (at['types'] as Type[]).filter((x) => x.typeName !== 'null');
+    if (types.length > 1 && sql?.kind === 'STRUCT' && isPlainObject(v)) {
+      // Connect's struct for a union of several types: the member whose field is set
+      for (const b of types) {
+        const f = sql.fields.find((x) => x.name.toUpperCase() === unionMemberName(b).toUpperCase());
+        const key = f ? Object.keys(v).find((k) => k.toUpperCase() === f.name.toUpperCase()) : undefined;
+        const x = key !== undefined ? (v as Record<string, unknown>)[key] : undefined;
+        if (f && x !== null && x !== undefined) {
+          const datum = toAvroDatum(x, b, f.type, `${path}.${f.name}`);
+          return name === 'union:wrapped' ? { [branchName(b)]: datum } : datum;
+        }
+      }
+      if (types.length < (at['types'] as Type[]).length) return null;
+    }
     const branch = pickBranch(types, v, sql);
     const datum = toAvroDatum(v, branch, sql, path);
     if (name === 'union:wrapped') return { [branchName(branch)]: datum };

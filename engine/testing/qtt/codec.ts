@@ -196,12 +196,12 @@ export function encodeSide(ctx: CodecContext, v: Json, format: FormatInfo, colum
 }
 
 /**
- * The format an input is written with: a PROTOBUF topic whose schema the test declares
- * is written with that schema, as ksqlDB's harness serializes inputs with the topic's
- * schema (a `float` field is a float on the wire, a wrapper a wrapper).
+ * The format an input is written with: an AVRO or PROTOBUF topic whose schema the test
+ * declares is written with that schema, as ksqlDB's harness serializes inputs with the
+ * topic's schema (a `float` field is a float on the wire, a wrapper a wrapper).
  */
 function writerFormat(ctx: CodecContext, format: FormatInfo, topic: string, isKey: boolean): FormatInfo {
-  if (format.format !== 'PROTOBUF' || format.properties['SCHEMA_ID'] !== undefined) return format;
+  if ((format.format !== 'PROTOBUF' && format.format !== 'AVRO') || format.properties['SCHEMA_ID'] !== undefined) return format;
   const id = ctx.inputSchemaIds?.get(`${topic}-${isKey ? 'key' : 'value'}`);
   return id !== undefined ? { ...format, properties: { ...format.properties, SCHEMA_ID: String(id) } } : format;
 }
