@@ -13,6 +13,7 @@ import type { Schema, Type } from 'avsc';
 import { Decimal } from 'decimal.js';
 import { assertNever, type SqlType } from '../types/sql-type.js';
 import { coerce, isPlainObject, lookupField } from './coerce.js';
+import { referencedSchemas } from './schema-registry.js';
 import { SerdeError, type SchemaRegistry, type Serde, type SerdeColumn } from './types.js';
 
 export const AVRO_NAMESPACE = 'io.confluent.ksql.avro_schemas';
@@ -109,27 +110,36 @@ function plainLongs(s: unknown): unknown {
   return out;
 }
 
-/** An avsc Type for schema text, longs as bigint and decimals as Decimal. */
-export function avroType(schema: string | object): Type {
+function parseAvroJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text; // a bare primitive name such as `int`
+  }
+}
+
+/**
+ * An avsc Type for schema text, longs as bigint and decimals as Decimal. `deps`: the texts
+ * of the schema's references (dependencies first, see referencedSchemas), whose named
+ * types the schema may use.
+ */
+export function avroType(schema: string | object, deps: readonly string[] = []): Type {
   const text = typeof schema === 'string' ? schema : JSON.stringify(schema);
-  let t = typeCache.get(text);
+  const cacheKey = deps.length === 0 ? text : [...deps, text].join('\u0000');
+  let t = typeCache.get(cacheKey);
   if (!t) {
-    let parsed: unknown;
+    const opts = {
+      registry: { long: BigLong } as Record<string, Type>,
+      logicalTypes: { decimal: DecimalLogical },
+      wrapUnions: 'always' as const,
+    };
     try {
-      parsed = JSON.parse(text);
-    } catch {
-      parsed = text; // a bare primitive name such as `int`
-    }
-    try {
-      t = avro.Type.forSchema(plainLongs(parsed) as Schema, {
-        registry: { long: BigLong },
-        logicalTypes: { decimal: DecimalLogical },
-        wrapUnions: 'always',
-      });
+      for (const d of deps) avro.Type.forSchema(plainLongs(parseAvroJson(d)) as Schema, opts);
+      t = avro.Type.forSchema(plainLongs(parseAvroJson(text)) as Schema, opts);
     } catch (e) {
       throw new SerdeError(`Invalid Avro schema: ${(e as Error).message}`);
     }
-    typeCache.set(text, t);
+    typeCache.set(cacheKey, t);
   }
   return t;
 }
@@ -458,7 +468,7 @@ export function avroSerde(columns: readonly SerdeColumn[], opts: AvroSerdeOption
     if (opts.schemaId !== undefined) {
       const reg = opts.registry.byId(opts.schemaId);
       if (!reg) throw new SerdeError(`Schema with id ${opts.schemaId} does not exist in the Schema Registry.`);
-      writer = { id: reg.id, type: avroType(reg.schema) };
+      writer = { id: reg.id, type: avroType(reg.schema, referencedSchemas(opts.registry, reg)) };
     } else {
       const text = JSON.stringify(generated);
       const reg = opts.registry.register(subject, 'AVRO', text);
@@ -492,7 +502,7 @@ export function avroSerde(columns: readonly SerdeColumn[], opts: AvroSerdeOption
       if (bytes === null) return null;
       const { id, body } = readConfluentHeader(bytes, 'Avro');
       const reg = opts.registry.byId(id);
-      const type = reg ? avroType(reg.schema) : writerSchema().id === id ? writerSchema().type : undefined;
+      const type = reg ? avroType(reg.schema, referencedSchemas(opts.registry, reg)) : writerSchema().id === id ? writerSchema().type : undefined;
       if (!type) throw new SerdeError(`Failed to deserialize Avro: schema id ${id} not found in the Schema Registry`);
       let datum: unknown;
       try {

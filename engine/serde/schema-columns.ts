@@ -96,14 +96,18 @@ function avroFields(fields: unknown[], named: Map<string, unknown>, ns: string, 
   return out;
 }
 
-function avroColumns(text: string, isKey: boolean, nm: FieldNamer): SerdeColumn[] {
-  let s: unknown;
-  try {
-    s = JSON.parse(text);
-  } catch {
-    s = text.trim();
-  }
+function avroColumns(text: string, isKey: boolean, nm: FieldNamer, deps: readonly string[] = []): SerdeColumn[] {
+  const parse = (t: string): unknown => {
+    try {
+      return JSON.parse(t);
+    } catch {
+      return t.trim();
+    }
+  };
+  const s = parse(text);
   const named = new Map<string, unknown>();
+  // the named types of the schema's references, for the schema to use by name
+  for (const d of deps) avroToSql(parse(d), named, '', nm);
   const t = avroToSql(s, named, '', nm);
   // keys are read unwrapped (UNWRAP_SINGLES): a record is one STRUCT key column
   if (t && t.kind === 'STRUCT' && isRecordSchema(s) && !isKey) return t.fields.map((f) => ({ name: f.name, type: f.type }));
@@ -310,7 +314,7 @@ export function schemaToColumns(
   const nm: FieldNamer = opts.preserveFieldCase === true ? (n) => n : upper;
   switch (schemaType) {
     case 'AVRO':
-      return avroColumns(schemaText, isKey, nm);
+      return avroColumns(schemaText, isKey, nm, opts.references);
     case 'PROTOBUF':
       return protobufColumns(schemaText, nm, fullSchemaName, opts.references);
     case 'JSON':
