@@ -34,6 +34,17 @@ describe('InMemoryBroker', () => {
     expect(b.recordCount('missing')).toBe(0);
   });
 
+  it('keeps a zero-byte first record (an all-defaults PROTOBUF_NOSR message)', () => {
+    const b = new InMemoryBroker();
+    b.createTopic('t', 1);
+    b.produce('t', { key: null, value: Buffer.alloc(0), timestamp: 1, partition: 0 });
+    b.produce('t', { key: Buffer.alloc(0), value: Buffer.from('x'), timestamp: 2, partition: 0 });
+    expect(b.read('t').map((r) => [r.key?.length ?? null, r.value?.length ?? null])).toEqual([
+      [null, 0],
+      [0, 1],
+    ]);
+  });
+
   it('partitions by the murmur2 hash of the key when no partition is given', () => {
     const b = new InMemoryBroker();
     b.createTopic('t', 3);

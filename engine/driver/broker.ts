@@ -63,7 +63,8 @@ class PartitionLog {
 
   append(key: Buffer | null, value: Buffer | null, timestamp: number, headers: readonly Header[], sequence: number): void {
     const size = (key?.length ?? 0) + (value?.length ?? 0);
-    if (this.#used + size > this.#chunk.length) {
+    // a partition's first record gets a chunk even when it is empty (an all-defaults PROTOBUF_NOSR message is zero bytes)
+    if (this.#chunks.length === 0 || this.#used + size > this.#chunk.length) {
       // chunks double from 4 KB to 1 MB: a partition with a few records (a test case) stays small
       const next = Math.min(PartitionLog.CHUNK_BYTES, Math.max(4096, this.#chunk.length * 2));
       this.#chunk = Buffer.allocUnsafeSlow(Math.max(next, size));

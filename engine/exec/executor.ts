@@ -36,6 +36,7 @@ import { typeExpression } from '../expr/typer.js';
 import type { FunctionRegistry } from '../functions/types.js';
 import { planQuery, type PlanContext, type PlannedQuery } from '../plan/plan-query.js';
 import { createSerde, schemaToColumns, validateFormatProperties, windowedKeySerde } from '../serde/index.js';
+import { referencedSchemas } from '../serde/schema-registry.js';
 import type { FormatInfo, SchemaRegistry } from '../serde/types.js';
 import { parseScript } from '../sql/index.js';
 import type { Expr } from '../sql/ast/expression.js';
@@ -235,7 +236,7 @@ export class StatementExecutor {
         return null;
       }
       const fullName = format.properties['SCHEMA_FULL_NAME'];
-      const cols = schemaToColumns(schema.schemaType, schema.schema, what === 'key', fullName, { preserveFieldCase: id !== undefined });
+      const cols = schemaToColumns(schema.schemaType, schema.schema, what === 'key', fullName, { preserveFieldCase: id !== undefined, references: referencedSchemas(this.registry, schema) });
       return cols.map((c) => ({ ...c, namespace: what === 'key' ? ('KEY' as const) : ('VALUE' as const) }));
     };
     if (!columns.some((c) => c.namespace === 'VALUE') && supportsInference(valueFormat.format)) {

@@ -13,6 +13,7 @@ import type { Schema, Type } from 'avsc';
 import { Decimal } from 'decimal.js';
 import { assertNever, type SqlType } from '../types/sql-type.js';
 import { coerce, isPlainObject, lookupField } from './coerce.js';
+import { referencedSchemas } from './schema-registry.js';
 import { SerdeError, type SchemaRegistry, type Serde, type SerdeColumn } from './types.js';
 
 export const AVRO_NAMESPACE = 'io.confluent.ksql.avro_schemas';
@@ -92,27 +93,53 @@ class DecimalLogical extends avro.types.LogicalType {
 
 const typeCache = new Map<string, Type>();
 
-/** An avsc Type for schema text, longs as bigint and decimals as Decimal. */
-export function avroType(schema: string | object): Type {
+/**
+ * `{"type": "long"}` written as an object (no logical type) is the primitive `"long"`,
+ * so avsc's registry makes it a bigint long too (a plain LongType loses digits past 2^53).
+ */
+function plainLongs(s: unknown): unknown {
+  if (Array.isArray(s)) return s.map(plainLongs);
+  if (s === null || typeof s !== 'object') return s;
+  const o = s as Record<string, unknown>;
+  if (o['type'] === 'long' && o['logicalType'] === undefined) return 'long';
+  const out: Record<string, unknown> = { ...o };
+  if (typeof o['type'] === 'object') out['type'] = plainLongs(o['type']);
+  if (Array.isArray(o['fields'])) out['fields'] = (o['fields'] as Record<string, unknown>[]).map((f) => ({ ...f, type: plainLongs(f['type']) }));
+  if (o['items'] !== undefined) out['items'] = plainLongs(o['items']);
+  if (o['values'] !== undefined) out['values'] = plainLongs(o['values']);
+  return out;
+}
+
+function parseAvroJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text; // a bare primitive name such as `int`
+  }
+}
+
+/**
+ * An avsc Type for schema text, longs as bigint and decimals as Decimal. `deps`: the texts
+ * of the schema's references (dependencies first, see referencedSchemas), whose named
+ * types the schema may use.
+ */
+export function avroType(schema: string | object, deps: readonly string[] = []): Type {
   const text = typeof schema === 'string' ? schema : JSON.stringify(schema);
-  let t = typeCache.get(text);
+  const cacheKey = deps.length === 0 ? text : [...deps, text].join('\u0000');
+  let t = typeCache.get(cacheKey);
   if (!t) {
-    let parsed: unknown;
+    const opts = {
+      registry: { long: BigLong } as Record<string, Type>,
+      logicalTypes: { decimal: DecimalLogical },
+      wrapUnions: 'always' as const,
+    };
     try {
-      parsed = JSON.parse(text);
-    } catch {
-      parsed = text; // a bare primitive name such as `int`
-    }
-    try {
-      t = avro.Type.forSchema(parsed as Schema, {
-        registry: { long: BigLong },
-        logicalTypes: { decimal: DecimalLogical },
-        wrapUnions: 'always',
-      });
+      for (const d of deps) avro.Type.forSchema(plainLongs(parseAvroJson(d)) as Schema, opts);
+      t = avro.Type.forSchema(plainLongs(parseAvroJson(text)) as Schema, opts);
     } catch (e) {
       throw new SerdeError(`Invalid Avro schema: ${(e as Error).message}`);
     }
-    typeCache.set(text, t);
+    typeCache.set(cacheKey, t);
   }
   return t;
 }
@@ -212,6 +239,19 @@ export function toAvroDatum(v: unknown, t: Type, sql: SqlType | undefined, path 
   }
   if (name === 'union:unwrapped' || name === 'union:wrapped') {
     const types = (at['types'] as Type[]).filter((x) => x.typeName !== 'null');
+    if (types.length > 1 && sql?.kind === 'STRUCT' && isPlainObject(v)) {
+      // Connect's struct for a union of several types: the member whose field is set
+      for (const b of types) {
+        const f = sql.fields.find((x) => x.name.toUpperCase() === unionMemberName(b).toUpperCase());
+        const key = f ? Object.keys(v).find((k) => k.toUpperCase() === f.name.toUpperCase()) : undefined;
+        const x = key !== undefined ? (v as Record<string, unknown>)[key] : undefined;
+        if (f && x !== null && x !== undefined) {
+          const datum = toAvroDatum(x, b, f.type, `${path}.${f.name}`);
+          return name === 'union:wrapped' ? { [branchName(b)]: datum } : datum;
+        }
+      }
+      if (types.length < (at['types'] as Type[]).length) return null;
+    }
     const branch = pickBranch(types, v, sql);
     const datum = toAvroDatum(v, branch, sql, path);
     if (name === 'union:wrapped') return { [branchName(branch)]: datum };
@@ -295,6 +335,14 @@ function mapAsEntries(m: Map<unknown, unknown>, items: Type, sql: SqlType | unde
   }));
 }
 
+/** Connect's field name for a union member (see avroUnionMemberName): a named type's simple name, else its type. */
+function unionMemberName(t: Type): string {
+  const n = t.name;
+  if (n) return n.includes('.') ? n.slice(n.lastIndexOf('.') + 1) : n;
+  const tn = t.typeName.startsWith('logical:') ? ((t as AnyType)['underlyingType'] as Type).typeName : t.typeName;
+  return tn.replace(/^abstract:/, '');
+}
+
 function branchName(t: Type): string {
   return (t as AnyType)['branchName'] as string ?? t.name ?? t.typeName;
 }
@@ -351,8 +399,12 @@ function unwrapUnions(v: unknown, t: Type): unknown {
   const name = t.typeName;
   if (name === 'union:wrapped' && isPlainObject(v)) {
     const [k, x] = Object.entries(v)[0] ?? [];
-    const branch = (at['types'] as Type[]).find((b) => branchName(b) === k);
-    return branch ? unwrapUnions(x, branch) : x;
+    const types = at['types'] as Type[];
+    const branch = types.find((b) => branchName(b) === k);
+    const value = branch ? unwrapUnions(x, branch) : x;
+    // a union of several non-null types reads as Connect's struct: the member set, the others null
+    if (branch && types.filter((b) => b.typeName !== 'null').length > 1) return { [unionMemberName(branch)]: value };
+    return value;
   }
   if (name === 'union:unwrapped') {
     const types = at['types'] as Type[];
@@ -416,7 +468,7 @@ export function avroSerde(columns: readonly SerdeColumn[], opts: AvroSerdeOption
     if (opts.schemaId !== undefined) {
       const reg = opts.registry.byId(opts.schemaId);
       if (!reg) throw new SerdeError(`Schema with id ${opts.schemaId} does not exist in the Schema Registry.`);
-      writer = { id: reg.id, type: avroType(reg.schema) };
+      writer = { id: reg.id, type: avroType(reg.schema, referencedSchemas(opts.registry, reg)) };
     } else {
       const text = JSON.stringify(generated);
       const reg = opts.registry.register(subject, 'AVRO', text);
@@ -450,7 +502,7 @@ export function avroSerde(columns: readonly SerdeColumn[], opts: AvroSerdeOption
       if (bytes === null) return null;
       const { id, body } = readConfluentHeader(bytes, 'Avro');
       const reg = opts.registry.byId(id);
-      const type = reg ? avroType(reg.schema) : writerSchema().id === id ? writerSchema().type : undefined;
+      const type = reg ? avroType(reg.schema, referencedSchemas(opts.registry, reg)) : writerSchema().id === id ? writerSchema().type : undefined;
       if (!type) throw new SerdeError(`Failed to deserialize Avro: schema id ${id} not found in the Schema Registry`);
       let datum: unknown;
       try {

@@ -184,6 +184,7 @@ export function createSerde(format: FormatInfo, columns: readonly SerdeColumn[],
         ...common,
         registry: format.format === 'PROTOBUF' ? opts.registry : null,
         wrapperNulls: rep === 'WRAPPER',
+        optionalNulls: rep === 'OPTIONAL',
         confluent: format.format === 'PROTOBUF',
         ...(fullName ? { fullSchemaName: fullName } : {}),
       });

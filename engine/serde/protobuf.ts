@@ -13,6 +13,7 @@ import { Decimal } from 'decimal.js';
 import { assertNever, type SqlType } from '../types/sql-type.js';
 import { bytesToDecimal, decimalToBytes, confluentHeader, readConfluentHeader } from './avro.js';
 import { coerce, lookupField } from './coerce.js';
+import { referencedSchemas } from './schema-registry.js';
 import { SerdeError, type SchemaRegistry, type Serde, type SerdeColumn } from './types.js';
 
 const BUILTINS = [
@@ -71,28 +72,49 @@ function stripFieldMeta(text: string): { text: string; meta: Map<string, { preci
   return { text: out + text.slice(i), meta };
 }
 
-export function parseProto(schema: string): ParsedProto {
-  let p = parseCache.get(schema);
+/**
+ * Parses a schema with the schemas it imports (`deps`: the texts of its references,
+ * dependencies first, see referencedSchemas). `messages` are the schema's own
+ * top-level messages, not those of its imports.
+ */
+export function parseProto(schema: string, deps: readonly string[] = []): ParsedProto {
+  const cacheKey = deps.length === 0 ? schema : [...deps, schema].join('\u0000');
+  let p = parseCache.get(cacheKey);
   if (p) return p;
   const root = new protobuf.Root();
   for (const b of BUILTINS) protobuf.parse(b, root, { keepCase: true });
-  const { text, meta } = stripFieldMeta(schema.replace(/import\s+['"][^'"]*['"]\s*;/g, ''));
-  let res: protobuf.IParserResult;
-  try {
-    res = protobuf.parse(text, root, { keepCase: true });
-  } catch (e) {
-    throw new SerdeError(`Invalid Protobuf schema: ${(e as Error).message}`);
-  }
+  const decimals = new Map<string, { precision: number; scale: number }>();
+  const parseInto = (source: string): protobuf.IParserResult => {
+    const { text, meta } = stripFieldMeta(source.replace(/import\s+(?:public\s+|weak\s+)?['"][^'"]*['"]\s*;/g, ''));
+    for (const [field, m] of meta) decimals.set(field, m);
+    try {
+      return protobuf.parse(text, root, { keepCase: true });
+    } catch (e) {
+      throw new SerdeError(`Invalid Protobuf schema: ${(e as Error).message}`);
+    }
+  };
+  for (const d of deps) parseInto(d);
+  const before = new Set<protobuf.ReflectionObject>();
+  const collect = (n: protobuf.Namespace): void => {
+    for (const x of n.nestedArray) {
+      before.add(x);
+      if (x instanceof protobuf.Namespace && !(x instanceof protobuf.Type)) collect(x);
+    }
+  };
+  collect(root);
+  const res = parseInto(schema);
   const ns = res.package ? root.lookup(res.package) : root;
   const builtinNames = new Set(['confluent', 'google']);
   const messages = ((ns as protobuf.Namespace | null)?.nestedArray ?? []).filter(
-    (x): x is protobuf.Type => x instanceof protobuf.Type && !(ns === root && builtinNames.has(x.name)),
+    (x): x is protobuf.Type => x instanceof protobuf.Type && !before.has(x) && !(ns === root && builtinNames.has(x.name)),
   );
-  root.resolveAll();
-  const decimals = new Map<string, { precision: number; scale: number }>();
-  for (const [field, m] of meta) decimals.set(field, m);
+  try {
+    root.resolveAll();
+  } catch (e) {
+    throw new SerdeError(`Invalid Protobuf schema: ${(e as Error).message}`);
+  }
   p = { root, messages, decimals };
-  parseCache.set(schema, p);
+  parseCache.set(cacheKey, p);
   return p;
 }
 
@@ -100,6 +122,8 @@ export function parseProto(schema: string): ParsedProto {
 
 export interface ProtoGenOptions {
   readonly wrapperNulls: boolean;
+  /** nullable representation OPTIONAL: every singular field is a proto3 `optional` (explicit presence) */
+  readonly optionalNulls?: boolean;
   readonly name?: string;
 }
 
@@ -154,7 +178,8 @@ export function protobufSchemaFor(columns: readonly SerdeColumn[], opts: ProtoGe
     const lines = fields.map((f, i) => {
       const ft = fieldType(f.type, nested, indent + '  ');
       const meta = f.type.kind === 'DECIMAL' ? ` [(confluent.field_meta) = {\n${indent}    params: [\n${indent}      {\n${indent}        key: "precision",\n${indent}        value: "${f.type.precision}"\n${indent}      },\n${indent}      {\n${indent}        key: "scale",\n${indent}        value: "${f.type.scale}"\n${indent}      }\n${indent}    ]\n${indent}  }]` : '';
-      return `${indent}  ${ft} ${f.name} = ${i + 1}${meta};`;
+      const label = opts.optionalNulls && !ft.startsWith('repeated ') && !ft.startsWith('map<') ? 'optional ' : '';
+      return `${indent}  ${label}${ft} ${f.name} = ${i + 1}${meta};`;
     });
     return `${indent}message ${msgName} {\n${lines.join('\n')}\n${nested.map((n) => n + '\n').join('')}${indent}}`;
   };
@@ -391,13 +416,14 @@ export interface ProtobufSerdeOptions {
   readonly schemaId?: number;
   readonly fullSchemaName?: string;
   readonly wrapperNulls: boolean;
+  readonly optionalNulls?: boolean;
   /** false: plain message bytes (PROTOBUF_NOSR) */
   readonly confluent: boolean;
 }
 
 export function protobufSerde(columns: readonly SerdeColumn[], opts: ProtobufSerdeOptions): Serde {
   const subject = `${opts.topic}-${opts.isKey ? 'key' : 'value'}`;
-  const generatedText = protobufSchemaFor(columns, { wrapperNulls: opts.wrapperNulls });
+  const generatedText = protobufSchemaFor(columns, { wrapperNulls: opts.wrapperNulls, optionalNulls: opts.optionalNulls ?? false });
   const rowType: SqlType = { kind: 'STRUCT', fields: columns.map((c) => ({ name: c.name, type: c.type })) };
   let writer: { id: number; parsed: ParsedProto; type: protobuf.Type } | undefined;
 
@@ -409,11 +435,11 @@ export function protobufSerde(columns: readonly SerdeColumn[], opts: ProtobufSer
     } else if (opts.schemaId !== undefined) {
       const reg = opts.registry.byId(opts.schemaId);
       if (!reg) throw new SerdeError(`Schema with id ${opts.schemaId} does not exist in the Schema Registry.`);
-      const parsed = parseProto(reg.schema);
+      const parsed = parseProto(reg.schema, referencedSchemas(opts.registry, reg));
       writer = { id: reg.id, parsed, type: selectMessage(parsed, opts.fullSchemaName) };
     } else {
       const reg = opts.registry.register(subject, 'PROTOBUF', generatedText);
-      const parsed = parseProto(reg.schema);
+      const parsed = parseProto(reg.schema, referencedSchemas(opts.registry, reg));
       writer = { id: reg.id, parsed, type: selectMessage(parsed, undefined) };
     }
     return writer;
@@ -445,7 +471,7 @@ export function protobufSerde(columns: readonly SerdeColumn[], opts: ProtobufSer
       } else {
         const h = readConfluentHeader(bytes, 'Protobuf');
         const reg = opts.registry.byId(h.id);
-        const parsed = reg ? parseProto(reg.schema) : writerSchema().parsed;
+        const parsed = reg ? parseProto(reg.schema, referencedSchemas(opts.registry, reg)) : writerSchema().parsed;
         const { path, rest } = decodeMessageIndexes(h.body);
         type = typeAtPath(parsed, path);
         body = rest;

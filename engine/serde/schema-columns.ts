@@ -44,10 +44,11 @@ function avroToSql(s: unknown, named: Map<string, unknown>, ns: string, nm: Fiel
   if (Array.isArray(s)) {
     const branches = s.filter((b) => b !== 'null');
     if (branches.length === 1) return avroToSql(branches[0], named, ns, nm);
-    // a multi-branch union: a struct with one optional field per branch, as Connect does
+    // a multi-branch union: a struct with one optional field per branch, named as Connect's
+    // AvroData names union members (a named type by its name, any other by its type name)
     return {
       kind: 'STRUCT',
-      fields: branches.map((b, i) => ({ name: `${typeof b === 'string' ? b : (b as { type?: string }).type ?? 'branch'}${i}`.toUpperCase(), type: avroToSql(b, named, ns, nm) ?? { kind: 'STRING' } })),
+      fields: branches.map((b) => ({ name: nm(avroUnionMemberName(b)), type: avroToSql(b, named, ns, nm) ?? { kind: 'STRING' } })),
     };
   }
   const o = s as Record<string, unknown>;
@@ -95,14 +96,18 @@ function avroFields(fields: unknown[], named: Map<string, unknown>, ns: string, 
   return out;
 }
 
-function avroColumns(text: string, isKey: boolean, nm: FieldNamer): SerdeColumn[] {
-  let s: unknown;
-  try {
-    s = JSON.parse(text);
-  } catch {
-    s = text.trim();
-  }
+function avroColumns(text: string, isKey: boolean, nm: FieldNamer, deps: readonly string[] = []): SerdeColumn[] {
+  const parse = (t: string): unknown => {
+    try {
+      return JSON.parse(t);
+    } catch {
+      return t.trim();
+    }
+  };
+  const s = parse(text);
   const named = new Map<string, unknown>();
+  // the named types of the schema's references, for the schema to use by name
+  for (const d of deps) avroToSql(parse(d), named, '', nm);
   const t = avroToSql(s, named, '', nm);
   // keys are read unwrapped (UNWRAP_SINGLES): a record is one STRUCT key column
   if (t && t.kind === 'STRUCT' && isRecordSchema(s) && !isKey) return t.fields.map((f) => ({ name: f.name, type: f.type }));
@@ -188,8 +193,22 @@ function protoTypeToSql(f: protobuf.Field, p: ParsedProto, nm: FieldNamer): SqlT
   }
 }
 
-function protobufColumns(text: string, nm: FieldNamer, fullName?: string): SerdeColumn[] {
-  const p = parseProto(text);
+/** Connect's name for a union member: a record, enum or fixed by its (simple) name, anything else by its type. */
+export function avroUnionMemberName(b: unknown): string {
+  if (typeof b === 'string') return b.includes('.') ? b.slice(b.lastIndexOf('.') + 1) : b;
+  if (b !== null && typeof b === 'object' && !Array.isArray(b)) {
+    const o = b as Record<string, unknown>;
+    if ((o['type'] === 'record' || o['type'] === 'error' || o['type'] === 'enum' || o['type'] === 'fixed') && typeof o['name'] === 'string') {
+      const n = o['name'];
+      return n.includes('.') ? n.slice(n.lastIndexOf('.') + 1) : n;
+    }
+    return typeof o['type'] === 'string' ? avroUnionMemberName(o['type']) : 'union';
+  }
+  return 'union';
+}
+
+function protobufColumns(text: string, nm: FieldNamer, fullName?: string, deps: readonly string[] = []): SerdeColumn[] {
+  const p = parseProto(text, deps);
   const t = fullName ? p.root.lookup(fullName) : p.messages[0];
   if (!(t instanceof protobuf.Type)) throw new SerdeError(`Schema does not contain message ${fullName ?? ''}`.trim());
   return t.fieldsArray.map((f) => ({ name: nm(f.name), type: protoFieldType(f, p, nm) }));
@@ -274,6 +293,8 @@ export interface SchemaToColumnsOptions {
    * used as it is); inference from the subject's latest schema upper-cases them.
    */
   readonly preserveFieldCase?: boolean;
+  /** the texts of the schema's references, dependencies first (see referencedSchemas) */
+  readonly references?: readonly string[];
 }
 
 /**
@@ -293,9 +314,9 @@ export function schemaToColumns(
   const nm: FieldNamer = opts.preserveFieldCase === true ? (n) => n : upper;
   switch (schemaType) {
     case 'AVRO':
-      return avroColumns(schemaText, isKey, nm);
+      return avroColumns(schemaText, isKey, nm, opts.references);
     case 'PROTOBUF':
-      return protobufColumns(schemaText, nm, fullSchemaName);
+      return protobufColumns(schemaText, nm, fullSchemaName, opts.references);
     case 'JSON':
       return jsonColumns(schemaText, isKey, nm);
   }
@@ -315,7 +336,7 @@ export function columnsToSchema(
   format: FormatName,
   columns: readonly SerdeColumn[],
   name?: string,
-  opts: { unwrapped?: boolean; wrapperNulls?: boolean } = {},
+  opts: { unwrapped?: boolean; wrapperNulls?: boolean; optionalNulls?: boolean } = {},
 ): GeneratedSchema | null {
   const unwrapped = opts.unwrapped ?? false;
   switch (format) {
@@ -323,7 +344,7 @@ export function columnsToSchema(
       return { schemaType: 'AVRO', schema: JSON.stringify(avroSchemaFor(columns, unwrapped, name)) };
     case 'PROTOBUF':
     case 'PROTOBUF_NOSR':
-      return { schemaType: 'PROTOBUF', schema: protobufSchemaFor(columns, { wrapperNulls: opts.wrapperNulls ?? false, ...(name ? { name } : {}) }) };
+      return { schemaType: 'PROTOBUF', schema: protobufSchemaFor(columns, { wrapperNulls: opts.wrapperNulls ?? false, optionalNulls: opts.optionalNulls ?? false, ...(name ? { name } : {}) }) };
     case 'JSON_SR':
       return { schemaType: 'JSON', schema: JSON.stringify(jsonSchemaFor(columns, unwrapped)) };
     default:

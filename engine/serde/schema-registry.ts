@@ -4,7 +4,7 @@
  * for a Confluent-compatible registry that answers synchronously from a cache
  * filled by `prefetch`.
  */
-import { SerdeError, type RegisteredSchema, type SchemaRegistry } from './types.js';
+import { SerdeError, type RegisteredSchema, type SchemaReference, type SchemaRegistry } from './types.js';
 
 type SchemaType = RegisteredSchema['schemaType'];
 
@@ -31,8 +31,8 @@ export class InMemorySchemaRegistry implements SchemaRegistry {
   }
 
   /** Registers with a chosen id (as QTT `topics` with `valueSchemaId` do); otherwise as `register`. */
-  registerWithId(subject: string, schemaType: SchemaType, schema: string, id?: number): RegisteredSchema {
-    const key = schemaType + '\u0000' + canonical(schemaType, schema);
+  registerWithId(subject: string, schemaType: SchemaType, schema: string, id?: number, references: readonly SchemaReference[] = []): RegisteredSchema {
+    const key = schemaType + '\u0000' + canonical(schemaType, schema) + references.map((r) => `\u0000${r.name}\u0000${r.subject}\u0000${r.version}`).join('');
     const versions = this.#bySubject.get(subject) ?? [];
     const existing = versions.find((r) => (id === undefined || r.id === id) && schemaType + '\u0000' + canonical(r.schemaType, r.schema) === key);
     if (existing) return existing;
@@ -41,7 +41,7 @@ export class InMemorySchemaRegistry implements SchemaRegistry {
       while (this.#byId.has(this.#nextId)) this.#nextId++;
       useId = this.#nextId++;
     }
-    const rec: RegisteredSchema = { id: useId, subject, version: versions.length + 1, schemaType, schema };
+    const rec: RegisteredSchema = { id: useId, subject, version: versions.length + 1, schemaType, schema, ...(references.length > 0 ? { references } : {}) };
     versions.push(rec);
     this.#bySubject.set(subject, versions);
     if (!this.#byId.has(useId)) this.#byId.set(useId, rec);
@@ -52,6 +52,11 @@ export class InMemorySchemaRegistry implements SchemaRegistry {
   latest(subject: string): RegisteredSchema | undefined {
     const v = this.#bySubject.get(subject);
     return v ? v[v.length - 1] : undefined;
+  }
+
+  /** A subject's schema at a version (references name one). */
+  version(subject: string, version: number): RegisteredSchema | undefined {
+    return this.#bySubject.get(subject)?.find((r) => r.version === version);
   }
 
   byId(id: number): RegisteredSchema | undefined {
@@ -177,4 +182,27 @@ export class RestSchemaRegistryClient implements SchemaRegistry {
   subjects(): readonly string[] {
     return [...this.#latest.keys()];
   }
+}
+
+/**
+ * The texts a schema's references resolve to, dependencies first (each once), for
+ * parsers that read a schema together with what it imports. A reference the registry
+ * cannot resolve is an error naming it.
+ */
+export function referencedSchemas(registry: SchemaRegistry, schema: RegisteredSchema): string[] {
+  const out: string[] = [];
+  const seen = new Set<string>();
+  const visit = (s: RegisteredSchema): void => {
+    for (const ref of s.references ?? []) {
+      const key = `${ref.subject}\u0000${ref.version}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const dep = registry.version?.(ref.subject, ref.version) ?? (registry.latest(ref.subject)?.version === ref.version ? registry.latest(ref.subject) : undefined);
+      if (!dep) throw new SerdeError(`Schema reference ${ref.name} (subject ${ref.subject}, version ${ref.version}) does not exist in the Schema Registry.`);
+      visit(dep);
+      out.push(dep.schema);
+    }
+  };
+  visit(schema);
+  return out;
 }

@@ -32,6 +32,15 @@ export interface RegisteredSchema {
   readonly version: number;
   readonly schemaType: 'AVRO' | 'PROTOBUF' | 'JSON';
   readonly schema: string;
+  /** schemas this one imports (Protobuf `import "name"`, Avro named types), by subject and version */
+  readonly references?: readonly SchemaReference[];
+}
+
+/** A schema reference as Confluent's registry keeps it: the name the schema uses, and the subject version that defines it. */
+export interface SchemaReference {
+  readonly name: string;
+  readonly subject: string;
+  readonly version: number;
 }
 
 /**
@@ -42,6 +51,8 @@ export interface SchemaRegistry {
   register(subject: string, schemaType: RegisteredSchema['schemaType'], schema: string): RegisteredSchema;
   latest(subject: string): RegisteredSchema | undefined;
   byId(id: number): RegisteredSchema | undefined;
+  /** a subject's schema at a version, where the registry keeps versions (schema references name one) */
+  version?(subject: string, version: number): RegisteredSchema | undefined;
   subjects(): readonly string[];
 }
 

@@ -171,7 +171,12 @@ export function decimalSub(a: Decimal, b: Decimal, t: SqlType & { kind: 'DECIMAL
 export function checkDecimal(v: Decimal, t: SqlType & { kind: 'DECIMAL' }): Decimal {
   const r = new Exact(v).toDecimalPlaces(t.scale, Decimal.ROUND_HALF_UP);
   const intDigits = r.abs().trunc().isZero() ? 0 : r.abs().trunc().toFixed(0).length;
-  if (intDigits > t.precision - t.scale) throw new FunctionError('Numeric field overflow');
+  if (intDigits > t.precision - t.scale) {
+    // DecimalUtil.ensureFit's text
+    throw new FunctionError(
+      `Numeric field overflow: A field with precision ${t.precision} and scale ${t.scale} must round to an absolute value less than 10^${t.precision - t.scale}. Got ${r.toFixed(t.scale)}`,
+    );
+  }
   return new Decimal(r.toFixed(t.scale));
 }
 

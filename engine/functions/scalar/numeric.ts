@@ -4,6 +4,7 @@ import { FunctionError } from '../types.js';
 import { BIGINT, DOUBLE, INTEGER } from '../../types/sql-type.js';
 import type { SqlType } from '../../types/sql-type.js';
 import { parseIsoTemporal } from './datetime.js';
+import { ExactDecimal } from '../../types/decimal.js';
 import { decimalArg, decimalType, defineScalar, int32, int64 } from './signature.js';
 import type { BuildContext, BuiltinScalar, Variant } from './signature.js';
 
@@ -27,16 +28,21 @@ export function javaRound(x: number): bigint {
 
 /** ksqlDB rounds half up for positive and half down for negative values (Math.round's behaviour). */
 function roundDecimal(v: Decimal, places: number): Decimal {
-  const mode = v.isNegative() ? Decimal.ROUND_HALF_DOWN : Decimal.ROUND_HALF_UP;
-  if (places >= 0) return v.toDecimalPlaces(places, mode);
-  const f = new Decimal(10).pow(-places);
-  return v.div(f).toDecimalPlaces(0, mode).times(f);
+  return toPlaces(v, places, v.isNegative() ? Decimal.ROUND_HALF_DOWN : Decimal.ROUND_HALF_UP);
 }
 
 function truncDecimal(v: Decimal, places: number): Decimal {
-  if (places >= 0) return v.toDecimalPlaces(places, Decimal.ROUND_DOWN);
-  const f = new Decimal(10).pow(-places);
-  return v.div(f).toDecimalPlaces(0, Decimal.ROUND_DOWN).times(f);
+  return toPlaces(v, places, Decimal.ROUND_DOWN);
+}
+
+/**
+ * BigDecimal.setScale(places, mode): exact at any number of digits (negative places
+ * round to tens, hundreds, ...), never through a double or a 20-digit context.
+ */
+function toPlaces(v: Decimal, places: number, mode: Decimal.Rounding): Decimal {
+  if (places >= 0) return new Decimal(new ExactDecimal(v).toDecimalPlaces(places, mode));
+  const f = new ExactDecimal(10).pow(-places);
+  return new Decimal(new ExactDecimal(v).div(f).toDecimalPlaces(0, mode).times(f));
 }
 
 /** keep the declared scale of a DECIMAL result */

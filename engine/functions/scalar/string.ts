@@ -57,8 +57,10 @@ function splitBytes(b: Buffer, d: Buffer): Buffer[] {
   return out;
 }
 
+/** ksqlDB's SPLIT: Guava's Splitter for a delimiter, Java's split on the empty pattern (code points; '' gives ['']) without one. */
 function splitString(s: string, d: string): string[] {
-  return d === '' ? [...s].map((c) => c) : s.split(d);
+  if (d !== '') return s.split(d);
+  return s === '' ? [''] : [...s];
 }
 
 interface MaskChars {
@@ -334,10 +336,12 @@ export function stringFunctions(): BuiltinScalar[] {
           fn: (s: string, entryDelim: string, kvDelim: string) => {
             if (entryDelim === '' || kvDelim === '' || entryDelim === kvDelim) return null;
             const m = new Map<string, string>();
+            // ksqlDB: entries without the key-value delimiter are skipped; of the others the key is
+            // the text before the first delimiter, the value the text up to the next one
             for (const entry of s.split(entryDelim)) {
-              if (entry === '') continue;
+              if (entry === '' || !entry.includes(kvDelim)) continue;
               const parts = entry.split(kvDelim);
-              if (parts.length === 2) m.set(parts[0]!, parts[1]!);
+              m.set(parts[0]!, parts[1]!);
             }
             return m;
           },

@@ -159,6 +159,8 @@ function kafkaValue(b: Buffer, type: SqlType | undefined): Json {
 export interface CodecContext {
   readonly serde: SerdeApi;
   readonly registry: SchemaRegistry;
+  /** the ids of the schemas the test declares for its topics, by subject: inputs are written with them */
+  readonly inputSchemaIds?: ReadonlyMap<string, number>;
 }
 
 /**
@@ -189,8 +191,19 @@ export function encodeSide(ctx: CodecContext, v: Json, format: FormatInfo, colum
     case 'KAFKA':
       return kafkaBytes(v, columns[0]?.type);
     default:
-      return ctx.serde.createSerde(format, columns, serdeOptions(ctx, format, topic, isKey)).serialize(testRow(ctx, v, format, columns, isKey));
+      return ctx.serde.createSerde(writerFormat(ctx, format, topic, isKey), columns, serdeOptions(ctx, format, topic, isKey)).serialize(testRow(ctx, v, format, columns, isKey));
   }
+}
+
+/**
+ * The format an input is written with: an AVRO or PROTOBUF topic whose schema the test
+ * declares is written with that schema, as ksqlDB's harness serializes inputs with the
+ * topic's schema (a `float` field is a float on the wire, a wrapper a wrapper).
+ */
+function writerFormat(ctx: CodecContext, format: FormatInfo, topic: string, isKey: boolean): FormatInfo {
+  if ((format.format !== 'PROTOBUF' && format.format !== 'AVRO') || format.properties['SCHEMA_ID'] !== undefined) return format;
+  const id = ctx.inputSchemaIds?.get(`${topic}-${isKey ? 'key' : 'value'}`);
+  return id !== undefined ? { ...format, properties: { ...format.properties, SCHEMA_ID: String(id) } } : format;
 }
 
 function testRow(ctx: CodecContext, v: Json, format: FormatInfo, columns: readonly Column[], isKey: boolean): unknown[] | null {

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { BIGINT, INTEGER, STRING } from '../../types/sql-type.js';
 import { col, fakeDeps, source } from './fake-engine.test-support.js';
 import { parseLossless } from './load.js';
-import { isStateful, orderInsensitive, runCase, topicsToCreate } from './run-case.js';
+import { InMemorySchemaRegistry, referencedSchemas } from '../../serde/schema-registry.js';
+import { isStateful, orderInsensitive, registerTopicSchemas, runCase, topicsToCreate } from './run-case.js';
 import type { QttCase, QttRecord, QttTest } from './types.js';
 
 const INPUT = source('INPUT', 'input', [col('K', STRING, 'KEY'), col('V', INTEGER)]);
@@ -112,6 +113,20 @@ describe('runCase', async () => {
     const skip = (await runCase(kase({ statements: [], topics: [{ name: 't', valueFormat: 'PROTOBUF', valueSchema: 'x', valueSchemaReferences: [{ name: 'a' }] }] }), deps));
     expect(skip).toMatchObject({ status: 'skipped' });
     expect(skip.message).toMatch(/schema references/);
+  });
+
+  it('registers schema references under their names, after the schema that imports them', () => {
+    const registry = new InMemorySchemaRegistry();
+    const ids = registerTopicSchemas(registry, {
+      name: 't',
+      valueFormat: 'PROTOBUF',
+      valueSchema: 'syntax = "proto3"; import "e.proto"; message L { E e = 1; }',
+      valueSchemaReferences: [{ name: 'e.proto', format: 'PROTOBUF', schema: 'syntax = "proto3"; message E { int64 ts = 1; }' }],
+    });
+    expect(ids.get('t-value')).toBe(1);
+    const main = registry.byId(1)!;
+    expect(main.references).toEqual([{ name: 'e.proto', subject: 'e.proto', version: 1 }]);
+    expect(referencedSchemas(registry, main)).toEqual(['syntax = "proto3"; message E { int64 ts = 1; }']);
   });
 
   it('pre-creates undeclared topics with 4 partitions, declared ones as declared, none for PARTITIONS=', async () => {

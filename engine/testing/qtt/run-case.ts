@@ -1,7 +1,7 @@
 import { stringify } from 'lossless-json';
 import type { DataSource } from '../../catalog/data-source.js';
 import { InMemoryBroker, type BrokerRecord, type ProduceRecord, type TopicInfo } from '../../driver/broker.js';
-import type { RegisteredSchema, SchemaRegistry } from '../../serde/types.js';
+import type { RegisteredSchema, SchemaReference, SchemaRegistry } from '../../serde/types.js';
 import { diffValues, show } from './compare.js';
 import { decodeSide, decodeWindowedKey, encodeSide, encodeWindowedKey, shapeLike, shapeOf, toNumber, type CodecContext, type SerdeApi } from './codec.js';
 import { canonicalSchema, sourceSchemaString } from './schema-string.js';
@@ -157,22 +157,51 @@ function schemaText(schema: Json, type: RegisteredSchema['schemaType']): string 
   return stringify(schema) ?? 'null';
 }
 
-export function registerTopicSchemas(registry: SchemaRegistry, t: QttTopic): void {
-  if ((t.valueSchemaReferences?.length ?? 0) > 0 || (t.keySchemaReferences?.length ?? 0) > 0) {
-    throw new SkipCase(`topic ${t.name}: schema references are not supported by the runner`);
-  }
-  for (const [side, schema, fmt, id] of [
-    ['key', t.keySchema, t.keyFormat ?? t.format, t.keySchemaId],
-    ['value', t.valueSchema, t.valueFormat ?? t.format, t.valueSchemaId],
+/**
+ * Registers a test topic's key and value schemas (with their references, each under the
+ * subject of its name, as ksqlDB's harness registers them); returns the ids by subject.
+ */
+export function registerTopicSchemas(registry: SchemaRegistry, t: QttTopic): Map<string, number> {
+  const ids = new Map<string, number>();
+  for (const [side, schema, fmt, id, refs] of [
+    ['key', t.keySchema, t.keyFormat ?? t.format, t.keySchemaId, t.keySchemaReferences],
+    ['value', t.valueSchema, t.valueFormat ?? t.format, t.valueSchemaId, t.valueSchemaReferences],
   ] as const) {
     if (schema === undefined || schema === null) continue;
     const type = schemaTypeOf(fmt) ?? 'AVRO';
+    // ksqlDB's harness keeps references inside the parsed schema, so the topic's schema is
+    // registered first (a test naming VALUE_SCHEMA_ID=1 means it) and its references after
+    const withId = registry as SchemaRegistry & { registerWithId?: (s: string, t: typeof type, x: string, id?: number, refs?: readonly SchemaReference[]) => RegisteredSchema };
+    if ((refs?.length ?? 0) > 0 && !withId.registerWithId) throw new SkipCase(`topic ${t.name}: schema references need a registry that keeps them`);
+    const planned = (refs ?? []).map((r) => planReference(registry, r, type));
+    const references = planned.map((r) => r.ref);
     const text = schemaText(schema, type);
-    const withId = registry as SchemaRegistry & { registerWithId?: (s: string, t: typeof type, x: string, id?: number) => unknown };
+    const subject = `${t.name}-${side}`;
     // ids come from the lossless JSON reader as number objects
-    if (id !== undefined && id !== null && withId.registerWithId) withId.registerWithId(`${t.name}-${side}`, type, text, toNumber(id, 0));
-    else registry.register(`${t.name}-${side}`, type, text);
+    const reg =
+      withId.registerWithId && ((id !== undefined && id !== null) || references.length > 0)
+        ? withId.registerWithId(subject, type, text, id !== undefined && id !== null ? toNumber(id, 0) : undefined, references)
+        : registry.register(subject, type, text);
+    ids.set(subject, reg.id);
+    for (const r of planned) {
+      const got = registry.register(r.ref.subject, r.type, r.text);
+      if (got.version !== r.ref.version) throw new CaseFailure(`schema reference ${r.ref.name} registered as version ${got.version}, not ${r.ref.version}`);
+    }
   }
+  return ids;
+}
+
+/** A test schema reference `{name, format, schema}`, to register under the subject `name` (its version: the existing one with that text, or the next). */
+function planReference(registry: SchemaRegistry, ref: Json, fallback: RegisteredSchema['schemaType']): { ref: SchemaReference; type: RegisteredSchema['schemaType']; text: string } {
+  if (ref === null || typeof ref !== 'object' || Array.isArray(ref)) throw new CaseFailure(`bad schema reference: ${stringify(ref) ?? ''}`);
+  const r = ref as Record<string, Json>;
+  const name = typeof r['name'] === 'string' ? r['name'] : '';
+  if (!name || r['schema'] === undefined || r['schema'] === null) throw new CaseFailure(`schema reference without a name or schema: ${stringify(ref) ?? ''}`);
+  const type = schemaTypeOf(typeof r['format'] === 'string' ? r['format'] : undefined) ?? fallback;
+  const text = schemaText(r['schema'], type);
+  const latest = registry.latest(name);
+  const version = latest && latest.schema === text && latest.schemaType === type ? latest.version : (latest?.version ?? 0) + 1;
+  return { ref: { name, subject: name, version }, type, text };
 }
 
 const CREATE_SOURCE = /^\s*CREATE\s+(?:OR\s+REPLACE\s+)?(?:SOURCE\s+)?(?:STREAM|TABLE)\b/i;
@@ -396,8 +425,9 @@ export async function runCase(c: QttCase, deps: RunnerDeps, limits: RunLimits = 
     const broker = new BudgetBroker(limits);
     const properties = propsOf(test);
     engine = await bounded(deps.createEngine({ broker, properties }));
-    const ctx: CodecContext = { serde: deps.serde, registry: engine.registry };
-    for (const t of test.topics ?? []) registerTopicSchemas(engine.registry, t);
+    const inputSchemaIds = new Map<string, number>();
+    const ctx: CodecContext = { serde: deps.serde, registry: engine.registry, inputSchemaIds };
+    for (const t of test.topics ?? []) for (const [subject, id] of registerTopicSchemas(engine.registry, t)) inputSchemaIds.set(subject, id);
     for (const [name, partitions] of topicsToCreate(test, undeclaredPartitions(test, deps))) await bounded(engine.createTopic(name, partitions));
 
     // ksqlDB's runner joins the statements with newlines into one script, so positions in
@@ -419,10 +449,11 @@ export async function runCase(c: QttCase, deps: RunnerDeps, limits: RunLimits = 
       }
     }
     if (expectsException) {
-      // strictly, a statement had to fail; leniently, a failure while processing inputs counts too
+      // strictly, a statement had to fail; leniently, any failure while processing inputs counts too
       let lenient = false;
       try {
         for (const r of test.inputs ?? []) await bounded(produceInput(engine, ctx, r, deps.taskPerPartition));
+        if (engine.drain) await bounded(engine.drain(false));
       } catch {
         lenient = true;
       }

@@ -68,7 +68,7 @@ export interface QttTest {
   readonly topics?: readonly QttTopic[];
   readonly inputs?: readonly QttRecord[];
   readonly outputs?: readonly QttRecord[];
-  readonly expectedException?: { readonly type?: string; readonly message?: string };
+  readonly expectedException?: { readonly type?: string; readonly message?: string; readonly cause?: string; readonly causeMessage?: string };
   readonly post?: QttPost;
 }
 

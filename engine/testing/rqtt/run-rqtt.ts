@@ -139,8 +139,9 @@ async function runRqttCase(c: QttCase, rt: Runtime, opts: RqttOptions): Promise<
     caseRt = await rt.createEngine({ ...SERVER_DEFAULTS });
     const engine = caseRt.engine;
     server = await rt.startServer(caseRt.backend, SERVER_DEFAULTS);
-    const ctx: CodecContext = { serde: rt.serde, registry: engine.registry };
-    for (const t of test.topics ?? []) registerTopicSchemas(engine.registry, t);
+    const inputSchemaIds = new Map<string, number>();
+    const ctx: CodecContext = { serde: rt.serde, registry: engine.registry, inputSchemaIds };
+    for (const t of test.topics ?? []) for (const [subject, id] of registerTopicSchemas(engine.registry, t)) inputSchemaIds.set(subject, id);
     for (const [name, partitions] of topicsToCreate(test)) engine.createTopic(name, partitions);
 
     const actual: Actual[] = [];

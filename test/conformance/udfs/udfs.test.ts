@@ -47,4 +47,12 @@ describe('QTT test functions', () => {
     const rows = f.resolve(types.map((t) => arg(t))).invoke(1, 2n, 3.1, true, 'foo', new Decimal('123.456'), { A: 'bar' });
     expect(rows).toEqual(['1', '2', '3.1', 'true', 'foo', '123.4560000000', 'Struct{A=bar}']);
   });
+
+  it('TEST_UDTF widens numeric arguments as ksqlDB resolves overloads (INT -> BIGINT -> DECIMAL -> DOUBLE)', () => {
+    const f = qttRegistry().get('test_udtf') as TableFunction;
+    const types = [INTEGER, INTEGER, BIGINT, BOOLEAN, STRING, INTEGER, struct([{ name: 'A', type: STRING }])];
+    const rows = f.resolve(types.map((t) => arg(t))).invoke(1, 2, 3n, true, 'foo', 4, { A: 'bar' });
+    expect(rows).toEqual(['1', '2', '3.0', 'true', 'foo', '4', 'Struct{A=bar}']);
+    expect(() => f.resolve([BIGINT, BIGINT, BIGINT, BOOLEAN, STRING, decimal(4, 1), struct([{ name: 'A', type: STRING }])].map((t) => arg(t)))).toThrow(/does not accept/);
+  });
 });
