@@ -214,10 +214,7 @@ export function wrapWhereError(e: unknown, query: Query): unknown {
   if (!(e instanceof KsqlError) || !query.where) return e;
   const inner = e instanceof ClauseError && e.clause === 'WHERE' ? e.inner : e;
   if (inner.code === 'ComparisonTypes') {
-    const bare = inner.message;
-    const alias = query.from.kind === 'Source' ? query.from.alias ?? query.from.name : null;
-    const message = alias ? bare.split(`${alias}.`).join('') : bare;
-    return new KsqlError(`Error in WHERE expression: ${message}\nStatement: ${formatExpr(query.where)}`, e.loc, e.reason);
+    return new KsqlError(`Error in WHERE expression: ${inner.message}\nStatement: ${formatExpr(query.where)}`, e.loc, e.reason);
   }
   return e;
 }
