@@ -1,0 +1,110 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bootstrap, json, newPort, readTopic, seed, stopOwnBroker, waitFor } from './int-test-support.js';
+import type { KafkaPort } from './port.js';
+import { startServer, type RunningServer } from './server-main.js';
+
+let brokers: string;
+let admin: KafkaPort;
+const servers: RunningServer[] = [];
+
+beforeAll(async () => {
+  brokers = await bootstrap();
+  admin = newPort(brokers, 'stream-threads-test');
+}, 180_000);
+
+afterAll(async () => {
+  await Promise.allSettled(servers.map((s) => s.close()));
+  await admin?.close();
+  await stopOwnBroker();
+}, 60_000);
+
+async function ksql(url: string, statement: string): Promise<unknown> {
+  const r = await fetch(`${url}/ksql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ksql: statement, streamsProperties: {} }) });
+  if (r.status !== 200) throw new Error(`${statement}: ${r.status} ${await r.text()}`);
+  return r.json();
+}
+
+async function pull(url: string, sql: string): Promise<unknown[][]> {
+  const r = await fetch(`${url}/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ksql: sql, streamsProperties: {} }) });
+  const body = (await r.json()) as ({ row?: { columns: unknown[] } } & Record<string, unknown>)[];
+  if (r.status !== 200) throw new Error(`${sql}: ${r.status} ${JSON.stringify(body)}`);
+  return body.flatMap((x) => (x.row ? [x.row.columns] : []));
+}
+
+const sorted = (rows: unknown[][]): unknown[][] => [...rows].sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+
+describe('num.stream.threads = 2: one process, two stream threads', () => {
+  it('splits a persistent aggregation over both threads, answers pull queries from both, and terminates it', async () => {
+    const s = seed();
+    const serviceId = `threads_${s}_`;
+    const srv = await startServer({
+      env: {
+        KSQL_BOOTSTRAP_SERVERS: brokers,
+        KSQL_KSQL_SERVICE_ID: serviceId,
+        KSQL_LISTENERS: 'http://127.0.0.1:0',
+        KSQL_KSQL_STREAMS_AUTO_OFFSET_RESET: 'earliest',
+        KSQL_KSQL_STREAMS_NUM_STREAM_THREADS: '2',
+        KSQL_KSQL_STREAMS_SESSION_TIMEOUT_MS: '6000',
+        KSQL_KSQL_STREAMS_HEARTBEAT_INTERVAL_MS: '1000',
+        KSETL_LOG_LEVEL: 'warn',
+      },
+    });
+    servers.push(srv);
+    const threads = srv.engine.threads;
+    expect(threads?.count).toBe(1);
+    await ksql(srv.url, `CREATE STREAM S (ID STRING KEY, V INT) WITH (KAFKA_TOPIC='threads-in-${s}', PARTITIONS=4, VALUE_FORMAT='JSON');`);
+    await ksql(srv.url, `CREATE TABLE T WITH (KAFKA_TOPIC='threads-out-${s}') AS SELECT ID, COUNT(*) AS N, SUM(V) AS TOTAL FROM S GROUP BY ID;`);
+    const queryId = 'CTAS_T_0';
+    // the main thread's runner and the worker's are two members of the query's group: two partitions each
+    await waitFor(
+      'partitions split over the two threads',
+      () => {
+        const main = srv.engine.runner(queryId)?.status;
+        const worker = threads!.statuses(queryId)[0];
+        return main?.state === 'RUNNING' && worker?.state === 'RUNNING' && main.assigned.length === 2 && worker.assigned.length === 2 ? true : undefined;
+      },
+      90_000,
+    );
+    const merged = srv.engine.queryStatus(queryId)!;
+    expect(merged.assigned).toEqual([0, 1, 2, 3]);
+    expect(srv.engine.ready).toBe(true);
+
+    // 40 keys, 5 records each; key k has V = i + 0..4
+    const keys = Array.from({ length: 40 }, (_, i) => `k${String(i).padStart(2, '0')}`);
+    const producer = await admin.producer();
+    const now = Date.now();
+    await producer.send(keys.flatMap((k, i) => Array.from({ length: 5 }, (_, j) => ({ topic: `threads-in-${s}`, key: Buffer.from(k), value: json({ V: i + j }), timestamp: now + j }))));
+    await producer.close();
+    const expected = new Map(keys.map((k, i) => [k, [k, 5, 5 * i + 10]]));
+
+    // the output topic: the last update of every key is its total
+    const out = await readTopic(admin, `threads-out-${s}`, (seen) => {
+      const last = new Map(seen.map((r) => [r.key!.toString(), JSON.parse(r.value!.toString()) as { N: number }]));
+      return last.size === keys.length && [...last.values()].every((v) => v.N === 5);
+    });
+    const last = new Map(out.map((r) => [r.key!.toString(), JSON.parse(r.value!.toString()) as { N: number; TOTAL: number }]));
+    expect([...last].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, v.N, v.TOTAL])).toEqual([...expected.values()]);
+    // both threads processed records
+    await waitFor('both threads counted', () => ((srv.engine.runner(queryId)?.status.processed ?? 0) > 0 && (threads!.statuses(queryId)[0]?.processed ?? 0) > 0 ? true : undefined));
+    await waitFor('every record counted', () => (srv.engine.queryStatus(queryId)!.processed >= 200 ? true : undefined));
+
+    // pull queries: scans and key lookups on partitions of either thread
+    await waitFor('scan holds every key', async () => {
+      const rows = await pull(srv.url, 'SELECT * FROM T;');
+      return rows.length === keys.length && rows.every((r) => r[1] === 5) ? rows : undefined;
+    });
+    expect(sorted(await pull(srv.url, 'SELECT * FROM T;'))).toEqual([...expected.values()]);
+    for (const k of keys) expect(await pull(srv.url, `SELECT * FROM T WHERE ID = '${k}';`), k).toEqual([expected.get(k)]);
+
+    // the workers' series are in the process's metrics
+    const metrics = await (await fetch(`${srv.url}/metrics`)).text();
+    const recordsIn = metrics.split('\n').find((l) => l.startsWith('ksetl_query_records_in_total') && l.includes(`query_id="${queryId}"`));
+    expect(Number(recordsIn?.split(' ').pop())).toBeGreaterThanOrEqual(200);
+
+    // TERMINATE stops the query on both threads
+    await ksql(srv.url, `TERMINATE ${queryId};`);
+    expect(srv.engine.queryStatus(queryId)).toBeUndefined();
+    await waitFor('the worker stopped the query', () => (threads!.statuses(queryId).length === 0 ? true : undefined));
+    await ksql(srv.url, 'DROP TABLE T;');
+  }, 240_000);
+});
