@@ -654,8 +654,10 @@ export class KafkaEngine {
     this.#runners.delete(queryId);
     const replaying = this.#replaying;
     if (keepState) this.#replacedTopics.set(queryId, runner.internalTopics);
+    // the worker stream threads stop theirs too before the topics and the group go
+    const stopped = Promise.all([runner.stop(), this.#threads?.stopQuery(queryId, keepState)]);
     this.#track(
-      runner.stop().then(async () => {
+      stopped.then(async () => {
         if (keepState) return; // the query goes on: its metrics series too
         this.metrics.removeQuery(queryId);
         if (!replaying && runner.internalTopics.length > 0) await this.port.admin.deleteTopics(runner.internalTopics).catch(() => {});

@@ -168,6 +168,16 @@ port.on('message', (m: ToThread) => {
         for (const [id, r] of runners) launch(id, r);
       });
       return;
+    case 'stop':
+      queue = queue.then(async () => {
+        const r = runners.get(m.queryId);
+        runners.delete(m.queryId);
+        if (r) await r.stop().catch(() => {});
+        if (!m.keepState) metrics.removeQuery(m.queryId);
+        send({ type: 'status', statuses: statuses() });
+        send({ type: 'reply', id: m.id, text: '' });
+      });
+      return;
     case 'read':
       void serve(decodeText<PartitionsRequest>(m.request)).then(
         (r) => send({ type: 'reply', id: m.id, text: encodeText(r) }),

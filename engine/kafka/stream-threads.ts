@@ -61,6 +61,8 @@ export interface StreamThreadData {
 export type ToThread =
   | { readonly type: 'command'; readonly statement: string; readonly streamsProperties: Readonly<Record<string, string>>; readonly topics: readonly TopicInfo[] }
   | { readonly type: 'endReplay'; readonly topics: readonly TopicInfo[] }
+  /** stop a query's runner now (TERMINATE, or a replacement), before the main thread deletes its topics; answered once stopped */
+  | { readonly type: 'stop'; readonly id: number; readonly queryId: string; readonly keepState: boolean }
   /** `request`: a PartitionsRequest in codec text (keys are SQL values) */
   | { readonly type: 'read'; readonly id: number; readonly request: string }
   | { readonly type: 'metrics'; readonly id: number }
@@ -161,6 +163,16 @@ export class StreamThreads {
   /** The replay is over: the threads start their queries. */
   endReplay(topics: readonly TopicInfo[]): void {
     this.#post({ type: 'endReplay', topics });
+  }
+
+  /**
+   * Stops a query's runners on the workers (in order after the commands sent
+   * before) and resolves once they stopped: the main thread deletes a
+   * terminated query's internal topics and consumer group only after every
+   * thread has left them.
+   */
+  async stopQuery(queryId: string, keepState: boolean): Promise<void> {
+    await Promise.all(this.#threads.filter((t) => t.alive).map((t) => this.#ask(t, (id) => ({ type: 'stop', id, queryId, keepState })).catch((e: Error) => this.logger.warn({ err: e, stream_thread: t.number, query_id: queryId }, 'stream thread did not stop the query'))));
   }
 
   /** The statuses of a query's runners on the worker threads (the latest each sent). */
