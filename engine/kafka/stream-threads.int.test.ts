@@ -37,8 +37,9 @@ describe('num.stream.threads = 2: one process, two stream threads', () => {
   it('splits a persistent aggregation over both threads, answers pull queries from both, and terminates it', async () => {
     const s = seed();
     const serviceId = `threads_${s}_`;
-    const srv = await startServer({
-      env: {
+    const start = async (): Promise<RunningServer> => {
+      const started = await startServer({
+        env: {
         KSQL_BOOTSTRAP_SERVERS: brokers,
         KSQL_KSQL_SERVICE_ID: serviceId,
         KSQL_LISTENERS: 'http://127.0.0.1:0',
@@ -47,13 +48,19 @@ describe('num.stream.threads = 2: one process, two stream threads', () => {
         KSQL_KSQL_STREAMS_SESSION_TIMEOUT_MS: '6000',
         KSQL_KSQL_STREAMS_HEARTBEAT_INTERVAL_MS: '1000',
         KSETL_LOG_LEVEL: 'warn',
-      },
-    });
-    servers.push(srv);
+        },
+      });
+      servers.push(started);
+      return started;
+    };
+    const first = await start();
+    await ksql(first.url, `CREATE STREAM S (ID STRING KEY, V INT) WITH (KAFKA_TOPIC='threads-in-${s}', PARTITIONS=4, VALUE_FORMAT='JSON');`);
+    await ksql(first.url, `CREATE TABLE T WITH (KAFKA_TOPIC='threads-out-${s}') AS SELECT ID, COUNT(*) AS N, SUM(V) AS TOTAL FROM S GROUP BY ID;`);
+    // a restarted process: the workers get the replayed commands, and start the query once the replay is over
+    await first.close();
+    const srv = await start();
     const threads = srv.engine.threads;
     expect(threads?.count).toBe(1);
-    await ksql(srv.url, `CREATE STREAM S (ID STRING KEY, V INT) WITH (KAFKA_TOPIC='threads-in-${s}', PARTITIONS=4, VALUE_FORMAT='JSON');`);
-    await ksql(srv.url, `CREATE TABLE T WITH (KAFKA_TOPIC='threads-out-${s}') AS SELECT ID, COUNT(*) AS N, SUM(V) AS TOTAL FROM S GROUP BY ID;`);
     const queryId = 'CTAS_T_0';
     // the main thread's runner and the worker's are two members of the query's group: two partitions each
     await waitFor(
@@ -101,10 +108,18 @@ describe('num.stream.threads = 2: one process, two stream threads', () => {
     const recordsIn = metrics.split('\n').find((l) => l.startsWith('ksetl_query_records_in_total') && l.includes(`query_id="${queryId}"`));
     expect(Number(recordsIn?.split(' ').pop())).toBeGreaterThanOrEqual(200);
 
-    // TERMINATE stops the query on both threads
+    // TERMINATE stops the query on both threads, then deletes its internal topics
+    const internal = srv.engine.runner(queryId)!.internalTopics;
+    expect(internal.length).toBeGreaterThan(0);
     await ksql(srv.url, `TERMINATE ${queryId};`);
     expect(srv.engine.queryStatus(queryId)).toBeUndefined();
-    await waitFor('the worker stopped the query', () => (threads!.statuses(queryId).length === 0 ? true : undefined));
+    expect(threads!.statuses(queryId)).toEqual([]);
+    await waitFor('internal topics deleted', async () => {
+      const left = new Set(await admin.admin.listTopics());
+      return internal.every((t) => !left.has(t)) ? true : undefined;
+    });
+    const after = await (await fetch(`${srv.url}/metrics`)).text();
+    expect(after.split('\n').filter((l) => l.startsWith('ksetl_query_records_in_total') && l.includes(`query_id="${queryId}"`))).toEqual([]);
     await ksql(srv.url, 'DROP TABLE T;');
   }, 240_000);
 });
