@@ -33,8 +33,8 @@ async function pull(url: string, sql: string): Promise<unknown[][]> {
 
 const sorted = (rows: unknown[][]): unknown[][] => [...rows].sort((a, b) => String(a[0]).localeCompare(String(b[0])));
 
-describe('num.stream.threads = 2: one process, two stream threads', () => {
-  it('splits a persistent aggregation over both threads, answers pull queries from both, and terminates it', async () => {
+describe.each(['at_least_once', 'exactly_once_v2'])('num.stream.threads = 2: one process, two stream threads (%s)', (guarantee) => {
+  it('splits a persistent aggregation over both threads, answers pull queries from both, replaces and terminates it', async () => {
     const s = seed();
     const serviceId = `threads_${s}_`;
     const start = async (): Promise<RunningServer> => {
@@ -44,6 +44,7 @@ describe('num.stream.threads = 2: one process, two stream threads', () => {
         KSQL_KSQL_SERVICE_ID: serviceId,
         KSQL_LISTENERS: 'http://127.0.0.1:0',
         KSQL_KSQL_STREAMS_AUTO_OFFSET_RESET: 'earliest',
+        KSQL_PROCESSING_GUARANTEE: guarantee,
         KSQL_KSQL_STREAMS_NUM_STREAM_THREADS: '2',
         KSQL_KSQL_STREAMS_SESSION_TIMEOUT_MS: '6000',
         KSQL_KSQL_STREAMS_HEARTBEAT_INTERVAL_MS: '1000',
@@ -63,15 +64,17 @@ describe('num.stream.threads = 2: one process, two stream threads', () => {
     expect(threads?.count).toBe(1);
     const queryId = 'CTAS_T_0';
     // the main thread's runner and the worker's are two members of the query's group: two partitions each
-    await waitFor(
-      'partitions split over the two threads',
-      () => {
-        const main = srv.engine.runner(queryId)?.status;
-        const worker = threads!.statuses(queryId)[0];
-        return main?.state === 'RUNNING' && worker?.state === 'RUNNING' && main.assigned.length === 2 && worker.assigned.length === 2 ? true : undefined;
-      },
-      90_000,
-    );
+    const split = (): Promise<true> =>
+      waitFor(
+        'partitions split over the two threads',
+        () => {
+          const main = srv.engine.runner(queryId)?.status;
+          const worker = threads!.statuses(queryId)[0];
+          return main?.state === 'RUNNING' && worker?.state === 'RUNNING' && main.assigned.length === 2 && worker.assigned.length === 2 ? true : undefined;
+        },
+        90_000,
+      );
+    await split();
     const merged = srv.engine.queryStatus(queryId)!;
     expect(merged.assigned).toEqual([0, 1, 2, 3]);
     expect(srv.engine.ready).toBe(true);
@@ -107,6 +110,18 @@ describe('num.stream.threads = 2: one process, two stream threads', () => {
     const metrics = await (await fetch(`${srv.url}/metrics`)).text();
     const recordsIn = metrics.split('\n').find((l) => l.startsWith('ksetl_query_records_in_total') && l.includes(`query_id="${queryId}"`));
     expect(Number(recordsIn?.split(' ').pop())).toBeGreaterThanOrEqual(200);
+
+    // CREATE OR REPLACE (the same query): both threads' runners are replaced, keeping the counts
+    await ksql(srv.url, `CREATE OR REPLACE TABLE T WITH (KAFKA_TOPIC='threads-out-${s}') AS SELECT ID, COUNT(*) AS N, SUM(V) AS TOTAL FROM S GROUP BY ID;`);
+    await split();
+    const more = await admin.producer();
+    await more.send(keys.map((k) => ({ topic: `threads-in-${s}`, key: Buffer.from(k), value: json({ V: 100 }), timestamp: now + 10 })));
+    await more.close();
+    await waitFor('the replaced query counts on', async () => {
+      const rows = await pull(srv.url, 'SELECT * FROM T;');
+      return rows.length === keys.length && rows.every((r) => r[1] === 6) ? rows : undefined;
+    });
+    for (const k of keys) expect(await pull(srv.url, `SELECT * FROM T WHERE ID = '${k}';`), k).toEqual([[k, 6, (expected.get(k)![2] as number) + 100]]);
 
     // TERMINATE stops the query on both threads, then deletes its internal topics
     const internal = srv.engine.runner(queryId)!.internalTopics;
