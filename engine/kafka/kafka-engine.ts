@@ -105,6 +105,8 @@ export class KafkaEngine {
   readonly #scanSlots = new Set<number>();
   /** the worker stream threads (num.stream.threads > 1), null with one stream thread */
   #threads: StreamThreads | null = null;
+  /** runners of the command being applied, launched once the worker threads applied it too */
+  readonly #deferred: [string, QueryRunner][] = [];
 
   private constructor(o: KafkaEngineOptions) {
     this.#identity = o.identity ?? null;
@@ -539,7 +541,14 @@ export class KafkaEngine {
     try {
       await this.#applyHere(c, st, offset, mine, replaying);
     } finally {
-      this.#threads?.apply(c.statement, c.streamsProperties, known);
+      if (this.#threads) {
+        this.#threads.apply(c.statement, c.streamsProperties, known);
+        const deferred = this.#deferred.splice(0);
+        if (deferred.length > 0) {
+          const synced = this.#threads.sync();
+          for (const [id, r] of deferred) this.#launch(id, r, synced);
+        }
+      }
     }
   }
 
@@ -571,7 +580,9 @@ export class KafkaEngine {
     this.#replaying = false;
     this.#threads?.endReplay([...this.#topics.values()]);
     this.#syncPaused();
-    for (const [id, r] of this.#runners) this.#launch(id, r);
+    // the workers' runners join the queries' groups at about the same time as these (one rebalance, not two)
+    const synced = this.#threads?.sync();
+    for (const [id, r] of this.#runners) this.#launch(id, r, synced);
   }
 
   /** PAUSE / RESUME: the runners follow the queries' states in the metastore. */
@@ -630,11 +641,13 @@ export class KafkaEngine {
       this.#track(Promise.allSettled(stopping).then(() => this.port.admin.deleteTopics(unused).catch(() => {})));
     }
     this.#runners.set(queryId, runner);
-    if (!this.#replaying) this.#launch(queryId, runner);
+    // with worker stream threads, launched once the workers applied the command too (see #apply)
+    if (!this.#replaying && this.#threads) this.#deferred.push([queryId, runner]);
+    else if (!this.#replaying) this.#launch(queryId, runner);
   }
 
-  #launch(queryId: string, runner: QueryRunner): void {
-    void Promise.allSettled(this.#pending)
+  #launch(queryId: string, runner: QueryRunner, after?: Promise<void>): void {
+    void Promise.allSettled([...this.#pending, ...(after ? [after] : [])])
       .then(() => (this.#closed ? undefined : runner.start()))
       .catch((e: Error) => {
         this.#backgroundError(`${queryId}: ${e.message}`);

@@ -178,6 +178,9 @@ port.on('message', (m: ToThread) => {
         send({ type: 'reply', id: m.id, text: '' });
       });
       return;
+    case 'sync':
+      queue = queue.then(() => send({ type: 'reply', id: m.id, text: '' }));
+      return;
     case 'read':
       void serve(decodeText<PartitionsRequest>(m.request)).then(
         (r) => send({ type: 'reply', id: m.id, text: encodeText(r) }),

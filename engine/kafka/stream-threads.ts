@@ -66,6 +66,8 @@ export type ToThread =
   /** `request`: a PartitionsRequest in codec text (keys are SQL values) */
   | { readonly type: 'read'; readonly id: number; readonly request: string }
   | { readonly type: 'metrics'; readonly id: number }
+  /** answered once the commands sent before are applied (their runners launched) */
+  | { readonly type: 'sync'; readonly id: number }
   | { readonly type: 'close'; readonly id: number };
 
 /** Worker → main thread. */
@@ -173,6 +175,11 @@ export class StreamThreads {
    */
   async stopQuery(queryId: string, keepState: boolean): Promise<void> {
     await Promise.all(this.#threads.filter((t) => t.alive).map((t) => this.#ask(t, (id) => ({ type: 'stop', id, queryId, keepState })).catch((e: Error) => this.logger.warn({ err: e, stream_thread: t.number, query_id: queryId }, 'stream thread did not stop the query'))));
+  }
+
+  /** Resolves once every worker applied the commands sent so far (never rejects). */
+  async sync(): Promise<void> {
+    await Promise.all(this.#threads.filter((t) => t.alive).map((t) => this.#ask(t, (id) => ({ type: 'sync', id })).catch(() => {})));
   }
 
   /** The statuses of a query's runners on the worker threads (the latest each sent). */
