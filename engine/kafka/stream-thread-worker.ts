@@ -205,6 +205,7 @@ port.on('message', (m: ToThread) => {
         })
         .finally(() => {
           clearInterval(timer);
+          if (lagTimer) clearInterval(lagTimer);
           send({ type: 'reply', id: m.id, text: '' });
           port.close();
         });
@@ -215,6 +216,21 @@ port.on('message', (m: ToThread) => {
     }
   }
 });
+
+// consumer lag of this thread's partitions (and missing sources), as the main thread refreshes its own (KafkaEngine.refreshLag)
+const lagEvery = Number(data.properties['ksetl.metrics.lag.refresh.ms'] ?? 10_000);
+let refreshing = false;
+const lagTimer =
+  lagEvery > 0
+    ? setInterval(() => {
+        if (refreshing || closed || runners.size === 0) return;
+        refreshing = true;
+        const listing = kafka.admin.listTopics().then((t): ReadonlySet<string> => new Set(t));
+        listing.catch(() => {});
+        void Promise.all([...runners.values()].map((r) => r.refreshLag(listing).catch((e: Error) => logger.debug({ err: e }, 'lag refresh failed')))).finally(() => (refreshing = false));
+      }, lagEvery)
+    : null;
+lagTimer?.unref();
 
 // the main thread answers status questions from the latest snapshot (synchronously, as for its own runners)
 const timer = setInterval(() => send({ type: 'status', statuses: statuses() }), 500);

@@ -45,6 +45,7 @@ describe.each(['at_least_once', 'exactly_once_v2'])('num.stream.threads = 2: one
         KSQL_LISTENERS: 'http://127.0.0.1:0',
         KSQL_KSQL_STREAMS_AUTO_OFFSET_RESET: 'earliest',
         KSQL_PROCESSING_GUARANTEE: guarantee,
+        KSQL_KSETL_METRICS_LAG_REFRESH_MS: '500',
         KSQL_KSQL_STREAMS_NUM_STREAM_THREADS: '2',
         KSQL_KSQL_STREAMS_SESSION_TIMEOUT_MS: '6000',
         KSQL_KSQL_STREAMS_HEARTBEAT_INTERVAL_MS: '1000',
@@ -110,6 +111,13 @@ describe.each(['at_least_once', 'exactly_once_v2'])('num.stream.threads = 2: one
     const metrics = await (await fetch(`${srv.url}/metrics`)).text();
     const recordsIn = metrics.split('\n').find((l) => l.startsWith('ksetl_query_records_in_total') && l.includes(`query_id="${queryId}"`));
     expect(Number(recordsIn?.split(' ').pop())).toBeGreaterThanOrEqual(200);
+    // each thread reports the consumer lag of its own partitions
+    await waitFor('lag of every source partition', async () => {
+      const text = await (await fetch(`${srv.url}/metrics`)).text();
+      const lines = text.split('\n').filter((l) => l.startsWith('ksetl_query_consumer_lag{') && l.includes(`query_id="${queryId}"`) && l.includes(`topic="threads-in-${s}"`));
+      const partitions = new Set(lines.map((l) => /partition="(\d+)"/.exec(l)?.[1]));
+      return partitions.size === 4 && lines.every((l) => l.endsWith(' 0')) ? true : undefined;
+    });
 
     // CREATE OR REPLACE (the same query): both threads' runners are replaced, keeping the counts
     await ksql(srv.url, `CREATE OR REPLACE TABLE T WITH (KAFKA_TOPIC='threads-out-${s}') AS SELECT ID, COUNT(*) AS N, SUM(V) AS TOTAL FROM S GROUP BY ID;`);
