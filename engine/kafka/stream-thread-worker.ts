@@ -38,6 +38,11 @@ const registry = new InMemorySchemaRegistry();
 const processingLog = new MemoryProcessingLog();
 const topics = new Map<string, TopicInfo>();
 const runners = new Map<string, QueryRunner>();
+// the entries of this thread's stores; the main thread's /metrics sums them with its own (query state and counts are the main thread's)
+metrics.onCollect('ksetl_state_store_entries', () => {
+  const g = metrics.get('ksetl_state_store_entries');
+  for (const [id, r] of runners) for (const [store, n] of r.storeEntries()) g.set({ query_id: id, store }, n);
+});
 const readers = new Map<string, { readonly root: Step; readonly reader: MaterializationReader } | null>();
 /** stops of runners still running (a replaced query's new runner starts after them) */
 let stopping: Promise<unknown>[] = [];

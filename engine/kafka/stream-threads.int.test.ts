@@ -111,6 +111,9 @@ describe.each(['at_least_once', 'exactly_once_v2'])('num.stream.threads = 2: one
     const metrics = await (await fetch(`${srv.url}/metrics`)).text();
     const recordsIn = metrics.split('\n').find((l) => l.startsWith('ksetl_query_records_in_total') && l.includes(`query_id="${queryId}"`));
     expect(Number(recordsIn?.split(' ').pop())).toBeGreaterThanOrEqual(200);
+    // the store entries of both threads, summed: one per key
+    const entries = metrics.split('\n').filter((l) => l.startsWith('ksetl_state_store_entries{') && l.includes(`query_id="${queryId}"`) && l.includes('Aggregate'));
+    expect(entries.map((l) => Number(l.split(' ').pop()))).toEqual([keys.length]);
     // each thread reports the consumer lag of its own partitions
     await waitFor('lag of every source partition', async () => {
       const text = await (await fetch(`${srv.url}/metrics`)).text();
