@@ -122,6 +122,12 @@ describe.each(['at_least_once', 'exactly_once_v2'])('num.stream.threads = 2: one
       return partitions.size === 4 && lines.every((l) => l.endsWith(' 0')) ? true : undefined;
     });
 
+    // PAUSE and RESUME reach the worker's runner too
+    await ksql(srv.url, `PAUSE ${queryId};`);
+    await waitFor('paused on both threads', () => (srv.engine.runner(queryId)?.status.paused && threads!.statuses(queryId)[0]?.paused ? true : undefined));
+    await ksql(srv.url, `RESUME ${queryId};`);
+    await waitFor('resumed on both threads', () => (srv.engine.runner(queryId)?.status.paused === false && threads!.statuses(queryId)[0]?.paused === false ? true : undefined));
+
     // CREATE OR REPLACE (the same query): both threads' runners are replaced, keeping the counts
     await ksql(srv.url, `CREATE OR REPLACE TABLE T WITH (KAFKA_TOPIC='threads-out-${s}') AS SELECT ID, COUNT(*) AS N, SUM(V) AS TOTAL FROM S GROUP BY ID;`);
     await split();
