@@ -206,6 +206,7 @@ export class KafkaEngine {
       },
       this.logger,
       (message) => this.#backgroundError(message),
+      () => [...this.#topics.values()],
     );
     const threads = this.#threads;
     this.#unhook.push(this.metrics.addSource(() => threads.metrics()));

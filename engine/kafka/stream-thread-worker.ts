@@ -104,9 +104,11 @@ function syncPaused(): void {
   }
 }
 
-function apply(statement: string, streamsProperties: Readonly<Record<string, string>>, known: readonly TopicInfo[]): void {
-  topics.clear();
-  for (const t of known) topics.set(t.name, t);
+function apply(statement: string, streamsProperties: Readonly<Record<string, string>>, known: readonly TopicInfo[] | undefined): void {
+  if (known) {
+    topics.clear();
+    for (const t of known) topics.set(t.name, t);
+  }
   try {
     const parsed = parseScript(statement, new Map());
     if (parsed.length !== 1) return;
@@ -166,8 +168,10 @@ port.on('message', (m: ToThread) => {
       return;
     case 'endReplay':
       queue = queue.then(() => {
-        topics.clear();
-        for (const t of m.topics) topics.set(t.name, t);
+        if (m.topics) {
+          topics.clear();
+          for (const t of m.topics) topics.set(t.name, t);
+        }
         replaying = false;
         syncPaused();
         for (const [id, r] of runners) launch(id, r);

@@ -122,6 +122,18 @@ describe.each(['at_least_once', 'exactly_once_v2'])('num.stream.threads = 2: one
       return partitions.size === 4 && lines.every((l) => l.endsWith(' 0')) ? true : undefined;
     });
 
+    // a worker thread that dies is replaced: the new one replays the commands and takes partitions again
+    // (once every record's offset is committed: under at-least-once a crashed thread's uncommitted records are processed again)
+    const groupId = srv.engine.runner(queryId)!.groupId;
+    await waitFor('offsets committed', async () => ((await admin.admin.fetchOffsets(groupId, [`threads-in-${s}`])).reduce((n, o) => n + Math.max(0, o.offset), 0) === 200 ? true : undefined));
+    await threads!.kill(2);
+    expect(threads!.statuses(queryId)).toEqual([]);
+    await split();
+    await waitFor('scan holds every key after the replacement', async () => {
+      const rows = sorted(await pull(srv.url, 'SELECT * FROM T;'));
+      return JSON.stringify(rows) === JSON.stringify([...expected.values()]) ? true : undefined;
+    });
+
     // PAUSE and RESUME reach the worker's runner too
     await ksql(srv.url, `PAUSE ${queryId};`);
     await waitFor('paused on both threads', () => (srv.engine.runner(queryId)?.status.paused && threads!.statuses(queryId)[0]?.paused ? true : undefined));

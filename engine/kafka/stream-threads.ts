@@ -59,8 +59,10 @@ export interface StreamThreadData {
 
 /** Main thread → worker. */
 export type ToThread =
-  | { readonly type: 'command'; readonly statement: string; readonly streamsProperties: Readonly<Record<string, string>>; readonly topics: readonly TopicInfo[] }
-  | { readonly type: 'endReplay'; readonly topics: readonly TopicInfo[] }
+  /** `topics`: the catalog's topics before the command (absent: the thread's own, as the replay of a replacement thread keeps them) */
+  | { readonly type: 'command'; readonly statement: string; readonly streamsProperties: Readonly<Record<string, string>>; readonly topics?: readonly TopicInfo[] }
+  /** `topics`: the catalog's topics now (a replacement thread keeps those its replayed commands left) */
+  | { readonly type: 'endReplay'; readonly topics?: readonly TopicInfo[] }
   /** stop a query's runner now (TERMINATE, or a replacement), before the main thread deletes its topics; answered once stopped */
   | { readonly type: 'stop'; readonly id: number; readonly queryId: string; readonly keepState: boolean }
   /** `request`: a PartitionsRequest in codec text (keys are SQL values) */
@@ -84,32 +86,62 @@ const REPLY_TIMEOUT_MS = 60_000;
 
 export class StreamThreads {
   readonly #threads: Thread[] = [];
-  readonly #waiting = new Map<number, { resolve(text: string): void; reject(e: Error): void }>();
+  readonly #waiting = new Map<number, { readonly thread: Thread; resolve(text: string): void; reject(e: Error): void }>();
   #next = 0;
 
-  private constructor(private readonly logger: Logger) {}
+  private constructor(
+    private readonly logger: Logger,
+    private readonly data: Omit<StreamThreadData, 'thread'>,
+    private readonly onError: (message: string) => void,
+    private readonly topics: () => readonly TopicInfo[],
+  ) {}
 
   /** Starts `count` worker threads (numbered 2..count+1). */
-  static start(count: number, data: Omit<StreamThreadData, 'thread'>, logger: Logger, onError: (message: string) => void): StreamThreads {
-    const threads = new StreamThreads(logger);
-    const { url, execArgv } = workerEntry();
-    for (let i = 0; i < count; i++) {
-      const number = i + 2;
-      const worker = new Worker(url, { workerData: { ...data, thread: number } satisfies StreamThreadData, execArgv, name: `StreamThread-${number}` });
-      const t: Thread = { number, worker, statuses: {}, alive: true };
-      worker.on('message', (m: FromThread) => threads.#onMessage(t, m));
-      worker.on('error', (e) => {
-        logger.error({ err: e, stream_thread: number }, 'stream thread failed');
-        onError(`stream thread ${number} failed: ${e.message}`);
-      });
-      worker.on('exit', (code) => {
-        t.alive = false;
-        t.statuses = {};
-        if (code !== 0) onError(`stream thread ${number} exited with code ${code}`);
-      });
-      threads.#threads.push(t);
-    }
+  static start(count: number, data: Omit<StreamThreadData, 'thread'>, logger: Logger, onError: (message: string) => void, topics: () => readonly TopicInfo[]): StreamThreads {
+    const threads = new StreamThreads(logger, data, onError, topics);
+    for (let i = 0; i < count; i++) threads.#threads.push(threads.#spawn(i + 2));
     return threads;
+  }
+
+  /** the commands sent so far (without their topics): what a replacement thread replays */
+  readonly #sent: { readonly statement: string; readonly streamsProperties: Readonly<Record<string, string>> }[] = [];
+  #replayed = false;
+  #closing = false;
+
+  /**
+   * Starts worker thread `number`. One that dies (an uncaught error) is
+   * replaced, as Kafka Streams' REPLACE_THREAD does: the new thread gets the
+   * commands sent so far and starts the queries; its members join the groups
+   * (the dead one's leave them at their session timeout).
+   */
+  #spawn(number: number): Thread {
+    const { url, execArgv } = workerEntry();
+    const worker = new Worker(url, { workerData: { ...this.data, thread: number } satisfies StreamThreadData, execArgv, name: `StreamThread-${number}` });
+    const t: Thread = { number, worker, statuses: {}, alive: true };
+    worker.on('message', (m: FromThread) => this.#onMessage(t, m));
+    worker.on('error', (e) => {
+      this.logger.error({ err: e, stream_thread: number }, 'stream thread failed');
+      this.onError(`stream thread ${number} failed: ${e.message}`);
+    });
+    worker.on('exit', (code) => {
+      t.alive = false;
+      t.statuses = {};
+      for (const [id, w] of [...this.#waiting]) {
+        if (w.thread !== t) continue;
+        this.#waiting.delete(id);
+        w.reject(new Error(`stream thread ${number} exited`));
+      }
+      if (this.#closing) return;
+      this.onError(`stream thread ${number} exited with code ${code}; replaced`);
+      const i = this.#threads.indexOf(t);
+      if (i < 0) return;
+      this.#threads[i] = this.#spawn(number);
+    });
+    // a replacement replays every command so far on the topics there are now, as the main thread replays the command log
+    // when it starts (queries terminated since are never started), then ends its replay if the main thread's ended
+    this.#sent.forEach((c, i) => worker.postMessage({ type: 'command', ...c, ...(i === 0 ? { topics: this.topics() } : {}) } satisfies ToThread));
+    if (this.#replayed) worker.postMessage({ type: 'endReplay' } satisfies ToThread);
+    return t;
   }
 
   get count(): number {
@@ -150,6 +182,7 @@ export class StreamThreads {
       }, REPLY_TIMEOUT_MS);
       timer.unref();
       this.#waiting.set(id, {
+        thread: t,
         resolve: (x) => (clearTimeout(timer), resolve(x)),
         reject: (e) => (clearTimeout(timer), reject(e)),
       });
@@ -159,11 +192,13 @@ export class StreamThreads {
 
   /** A command the main thread applied (replayed or new), with the topics it knew before applying it. */
   apply(statement: string, streamsProperties: Readonly<Record<string, string>>, topics: readonly TopicInfo[]): void {
+    this.#sent.push({ statement, streamsProperties });
     this.#post({ type: 'command', statement, streamsProperties, topics });
   }
 
   /** The replay is over: the threads start their queries. */
   endReplay(topics: readonly TopicInfo[]): void {
+    this.#replayed = true;
     this.#post({ type: 'endReplay', topics });
   }
 
@@ -218,8 +253,14 @@ export class StreamThreads {
     return all.map((text) => JSON.parse(text) as object);
   }
 
+  /** Ends worker thread `number` at once, as an uncaught error would (tests: the thread is replaced). */
+  async kill(number: number): Promise<void> {
+    await this.#threads.find((t) => t.number === number && t.alive)?.worker.terminate();
+  }
+
   /** Stops the workers' queries (committing what they processed) and ends the threads. */
   async close(): Promise<void> {
+    this.#closing = true;
     await Promise.allSettled(
       this.#threads.map(async (t) => {
         if (!t.alive) return;
