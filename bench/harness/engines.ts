@@ -75,6 +75,8 @@ async function startRaw(v: Variant, w: Workload, ctx: EngineContext): Promise<Ru
       return startKsetl(1, w, ctx, 'kafkajs');
     case 'ksetl-2':
       return startKsetl(2, w, ctx, 'kafkajs');
+    case 'ksetl-2t':
+      return startKsetl(1, w, ctx, 'kafkajs', 2);
     case 'ksetl-1-platformatic':
       return startKsetl(1, w, ctx, 'platformatic');
     case 'ksetl-2-platformatic':
@@ -134,7 +136,8 @@ async function startKstreams(threads: number, w: Workload, ctx: EngineContext): 
   };
 }
 
-async function startKsetl(n: number, w: Workload, ctx: EngineContext, client: KafkaClientName): Promise<Running> {
+/** `n` processes with `threads` stream threads each (num.stream.threads; a process gets one core per thread) */
+async function startKsetl(n: number, w: Workload, ctx: EngineContext, client: KafkaClientName, threads = 1): Promise<Running> {
   const serviceId = `bench_${w.id}_${ctx.tag}_`;
   const stateDirs: string[] = [];
   const procs: Proc[] = [];
@@ -160,10 +163,11 @@ async function startKsetl(n: number, w: Workload, ctx: EngineContext, client: Ka
         KSETL_LOG_LEVEL: process.env['KSETL_LOG_LEVEL'] ?? 'warn',
         // the variant names the Kafka client, whatever the environment says
         KSETL_KAFKA_CLIENT: client,
+        ...(threads > 1 ? { KSQL_KSQL_STREAMS_NUM_STREAM_THREADS: String(threads) } : {}),
       };
       // started as the operator starts engine pods: node with the engine's young generation (NODE_OPTIONS there)
       const args = [youngGenerationNodeOption(), ...(ctx.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${ctx.cpuProfileDir}`] : []), join(root, 'bin/ksetl.js'), 'server'];
-      procs.push(start(`ksetl-${i + 1}`, process.execPath, args, { env, cpus: cpuList(i, 1), cwd: root, stopSignal: ctx.cpuProfileDir ? 'SIGTERM' : 'SIGKILL' }));
+      procs.push(start(`ksetl-${i + 1}`, process.execPath, args, { env, cpus: cpuList(i * threads, threads), cwd: root, stopSignal: ctx.cpuProfileDir ? 'SIGTERM' : 'SIGKILL' }));
     }
     await Promise.all(urls.map((url, i) => until(`${url}/healthcheck`, procs[i]!, 120_000)));
     const res = await fetch(`${urls[0]}/ksql`, {

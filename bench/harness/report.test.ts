@@ -48,15 +48,15 @@ const results = (throughput: ThroughputResult[]): BenchResults => ({
 
 describe('ratios', () => {
   it('divides ksetl by Kafka Streams per workload, 1 by 1 and 2 by 2, rounded to hundredths', () => {
-    const r = results([tp('filter', 'ksetl-1', 120_000), tp('filter', 'kstreams-1t', 80_000), tp('filter', 'ksetl-2', 100_000), tp('filter', 'kstreams-2t', 300_000), tp('join', 'ksetl-1', 10_000)]);
+    const r = results([tp('filter', 'ksetl-1', 120_000), tp('filter', 'kstreams-1t', 80_000), tp('filter', 'ksetl-2', 100_000), tp('filter', 'kstreams-2t', 300_000), tp('filter', 'ksetl-2t', 150_000), tp('join', 'ksetl-1', 10_000)]);
     expect(ratios(r)).toEqual([
-      { workload: 'filter', single: 1.5, double: 0.33 },
-      { workload: 'join', single: null, double: null },
+      { workload: 'filter', single: 1.5, double: 0.33, threads: 0.5 },
+      { workload: 'join', single: null, double: null, threads: null },
     ]);
   });
 
   it('has no ratio where either side failed', () => {
-    expect(ratios(results([tp('filter', 'ksetl-1', null), tp('filter', 'kstreams-1t', 80_000)]))[0]).toEqual({ workload: 'filter', single: null, double: null });
+    expect(ratios(results([tp('filter', 'ksetl-1', null), tp('filter', 'kstreams-1t', 80_000)]))[0]).toEqual({ workload: 'filter', single: null, double: null, threads: null });
   });
 });
 
@@ -129,8 +129,8 @@ describe('writeReports', () => {
     const json = JSON.parse(readFileSync(files.json, 'utf8')) as { ratios: unknown[]; throughput: unknown[] };
     expect(json.throughput).toHaveLength(3);
     expect(json.ratios).toEqual([
-      { workload: 'filter', single: 2, double: null },
-      { workload: 'aggregate', single: null, double: null },
+      { workload: 'filter', single: 2, double: null, threads: null },
+      { workload: 'aggregate', single: null, double: null, threads: null },
     ]);
     expect(readFileSync(files.markdown, 'utf8')).toContain('# ksetl vs Kafka Streams');
   });

@@ -75,14 +75,15 @@ export interface BenchResults {
 const fmt = (n: number | null | undefined): string => (n === null || n === undefined ? '–' : n.toLocaleString('en-US'));
 const title = (id: string): string => (id === 'passthrough' ? 'pass-through (ceiling)' : (WORKLOADS.find((w) => w.id === id)?.title ?? id));
 
-/** ksetl / Kafka Streams per workload: 1 process vs 1 thread, 2 processes vs 2 threads */
-export function ratios(r: BenchResults): { workload: string; single: number | null; double: number | null }[] {
+/** ksetl / Kafka Streams per workload: 1 process vs 1 thread, 2 processes vs 2 threads, 1 process with 2 stream threads vs 2 threads */
+export function ratios(r: BenchResults): { workload: string; single: number | null; double: number | null; threads: number | null }[] {
   const rate = (w: string, v: Variant): number | null => r.throughput.find((t) => t.workload === w && t.variant === v && t.status === 'ok')?.recordsPerSec ?? null;
   const ratio = (a: number | null, b: number | null): number | null => (a !== null && b ? Math.round((a / b) * 100) / 100 : null);
   return WORKLOADS.filter((w) => r.throughput.some((t) => t.workload === w.id)).map((w) => ({
     workload: w.id,
     single: ratio(rate(w.id, 'ksetl-1'), rate(w.id, 'kstreams-1t')),
     double: ratio(rate(w.id, 'ksetl-2'), rate(w.id, 'kstreams-2t')),
+    threads: ratio(rate(w.id, 'ksetl-2t'), rate(w.id, 'kstreams-2t')),
   }));
 }
 
@@ -134,9 +135,9 @@ export function markdown(r: BenchResults): string {
   out.push('');
   out.push('## ksetl / Kafka Streams');
   out.push('');
-  out.push('| workload | 1 process / 1 thread | 2 processes / 2 threads |');
-  out.push('| --- | ---: | ---: |');
-  for (const x of ratios(r)) out.push(`| ${title(x.workload)} | ${x.single ?? '–'} | ${x.double ?? '–'} |`);
+  out.push('| workload | 1 process / 1 thread | 2 processes / 2 threads | 1 process, 2 stream threads / 2 threads |');
+  out.push('| --- | ---: | ---: | ---: |');
+  for (const x of ratios(r)) out.push(`| ${title(x.workload)} | ${x.single ?? '–'} | ${x.double ?? '–'} | ${x.threads ?? '–'} |`);
   const pt = (v: Variant): number | null => r.throughput.find((t) => t.workload === 'passthrough' && t.variant === v && t.status === 'ok')?.recordsPerSec ?? null;
   const filter = r.throughput.find((t) => t.workload === 'filter' && t.variant === 'ksetl-1' && t.status === 'ok')?.recordsPerSec ?? null;
   if (filter && pt('kafkajs-passthrough')) out.push('', `ksetl filter / kafkajs pass-through: ${(filter / pt('kafkajs-passthrough')!).toFixed(2)} (target ≥ 0.8).`);
@@ -161,6 +162,7 @@ export function markdown(r: BenchResults): string {
 const COLORS: Readonly<Record<Variant, string>> = {
   'ksetl-1': '#2563eb',
   'ksetl-2': '#1e40af',
+  'ksetl-2t': '#7c3aed',
   'ksetl-1-platformatic': '#16a34a',
   'ksetl-2-platformatic': '#166534',
   'kstreams-1t': '#f97316',

@@ -66,7 +66,7 @@ const workloads = list(args.workloads, WORKLOADS.map((w) => w.id)).map((id) => {
   if (!w) throw new Error(`unknown workload ${id}`);
   return w;
 });
-const variants = list<Variant>(args.variants, ['ksetl-1', 'ksetl-2', 'kstreams-1t', 'kstreams-2t']);
+const variants = list<Variant>(args.variants, ['ksetl-1', 'ksetl-2', 'ksetl-2t', 'kstreams-1t', 'kstreams-2t']);
 // quick: two processes / two threads only where a target names them (filter as the baseline, the A/B test)
 const variantsOf = (w: Workload): Variant[] => (quick && !args.variants && w.id !== 'filter' && w.id !== 'abtest' ? variants.filter((v) => v.endsWith('-1') || v.endsWith('-1t')) : variants);
 const ceilings = args.ceilings === 'none' ? [] : list<Variant>(args.ceilings, ['kafkajs-passthrough', 'platformatic-passthrough', 'java-passthrough']);

@@ -82,6 +82,7 @@ CREATE TABLE BAD_ROUTES WITH (KAFKA_TOPIC='${t.out}') AS SELECT ROUTE_ID, COUNT(
 export type Variant =
   | 'ksetl-1'
   | 'ksetl-2'
+  | 'ksetl-2t'
   | 'ksetl-1-platformatic'
   | 'ksetl-2-platformatic'
   | 'kstreams-1t'
@@ -93,6 +94,7 @@ export type Variant =
 export const VARIANT_TITLES: Readonly<Record<Variant, string>> = {
   'ksetl-1': 'ksetl, 1 process',
   'ksetl-2': 'ksetl, 2 processes',
+  'ksetl-2t': 'ksetl, 1 process with 2 stream threads',
   'ksetl-1-platformatic': 'ksetl on @platformatic/kafka, 1 process',
   'ksetl-2-platformatic': 'ksetl on @platformatic/kafka, 2 processes',
   'kstreams-1t': 'Kafka Streams, 1 thread',

@@ -19,6 +19,7 @@ import { CommandLog, type Command } from './command-log.js';
 import * as names from './names.js';
 import type { KafkaConsumer, KafkaPort, KafkaProducer } from './port.js';
 import { QueryRunner, type ProcessingGuarantee, type QueryStatus } from './query-runner.js';
+import { mergeStatus, numStreamThreads, perQueryTuning, processingLogHeaders, StreamThreads, type StreamThreadsSpec } from './stream-threads.js';
 
 export interface KafkaEngineOptions {
   readonly port: KafkaPort;
@@ -36,6 +37,12 @@ export interface KafkaEngineOptions {
   readonly logger?: Logger;
   /** the team's namespace and cluster (KSETL_NAMESPACE, KSETL_CLUSTER): carried by processing-log records as headers */
   readonly identity?: { readonly namespace: string; readonly cluster: string };
+  /**
+   * How worker stream threads reach Kafka: with `ksql.streams.num.stream.threads`
+   * N > 1, N - 1 worker threads run the queries beside the main thread
+   * (stream-threads.ts). Without it the process runs one stream thread.
+   */
+  readonly streamThreads?: StreamThreadsSpec;
 }
 
 /** Statements that go through the command log: they change the catalog or the set of running queries. */
@@ -96,6 +103,10 @@ export class KafkaEngine {
   readonly #identity: KafkaEngineOptions['identity'] | null;
   /** the group ids (by number) of the topic reads running now (scanTopic) */
   readonly #scanSlots = new Set<number>();
+  /** the worker stream threads (num.stream.threads > 1), null with one stream thread */
+  #threads: StreamThreads | null = null;
+  /** runners of the command being applied, launched once the worker threads applied it too */
+  readonly #deferred: [string, QueryRunner][] = [];
 
   private constructor(o: KafkaEngineOptions) {
     this.#identity = o.identity ?? null;
@@ -145,6 +156,7 @@ export class KafkaEngine {
     if (engine.processingLogTopic && !engine.#precreated) {
       await engine.port.admin.createTopics([{ name: engine.processingLogTopic, partitions: 1 }]);
     }
+    engine.#startThreads(o);
     engine.logger.info({ instance_id: engine.instanceId, guarantee: engine.guarantee }, 'replaying the command log');
     await engine.commandLog.start();
     await engine.#endReplay();
@@ -168,9 +180,42 @@ export class KafkaEngine {
    * clusters still tells them apart.
    */
   #processingLogHeaders(queryId: string): Header[] {
-    const h = (key: string, value: string): Header => ({ key, value: Buffer.from(value) });
-    const id = this.#identity;
-    return [...(id ? [h('ksetl.namespace', id.namespace), h('ksetl.cluster', id.cluster)] : []), h('ksetl.service.id', this.serviceId), h('ksetl.query.id', queryId)];
+    return processingLogHeaders(this.serviceId, this.#identity, queryId);
+  }
+
+  /** Starts the worker stream threads (num.stream.threads - 1 of them; the main thread is the first). */
+  #startThreads(o: KafkaEngineOptions): void {
+    const n = numStreamThreads(this.properties);
+    if (n <= 1) return;
+    if (!o.streamThreads) {
+      this.logger.info({ num_stream_threads: n }, 'num.stream.threads is ignored on this Kafka port: one stream thread');
+      return;
+    }
+    this.#threads = StreamThreads.start(
+      n - 1,
+      {
+        serviceId: this.serviceId,
+        properties: this.properties,
+        client: o.streamThreads.client,
+        portOptions: o.streamThreads.portOptions,
+        logLevel: o.streamThreads.logLevel,
+        identity: this.#identity ?? null,
+        processingLogTopic: this.processingLogTopic,
+        guarantee: this.guarantee,
+        precreated: this.#precreated,
+      },
+      this.logger,
+      (message) => this.#backgroundError(message),
+      () => [...this.#topics.values()],
+    );
+    const threads = this.#threads;
+    this.#unhook.push(this.metrics.addSource(() => threads.metrics()));
+    this.logger.info({ num_stream_threads: n }, 'stream threads started');
+  }
+
+  /** The worker stream threads (null with one stream thread). */
+  get threads(): StreamThreads | null {
+    return this.#threads;
   }
 
   get processingLogTopic(): string | null {
@@ -180,7 +225,7 @@ export class KafkaEngine {
 
   /** Whether the engine replayed the log and every query it runs has started (readiness). */
   get ready(): boolean {
-    return !this.#replaying && !this.#closed && [...this.#runners.values()].every((r) => r.status.state === 'RUNNING');
+    return !this.#replaying && !this.#closed && [...this.#runners.keys()].every((id) => this.queryStatus(id)?.state === 'RUNNING');
   }
 
   /** Background failures no caller was told about (a query's start, a push query's subscription, ...), the latest 100. */
@@ -241,8 +286,10 @@ export class KafkaEngine {
     return [...new Set([...this.#runners.values()].flatMap((r) => r.consumedTopics))];
   }
 
+  /** A query's status in this process: over all its stream threads. */
   queryStatus(queryId: string): QueryStatus | undefined {
-    return this.#runners.get(queryId)?.status;
+    const st = this.#runners.get(queryId)?.status;
+    return st && this.#threads ? mergeStatus(st, this.#threads.statuses(queryId)) : st;
   }
 
   runner(queryId: string): QueryRunner | undefined {
@@ -422,7 +469,7 @@ export class KafkaEngine {
     this.#lagTimer = null;
     this.logger.info('engine closing');
     await this.commandLog.close();
-    await Promise.allSettled([...this.#runners.values()].map((r) => r.stop()));
+    await Promise.allSettled([...this.#runners.values()].map((r) => r.stop()).concat(this.#threads ? [this.#threads.close()] : []));
     this.#runners.clear();
     await this.#settle();
     const p = this.#producer;
@@ -490,6 +537,23 @@ export class KafkaEngine {
       // a listing that fails (a topic deleted while it was described) leaves the last one: the statement still runs
       await this.#refreshTopics().catch((e: Error) => this.logger.warn({ err: e, offset }, 'topic listing failed; using the last one'));
     }
+    // the worker stream threads apply it once it is applied here (its topics made), on the catalog it was applied on
+    const known = this.#threads ? [...this.#topics.values()] : [];
+    try {
+      await this.#applyHere(c, st, offset, mine, replaying);
+    } finally {
+      if (this.#threads) {
+        this.#threads.apply(c.statement, c.streamsProperties, known);
+        const deferred = this.#deferred.splice(0);
+        if (deferred.length > 0) {
+          const synced = this.#threads.sync();
+          for (const [id, r] of deferred) this.#launch(id, r, synced);
+        }
+      }
+    }
+  }
+
+  async #applyHere(c: Command, st: Statement, offset: number, mine: boolean, replaying: boolean): Promise<void> {
     const work: Promise<unknown>[] = [];
     try {
       this.#origin = mine && !replaying;
@@ -515,8 +579,11 @@ export class KafkaEngine {
   async #endReplay(): Promise<void> {
     await this.#refreshTopics();
     this.#replaying = false;
+    this.#threads?.endReplay([...this.#topics.values()]);
     this.#syncPaused();
-    for (const [id, r] of this.#runners) this.#launch(id, r);
+    // the workers' runners join the queries' groups at about the same time as these (one rebalance, not two)
+    const synced = this.#threads?.sync();
+    for (const [id, r] of this.#runners) this.#launch(id, r, synced);
   }
 
   /** PAUSE / RESUME: the runners follow the queries' states in the metastore. */
@@ -575,11 +642,13 @@ export class KafkaEngine {
       this.#track(Promise.allSettled(stopping).then(() => this.port.admin.deleteTopics(unused).catch(() => {})));
     }
     this.#runners.set(queryId, runner);
-    if (!this.#replaying) this.#launch(queryId, runner);
+    // with worker stream threads, launched once the workers applied the command too (see #apply)
+    if (!this.#replaying && this.#threads) this.#deferred.push([queryId, runner]);
+    else if (!this.#replaying) this.#launch(queryId, runner);
   }
 
-  #launch(queryId: string, runner: QueryRunner): void {
-    void Promise.allSettled(this.#pending)
+  #launch(queryId: string, runner: QueryRunner, after?: Promise<void>): void {
+    void Promise.allSettled([...this.#pending, ...(after ? [after] : [])])
       .then(() => (this.#closed ? undefined : runner.start()))
       .catch((e: Error) => {
         this.#backgroundError(`${queryId}: ${e.message}`);
@@ -599,8 +668,10 @@ export class KafkaEngine {
     this.#runners.delete(queryId);
     const replaying = this.#replaying;
     if (keepState) this.#replacedTopics.set(queryId, runner.internalTopics);
+    // the worker stream threads stop theirs too before the topics and the group go
+    const stopped = Promise.all([runner.stop(), this.#threads?.stopQuery(queryId, keepState)]);
     this.#track(
-      runner.stop().then(async () => {
+      stopped.then(async () => {
         if (keepState) return; // the query goes on: its metrics series too
         this.metrics.removeQuery(queryId);
         if (!replaying && runner.internalTopics.length > 0) await this.port.admin.deleteTopics(runner.internalTopics).catch(() => {});
@@ -677,20 +748,4 @@ async function failedWork(work: readonly Promise<unknown>[], st: Statement): Pro
   const message = failure.reason instanceof Error ? failure.reason.message : String(failure.reason);
   if (st.kind === 'InsertValues') throw new KsqlError(`Failed to insert values into '${st.target}'. ${message}`, st.loc);
   throw new KsqlError(`${st.text.trim()} was executed, but its Kafka work failed: ${message}`, st.loc);
-}
-
-/**
- * The Kafka Streams settings a statement's streamsProperties may set for its
- * own query, as in ksqlDB (`max.task.idle.ms`, `buffered.records.per.partition`,
- * with or without the `ksql.streams.` prefix); nothing else of the engine's
- * configuration (state directory, guarantees, clients) can be changed per query.
- */
-const PER_QUERY = ['max.task.idle.ms', 'buffered.records.per.partition'];
-function perQueryTuning(p: Readonly<Record<string, string>>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const k of PER_QUERY) {
-    const v = p[`ksql.streams.${k}`] ?? p[k];
-    if (v !== undefined) out[`ksql.streams.${k}`] = v;
-  }
-  return out;
 }

@@ -102,6 +102,8 @@ export class PullService {
       if (store === undefined) remote.push(p);
       else if (store !== null) out.push(...r.reader.read(store, p, narrow(access, p, where)));
     }
+    // the partitions this process's other stream threads own
+    remote = await this.#threadRead(queryId, remote, access, out);
     // Other processes' partitions. During a rebalance a partition has no owner, or one
     // still restoring it, for a while: look the owners up again until they answer.
     // a port that cannot tell the owners leaves other processes' partitions to the topic read
@@ -153,7 +155,8 @@ export class PullService {
         }
         remote = unanswered;
       }
-      // a partition that moved here meanwhile
+      // a partition that moved here meanwhile (to this thread or another stream thread of the process)
+      remote = await this.#threadRead(queryId, remote, access, out);
       const still: number[] = [];
       for (const p of remote) {
         const store = await runner.localStore(p, r.reader.storeName);
@@ -177,7 +180,16 @@ export class PullService {
       if (store === undefined) notOwned.push(p);
       else if (store !== null) records.push(...r.reader.read(store, p, request.access));
     }
-    return { records, notOwned };
+    return { records, notOwned: await this.#threadRead(request.queryId, notOwned, request.access, records) };
+  }
+
+  /** Reads the partitions the process's worker stream threads own into `out`; returns the others. */
+  async #threadRead(queryId: string, partitions: number[], access: PullAccess, out: BrokerRecord[]): Promise<number[]> {
+    const threads = this.engine.threads;
+    if (!threads || partitions.length === 0) return partitions;
+    const r = await threads.read({ queryId, partitions, access });
+    out.push(...r.records);
+    return [...r.notOwned];
   }
 
   /** The codec text of PULL_PARTITIONS_PATH's request (one, or a batch: `{ batch: [...] }`), answered as codec text. */

@@ -80,6 +80,17 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       metrics,
       logger,
       identity: { namespace: labels.namespace, cluster: labels.cluster },
+      // worker stream threads (num.stream.threads > 1) make their own clients of the same configuration
+      streamThreads: {
+        client: config.kafkaClient,
+        portOptions: {
+          brokers: config.bootstrapServers,
+          clientId: `ksetl-${config.serviceId}`,
+          ...(config.ssl !== undefined ? { ssl: config.ssl } : {}),
+          ...(config.sasl !== undefined ? { sasl: config.sasl } : {}),
+        },
+        logLevel: env['KSETL_LOG_LEVEL'] ?? config.properties['ksetl.log.level'] ?? 'info',
+      },
     });
   } catch (e) {
     logger.error({ err: e }, 'engine failed to start');

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
+import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
 
 /**
  * The engine process's Prometheus metrics, served at GET /metrics. The
@@ -136,13 +136,29 @@ export class EngineMetrics {
       const m = this.#metrics.get(def.name) as unknown as { remove(labels: Record<string, string>): void; hashMap?: Record<string, { labels: Record<string, string | number> }> };
       // prom-client removes by the full label set: find this query's series
       const series = seriesOf(m);
-      for (const labels of series) if (labels['query_id'] === queryId) m.remove(labels as Record<string, string>);
+      // only the metric's own labels: aggregating with other registries (addSource) copies the default labels into the series
+      for (const labels of series) if (labels['query_id'] === queryId) m.remove(Object.fromEntries(def.labels.filter((l) => labels[l] !== undefined).map((l) => [l, String(labels[l])])));
     }
+  }
+
+  readonly #sources = new Set<() => Promise<object[]>>();
+
+  /**
+   * Adds metrics kept elsewhere (the worker stream threads' registries, as
+   * prom-client JSON) to the exposition: series of the same name and labels
+   * are summed (prom-client's AggregatorRegistry). Returns the remover.
+   */
+  addSource(source: () => Promise<object[]>): () => void {
+    this.#sources.add(source);
+    return () => void this.#sources.delete(source);
   }
 
   /** The exposition text for GET /metrics. */
   async text(): Promise<{ contentType: string; body: string }> {
-    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+    if (this.#sources.size === 0) return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+    const others = (await Promise.all([...this.#sources].map((s) => s()))).flat();
+    const merged = AggregatorRegistry.aggregate([await this.registry.getMetricsAsJSON(), ...others]);
+    return { contentType: this.registry.contentType, body: await merged.metrics() };
   }
 }
 

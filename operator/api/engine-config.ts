@@ -16,6 +16,7 @@ export const ALLOWED_CONFIG = {
   'ksql.streams.session.timeout.ms': 'consumer group session timeout of the query consumers',
   'ksql.streams.heartbeat.interval.ms': 'consumer group heartbeat interval of the query consumers',
   'ksql.streams.producer.transaction.timeout.ms': 'transaction timeout under exactly_once_v2',
+  'ksql.streams.num.stream.threads': 'stream threads per engine pod (default: the pod\'s CPU request, rounded down, at least 1)',
   'ksql.persistence.default.format.key': 'key format of a CREATE without KEY_FORMAT',
   'ksql.persistence.default.format.value': 'value format of a CREATE without VALUE_FORMAT',
   'ksql.persistence.wrap.single.values': 'whether single-column values are wrapped in a record',

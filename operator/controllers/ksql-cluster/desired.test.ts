@@ -159,6 +159,15 @@ describe('renderCluster', () => {
     expect(renderProperties([['a key=', ' v\\1\nx']], 'h')).toBe('# h\na\\ key\\==\\ v\\\\1\\nx\n');
   });
 
+  it('sets the stream threads from the CPU request (max(1, floor(cores))) unless the team set them', () => {
+    const threads = (kc: KsqlCluster) => engineConfig(kc).filter(([k]) => k === 'ksql.streams.num.stream.threads').map(([, v]) => v);
+    expect(threads(cluster())).toEqual([]);
+    for (const [cpu, n] of [['500m', '1'], ['1', '1'], ['2', '2'], [2.5, '2'], ['3999m', '3'], ['0', '1'], ['1e1', '10']] as const) {
+      expect(threads(cluster({ resources: { requests: { cpu } } })), String(cpu)).toEqual([n]);
+    }
+    expect(threads(cluster({ resources: { requests: { cpu: '4' } }, config: { 'ksql.streams.num.stream.threads': '1' } }))).toEqual(['1']);
+  });
+
   it('orders managed keys first, then overrides sorted', () => {
     const keys = engineConfig(FIXTURES['full']!).map(([k]) => k);
     expect(keys.slice(0, 2)).toEqual(['bootstrap.servers', 'ksql.service.id']);

@@ -121,10 +121,33 @@ export function engineConfig(kc: KsqlCluster): [string, string][] {
     if (topicLog.topic) out.push(['ksql.logging.processing.topic.name', topicLog.topic]);
   }
   // team isolation: a sink without KAFKA_TOPIC is named <first write prefix><NAME>
+  // one stream thread per requested core (Kafka Streams' num.stream.threads), unless the team set it
+  const threads = streamThreads(kc);
+  if (threads !== null && kc.spec.config?.['ksql.streams.num.stream.threads'] === undefined) out.push(['ksql.streams.num.stream.threads', String(threads)]);
   const sinkPrefix = kc.spec.topics?.write[0];
   if (sinkPrefix && kc.spec.config?.['ksql.output.topic.name.prefix'] === undefined) out.push(['ksql.output.topic.name.prefix', sinkPrefix]);
   const overrides = Object.entries(kc.spec.config ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return [...out, ...overrides];
+}
+
+/** The engine's stream threads for the pod's CPU request: max(1, floor(cores)); null without a CPU request. */
+export function streamThreads(kc: KsqlCluster): number | null {
+  const cpu = kc.spec.resources?.requests?.['cpu'];
+  if (cpu === undefined) return null;
+  return Math.max(1, Math.floor(cpuCores(cpu)));
+}
+
+/** A CPU quantity in cores ("500m" → 0.5, "2" → 2, 1.5 → 1.5). */
+function cpuCores(q: Quantity): number {
+  if (typeof q === 'number') return q;
+  const m = /^[+]?([0-9]+(?:\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+|[numkMGTPE]i?|Ki)?$/.exec(q);
+  if (!m) return 0;
+  const n = Number(m[1]);
+  const suffix = m[2] ?? '';
+  if (/^[eE]/.test(suffix)) return n * 10 ** Number(suffix.slice(1));
+  const decimal: Record<string, number> = { n: 1e-9, u: 1e-6, m: 1e-3, '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18 };
+  const binary: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 };
+  return n * (decimal[suffix] ?? binary[suffix] ?? 1);
 }
 
 function escapeProperty(s: string, isKey: boolean): string {
