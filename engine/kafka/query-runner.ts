@@ -113,10 +113,8 @@ interface Task {
   /** new records or a timer came while the loop ran: it goes round once more */
   wake: boolean;
   timer: ReturnType<typeof setTimeout> | null;
-  /** input topics whose partition this task paused (its queue is full while the task waits for another partition) */
+  /** input topics whose partition this task paused (its queue is full) */
   readonly full: Set<string>;
-  /** batch handlers waiting for the task to drain a full queue: called after each processing turn */
-  readonly drained: (() => void)[];
 }
 
 /** One of a query's recent errors, as ksqlDB's QueryError (EXPLAIN's queryErrors). */
@@ -643,6 +641,9 @@ export class QueryRunner {
       ...(this.o.properties['ksql.advertised.listener'] ? { memberInfo: this.o.properties['ksql.advertised.listener'] } : {}),
       // a handler holding a full partition's batch back does not hold up the batches of the task's other partitions
       partitionsConsumedConcurrently: MAX_CONCURRENT_PARTITIONS,
+      // a fetch waiting for data on the partitions it asked for does not see one resumed meanwhile
+      // (or all paused: kafkajs then sleeps this long): bounds that wait (kafkajs's default: 5 s; the port's: 500 ms)
+      maxWaitMs: FETCH_MAX_WAIT_MS,
       ...sessionOptions(this.o.properties),
       onAssigned: (tps) => this.#assign(tps),
       onRevoked: (tps) => this.#revoke(tps),
@@ -662,8 +663,6 @@ export class QueryRunner {
     this.#restartTimer = null;
     for (const abort of [...this.#onStop]) abort();
     if (this.#state !== 'ERROR') this.#state = 'STOPPING';
-    // batch handlers waiting for a full queue to drain return now
-    for (const t of this.#tasks.values()) for (const w of t.drained.splice(0)) w();
     // commit what was processed (the consumer commits only while it runs), as Kafka Streams does on close
     const committed = new Set<Task>();
     await Promise.all([...this.#tasks.values()].map(async (t) => (await this.#finish(t)) && committed.add(t)));
@@ -774,7 +773,6 @@ export class QueryRunner {
     if (t.timer) clearTimeout(t.timer);
     t.group.clear();
     this.#resumeFull(t, true);
-    for (const w of t.drained.splice(0)) w();
     const tx = t.tx;
     t.tx = null;
     if (tx) {
@@ -851,7 +849,6 @@ export class QueryRunner {
       wake: false,
       timer: null,
       full: new Set(),
-      drained: [],
     };
     const logTopic = this.o.processingLogTopic;
     const logHeaders = this.o.processingLogHeaders ?? [];
@@ -1110,46 +1107,25 @@ export class QueryRunner {
     task.rewound.delete(batch.topic);
     task.group.add(batch.topic, records, batch.nextOffset, batch.readableEnd);
     task.highWatermarks.set(batch.topic, batch.highWatermark);
+    this.#backpressure(task, batch);
     this.#kick(task);
-    await this.#backpressure(task, batch);
   }
 
   /**
-   * Bounded memory (buffered.records.per.partition): the handler of a
-   * partition whose queue is full returns once the task drained it below the
-   * bound, so the consumer fetches again only then (keeping the group
-   * membership alive meanwhile: a restore can outlast the session timeout;
-   * a failed heartbeat, as on a rebalance, ends the wait). A task that cannot
-   * go on without another partition's records, which only a later fetch
-   * brings, pauses this partition instead.
+   * Bounded memory (buffered.records.per.partition), as Kafka Streams does
+   * it: a partition whose queue is full is paused, and resumed once the task
+   * drained it below the bound (after a turn). The handler returns at once:
+   * the consumer's fetch loop hands over a whole response's batches and
+   * fetches again only when every handler returned, so a handler waiting for
+   * its task to drain held back every other partition's records (the
+   * repartition records an aggregation's other half waits for above all):
+   * seconds of latency under load.
    */
-  async #backpressure(task: Task, batch: ConsumedBatch): Promise<void> {
+  #backpressure(task: Task, batch: ConsumedBatch): void {
     const { topic } = batch;
-    let lastBeat = Date.now();
-    while (this.#live(task) && task.group.size(topic) >= this.#maxBuffered) {
-      if (task.prepared && !task.group.readiness(Date.now()).ready) {
-        task.full.add(topic);
-        if (!this.#paused) this.#consumer?.pause(topic, [task.partition]);
-        return;
-      }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 1_000);
-        task.drained.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-      if (Date.now() - lastBeat >= 1_000) {
-        try {
-          await batch.heartbeat();
-        } catch {
-          // a rebalance (or a lost coordinator): kafkajs learns it again at its own heartbeat after this batch.
-          // The batch is queued already: failing its handler would have kafkajs fetch it again, and queue it twice.
-          return;
-        }
-        lastBeat = Date.now();
-      }
-    }
+    if (!this.#live(task) || task.group.size(topic) < this.#maxBuffered || task.full.has(topic)) return;
+    task.full.add(topic);
+    if (!this.#paused) this.#consumer?.pause(topic, [task.partition]);
   }
 
   /** A batch of transaction markers or aborted records only (or any batch, after the handler): the position moved. */
@@ -1190,20 +1166,17 @@ export class QueryRunner {
         task.wake = false;
         if (!this.#live(task)) return;
         const n = this.#processTurn(task);
+        // drained: the consumer fetches these partitions again while the turn's outputs are sent
+        this.#resumeFull(task);
         if (task.pendingRecords > 0) await this.#flush(task);
         if (!this.#live(task)) return;
         if (task.uncommitted && Date.now() - task.lastCommit >= this.#commitIntervalMs) await this.#commit(task);
         if (!this.#live(task)) return;
-        this.#resumeFull(task);
-        for (const w of task.drained.splice(0)) w();
         if (n === 0 && !task.wake) break;
       }
       this.#arm(task);
     } catch (e) {
       await this.#taskFailed(task, e as Error);
-    } finally {
-      // handlers waiting on a full queue look again (the task may now wait for another partition)
-      for (const w of task.drained.splice(0)) w();
     }
   }
 
@@ -1434,6 +1407,9 @@ export function decodePartitionTime(metadata: string | undefined): number | null
 
 /** Records a task processes per turn before it flushes (and maybe commits): bulk processing with bounded output batches. */
 const TURN_RECORDS = 5_000;
+
+/** How long a fetch of the query consumer waits for data (fetch.max.wait.ms); see #start. */
+const FETCH_MAX_WAIT_MS = 50;
 
 /** Partitions whose batches the query consumer hands over at once (kafkajs's partitionsConsumedConcurrently). */
 const MAX_CONCURRENT_PARTITIONS = 64;
