@@ -1198,7 +1198,19 @@ export class QueryRunner {
 
   /** Processes what the task may process now (its PartitionGroup decides); returns the number of records. */
   #processTurn(task: Task): number {
-    const records = task.group.take(TURN_RECORDS, Date.now());
+    const deadline = performance.now() + TURN_MS;
+    let n = 0;
+    // in chunks, so that a turn ends after TURN_MS: its outputs wait for the turn's end
+    while (n < TURN_RECORDS) {
+      const k = this.#processChunk(task, Math.min(TURN_CHUNK, TURN_RECORDS - n));
+      n += k;
+      if (k === 0 || performance.now() >= deadline) break;
+    }
+    return n;
+  }
+
+  #processChunk(task: Task, max: number): number {
+    const records = task.group.take(max, Date.now());
     if (records.length === 0) return 0;
     let bytesIn = 0;
     let fromSources = 0;
@@ -1407,6 +1419,14 @@ export function decodePartitionTime(metadata: string | undefined): number | null
 
 /** Records a task processes per turn before it flushes (and maybe commits): bulk processing with bounded output batches. */
 const TURN_RECORDS = 5_000;
+
+/**
+ * A turn also ends once it took this long (checked every TURN_CHUNK records):
+ * what a turn produced is sent at its end, so under a backlog a long turn
+ * holds its first records' outputs back for the whole turn.
+ */
+const TURN_MS = 20;
+const TURN_CHUNK = 500;
 
 /** How long a fetch of the query consumer waits for data (fetch.max.wait.ms); see #start. */
 const FETCH_MAX_WAIT_MS = 50;
