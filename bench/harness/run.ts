@@ -16,7 +16,10 @@
  *
  * Options: --quick  --records N  --guarantee at_least_once|exactly_once_v2
  *          --workloads filter,join,...  --variants ksetl-1,kstreams-1t,...  --ceilings none|kafkajs-passthrough,...
- *          --rates 20000,50000  --latency-seconds S  --no-latency  --out DIR
+ *          --rates 20000,50000  --latency-seconds S  --no-latency  --no-throughput  --out DIR
+ *          (latency alone, ksetl alone, e.g. while tuning: --no-throughput --variants ksetl-1
+ *          --latency-workloads filter,join,aggregate --rates 20000 --records 10000)
+ *          KSETL_KAFKA_BOOTSTRAP=host:port uses that broker instead of starting one
  *          --cpu-prof DIR  (ksetl processes write V8 CPU profiles there; stopped with SIGTERM)
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -53,6 +56,7 @@ const { values: args } = parseArgs({
     'latency-variants': { type: 'string' },
     'latency-workloads': { type: 'string' },
     'no-latency': { type: 'boolean', default: false },
+    'no-throughput': { type: 'boolean', default: false },
     out: { type: 'string' },
     'cpu-prof': { type: 'string' },
   },
@@ -163,13 +167,16 @@ async function main(): Promise<void> {
   log('building bench/kstreams (cached)');
   const classpath = execFileSync('bash', [join(root, 'bench/kstreams/build.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
   log('starting the broker');
-  const broker = await startKafka();
+  const given = process.env['KSETL_KAFKA_BOOTSTRAP'];
+  const broker = given ? { bootstrap: given, stop: async (): Promise<void> => {} } : await startKafka();
   const tool = new JavaTool(jvmFlags(), classpath);
   const kafka = new Kafka({ brokers: [broker.bootstrap], clientId: 'bench-harness', logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
   const throughput: ThroughputResult[] = [];
   const latency: LatencyResult[] = [];
+  // on a given (shared) broker the run's input topics are deleted at the end
+  const inputTopics: string[] = [];
   const running = new Set<Running>();
   const stopRunning = async (): Promise<void> => {
     await Promise.allSettled([...running].map((r) => r.stop()));
@@ -185,7 +192,8 @@ async function main(): Promise<void> {
     const needed = new Set<Role>(['ratings']);
     for (const w of workloads) for (const r of [...w.streams, ...w.tables]) needed.add(r);
     for (const r of needed) inputs[r] = `bench-${r}-${run}`;
-    await createTopics(admin, Object.values(inputs), false);
+    inputTopics.push(...Object.values(inputs));
+    await createTopics(admin, inputTopics, false);
     const sourceCount: Partial<Record<Role, number>> = {};
     for (const kind of ['filter', 'aggregate', 'abtest'] as const) {
       const roles: Role[] = kind === 'filter' ? ['ratings'] : kind === 'aggregate' ? ['transactions'] : ['requests', 'events'];
@@ -292,8 +300,10 @@ async function main(): Promise<void> {
       throughput.push(attempts === 1 ? r : { ...r, attempts, earlierFailure: first.reason ?? 'failed' });
     };
     const ceilingWorkload = WORKLOADS.find((w) => w.id === 'filter')!;
-    for (const v of ceilings) await measure(ceilingWorkload, v, ['ratings'], 'passthrough');
-    for (const w of workloads) for (const v of variantsOf(w)) await measure(w, v, [...w.streams, ...w.tables]);
+    if (!args['no-throughput']) {
+      for (const v of ceilings) await measure(ceilingWorkload, v, ['ratings'], 'passthrough');
+      for (const w of workloads) for (const v of variantsOf(w)) await measure(w, v, [...w.streams, ...w.tables]);
+    }
 
     // ----------------------------------------------------------- latency
     const latencyOnce = async (w: Workload, v: Variant, rate: number): Promise<{ result: LatencyResult; startFailed: boolean }> => {
@@ -358,6 +368,7 @@ async function main(): Promise<void> {
   } finally {
     await stopRunning();
     await tool.close();
+    if (given) await admin.deleteTopics({ topics: inputTopics }).catch(() => {});
     await admin.disconnect().catch(() => {});
     await broker.stop();
   }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ChangelogStore, ChangelogWindowStore } from './changelog-store.js';
 import { checkpointPath, takeCheckpoint, writeCheckpoint } from './checkpoint.js';
-import { encodeValue } from './codec.js';
+import { decodeValue, encodeText, encodeValue } from './codec.js';
 
 const rec = (key: string, value: unknown, offset: number) => ({
   topic: 'cl',
@@ -45,7 +45,7 @@ describe('ChangelogStore', () => {
     expect(s.get('k1')).toEqual([10]);
     expect(Object.fromEntries(s.entries())).toEqual({ k0: [0], k1: [10], k2: [20], k4: [4] });
     expect(Object.fromEntries(s.encodedEntries())).toEqual({ k0: '[0]', k1: '[10]', k2: '[20]', k4: '[4]' });
-    expect(s.drainChanges(0).map((r) => [r.key!.toString(), r.value?.toString() ?? null])).toEqual([
+    expect(s.drainChanges(0).map((r) => [r.key!.toString(), (r.value ? encodeText(decodeValue(r.value)) : null)])).toEqual([
       ['k2', '[20]'],
       ['k3', null],
     ]);
@@ -97,7 +97,7 @@ describe('ChangelogWindowStore', () => {
     s.expireBefore(2000);
     expect(s.size).toBe(2);
     expect(s.get('sa', 1000)).toBeUndefined();
-    expect(s.drainChanges(7).map((r) => [r.key!.toString(), r.value?.toString() ?? null, r.timestamp])).toEqual([
+    expect(s.drainChanges(7).map((r) => [r.key!.toString(), (r.value ? encodeText(decodeValue(r.value)) : null), r.timestamp])).toEqual([
       ['sd@3000', '[5]', 7],
       ['sa@0', null, 7],
       ['sa@1000', null, 7],

@@ -1,6 +1,6 @@
 import type { BrokerRecord } from '../driver/broker.js';
 import { WindowSegments, type KeyValueStore, type StoreFactory, type WindowStore } from '../runtime/store.js';
-import { decodeText, decodeValue, encodeText, encodeValue } from './codec.js';
+import { decodeText, decodeValue, encodeText, encodeValue, textOf } from './codec.js';
 import type { OutRecord } from './port.js';
 
 /** What the query runner needs of a task's store: restore, checkpoint, flush. */
@@ -86,10 +86,10 @@ export class ChangelogStore<V> implements KeyValueStore<V>, ChangelogBacked {
     yield* this.#encoded.keys();
   }
 
-  /** Entries as the codec's JSON text under their changelog keys (checkpoints: values never read are written as restored). */
+  /** Entries as the codec's text under their changelog keys (checkpoints: values never read are written as restored, binary ones in base64). */
   *encodedEntries(): IterableIterator<[string, string]> {
     for (const [k, v] of this.#map) yield [this.changelogKey(k), encodeText(v)];
-    for (const [k, encoded] of this.#encoded) yield [this.changelogKey(k), typeof encoded === 'string' ? encoded : encoded.toString('utf8')];
+    for (const [k, encoded] of this.#encoded) yield [this.changelogKey(k), typeof encoded === 'string' ? encoded : textOf(encoded)];
   }
   get size(): number {
     return this.#map.size + this.#encoded.size;

@@ -113,10 +113,10 @@ interface Task {
   /** new records or a timer came while the loop ran: it goes round once more */
   wake: boolean;
   timer: ReturnType<typeof setTimeout> | null;
-  /** input topics whose partition this task paused (its queue is full while the task waits for another partition) */
+  /** input topics whose partition this task paused (its queue is full) */
   readonly full: Set<string>;
-  /** batch handlers waiting for the task to drain a full queue: called after each processing turn */
-  readonly drained: (() => void)[];
+  /** at-least-once: the last flush whose send is not acknowledged yet (the next turn runs meanwhile) */
+  sending: Promise<void> | null;
 }
 
 /** One of a query's recent errors, as ksqlDB's QueryError (EXPLAIN's queryErrors). */
@@ -452,7 +452,7 @@ export class QueryRunner {
       for (const [k, end] of ends) {
         if (!k.startsWith(`${topic}:`) || k.slice(topic.length + 1).includes(':')) continue;
         const task = this.#tasks.get(Number(k.slice(topic.length + 1)));
-        if (!task || !task.prepared || task.closed || task.loop || task.pendingRecords > 0 || task.out.length > 0 || task.uncommitted || task.tx) return false;
+        if (!task || !task.prepared || task.closed || task.loop || task.sending || task.pendingRecords > 0 || task.out.length > 0 || task.uncommitted || task.tx) return false;
         if (task.group.size(topic) > 0) return false;
         if (end === 0) continue;
         const reached = Math.max(task.committed.get(topic) ?? -1, task.group.position(topic) ?? -1);
@@ -655,6 +655,9 @@ export class QueryRunner {
       ...(this.o.properties['ksql.advertised.listener'] ? { memberInfo: this.o.properties['ksql.advertised.listener'] } : {}),
       // a handler holding a full partition's batch back does not hold up the batches of the task's other partitions
       partitionsConsumedConcurrently: MAX_CONCURRENT_PARTITIONS,
+      // a fetch waiting for data on the partitions it asked for does not see one resumed meanwhile
+      // (or all paused: kafkajs then sleeps this long): bounds that wait (kafkajs's default: 5 s; the port's: 500 ms)
+      maxWaitMs: FETCH_MAX_WAIT_MS,
       ...sessionOptions(this.o.properties),
       onAssigned: (tps) => this.#assign(tps),
       onRevoked: (tps) => this.#revoke(tps),
@@ -675,8 +678,6 @@ export class QueryRunner {
     this.#restartTimer = null;
     for (const abort of [...this.#onStop]) abort();
     if (this.#state !== 'ERROR') this.#state = 'STOPPING';
-    // batch handlers waiting for a full queue to drain return now
-    for (const t of this.#tasks.values()) for (const w of t.drained.splice(0)) w();
     // commit what was processed (the consumer commits only while it runs), as Kafka Streams does on close
     const committed = new Set<Task>();
     await Promise.all([...this.#tasks.values()].map(async (t) => (await this.#finish(t)) && committed.add(t)));
@@ -787,7 +788,6 @@ export class QueryRunner {
     if (t.timer) clearTimeout(t.timer);
     t.group.clear();
     this.#resumeFull(t, true);
-    for (const w of t.drained.splice(0)) w();
     const tx = t.tx;
     t.tx = null;
     if (tx) {
@@ -864,7 +864,7 @@ export class QueryRunner {
       wake: false,
       timer: null,
       full: new Set(),
-      drained: [],
+      sending: null,
     };
     const logTopic = this.o.processingLogTopic;
     const logHeaders = this.o.processingLogHeaders ?? [];
@@ -1123,46 +1123,25 @@ export class QueryRunner {
     task.rewound.delete(batch.topic);
     task.group.add(batch.topic, records, batch.nextOffset, batch.readableEnd);
     task.highWatermarks.set(batch.topic, batch.highWatermark);
+    this.#backpressure(task, batch);
     this.#kick(task);
-    await this.#backpressure(task, batch);
   }
 
   /**
-   * Bounded memory (buffered.records.per.partition): the handler of a
-   * partition whose queue is full returns once the task drained it below the
-   * bound, so the consumer fetches again only then (keeping the group
-   * membership alive meanwhile: a restore can outlast the session timeout;
-   * a failed heartbeat, as on a rebalance, ends the wait). A task that cannot
-   * go on without another partition's records, which only a later fetch
-   * brings, pauses this partition instead.
+   * Bounded memory (buffered.records.per.partition), as Kafka Streams does
+   * it: a partition whose queue is full is paused, and resumed once the task
+   * drained it below the bound (after a turn). The handler returns at once:
+   * the consumer's fetch loop hands over a whole response's batches and
+   * fetches again only when every handler returned, so a handler waiting for
+   * its task to drain held back every other partition's records (the
+   * repartition records an aggregation's other half waits for above all):
+   * seconds of latency under load.
    */
-  async #backpressure(task: Task, batch: ConsumedBatch): Promise<void> {
+  #backpressure(task: Task, batch: ConsumedBatch): void {
     const { topic } = batch;
-    let lastBeat = Date.now();
-    while (this.#live(task) && task.group.size(topic) >= this.#maxBuffered) {
-      if (task.prepared && !task.group.readiness(Date.now()).ready) {
-        task.full.add(topic);
-        if (!this.#paused) this.#consumer?.pause(topic, [task.partition]);
-        return;
-      }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 1_000);
-        task.drained.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-      if (Date.now() - lastBeat >= 1_000) {
-        try {
-          await batch.heartbeat();
-        } catch {
-          // a rebalance (or a lost coordinator): kafkajs learns it again at its own heartbeat after this batch.
-          // The batch is queued already: failing its handler would have kafkajs fetch it again, and queue it twice.
-          return;
-        }
-        lastBeat = Date.now();
-      }
-    }
+    if (!this.#live(task) || task.group.size(topic) < this.#maxBuffered || task.full.has(topic)) return;
+    task.full.add(topic);
+    if (!this.#paused) this.#consumer?.pause(topic, [task.partition]);
   }
 
   /** A batch of transaction markers or aborted records only (or any batch, after the handler): the position moved. */
@@ -1203,20 +1182,38 @@ export class QueryRunner {
         task.wake = false;
         if (!this.#live(task)) return;
         const n = this.#processTurn(task);
-        if (task.pendingRecords > 0) await this.#flush(task);
+        // drained: the consumer fetches these partitions again while the turn's outputs are sent
+        this.#resumeFull(task);
+        if (task.pendingRecords > 0) {
+          if (this.o.guarantee === 'exactly_once_v2') await this.#flush(task);
+          else {
+            // the next turn runs while this one's outputs are sent (as Kafka Streams' producer sends
+            // in the background); sends go one after the other, in order: the older one is awaited here
+            const previous = task.sending;
+            const flushing = this.#flush(task);
+            task.sending = flushing;
+            const clear = (): void => {
+              if (task.sending === flushing) task.sending = null;
+            };
+            flushing.then(clear, clear);
+            if (previous) await previous;
+          }
+        }
         if (!this.#live(task)) return;
         if (task.uncommitted && Date.now() - task.lastCommit >= this.#commitIntervalMs) await this.#commit(task);
         if (!this.#live(task)) return;
-        this.#resumeFull(task);
-        for (const w of task.drained.splice(0)) w();
-        if (n === 0 && !task.wake) break;
+        if (n === 0 && !task.wake) {
+          // nothing more to process: the last send's acknowledgement makes its offsets committable
+          if (task.sending) {
+            await task.sending;
+            continue;
+          }
+          break;
+        }
       }
       this.#arm(task);
     } catch (e) {
       await this.#taskFailed(task, e as Error);
-    } finally {
-      // handlers waiting on a full queue look again (the task may now wait for another partition)
-      for (const w of task.drained.splice(0)) w();
     }
   }
 
@@ -1238,7 +1235,19 @@ export class QueryRunner {
 
   /** Processes what the task may process now (its PartitionGroup decides); returns the number of records. */
   #processTurn(task: Task): number {
-    const records = task.group.take(TURN_RECORDS, Date.now());
+    const deadline = performance.now() + TURN_MS;
+    let n = 0;
+    // in chunks, so that a turn ends after TURN_MS: its outputs wait for the turn's end
+    while (n < TURN_RECORDS) {
+      const k = this.#processChunk(task, Math.min(TURN_CHUNK, TURN_RECORDS - n));
+      n += k;
+      if (k === 0 || performance.now() >= deadline) break;
+    }
+    return n;
+  }
+
+  #processChunk(task: Task, max: number): number {
+    const records = task.group.take(max, Date.now());
     if (records.length === 0) return 0;
     let bytesIn = 0;
     let fromSources = 0;
@@ -1273,11 +1282,13 @@ export class QueryRunner {
 
   /**
    * Sends what the processed records produced (outputs, changelog writes,
-   * processing-log entries): at-least-once on the shared producer, awaited,
-   * so their offsets may be committed; exactly-once in the task's open
-   * transaction, which the next commit ends.
+   * processing-log entries): at-least-once on the shared producer, after
+   * the task's previous send was acknowledged (in order); once it is, the
+   * records' offsets may be committed. Exactly-once in the
+   * task's open transaction, which the next commit ends.
    */
   async #flush(task: Task): Promise<void> {
+    const previous = task.sending;
     const out = [...task.out, ...task.stores.drainChanges(task.lastTimestamp)];
     task.out = [];
     const records = task.pendingRecords;
@@ -1292,9 +1303,12 @@ export class QueryRunner {
         task.tx ??= await task.producer!.beginTransaction();
         await task.tx.send(out);
       } else {
+        // after the previous send: two sends out at once could reach the broker in either order
+        if (previous) await previous;
         await (await this.o.sharedProducer()).send(out);
       }
     }
+    if (previous) await previous;
     // exactly-once: the stores match the changelog once the transaction commits
     if (this.o.guarantee !== 'exactly_once_v2') task.clean = true;
     for (const [topic, time] of times) if (time > (task.partitionTimes.get(topic) ?? Number.NEGATIVE_INFINITY)) task.partitionTimes.set(topic, time);
@@ -1369,6 +1383,7 @@ export class QueryRunner {
     await task.loop;
     if (task.closed) return false;
     try {
+      if (task.sending) await task.sending;
       if (task.pendingRecords > 0) await this.#flush(task);
       if (task.uncommitted) await this.#commit(task);
       return true;
@@ -1447,6 +1462,17 @@ export function decodePartitionTime(metadata: string | undefined): number | null
 
 /** Records a task processes per turn before it flushes (and maybe commits): bulk processing with bounded output batches. */
 const TURN_RECORDS = 5_000;
+
+/**
+ * A turn also ends once it took this long (checked every TURN_CHUNK records):
+ * what a turn produced is sent at its end, so under a backlog a long turn
+ * holds its first records' outputs back for the whole turn.
+ */
+const TURN_MS = 20;
+const TURN_CHUNK = 500;
+
+/** How long a fetch of the query consumer waits for data (fetch.max.wait.ms); see #start. */
+const FETCH_MAX_WAIT_MS = 50;
 
 /** Partitions whose batches the query consumer hands over at once (kafkajs's partitionsConsumedConcurrently). */
 const MAX_CONCURRENT_PARTITIONS = 64;

@@ -181,6 +181,16 @@ export function buildTaskTopology(root: Step, ctx: RuntimeContext, repartitions:
 
 // ------------------------------------------------------------ repartition records
 
+/**
+ * A repartition record's value (codec.ts): the record's key, value, old value,
+ * source partition and offset, window, headers and GROUP BY values (computed
+ * once where the record was routed), as one array, in the codec's binary
+ * encoding. Before issue 14 it was the object `WireRec` in the codec's JSON:
+ * records written so (a repartition topic read across an upgrade) still decode.
+ */
+type Wire = [k: readonly unknown[], v: readonly unknown[] | null, p: number, off: number, w: { start: number; end: number } | null, h: readonly { key: string; value: Buffer | null }[], o: readonly unknown[] | null | undefined, g: readonly unknown[] | undefined];
+
+/** The JSON-era repartition value. */
 interface WireRec {
   readonly k: readonly unknown[];
   readonly v: readonly unknown[] | null;
@@ -189,12 +199,11 @@ interface WireRec {
   readonly off: number;
   readonly w: { start: number; end: number } | null;
   readonly h: readonly { key: string; value: Buffer | null }[];
-  /** the GROUP BY values, computed once where the record was routed */
   readonly g?: readonly unknown[];
 }
 
 function writeRepartition(ctx: RuntimeContext, r: Repartitioned, routingKey: Buffer, rec: Rec, partition = murmur2Partition(routingKey, r.partitions), group?: readonly unknown[]): void {
-  const wire: WireRec = { k: rec.key, v: rec.value, ...(rec.old !== undefined ? { o: rec.old } : {}), p: rec.partition, off: rec.offset, w: rec.window, h: rec.headers, ...(group ? { g: group } : {}) };
+  const wire: Wire = [rec.key, rec.value, rec.partition, rec.offset, rec.window, rec.headers, rec.old, group];
   ctx.produce(r.topic, { key: routingKey, value: encodeValue(wire), timestamp: Math.max(0, rec.ts), partition });
 }
 
@@ -216,8 +225,9 @@ function broadcastRouter(ctx: RuntimeContext, r: Repartitioned): Emit {
 function readRepartition(ctx: RuntimeContext, topic: string, emit: Emit): void {
   ctx.subscribe(topic, (r: BrokerRecord) => {
     if (r.value === null) return;
-    const w = decodeValue<WireRec>(r.value);
-    emit({ key: w.k, value: w.v, ...(w.o !== undefined ? { old: w.o } : {}), ts: r.timestamp, partition: w.p, offset: w.off, window: w.w, headers: w.h, ...(w.g !== undefined ? { group: w.g } : {}) });
+    const d = decodeValue<Wire | WireRec>(r.value);
+    const w: Wire = Array.isArray(d) ? d : [d.k, d.v, d.p, d.off, d.w, d.h, d.o, d.g];
+    emit({ key: w[0], value: w[1], ...(w[6] !== undefined ? { old: w[6] } : {}), ts: r.timestamp, partition: w[2], offset: w[3], window: w[4], headers: w[5], ...(w[7] !== undefined ? { group: w[7] } : {}) });
   });
 }
 
