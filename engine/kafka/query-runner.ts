@@ -115,8 +115,6 @@ interface Task {
   timer: ReturnType<typeof setTimeout> | null;
   /** input topics whose partition this task paused (its queue is full) */
   readonly full: Set<string>;
-  /** at-least-once: the last flush whose send is not acknowledged yet (the next turn runs meanwhile) */
-  sending: Promise<void> | null;
 }
 
 /** One of a query's recent errors, as ksqlDB's QueryError (EXPLAIN's queryErrors). */
@@ -452,7 +450,7 @@ export class QueryRunner {
       for (const [k, end] of ends) {
         if (!k.startsWith(`${topic}:`) || k.slice(topic.length + 1).includes(':')) continue;
         const task = this.#tasks.get(Number(k.slice(topic.length + 1)));
-        if (!task || !task.prepared || task.closed || task.loop || task.sending || task.pendingRecords > 0 || task.out.length > 0 || task.uncommitted || task.tx) return false;
+        if (!task || !task.prepared || task.closed || task.loop || task.pendingRecords > 0 || task.out.length > 0 || task.uncommitted || task.tx) return false;
         if (task.group.size(topic) > 0) return false;
         if (end === 0) continue;
         const reached = Math.max(task.committed.get(topic) ?? -1, task.group.position(topic) ?? -1);
@@ -864,7 +862,6 @@ export class QueryRunner {
       wake: false,
       timer: null,
       full: new Set(),
-      sending: null,
     };
     const logTopic = this.o.processingLogTopic;
     const logHeaders = this.o.processingLogHeaders ?? [];
@@ -1184,32 +1181,11 @@ export class QueryRunner {
         const n = this.#processTurn(task);
         // drained: the consumer fetches these partitions again while the turn's outputs are sent
         this.#resumeFull(task);
-        if (task.pendingRecords > 0) {
-          if (this.o.guarantee === 'exactly_once_v2') await this.#flush(task);
-          else {
-            // the next turn runs while this one's outputs are sent (as Kafka Streams' producer sends
-            // in the background); sends go one after the other, in order: the older one is awaited here
-            const previous = task.sending;
-            const flushing = this.#flush(task);
-            task.sending = flushing;
-            const clear = (): void => {
-              if (task.sending === flushing) task.sending = null;
-            };
-            flushing.then(clear, clear);
-            if (previous) await previous;
-          }
-        }
+        if (task.pendingRecords > 0) await this.#flush(task);
         if (!this.#live(task)) return;
         if (task.uncommitted && Date.now() - task.lastCommit >= this.#commitIntervalMs) await this.#commit(task);
         if (!this.#live(task)) return;
-        if (n === 0 && !task.wake) {
-          // nothing more to process: the last send's acknowledgement makes its offsets committable
-          if (task.sending) {
-            await task.sending;
-            continue;
-          }
-          break;
-        }
+        if (n === 0 && !task.wake) break;
       }
       this.#arm(task);
     } catch (e) {
@@ -1282,13 +1258,11 @@ export class QueryRunner {
 
   /**
    * Sends what the processed records produced (outputs, changelog writes,
-   * processing-log entries): at-least-once on the shared producer, after
-   * the task's previous send was acknowledged (in order); once it is, the
-   * records' offsets may be committed. Exactly-once in the
-   * task's open transaction, which the next commit ends.
+   * processing-log entries): at-least-once on the shared producer, awaited,
+   * so their offsets may be committed; exactly-once in the task's open
+   * transaction, which the next commit ends.
    */
   async #flush(task: Task): Promise<void> {
-    const previous = task.sending;
     const out = [...task.out, ...task.stores.drainChanges(task.lastTimestamp)];
     task.out = [];
     const records = task.pendingRecords;
@@ -1303,12 +1277,9 @@ export class QueryRunner {
         task.tx ??= await task.producer!.beginTransaction();
         await task.tx.send(out);
       } else {
-        // after the previous send: two sends out at once could reach the broker in either order
-        if (previous) await previous;
         await (await this.o.sharedProducer()).send(out);
       }
     }
-    if (previous) await previous;
     // exactly-once: the stores match the changelog once the transaction commits
     if (this.o.guarantee !== 'exactly_once_v2') task.clean = true;
     for (const [topic, time] of times) if (time > (task.partitionTimes.get(topic) ?? Number.NEGATIVE_INFINITY)) task.partitionTimes.set(topic, time);
@@ -1383,7 +1354,6 @@ export class QueryRunner {
     await task.loop;
     if (task.closed) return false;
     try {
-      if (task.sending) await task.sending;
       if (task.pendingRecords > 0) await this.#flush(task);
       if (task.uncommitted) await this.#commit(task);
       return true;
