@@ -157,14 +157,9 @@ export class MemoryRuntime {
     return this.engine.runner(queryId)?.storeEntries() ?? new Map();
   }
 
-  /** Errors of queries that failed to start or stopped, and the last error of every query's batches. */
+  /** See KafkaEngine.queryErrors. */
   queryErrors(): string[] {
-    const out = [...this.engine.errors];
-    for (const q of this.engine.executor.metastore.queries()) {
-      const s = this.engine.queryStatus(q.id);
-      if (s?.error) out.push(`${q.id}: ${s.error}`);
-    }
-    return out;
+    return this.engine.queryErrors();
   }
 
   async close(): Promise<void> {

@@ -292,6 +292,20 @@ export class KafkaEngine {
     return st && this.#threads ? mergeStatus(st, this.#threads.statuses(queryId)) : st;
   }
 
+  /**
+   * Errors of queries that failed to start or stopped, the last error of every query in
+   * ERROR, and each query's error queue (EXPLAIN's queryErrors: a task that failed on a record).
+   */
+  queryErrors(): string[] {
+    const out = [...this.#errors];
+    for (const q of this.executor.metastore.queries()) {
+      const s = this.queryStatus(q.id);
+      if (s?.error) out.push(`${q.id}: ${s.error}`);
+      for (const e of s?.errors ?? []) if (e.errorMessage !== s?.error) out.push(`${q.id}: ${e.errorMessage}`);
+    }
+    return out;
+  }
+
   runner(queryId: string): QueryRunner | undefined {
     return this.#runners.get(queryId);
   }

@@ -1234,15 +1234,20 @@ export class QueryRunner {
         try {
           h(r);
         } catch (e) {
+          // an exception no operator handled (a UDAF's, an overflow): as in Kafka Streams, the
+          // task stops at this record, which is not skipped; #taskFailed rewinds and retries it,
+          // and the query is ERROR while it keeps failing (ksqlDB's poison-pill behaviour)
+          const cause = (e as Error).message;
           this.#logEntry({
             logger: `${this.o.queryId}.processing`,
             level: 'ERROR',
             time: Date.now(),
             type: 'RECORD_PROCESSING_ERROR',
-            message: `Error processing record: ${(e as Error).message}`,
+            message: `Error processing record: ${cause}`,
             topic: r.topic,
             record: JSON.stringify({ topic: r.topic, partition: r.partition, offset: r.offset }),
           });
+          throw new Error(`Exception caught in process. taskId=0_${task.partition}, topic=${r.topic}, partition=${r.partition}, offset=${r.offset}: ${cause}`, { cause: e });
         }
       }
       task.pending.set(r.topic, r.offset + 1);

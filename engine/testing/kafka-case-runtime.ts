@@ -224,6 +224,11 @@ export class KafkaCaseRuntime implements CaseEngine {
   }
 
   /** Closes the engine and deletes the case's topics. */
+  /** See KafkaEngine.queryErrors. */
+  queryErrors(): string[] {
+    return this.#engine.queryErrors();
+  }
+
   async close(): Promise<void> {
     try {
       await this.#engine.close();
