@@ -215,23 +215,19 @@ export function compileLike(pattern: string, escape: string | null): LikeMatcher
     } else if (c === '_') tokens.push(ANY_ONE);
     else tokens.push(c.codePointAt(0)!);
   }
-  m = { test: (value: string) => wildcardMatch(codePoints(value), tokens) };
+  m = { test: (value: string) => wildcardMatch(value, tokens) };
   if (likeCache.size > 1000) likeCache.clear();
   likeCache.set(key, m);
   return m;
 }
 
-function codePoints(value: string): number[] {
-  const out: number[] = [];
-  for (let i = 0; i < value.length; i++) {
-    const cp = value.codePointAt(i)!;
-    out.push(cp);
-    if (cp > 0xffff) i++;
-  }
-  return out;
+/** The UTF-16 length of the code point at `i` (2 for a surrogate pair). */
+function width(value: string, i: number): number {
+  return value.codePointAt(i)! > 0xffff ? 2 : 1;
 }
 
-function wildcardMatch(s: readonly number[], p: readonly number[]): boolean {
+/** Walks the value's code points in place (no per-record array): i and mark are UTF-16 indices. */
+function wildcardMatch(s: string, p: readonly number[]): boolean {
   let i = 0;
   let j = 0;
   let star = -1;
@@ -241,18 +237,18 @@ function wildcardMatch(s: readonly number[], p: readonly number[]): boolean {
     if (t === ANY_RUN) {
       star = j++;
       mark = i;
-    } else if (t !== undefined && (t === ANY_ONE || t === s[i])) {
-      i++;
+    } else if (t !== undefined && (t === ANY_ONE || t === s.codePointAt(i))) {
+      i += width(s, i);
       j++;
     } else if (star >= 0) {
       j = star + 1;
-      i = ++mark;
+      mark += width(s, mark);
+      i = mark;
     } else return false;
   }
   while (j < p.length && p[j] === ANY_RUN) j++;
   return j === p.length;
 }
-
 
 function arrayIndex(arr: readonly unknown[], i: number): unknown {
   const n = arr.length;
